@@ -1,0 +1,64 @@
+// Typed face of the native addon (native/). Loaded lazily so commands that need no syscalls start faster.
+import * as path from 'node:path';
+
+export interface WaitResult {
+  /** exit code, or -1 when the process was killed by a signal or was not our child */
+  code: number;
+  /** terminating signal number, 0 when it exited */
+  signal: number;
+}
+
+export interface RecvFdResult {
+  fd: number;
+  fdCount: number;
+  payload: string;
+}
+
+export interface Native {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  /** Moves the calling (main) thread only: safe for network and uts namespaces, nothing else. */
+  setns(fd: number, nstype: number): void;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): string[];
+  /** Blocking unless LOCK_NB is set: meant for short-lived CLI processes. */
+  flock(fd: number, operation: number): void;
+  sendFd(socketFd: number, fd: number, payload: string): void;
+  recvFd(socketFd: number): RecvFdResult;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  setChildSubreaper(on: boolean): void;
+  socketpair(): [number, number];
+  waitPid(pid: number, callback: (code: number, signal: number) => void): void;
+  /** Starts a container process from a launch plan (see lib/runtime/plan.ts). */
+  spawn(plan: unknown): { pid: number; syncFd: number };
+  /** cgroup v2 device control (lib/cgroups): load a BPF_PROG_TYPE_CGROUP_DEVICE program, attach it to a cgroup dir fd. */
+  [extra: string]: unknown;
+}
+
+let loaded: Native | undefined;
+
+export function native(): Native {
+  if (!loaded) {
+    const file = process.env.BERTH_NATIVE ?? path.join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'berth_native.node');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require(file) as Native;
+  }
+  return loaded;
+}
+
+export const MS = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20, MANDLOCK: 0x40,
+  DIRSYNC: 0x80, NOSYMFOLLOW: 0x100, NOATIME: 0x400, NODIRATIME: 0x800, BIND: 0x1000, MOVE: 0x2000,
+  REC: 0x4000, SILENT: 0x8000, UNBINDABLE: 0x20000, PRIVATE: 0x40000, SLAVE: 0x80000, SHARED: 0x100000,
+  RELATIME: 0x200000, STRICTATIME: 0x1000000, LAZYTIME: 0x2000000,
+} as const;
+
+export const MNT_DETACH = 0x2;
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
+export const CLONE = {
+  NEWNS: 0x00020000, NEWCGROUP: 0x02000000, NEWUTS: 0x04000000, NEWIPC: 0x08000000, NEWUSER: 0x10000000,
+  NEWPID: 0x20000000, NEWNET: 0x40000000, NEWTIME: 0x00000080,
+} as const;

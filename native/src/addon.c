@@ -1,0 +1,12 @@
+/* berth's one native addon: the container bootstrap and the syscalls Node lacks. */
+#include "napi_util.h"
+
+static napi_value init(napi_env env, napi_value exports) {
+  berth_init_syscalls(env, exports);
+  berth_init_waiter(env, exports);
+  berth_init_spawn(env, exports);
+  berth_init_bpf(env, exports);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,1 @@
+#include "napi_util.h"

@@ -1,0 +1,90 @@
+#include "napi_util.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *errno_name(int err) {
+  switch (err) {
+#define E(x) case x: return #x;
+    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD)
+    E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR)
+    E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS)
+    E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENODATA)
+    E(EOPNOTSUPP) E(ECONNREFUSED) E(ETIMEDOUT) E(EOVERFLOW)
+    E(ENOTSOCK) E(EADDRINUSE) E(EPROTONOSUPPORT) E(ECANCELED)
+#undef E
+    default: return "EUNKNOWN";
+  }
+}
+
+napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  char msg[512];
+  if (path)
+    snprintf(msg, sizeof msg, "%s %s: %s (%s)", syscall, path, strerror(err), errno_name(err));
+  else
+    snprintf(msg, sizeof msg, "%s: %s (%s)", syscall, strerror(err), errno_name(err));
+  napi_value m, e, v;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, NULL, m, &e);
+  napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, e, "code", v);
+  napi_create_int32(env, err, &v);
+  napi_set_named_property(env, e, "errno", v);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, e, "syscall", v);
+  if (path) {
+    napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, e, "path", v);
+  }
+  napi_throw(env, e);
+  return NULL;
+}
+
+bool is_nullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return true;
+  return t == napi_null || t == napi_undefined;
+}
+
+bool arg_int32(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+bool arg_uint32(napi_env env, napi_value v, uint32_t *out) {
+  return napi_get_value_uint32(env, v, out) == napi_ok;
+}
+bool arg_int64(napi_env env, napi_value v, int64_t *out) {
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+char *arg_string(napi_env env, napi_value v, bool *ok) {
+  *ok = true;
+  if (is_nullish(env, v)) return NULL;
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    *ok = false;
+    return NULL;
+  }
+  char *s = malloc(len + 1);
+  if (!s) { *ok = false; return NULL; }
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+napi_value make_int(napi_env env, int64_t v) {
+  napi_value r;
+  napi_create_int64(env, v, &r);
+  return r;
+}
+
+napi_value make_undefined(napi_env env) {
+  napi_value r;
+  napi_get_undefined(env, &r);
+  return r;
+}
+
+void export_fn(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+  napi_value f;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
+  napi_set_named_property(env, exports, name, f);
+}

@@ -1,0 +1,37 @@
+/* Small helpers that keep N-API argument handling out of the syscall code. */
+#ifndef BERTH_NAPI_UTIL_H
+#define BERTH_NAPI_UTIL_H
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NAPI_CALL(env, call)                                                   \
+  do {                                                                         \
+    if ((call) != napi_ok) {                                                   \
+      napi_throw_error((env), NULL, "N-API call failed: " #call);            \
+      return NULL;                                                             \
+    }                                                                          \
+  } while (0)
+
+/* Throws an Error with .code = errno name, .errno = number, .syscall = name. */
+napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path);
+
+bool arg_int32(napi_env env, napi_value v, int32_t *out);
+bool arg_int64(napi_env env, napi_value v, int64_t *out);
+bool arg_uint32(napi_env env, napi_value v, uint32_t *out);
+/* Copies a JS string into a fresh malloc'd buffer; NULL for null/undefined. Sets *ok=false on type error. */
+char *arg_string(napi_env env, napi_value v, bool *ok);
+bool is_nullish(napi_env env, napi_value v);
+
+napi_value make_int(napi_env env, int64_t v);
+napi_value make_undefined(napi_env env);
+void export_fn(napi_env env, napi_value exports, const char *name, napi_callback fn);
+const char *errno_name(int err);
+
+/* Each C file registers its functions through one of these. */
+void berth_init_syscalls(napi_env env, napi_value exports);
+void berth_init_waiter(napi_env env, napi_value exports);
+void berth_init_spawn(napi_env env, napi_value exports);
+void berth_init_bpf(napi_env env, napi_value exports);
+#endif
