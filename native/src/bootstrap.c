@@ -1,1 +1,156 @@
-#include "napi_util.h"
+/*
+ * Stage 1 runs in a fresh fork of the Node process (single-threaded from here on): it joins the
+ * namespaces given by path, creates the user namespace (the parent writes the id maps), unshares the
+ * rest and clones stage 2 as a sibling (CLONE_PARENT), so the container process is a child of the
+ * caller, not of this short-lived stage. Stage 2 becomes the container's init.
+ */
+#include "bootstrap.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int sync_send(int fd, uint32_t type, int a, int b, int c, const char *payload, uint32_t len) {
+  struct sync_msg m = {.type = type, .a = a, .b = b, .c = c, .len = len};
+  char buf[sizeof m + 4096];
+  if (len > 4096) len = m.len = 4096;
+  memcpy(buf, &m, sizeof m);
+  if (len) memcpy(buf + sizeof m, payload, len);
+  size_t total = sizeof m + len, off = 0;
+  while (off < total) {
+    ssize_t n = send(fd, buf + off, total - off, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    off += (size_t)n;
+  }
+  return 0;
+}
+
+void sync_error(struct plan *p, enum step s, int err, int index, const char *detail) {
+  const char *d = detail ? detail : "";
+  if (sync_send(p->sync_fd, MSG_ERROR, (int)s, err, index, d, (uint32_t)strlen(d)) != 0) {
+    /* After `create` returned nobody reads the sync socket: say it on stderr instead. */
+    dprintf(2, "berth: container process: step %d: %s: %s\n", (int)s, d, strerror(err));
+  }
+  _exit(127);
+}
+
+static int read_full(int fd, void *buf, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    ssize_t n = read(fd, (char *)buf + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    off += (size_t)n;
+  }
+  return 0;
+}
+
+char *sync_wait_go(struct plan *p) {
+  struct sync_msg m;
+  if (read_full(p->sync_fd, &m, sizeof m) != 0) _exit(126); /* parent went away: stop quietly */
+  char *payload = NULL;
+  if (m.len) {
+    payload = malloc(m.len + 1);
+    if (!payload || read_full(p->sync_fd, payload, m.len) != 0) _exit(126);
+    payload[m.len] = 0;
+  }
+  if (m.type != MSG_GO) _exit(126);
+  return payload;
+}
+
+static void stage2_main(struct plan *p) {
+  /* Wait until the parent has put us in our cgroups: the cgroup namespace must be rooted there. */
+  free(sync_wait_go(p));
+  if ((p->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) != 0)
+    sync_error(p, STEP_CGROUPNS, errno, -1, "unshare(CLONE_NEWCGROUP)");
+
+  /* Held as an O_PATH fd because the host path is out of reach after pivot_root. */
+  p->fifo_fd = -1;
+  if (p->exec_fifo && (p->fifo_fd = open(p->exec_fifo, O_PATH | O_CLOEXEC)) < 0)
+    sync_error(p, STEP_FIFO, errno, -1, p->exec_fifo);
+  if (p->rootfs) setup_rootfs_before_hooks(p);
+  char *hook_state = NULL;
+  if (p->pause_after_mounts) {
+    if (sync_send(p->sync_fd, MSG_MOUNTED, 0, 0, 0, NULL, 0) != 0) _exit(126);
+    hook_state = sync_wait_go(p);
+  }
+  run_hooks(p, p->create_hooks, p->ncreate_hooks, hook_state, "hooks.createContainer");
+  if (p->rootfs) setup_rootfs_after_hooks(p);
+  finish_and_exec(p, hook_state);
+}
+
+static void join_namespaces(struct plan *p) {
+  for (int i = 0; i < p->njoin; i++) {
+    int fd = open(p->join_paths[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) sync_error(p, STEP_SETNS, errno, i, p->join_paths[i]);
+    if (setns(fd, p->join_types[i]) != 0) sync_error(p, STEP_SETNS, errno, i, p->join_paths[i]);
+    close(fd);
+  }
+}
+
+static void write_time_offsets(struct plan *p) {
+  int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) sync_error(p, STEP_TIMENS, errno, -1, "/proc/self/timens_offsets");
+  size_t len = strlen(p->time_offsets);
+  if (write(fd, p->time_offsets, len) != (ssize_t)len) sync_error(p, STEP_TIMENS, errno, -1, p->time_offsets);
+  close(fd);
+}
+
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+/*
+ * fork() copies every descriptor, close-on-exec or not: another container's sync socket, Node's epoll
+ * fd. Keep only what the plan names, so nothing of the parent leaks and no other launch is held open.
+ */
+static void close_other_fds(struct plan *p) {
+  int keep[16 + 3];
+  int n = 0;
+  keep[n++] = p->sync_fd;
+  if (p->console_socket >= 0) keep[n++] = p->console_socket;
+  for (int i = 0; i < 3; i++) if (p->stdio[i] >= 0) keep[n++] = p->stdio[i];
+  qsort(keep, (size_t)n, sizeof(int), cmp_int);
+  unsigned from = 3 + (unsigned)p->preserve_fds;
+  for (int i = 0; i < n; i++) {
+    if (keep[i] < (int)from) continue;
+    if ((unsigned)keep[i] > from) syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+    from = (unsigned)keep[i] + 1;
+  }
+  syscall(SYS_close_range, from, ~0U, 0);
+}
+
+int stage1_main(struct plan *p) {
+  close_other_fds(p);
+  join_namespaces(p);
+  if (p->new_userns) {
+    if (unshare(CLONE_NEWUSER) != 0) sync_error(p, STEP_USERNS, errno, -1, "unshare(CLONE_NEWUSER)");
+    if (sync_send(p->sync_fd, MSG_NEED_MAPS, getpid(), 0, 0, NULL, 0) != 0) _exit(126);
+    free(sync_wait_go(p));
+    if (setresgid(0, 0, 0) != 0) sync_error(p, STEP_USERNS, errno, -1, "setresgid(0) in the new user namespace");
+    if (setresuid(0, 0, 0) != 0) sync_error(p, STEP_USERNS, errno, -1, "setresuid(0) in the new user namespace");
+  }
+  /* The cgroup namespace waits until stage 2 is placed in its cgroup. */
+  int flags = p->clone_flags & ~CLONE_NEWCGROUP;
+  if (flags && unshare(flags) != 0) sync_error(p, STEP_UNSHARE, errno, -1, "unshare");
+  if (p->time_offsets) write_time_offsets(p);
+
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0) sync_error(p, STEP_CLONE, errno, -1, "clone");
+  if (pid == 0) {
+    stage2_main(p);
+    _exit(127);
+  }
+  if (sync_send(p->sync_fd, MSG_PID, pid, 0, 0, NULL, 0) != 0) {
+    kill(pid, SIGKILL);
+    _exit(126);
+  }
+  _exit(0);
+}

@@ -1,0 +1,96 @@
+// createCgroup and updateResources: validate, plan, then touch the kernel.
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { LinuxResources } from '../runtime/spec/types';
+import { errnoCode } from '../util/errors';
+import { applySteps, enableControllers } from './apply';
+import { readOptional, writeRaw } from './files';
+import { hierarchies } from './hierarchy';
+import { distinctDirs, resolvePaths } from './paths';
+import { planResources } from './plan';
+import { PlanContext, v2Available } from './plan-context';
+import type { CgroupHandle, CgroupSpec } from './types';
+import { validateResources } from './validate';
+
+/** Domain controllers enabled for every container on a pure v2 host, so stats have their files. */
+const V2_DEFAULT = ['cpu', 'cpuset', 'io', 'memory', 'pids', 'hugetlb', 'rdma', 'misc'];
+
+/** mkdir -p that returns the directories it made, top first (so a failure can remove exactly those). */
+async function mkdirs(dir: string): Promise<string[]> {
+  const made: string[] = [];
+  const missing: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      await fsp.access(d);
+      break;
+    } catch {
+      missing.unshift(d);
+    }
+  }
+  for (const d of missing) {
+    try {
+      await fsp.mkdir(d);
+      made.push(d);
+    } catch (e) {
+      if (errnoCode(e) !== 'EEXIST') throw Object.assign(e as Error, { made });
+    }
+  }
+  return made;
+}
+
+/** A new v1 cpuset cgroup starts with no cpus or mems, and then no task may join: copy the parent's. */
+async function initCpuset(made: string[]): Promise<void> {
+  for (const d of made) {
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if ((await readOptional(d, f))?.trim()) continue;
+      const parent = (await readOptional(path.dirname(d), f))?.trim();
+      if (parent) await writeRaw(d, f, parent);
+    }
+  }
+}
+
+async function removeDirs(dirs: string[]): Promise<void> {
+  for (const d of [...dirs].reverse()) await fsp.rmdir(d).catch(() => undefined);
+}
+
+export async function createCgroup(spec: CgroupSpec): Promise<CgroupHandle> {
+  const h = hierarchies();
+  const resources = spec.resources ?? {};
+  validateResources(resources, h.layout);
+  const handle: CgroupHandle = { layout: h.layout, paths: resolvePaths(h, spec.cgroupsPath, spec.containerId) };
+  const ctx = new PlanContext(handle, 'create');
+  const steps = await planResources(resources, ctx);
+  if (h.layout === 'v2') {
+    const available = await v2Available(handle.paths.unified);
+    for (const c of V2_DEFAULT) if (available.has(c)) ctx.enable.add(c);
+  }
+  const made: string[] = [];
+  try {
+    for (const [ctrl, dir] of Object.entries(handle.paths)) {
+      if (made.includes(dir)) continue;
+      const m = await mkdirs(dir).catch((e: Error & { made?: string[] }) => {
+        made.push(...(e.made ?? []));
+        throw e;
+      });
+      made.push(...m);
+      if (ctrl === 'cpuset') await initCpuset(m);
+    }
+    if (handle.paths.unified) await enableControllers(handle.paths.unified, ctx.enable);
+    await applySteps(steps);
+  } catch (e) {
+    await removeDirs(made);
+    throw e;
+  }
+  return handle;
+}
+
+/** berth update: validates and plans everything first, so bad input changes nothing. */
+export async function updateResources(handle: CgroupHandle, r: LinuxResources): Promise<void> {
+  validateResources(r, handle.layout);
+  const ctx = new PlanContext(handle, 'update');
+  const steps = await planResources(r, ctx);
+  if (handle.paths.unified) await enableControllers(handle.paths.unified, ctx.enable);
+  await applySteps(steps);
+}
+
+export { distinctDirs };

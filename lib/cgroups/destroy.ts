@@ -1,0 +1,42 @@
+// Removing a container's cgroups: children first, retrying briefly while the last processes exit.
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { BerthError, errnoCode } from '../util/errors';
+import { distinctDirs } from './paths';
+import type { CgroupHandle } from './types';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function removeTree(dir: string): Promise<void> {
+  let entries;
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return;
+    throw e;
+  }
+  // sub-cgroups a container made for itself go first (rmdir only removes empty cgroups)
+  for (const e of entries) if (e.isDirectory()) await removeTree(path.join(dir, e.name));
+  try {
+    await fsp.rmdir(dir);
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+  }
+}
+
+/** Idempotent: a missing directory is already destroyed. Leaves parent directories in place. */
+export async function destroy(h: CgroupHandle, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const dir of distinctDirs(h.paths)) {
+    for (let i = 0; ; i++) {
+      try {
+        await removeTree(dir);
+        break;
+      } catch (e) {
+        // EBUSY: processes still exiting (zombies keep a cgroup populated until reaped)
+        if (Date.now() > deadline) throw new BerthError(`removing cgroup ${dir}: ${errnoCode(e) ?? e}`, { cause: e });
+        await sleep(Math.min(5 * (i + 1), 50));
+      }
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// Reading and writing cgroup control files. Each write is one write(2), as the kernel parses per call.
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { ConfigError, errnoCode } from '../util/errors';
+
+export async function readText(dir: string, file: string): Promise<string> {
+  return fsp.readFile(path.join(dir, file), 'utf8');
+}
+
+/** The file's content, or undefined when the file (or its cgroup) does not exist. */
+export async function readOptional(dir: string, file: string): Promise<string | undefined> {
+  try {
+    return await readText(dir, file);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENODEV') return undefined;
+    throw e;
+  }
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fsp.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a raw value (no error wrapping): for callers that handle the errno themselves. */
+export async function writeRaw(dir: string, file: string, value: string): Promise<void> {
+  // O_WRONLY without O_CREAT/O_TRUNC: some control files are write-only and none may be created
+  const fh = await fsp.open(path.join(dir, file), fs.constants.O_WRONLY);
+  try {
+    await fh.write(value);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes a value; a kernel refusal becomes a ConfigError naming the config field. */
+export async function writeField(dir: string, file: string, value: string, field: string): Promise<void> {
+  try {
+    await writeRaw(dir, file, value);
+  } catch (e) {
+    const code = errnoCode(e) ?? String(e);
+    const why = code === 'ENOENT' ? 'not supported by this kernel or cgroup' : code;
+    throw new ConfigError(field, `writing "${value.trim()}" to ${path.join(dir, file)}: ${why}`);
+  }
+}
+
+/** "key value" lines (memory.stat, cpu.stat, ...) as numbers. */
+export function parseFlatKeyed(text: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of (text ?? '').split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^-?\d+$/.test(v)) out[k] = Number(v);
+  }
+  return out;
+}
+
+/** A single number file; "max" (v2) and absent files read as 0 unless given. */
+export function parseNumber(text: string | undefined, maxValue = 0): number {
+  const s = (text ?? '').trim();
+  if (s === 'max') return maxValue;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : 0;
+}

@@ -1,0 +1,37 @@
+// Signalling every process in a container, including ones forked while we work.
+import * as path from 'node:path';
+import { exists, writeRaw } from './files';
+import { freeze, thaw } from './freezer';
+import { listPids } from './procs';
+import type { CgroupHandle } from './types';
+
+const SIGKILL = 9;
+
+export async function killAll(h: CgroupHandle, signal: number): Promise<void> {
+  const unified = h.paths.unified;
+  // cgroup.kill (Linux 5.14+) kills the whole subtree atomically; on hybrid hosts our processes are in the
+  // v2 tree too (addProcess joins it), so it works there as well
+  if (signal === SIGKILL && unified && (await exists(path.join(unified, 'cgroup.kill')))) {
+    await writeRaw(unified, 'cgroup.kill', '1');
+    return;
+  }
+  // otherwise freeze, so nothing forks past the list, signal each, then thaw so the signals are handled
+  let frozen = false;
+  try {
+    await freeze(h);
+    frozen = true;
+  } catch {
+    /* no freezer: best effort, like runc */
+  }
+  try {
+    for (const pid of await listPids(h)) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  } finally {
+    if (frozen) await thaw(h);
+  }
+}

@@ -1,0 +1,76 @@
+// Port mappings (the portmap plugin's rules): DNAT from a node port to a container port, for traffic that
+// arrives at the node (prerouting) and traffic the node sends itself (output), and the SNAT that makes two
+// odd paths work: hairpin (a container of the same subnet, or the container itself, using the node port)
+// and localhost (127.0.0.1:hostPort from the node; needs route_localnet on the host-side interface).
+import { cidrString, networkOf, parseCidr } from '../net/ip';
+import { nftApply, nftListChain } from './nft';
+import { Owner, ownerChain, ownerTag } from './owner';
+import { dropChain, dropTagged, ensureBase, FAMILY, freshChain, rule, TABLE } from './table';
+
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+export interface PortMapping { hostPort: number; containerPort: number; protocol: Protocol; hostIP?: string }
+export interface PortmapOptions {
+  /** hairpin and localhost masquerade (the reference's "snat", default true) */
+  snat: boolean;
+}
+
+interface Planned { dnat: string[]; snat: string[] }
+
+function plan(mappings: PortMapping[], containerAddrs: string[], o: PortmapOptions): Planned {
+  const dnat: string[] = [];
+  const snat: string[] = [];
+  for (const addr of containerAddrs) {
+    const c = parseCidr(addr);
+    const ipk = c.family === 4 ? 'ip' : 'ip6';
+    const to = c.family === 4 ? `${c.ip}` : `[${c.ip}]`;
+    for (const m of mappings) {
+      if (m.hostIP && parseCidr(`${m.hostIP}/${c.family === 4 ? 32 : 128}`).family !== c.family) continue;
+      const daddr = m.hostIP && m.hostIP !== '0.0.0.0' && m.hostIP !== '::' ? `${ipk} daddr ${m.hostIP} ` : '';
+      dnat.push(`${daddr}${m.protocol} dport ${m.hostPort} dnat ${ipk} to ${to}:${m.containerPort}`);
+      if (!o.snat) continue;
+      const match = `${ipk} daddr ${c.ip} ${m.protocol} dport ${m.containerPort} ct status dnat`;
+      snat.push(`${ipk} saddr ${cidrString(networkOf(c))} ${match} masquerade`);
+      if (c.family === 4) snat.push(`ip saddr 127.0.0.0/8 ${match} masquerade`);
+    }
+  }
+  return { dnat, snat };
+}
+
+/** Installs (or replaces) this owner's port mappings. */
+export function setupPortmap(owner: Owner, mappings: PortMapping[], containerAddrs: string[], o: PortmapOptions): void {
+  const tag = ownerTag('portmap', owner);
+  const dnat = ownerChain('dnat', owner);
+  const snat = ownerChain('snat', owner);
+  const p = plan(mappings, containerAddrs, o);
+  let s = ensureBase() + teardownScript(owner) + freshChain(dnat) + freshChain(snat);
+  // only packets addressed to one of the node's own addresses are candidates, as the reference does
+  s += rule('prerouting', `fib daddr type local jump ${dnat}`, tag);
+  s += rule('output', `fib daddr type local jump ${dnat}`, tag);
+  s += rule('postrouting', `jump ${snat}`, tag);
+  for (const r of p.dnat) s += rule(dnat, r);
+  for (const r of p.snat) s += rule(snat, r);
+  nftApply(s);
+}
+
+function teardownScript(owner: Owner): string {
+  const tag = ownerTag('portmap', owner);
+  return dropTagged('prerouting', tag) + dropTagged('output', tag) + dropTagged('postrouting', tag);
+}
+
+export function teardownPortmap(owner: Owner): void {
+  nftApply(ensureBase() + teardownScript(owner) + dropChain(ownerChain('dnat', owner)) + dropChain(ownerChain('snat', owner)));
+}
+
+/** undefined when the installed rules match what setupPortmap would install; else the difference. */
+export function checkPortmap(owner: Owner, mappings: PortMapping[], containerAddrs: string[], o: PortmapOptions): string | undefined {
+  const tag = ownerTag('portmap', owner);
+  const p = plan(mappings, containerAddrs, o);
+  for (const base of ['prerouting', 'output', 'postrouting'] as const) {
+    if (nftListChain(FAMILY, TABLE, base).filter((r) => r.comment === tag).length !== 1) return `no ${base} jump rule for ${tag}`;
+  }
+  const d = nftListChain(FAMILY, TABLE, ownerChain('dnat', owner)).length;
+  const sn = nftListChain(FAMILY, TABLE, ownerChain('snat', owner)).length;
+  if (d !== p.dnat.length) return `DNAT chain has ${d} rule(s), expected ${p.dnat.length}`;
+  if (sn !== p.snat.length) return `SNAT chain has ${sn} rule(s), expected ${p.snat.length}`;
+  return undefined;
+}

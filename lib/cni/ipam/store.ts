@@ -1,0 +1,103 @@
+// berth-ipam's on-disk state, in the reference host-local's layout so both (and GC tools) agree:
+//   <dataDir>/<network>/<ip>                 "containerID\r\nifname"
+//   <dataDir>/<network>/last_reserved_ip.<N>  the last address handed out from range set N
+// Every method expects the caller to hold the lock: an flock on the network directory itself (as the
+// reference does), blocking, which is fine in a short-lived plugin process.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LOCK, native } from '../../sys/native';
+import { readFileIfExists, writeFileAtomicSync } from '../../util/fs';
+import { formatIP, parseIP } from './ip';
+
+export interface Owner {
+  id: string;
+  ifname: string;
+}
+
+const LAST_RESERVED = 'last_reserved_ip.';
+
+export class IpamStore {
+  readonly dir: string;
+  private fd = -1;
+
+  constructor(dataDir: string, network: string) {
+    this.dir = path.join(dataDir, network);
+  }
+
+  /** Runs `fn` holding the network's lock; creates the directory on first use. */
+  withLock<T>(fn: () => T): T {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    this.fd = fs.openSync(this.dir, 'r');
+    try {
+      native().flock(this.fd, LOCK.EX);
+      return fn();
+    } finally {
+      // closing the descriptor drops the flock
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  /** False before the first ADD of the network: DEL and GC then have nothing to do. */
+  exists(): boolean {
+    return fs.existsSync(this.dir);
+  }
+
+  /** The allocated addresses (canonical strings), without reading their owners. */
+  allocatedIPs(): Set<string> {
+    const out = new Set<string>();
+    for (const name of this.entries()) out.add(name);
+    return out;
+  }
+
+  /** Every allocation with its owner. */
+  allocations(): Map<string, Owner> {
+    const out = new Map<string, Owner>();
+    for (const name of this.entries()) {
+      const text = readFileIfExists(path.join(this.dir, name));
+      if (text === undefined) continue;
+      const [id = '', ifname = ''] = text.split(/\r?\n/);
+      out.set(name, { id: id.trim(), ifname: ifname.trim() });
+    }
+    return out;
+  }
+
+  /** Writes the allocation file for `ip` (canonical form); false when it is already taken. */
+  reserve(ip: string, owner: Owner): boolean {
+    const file = path.join(this.dir, ip);
+    if (fs.existsSync(file)) return false;
+    writeFileAtomicSync(file, `${owner.id}\r\n${owner.ifname}`, 0o600);
+    return true;
+  }
+
+  release(ip: string): void {
+    fs.rmSync(path.join(this.dir, ip), { force: true });
+  }
+
+  byOwner(owner: Owner): string[] {
+    return [...this.allocations()].filter(([, o]) => o.id === owner.id && o.ifname === owner.ifname).map(([ip]) => ip);
+  }
+
+  lastReserved(setIndex: number): string | undefined {
+    return readFileIfExists(path.join(this.dir, LAST_RESERVED + setIndex))?.trim();
+  }
+
+  setLastReserved(setIndex: number, ip: string): void {
+    writeFileAtomicSync(path.join(this.dir, LAST_RESERVED + setIndex), ip);
+  }
+
+  /** Directory entries that are allocations: names that parse as addresses in canonical form. */
+  private entries(): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return names.filter((n) => {
+      const a = parseIP(n);
+      return a !== undefined && formatIP(a) === n;
+    });
+  }
+}

@@ -1,0 +1,96 @@
+// A request/response rtnetlink socket over the `netlink` package's RawNetlinkSocket.
+// We encode messages ourselves (see attrs.ts): requiring only netlink/dist/raw keeps a plugin's
+// start-up small, and we need attributes the high-level typings treat as opaque (veth peer, brport).
+import * as os from 'node:os';
+import type { RawNetlinkSocket } from 'netlink/dist/raw';
+import { NETLINK_ROUTE, NLM_F, NLMSG } from './constants';
+
+export interface NlMessage { type: number; flags: number; body: Buffer }
+
+/** A kernel refusal: errno name as `code`, as Node's own errors do. */
+export class NetlinkError extends Error {
+  constructor(readonly op: string, readonly errno: number, readonly code: string) {
+    super(`netlink ${op}: ${code}`);
+    this.name = 'NetlinkError';
+  }
+}
+
+const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([k, v]) => [v as number, k]));
+
+interface Pending { op: string; dump: boolean; msgs: NlMessage[]; resolve(m: NlMessage[]): void; reject(e: Error): void }
+
+export class Rtnl {
+  private seq = Math.floor(Math.random() * 0x7fffffff);
+  private readonly pending = new Map<number, Pending>();
+
+  /** Binds to the network namespace of the calling thread (see netns.ts openRtnl). */
+  constructor(private readonly sock: RawNetlinkSocket = Rtnl.rawSocket()) {
+    // unreferenced while idle, so a forgotten close() never keeps a plugin process alive
+    this.sock.unref();
+    this.sock.on('message', (buf) => this.receive(buf));
+    this.sock.on('error', (err) => this.failAll(err));
+  }
+
+  private static rawSocket(): RawNetlinkSocket {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { RawNetlinkSocket: Raw } = require('netlink/dist/raw') as typeof import('netlink/dist/raw');
+    return new Raw(NETLINK_ROUTE);
+  }
+
+  /** Sends one message; resolves with the replies (the dump's parts, or a GET's answer), [] for a plain ACK. */
+  request(op: string, type: number, flags: number, body: Buffer): Promise<NlMessage[]> {
+    const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
+    const dump = (flags & NLM_F.DUMP) === NLM_F.DUMP;
+    const hdr = Buffer.alloc(16);
+    hdr.writeUInt32LE(16 + body.length, 0);
+    hdr.writeUInt16LE(type, 4);
+    hdr.writeUInt16LE(flags | NLM_F.REQUEST | (dump ? 0 : NLM_F.ACK), 6);
+    hdr.writeUInt32LE(seq, 8);
+    return new Promise<NlMessage[]>((resolve, reject) => {
+      this.pending.set(seq, { op, dump, msgs: [], resolve, reject });
+      this.sock.ref();
+      this.sock.send([hdr, body], {}, (err) => { if (err) this.settle(seq, err); });
+    });
+  }
+
+  close(): void {
+    this.failAll(new Error('netlink socket closed'));
+    this.sock.close();
+  }
+
+  private receive(buf: Buffer): void {
+    let off = 0;
+    while (off + 16 <= buf.length) {
+      const len = buf.readUInt32LE(off);
+      const type = buf.readUInt16LE(off + 4);
+      const flags = buf.readUInt16LE(off + 6);
+      const seq = buf.readUInt32LE(off + 8);
+      const body = buf.subarray(off + 16, off + len);
+      off += (len + 3) & ~3;
+      if (len < 16) break;
+      const p = this.pending.get(seq);
+      if (!p) continue;
+      if (type === NLMSG.ERROR) {
+        const errno = -body.readInt32LE(0);
+        this.settle(seq, errno === 0 ? undefined : new NetlinkError(p.op, errno, errnoNames.get(errno) ?? `errno ${errno}`));
+      } else if (type === NLMSG.DONE) {
+        this.settle(seq);
+      } else {
+        p.msgs.push({ type, flags, body });
+      }
+    }
+  }
+
+  private settle(seq: number, err?: Error): void {
+    const p = this.pending.get(seq);
+    if (!p) return;
+    this.pending.delete(seq);
+    if (this.pending.size === 0) this.sock.unref();
+    if (err) p.reject(err);
+    else p.resolve(p.msgs);
+  }
+
+  private failAll(err: Error): void {
+    for (const seq of [...this.pending.keys()]) this.settle(seq, err);
+  }
+}

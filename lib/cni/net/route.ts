@@ -1,0 +1,111 @@
+// Routes (RTM_*ROUTE): unicast via gateway or device, onlink, scope, protocol, table, blackhole.
+import { Attr, encodeAttrs, parseAttrs, readU32, u32 } from './nl/attrs';
+import { AF, NLM_F, RTA, RTAX, RTM, RTN, RTNH_F_ONLINK, RTPROT, RT_SCOPE, RT_TABLE } from './nl/constants';
+import { NetlinkError, Rtnl } from './nl/socket';
+import { formatIp, ipFamily, ipToBytes, parseCidr } from './ip';
+
+export type RouteType = 'unicast' | 'local' | 'blackhole' | 'unreachable' | 'prohibit';
+const TYPES: Record<RouteType, number> = { unicast: RTN.UNICAST, local: RTN.LOCAL, blackhole: RTN.BLACKHOLE, unreachable: RTN.UNREACHABLE, prohibit: RTN.PROHIBIT };
+
+export interface RouteSpec {
+  /** destination CIDR; "0.0.0.0/0" or "::/0" for a default route */
+  dst: string;
+  gw?: string;
+  /** output ifindex */
+  dev?: number;
+  src?: string;
+  /** RT_SCOPE_* number; defaults to link for device routes without a gateway, universe otherwise */
+  scope?: number;
+  /** the gateway is reachable on dev even though no address covers it */
+  onlink?: boolean;
+  protocol?: number;
+  table?: number;
+  type?: RouteType;
+  priority?: number;
+  mtu?: number;
+  advmss?: number;
+}
+
+export interface RouteEntry extends RouteSpec { family: 4 | 6; type: RouteType }
+
+function msg(r: RouteSpec, forDelete: boolean): Buffer {
+  const d = parseCidr(r.dst);
+  if (r.gw && ipFamily(r.gw) !== d.family) throw new Error(`route ${r.dst}: gateway ${r.gw} is not the same IP family`);
+  const type = r.type ?? 'unicast';
+  const table = r.table ?? RT_TABLE.MAIN;
+  const scope = r.scope ?? (forDelete ? RT_SCOPE.NOWHERE : type === 'unicast' && !r.gw && r.dev !== undefined ? RT_SCOPE.LINK : RT_SCOPE.UNIVERSE);
+  const h = Buffer.alloc(12);
+  h.writeUInt8(d.family === 4 ? AF.INET : AF.INET6, 0);
+  h.writeUInt8(d.prefix, 1);
+  h.writeUInt8(table < 256 ? table : RT_TABLE.COMPAT, 4);
+  h.writeUInt8(r.protocol ?? (forDelete ? RTPROT.UNSPEC : RTPROT.BOOT), 5);
+  h.writeUInt8(scope, 6);
+  h.writeUInt8(TYPES[type], 7);
+  h.writeUInt32LE(r.onlink ? RTNH_F_ONLINK : 0, 8);
+  const attrs: Attr[] = [{ type: RTA.TABLE, value: u32(table) }];
+  if (d.prefix > 0) attrs.push({ type: RTA.DST, value: ipToBytes(d.ip) });
+  if (r.gw) attrs.push({ type: RTA.GATEWAY, value: ipToBytes(r.gw) });
+  if (r.dev !== undefined) attrs.push({ type: RTA.OIF, value: u32(r.dev) });
+  if (r.src) attrs.push({ type: RTA.PREFSRC, value: ipToBytes(r.src) });
+  if (r.priority !== undefined) attrs.push({ type: RTA.PRIORITY, value: u32(r.priority) });
+  const metrics: Attr[] = [];
+  if (r.mtu) metrics.push({ type: RTAX.MTU, value: u32(r.mtu) });
+  if (r.advmss) metrics.push({ type: RTAX.ADVMSS, value: u32(r.advmss) });
+  if (metrics.length) attrs.push({ type: RTA.METRICS, value: metrics });
+  return Buffer.concat([h, encodeAttrs(attrs)]);
+}
+
+export async function addRoute(nl: Rtnl, r: RouteSpec): Promise<void> {
+  await nl.request(`add route ${r.dst}`, RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, msg(r, false));
+}
+
+export async function replaceRoute(nl: Rtnl, r: RouteSpec): Promise<void> {
+  await nl.request(`replace route ${r.dst}`, RTM.NEWROUTE, NLM_F.CREATE | NLM_F.REPLACE, msg(r, false));
+}
+
+/** Deletes the route; false when no such route exists. */
+export async function delRoute(nl: Rtnl, r: RouteSpec): Promise<boolean> {
+  try {
+    await nl.request(`delete route ${r.dst}`, RTM.DELROUTE, 0, msg(r, true));
+    return true;
+  } catch (e) {
+    if (e instanceof NetlinkError && (e.code === 'ESRCH' || e.code === 'ENOENT' || e.code === 'ENODEV')) return false;
+    throw e;
+  }
+}
+
+/** Routes of one family; table defaults to main, 0 lists all tables. */
+export async function listRoutes(nl: Rtnl, family: 4 | 6, table: number = RT_TABLE.MAIN): Promise<RouteEntry[]> {
+  const h = Buffer.alloc(12);
+  h.writeUInt8(family === 4 ? AF.INET : AF.INET6, 0);
+  const msgs = await nl.request('list routes', RTM.GETROUTE, NLM_F.DUMP, h);
+  const names = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k])) as Record<number, RouteType>;
+  const out: RouteEntry[] = [];
+  for (const m of msgs) {
+    if (m.type !== RTM.NEWROUTE) continue;
+    const b = m.body;
+    const a = parseAttrs(b.subarray(12));
+    const t = readU32(a.get(RTA.TABLE)) ?? b.readUInt8(4);
+    if (table !== 0 && t !== table) continue;
+    const dst = a.get(RTA.DST);
+    const gw = a.get(RTA.GATEWAY);
+    const src = a.get(RTA.PREFSRC);
+    const metrics = a.get(RTA.METRICS) ? parseAttrs(a.get(RTA.METRICS)!) : undefined;
+    out.push({
+      family,
+      dst: `${dst ? formatIp(dst) : family === 4 ? '0.0.0.0' : '::'}/${b.readUInt8(1)}`,
+      gw: gw ? formatIp(gw) : undefined,
+      dev: readU32(a.get(RTA.OIF)),
+      src: src ? formatIp(src) : undefined,
+      table: t,
+      protocol: b.readUInt8(5),
+      scope: b.readUInt8(6),
+      type: names[b.readUInt8(7)] ?? 'unicast',
+      onlink: (b.readUInt32LE(8) & RTNH_F_ONLINK) !== 0,
+      priority: readU32(a.get(RTA.PRIORITY)),
+      mtu: readU32(metrics?.get(RTAX.MTU)),
+      advmss: readU32(metrics?.get(RTAX.ADVMSS)),
+    });
+  }
+  return out;
+}

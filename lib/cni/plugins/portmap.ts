@@ -1,0 +1,72 @@
+// berth-portmap: a chained plugin (it needs prevResult) that forwards node ports to the container's
+// address, as the reference portmap plugin does, with nftables rules owned by the attachment.
+import { CniError, ErrInternal, ErrInvalidNetworkConfig } from '../errors';
+import type { Plugin, PluginContext } from '../skel';
+import type { NetConf, Result } from '../types';
+import { setupPortmap, teardownPortmap, checkPortmap } from '../firewall';
+import { parseCidr } from '../net/ip';
+import { writeSysctl } from '../net/sysctl';
+import { parsePortmapConfig } from './portmap-config';
+
+export const ABOUT = 'berth-portmap: CNI port-mapping plugin (chained; reference portmap semantics)';
+
+type Ctx = PluginContext<NetConf>;
+
+const owner = (ctx: Ctx): { network: string; containerId: string; ifname: string } =>
+  ({ network: ctx.config.name, containerId: ctx.containerId, ifname: ctx.ifname });
+
+function needPrev(ctx: Ctx): Result {
+  const prev = ctx.config.prevResult;
+  if (!prev) throw new CniError(ErrInvalidNetworkConfig, 'prevResult: berth-portmap must follow a plugin that returns a result');
+  return prev;
+}
+
+/** The container's addresses: those of sandbox interfaces, or all when the result names no interfaces. */
+function containerAddrs(prev: Result): string[] {
+  const ifaces = prev.interfaces ?? [];
+  return (prev.ips ?? [])
+    .filter((ip) => ip.interface === undefined || ifaces[ip.interface]?.sandbox !== undefined)
+    .map((ip) => ip.address);
+}
+
+async function add(ctx: Ctx): Promise<Result> {
+  const conf = parsePortmapConfig(ctx.config);
+  const prev = needPrev(ctx);
+  if (conf.mappings.length === 0) return prev;
+  const addrs = containerAddrs(prev);
+  if (addrs.length === 0) throw new CniError(ErrInvalidNetworkConfig, 'prevResult.ips: no container address to forward ports to');
+  if (conf.snat && addrs.some((a) => parseCidr(a).family === 4)) {
+    // 127.0.0.1:hostPort from the node is DNATed to the container and must leave via a host interface
+    // with a loopback source: the kernel allows that only with route_localnet on that interface
+    for (const i of prev.interfaces ?? []) {
+      if (i.sandbox !== undefined) continue;
+      try {
+        writeSysctl(`net/ipv4/conf/${i.name}/route_localnet`, '1');
+      } catch {
+        // an interface of the result that is not in this netns (e.g. a peer plugin's): nothing to set
+      }
+    }
+  }
+  try {
+    setupPortmap(owner(ctx), conf.mappings, addrs, { snat: conf.snat });
+  } catch (e) {
+    throw new CniError(ErrInternal, `port mappings: ${(e as Error).message}`);
+  }
+  return prev;
+}
+
+async function del(ctx: Ctx): Promise<void> {
+  parsePortmapConfig(ctx.config);
+  // removal needs nothing but the owner, so it works without prevResult and is idempotent
+  teardownPortmap(owner(ctx));
+}
+
+async function check(ctx: Ctx): Promise<void> {
+  const conf = parsePortmapConfig(ctx.config);
+  const prev = needPrev(ctx);
+  if (conf.mappings.length === 0) return;
+  const why = checkPortmap(owner(ctx), conf.mappings, containerAddrs(prev), { snat: conf.snat });
+  if (why) throw new CniError(ErrInternal, why);
+}
+
+export const plugin: Plugin<NetConf> = { add, del, check };

@@ -1,0 +1,407 @@
+// The runtime as a library: create, start, run, exec, kill, wait, state, delete, list.
+// The CLI (cli/) is a thin layer over these; a Node program can call them directly.
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as cgroups from '../cgroups';
+import { native } from '../sys/native';
+import { BerthError, ConfigError, errnoCode } from '../util/errors';
+import { writeFileAtomic } from '../util/fs';
+import { runHooks } from './host-hooks';
+import { launch } from './launcher';
+import { buildCreatePlan, buildExecPlan } from './plan';
+import { compileSeccomp } from './seccomp';
+import { parseSpec, validateContainerId, validateSpec } from './spec/validate';
+import type { LinuxSeccomp, NamespaceType, Process, Spec, State } from './spec/types';
+import {
+  claimId, DEFAULT_ROOT, execFifoPath, isAlive, listIds, lockContainer, processStartTime, readState,
+  removeContainerDir, writeState, type StoredState,
+} from './state';
+
+export type Status = 'created' | 'running' | 'paused' | 'stopped';
+
+/** runc's `state` JSON. */
+export interface ContainerState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  owner: string;
+}
+
+export interface CommonOptions {
+  /** state directory, default /run/berth */
+  root?: string;
+}
+
+export interface CreateOptions extends CommonOptions {
+  id: string;
+  bundle: string;
+  /** a parsed config; read from <bundle>/config.json when absent */
+  spec?: Spec;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+  /** fds for the container's 0, 1, 2 (library use); default: inherit ours */
+  stdio?: [number, number, number];
+}
+
+const seccompCache = new WeakMap<LinuxSeccomp, { filter: Buffer; flags: number }>();
+
+function compiledSeccomp(profile: LinuxSeccomp | undefined): { filter: Buffer; flags: number } | null {
+  if (!profile) return null;
+  let c = seccompCache.get(profile);
+  if (!c) {
+    const compiled = compileSeccomp(profile);
+    c = { filter: compiled.filter, flags: compiled.flags };
+    seccompCache.set(profile, c);
+  }
+  return c;
+}
+
+export async function loadSpec(bundle: string): Promise<Spec> {
+  const file = path.join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new BerthError(`bundle ${bundle}: no config.json (${fs.existsSync(bundle) ? 'missing file' : 'no such directory'})`, { field: '--bundle' });
+    throw e;
+  }
+  return parseSpec(text, file);
+}
+
+async function writePidFile(file: string, pid: number): Promise<void> {
+  // runc: decimal pid, no newline, atomically
+  await writeFileAtomic(path.resolve(file), String(pid), 0o644);
+}
+
+async function writeIdMaps(pid: number, spec: Spec): Promise<void> {
+  const fmt = (maps: { containerID: number; hostID: number; size: number }[] | undefined) =>
+    (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  await fsp.writeFile(`/proc/${pid}/uid_map`, fmt(spec.linux?.uidMappings));
+  await fsp.writeFile(`/proc/${pid}/gid_map`, fmt(spec.linux?.gidMappings));
+}
+
+function connectConsoleSocket(file: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(file);
+    s.once('connect', () => resolve(s));
+    s.once('error', (e) => reject(new BerthError(`cannot connect to console socket ${file}: ${e.message}`, { field: '--console-socket' })));
+  });
+}
+
+function socketFd(s: net.Socket): number {
+  return (s as unknown as { _handle: { fd: number } })._handle.fd;
+}
+
+function ociState(s: StoredState, status: Status | 'creating'): State {
+  return { ociVersion: s.config.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
+}
+
+/** Creates a container: everything set up, the process waiting on its exec fifo until start(). */
+export async function create(opts: CreateOptions): Promise<ContainerState> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  validateContainerId(opts.id);
+  const bundle = path.resolve(opts.bundle);
+  const spec = opts.spec ?? (await loadSpec(bundle));
+  validateSpec(spec);
+  const seccomp = compiledSeccomp(spec.linux?.seccomp);
+  await claimId(root, opts.id);
+  const unlock = await lockContainer(root, opts.id);
+  let cgroup: cgroups.CgroupHandle | null = null;
+  let pid = 0;
+  let consoleSock: net.Socket | undefined;
+  try {
+    cgroup = await cgroups.createCgroup({ cgroupsPath: spec.linux?.cgroupsPath, containerId: opts.id, resources: spec.linux?.resources });
+    const fifo = execFifoPath(root, opts.id);
+    native().mknod(fifo, 0o010000 | 0o622, 0, 0);
+    if (spec.process!.terminal && !opts.consoleSocket && !opts.stdio) throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
+    if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
+    const hooks = spec.hooks ?? {};
+    const pauseAfterMounts = Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length);
+    const plan = buildCreatePlan(spec, {
+      bundle, execFifo: fifo, consoleSocketFd: consoleSock ? socketFd(consoleSock) : -1, preserveFds: opts.preserveFds,
+      noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths: cgroup.paths, seccomp,
+    });
+    const stored: StoredState = {
+      id: opts.id, bundle, rootfs: plan.rootfs!, pid: 0, pidStartTime: '', created: new Date().toISOString(),
+      annotations: spec.annotations ?? {}, owner: '', cgroup, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), config: spec,
+    };
+    const launched = await launch(plan, {
+      onNeedMaps: (p) => writeIdMaps(p, spec),
+      onPid: async (p) => {
+        pid = p;
+        await cgroups.addProcess(cgroup!, p);
+      },
+      onMounted: async (p) => {
+        const state = ociState({ ...stored, pid: p }, 'creating');
+        await runHooks(hooks.prestart, state, 'prestart');
+        await runHooks(hooks.createRuntime, state, 'createRuntime');
+        return JSON.stringify(ociState({ ...stored, pid: p }, 'created'));
+      },
+    });
+    pid = launched.pid;
+    stored.pid = pid;
+    stored.pidStartTime = processStartTime(pid) ?? '';
+    await writeState(root, stored);
+    if (opts.pidFile) await writePidFile(opts.pidFile, pid);
+    return toContainerState(stored, 'created');
+  } catch (e) {
+    if (pid > 0) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    if (cgroup) await cgroups.destroy(cgroup).catch(() => undefined);
+    await removeContainerDir(root, opts.id);
+    throw e;
+  } finally {
+    consoleSock?.destroy();
+    unlock();
+  }
+}
+
+function toContainerState(s: StoredState, status: Status): ContainerState {
+  return {
+    ociVersion: s.config.ociVersion, id: s.id, pid: status === 'stopped' ? 0 : s.pid, status, bundle: s.bundle,
+    rootfs: s.rootfs, created: s.created, annotations: s.annotations, owner: s.owner,
+  };
+}
+
+async function statusOf(root: string, s: StoredState): Promise<Status> {
+  if (!isAlive(s)) return 'stopped';
+  if (fs.existsSync(execFifoPath(root, s.id))) return 'created';
+  if (s.cgroup && (await cgroups.isFrozen(s.cgroup).catch(() => false))) return 'paused';
+  return 'running';
+}
+
+export async function state(id: string, opts: CommonOptions = {}): Promise<ContainerState> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const s = await readState(root, id);
+  return toContainerState(s, await statusOf(root, s));
+}
+
+export async function list(opts: CommonOptions = {}): Promise<ContainerState[]> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const out: ContainerState[] = [];
+  for (const id of await listIds(root)) {
+    try { out.push(await state(id, opts)); } catch { /* deleted meanwhile */ }
+  }
+  return out;
+}
+
+/** Lets a created container's process exec its program. */
+export async function start(id: string, opts: CommonOptions = {}): Promise<void> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const unlock = await lockContainer(root, id);
+  try {
+    const s = await readState(root, id);
+    const status = await statusOf(root, s);
+    if (status === 'stopped') throw new BerthError('cannot start a container that has stopped');
+    if (status !== 'created') throw new BerthError('cannot start an already running container');
+    const fifo = execFifoPath(root, id);
+    await releaseExecFifo(fifo);
+    await fsp.rm(fifo, { force: true });
+    await runHooks(s.config.hooks?.poststart, ociState(s, 'running'), 'poststart');
+  } finally {
+    unlock();
+  }
+}
+
+/** Opens the fifo for reading without blocking and waits for the process's one byte. */
+async function releaseExecFifo(fifo: string): Promise<void> {
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(1);
+    for (let delay = 0; ; delay = Math.min(delay + 1, 10)) {
+      try {
+        if (fs.readSync(fd, buf, 0, 1, null) === 1) return;
+        throw new BerthError('cannot start a container that has stopped'); // EOF: the writer is gone
+      } catch (e) {
+        if (errnoCode(e) !== 'EAGAIN') throw e;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export async function kill(id: string, signal: number, opts: CommonOptions & { all?: boolean } = {}): Promise<void> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const s = await readState(root, id);
+  const status = await statusOf(root, s);
+  if (status === 'stopped' && !opts.all) throw new BerthError('container not running');
+  if (opts.all && s.cgroup) {
+    await cgroups.killAll(s.cgroup, signal);
+    return;
+  }
+  signalProcess(s, signal);
+}
+
+function signalProcess(s: StoredState, signal: number): void {
+  const n = native();
+  let fd: number;
+  try {
+    fd = n.pidfdOpen(s.pid);
+  } catch (e) {
+    if (errnoCode(e) === 'ESRCH') throw new BerthError('container not running');
+    throw e;
+  }
+  try {
+    // the pidfd pins this exact process: check it is still ours before signalling
+    if (processStartTime(s.pid) !== s.pidStartTime) throw new BerthError('container not running');
+    n.pidfdSendSignal(fd, signal);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Resolves with the exit of the container's process: our child (library) or any process (CLI). */
+export function wait(pid: number): Promise<{ code: number; signal: number }> {
+  return new Promise((resolve, reject) => {
+    try {
+      native().waitPid(pid, (code, signal) => resolve({ code, signal }));
+    } catch (e) {
+      if (errnoCode(e) === 'ESRCH') resolve({ code: -1, signal: 0 });
+      else reject(e);
+    }
+  });
+}
+
+async function waitGone(s: StoredState, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; isAlive(s); delay = Math.min(delay * 2, 50)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  return true;
+}
+
+export interface DeleteOptions extends CommonOptions {
+  force?: boolean;
+}
+
+export async function del(id: string, opts: DeleteOptions = {}): Promise<void> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  let unlock: () => void;
+  try {
+    unlock = await lockContainer(root, id);
+  } catch (e) {
+    if (e instanceof BerthError && opts.force && /does not exist/.test(e.message)) return;
+    throw e;
+  }
+  try {
+    let s: StoredState;
+    try {
+      s = await readState(root, id);
+    } catch (e) {
+      // a directory without state: a create that died half-way. --force clears it.
+      if (opts.force) { await removeContainerDir(root, id); return; }
+      throw e;
+    }
+    const status = await statusOf(root, s);
+    if (status === 'running' || status === 'paused') {
+      if (!opts.force) throw new BerthError(`cannot delete container ${id} that is not stopped: ${status}`);
+    }
+    if (status !== 'stopped') {
+      if (s.cgroup) {
+        if (status === 'paused') await cgroups.thaw(s.cgroup).catch(() => undefined);
+        await cgroups.killAll(s.cgroup, 9).catch(() => undefined);
+      }
+      try { signalProcess(s, 9); } catch { /* already gone */ }
+      if (!(await waitGone(s, 10_000))) throw new BerthError(`container ${id}: process ${s.pid} did not exit after SIGKILL`);
+    }
+    if (s.cgroup) await cgroups.destroy(s.cgroup);
+    await removeContainerDir(root, id);
+    await runHooks(s.config.hooks?.poststop, ociState(s, 'stopped'), 'poststop').catch(() => undefined);
+  } finally {
+    unlock();
+  }
+}
+
+export async function pause(id: string, opts: CommonOptions = {}): Promise<void> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const s = await readState(root, id);
+  const status = await statusOf(root, s);
+  if (status !== 'running' && status !== 'created') throw new BerthError(`container not running`);
+  if (!s.cgroup) throw new BerthError('container has no cgroup to freeze');
+  await cgroups.freeze(s.cgroup);
+}
+
+export async function resume(id: string, opts: CommonOptions = {}): Promise<void> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const s = await readState(root, id);
+  const status = await statusOf(root, s);
+  if (status !== 'paused') throw new BerthError('container not paused');
+  await cgroups.thaw(s.cgroup!);
+}
+
+export async function pids(id: string, opts: CommonOptions = {}): Promise<number[]> {
+  const s = await readState(opts.root ?? DEFAULT_ROOT, id);
+  if (!s.cgroup) return isAlive(s) ? [s.pid] : [];
+  return cgroups.listPids(s.cgroup);
+}
+
+export async function stored(id: string, opts: CommonOptions = {}): Promise<StoredState> {
+  return readState(opts.root ?? DEFAULT_ROOT, id);
+}
+
+export interface ExecOptions extends CommonOptions {
+  id: string;
+  process: Process;
+  consoleSocket?: string;
+  pidFile?: string;
+  preserveFds?: number;
+  stdio?: [number, number, number];
+}
+
+/** Starts a process inside a running container's namespaces and cgroups; returns its pid. */
+export async function exec(opts: ExecOptions): Promise<number> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const s = await readState(root, opts.id);
+  const status = await statusOf(root, s);
+  if (status !== 'running' && status !== 'created') throw new BerthError(`cannot exec in a ${status} container`);
+  if (opts.process.terminal && !opts.consoleSocket && !opts.stdio) throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
+  const consoleSock = opts.consoleSocket ? await connectConsoleSocket(opts.consoleSocket) : undefined;
+  try {
+    const joinable: NamespaceType[] = s.namespaces.filter((t) => fs.existsSync(`/proc/${s.pid}/ns/${t === 'network' ? 'net' : t === 'mount' ? 'mnt' : t}`));
+    const plan = buildExecPlan({
+      pid: s.pid, namespaces: joinable, process: opts.process, consoleSocketFd: consoleSock ? socketFd(consoleSock) : -1,
+      preserveFds: opts.preserveFds, stdio: opts.stdio, seccomp: compiledSeccomp(s.config.linux?.seccomp),
+      setsid: opts.process.terminal,
+    });
+    const launched = await launch(plan, {
+      onPid: async (p) => { if (s.cgroup) await cgroups.addProcess(s.cgroup, p); },
+    });
+    if (opts.pidFile) await writePidFile(opts.pidFile, launched.pid);
+    return launched.pid;
+  } finally {
+    consoleSock?.destroy();
+  }
+}
+
+export interface RunOptions extends CreateOptions {
+  /** keep the container's state after it exits (runc run --keep) */
+  keep?: boolean;
+}
+
+/** create + start + wait + delete: resolves with the exit code (128+signal when killed). */
+export async function run(opts: RunOptions): Promise<number> {
+  const st = await create(opts);
+  const exited = wait(st.pid);
+  try {
+    await start(opts.id, opts);
+  } catch (e) {
+    await del(opts.id, { root: opts.root, force: true });
+    throw e;
+  }
+  const { code, signal } = await exited;
+  if (!opts.keep) await del(opts.id, { root: opts.root, force: true });
+  return signal ? 128 + signal : code;
+}

@@ -1,0 +1,127 @@
+// Parent side of the bootstrap: starts native.spawn(plan) and answers the child over the sync socket.
+// The child asks for its id maps, reports its pid (we place it in its cgroups), pauses after mounts
+// (we run prestart/createRuntime hooks) and says READY before it waits on the exec fifo or execs.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as util from 'node:util';
+import { native } from '../sys/native';
+import { BootstrapError } from './bootstrap-steps';
+import type { LaunchPlan } from './launch-plan';
+
+const MSG = { NEED_MAPS: 1, PID: 2, MOUNTED: 3, READY: 4, ERROR: 5, GO: 10 } as const;
+const HEADER = 20;
+
+export interface LaunchCallbacks {
+  /** the process (stage 1) that created a user namespace waits for its uid/gid maps */
+  onNeedMaps?(pid: number): Promise<void>;
+  /** the container process exists: put it in its cgroups before it continues */
+  onPid?(pid: number): Promise<void>;
+  /** mounts are done, pivot_root is next: run prestart/createRuntime hooks; returns the state JSON for container hooks */
+  onMounted?(pid: number): Promise<string | undefined>;
+}
+
+export interface Launched {
+  pid: number;
+}
+
+function errnoName(errno: number): string {
+  const entry = util.getSystemErrorMap().get(-errno);
+  return entry ? `${entry[0]} (${entry[1]})` : `errno ${errno}`;
+}
+
+/**
+ * Resolves once the process is set up: waiting on its exec fifo (plan.execFifo) or, without a fifo,
+ * after execve succeeded (the sync socket closes on exec). On failure the process is killed and reaped.
+ */
+export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promise<Launched> {
+  const n = native();
+  const [parentFd, childFd] = n.socketpair();
+  let stage1: number;
+  try {
+    stage1 = n.spawn({ ...plan, syncFd: childFd }).pid;
+  } catch (e) {
+    fs.closeSync(parentFd);
+    throw e;
+  } finally {
+    fs.closeSync(childFd);
+  }
+  n.waitPid(stage1, () => undefined);
+  const waitForExec = plan.execFifo === null;
+
+  return new Promise<Launched>((resolve, reject) => {
+    const sock = new net.Socket({ fd: parentFd, readable: true, writable: true });
+    let buf: Buffer = Buffer.alloc(0);
+    let pid = 0;
+    let ready = false;
+    let settled = false;
+    let chain = Promise.resolve();
+
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      sock.destroy();
+      if (err) {
+        if (pid > 0) {
+          try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+          n.waitPid(pid, () => undefined);
+        }
+        reject(err);
+      } else {
+        resolve({ pid });
+      }
+    };
+    const go = (payload?: string) => {
+      const body = payload ? Buffer.from(payload) : Buffer.alloc(0);
+      const head = Buffer.alloc(HEADER);
+      head.writeUInt32LE(MSG.GO, 0);
+      head.writeUInt32LE(body.length, 16);
+      sock.write(Buffer.concat([head, body]));
+    };
+    const handle = async (type: number, a: number, b: number, c: number, payload: string) => {
+      switch (type) {
+        case MSG.NEED_MAPS:
+          await callbacks.onNeedMaps?.(a);
+          go();
+          break;
+        case MSG.PID:
+          pid = a;
+          await callbacks.onPid?.(a);
+          go();
+          break;
+        case MSG.MOUNTED:
+          go(await callbacks.onMounted?.(pid));
+          break;
+        case MSG.READY:
+          ready = true;
+          if (!waitForExec) finish();
+          break;
+        case MSG.ERROR:
+          finish(new BootstrapError(a, b, c, payload, errnoName(b)));
+          break;
+        default:
+          finish(new Error(`bootstrap: unexpected message ${type}`));
+      }
+    };
+    sock.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= HEADER) {
+        const len = buf.readUInt32LE(16);
+        if (buf.length < HEADER + len) break;
+        const type = buf.readUInt32LE(0);
+        const a = buf.readInt32LE(4);
+        const b = buf.readInt32LE(8);
+        const c = buf.readInt32LE(12);
+        const payload = buf.subarray(HEADER, HEADER + len).toString();
+        buf = buf.subarray(HEADER + len);
+        chain = chain.then(() => handle(type, a, b, c, payload)).catch((e: Error) => finish(e));
+      }
+    });
+    sock.on('error', (e) => finish(e));
+    sock.on('close', () => {
+      chain.then(() => {
+        if (ready) finish();
+        else finish(new Error('container process exited during setup'));
+      });
+    });
+  });
+}

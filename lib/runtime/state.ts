@@ -1,0 +1,129 @@
+// The state store: one directory per container under --root, state.json written atomically, and a
+// lock per container (flock on the directory) so concurrent commands on one container serialise.
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { LOCK, native } from '../sys/native';
+import { BerthError, errnoCode } from '../util/errors';
+import { writeFileAtomic } from '../util/fs';
+import type { CgroupHandle } from '../cgroups';
+import type { NamespaceType, Spec } from './spec/types';
+
+export const DEFAULT_ROOT = '/run/berth';
+
+/** What berth remembers of a container between commands. */
+export interface StoredState {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  pid: number;
+  /** /proc/<pid>/stat start time: tells our process from a recycled pid */
+  pidStartTime: string;
+  created: string;
+  annotations: Record<string, string>;
+  owner: string;
+  cgroup: CgroupHandle | null;
+  namespaces: NamespaceType[];
+  config: Spec;
+  /** CNI attachments made by `--net`, detached on delete */
+  networks?: unknown[];
+  /** set by the image path: an overlay root to release on delete */
+  image?: { dataRoot: string; name: string };
+}
+
+export class NotFoundError extends BerthError {
+  constructor(id: string) {
+    super(`container "${id}" does not exist`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export function containerDir(root: string, id: string): string {
+  return path.join(root, id);
+}
+
+export function execFifoPath(root: string, id: string): string {
+  return path.join(root, id, 'exec.fifo');
+}
+
+export async function readState(root: string, id: string): Promise<StoredState> {
+  try {
+    return JSON.parse(await fsp.readFile(path.join(root, id, 'state.json'), 'utf8')) as StoredState;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new NotFoundError(id);
+    throw e;
+  }
+}
+
+export async function writeState(root: string, state: StoredState): Promise<void> {
+  await writeFileAtomic(path.join(root, state.id, 'state.json'), JSON.stringify(state), 0o600);
+}
+
+export async function listIds(root: string): Promise<string[]> {
+  try {
+    const entries = await fsp.readdir(root, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && fs.existsSync(path.join(root, e.name, 'state.json'))).map((e) => e.name).sort();
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/** Creates the container's directory; fails if the id is taken. */
+export async function claimId(root: string, id: string): Promise<string> {
+  await fsp.mkdir(root, { recursive: true, mode: 0o711 });
+  const dir = containerDir(root, id);
+  try {
+    await fsp.mkdir(dir, { mode: 0o711 });
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST') throw new BerthError(`container with id exists: ${id}`);
+    throw e;
+  }
+  return dir;
+}
+
+export async function removeContainerDir(root: string, id: string): Promise<void> {
+  await fsp.rm(containerDir(root, id), { recursive: true, force: true });
+}
+
+/**
+ * Takes the container's lock: a blocking flock, fine for a CLI process; the library retries without
+ * blocking so the event loop stays free.
+ */
+export async function lockContainer(root: string, id: string): Promise<() => void> {
+  let fd: number;
+  try {
+    fd = fs.openSync(containerDir(root, id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new NotFoundError(id);
+    throw e;
+  }
+  const n = native();
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      n.flock(fd, LOCK.EX | LOCK.NB);
+      break;
+    } catch (e) {
+      if (errnoCode(e) !== 'EAGAIN') { fs.closeSync(fd); throw e; }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  return () => fs.closeSync(fd);
+}
+
+/** Field 22 of /proc/<pid>/stat, or undefined when the process is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name may contain spaces and parentheses: fields start after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // exited, not yet reaped
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(state: StoredState): boolean {
+  return state.pid > 0 && processStartTime(state.pid) === state.pidStartTime;
+}

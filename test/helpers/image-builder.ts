@@ -1,0 +1,289 @@
+// Builds OCI images for tests, byte by byte, with tar-stream: layer tars (including hostile ones), an OCI
+// layout directory, an oci-archive and a docker-archive of the same image. Digests are computed here, so a
+// test can also corrupt one on purpose.
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import * as tar from 'tar-stream';
+
+export type EntryType = 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo';
+
+export interface TarEntry {
+  name: string;
+  type?: EntryType;
+  content?: string | Buffer;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: Date;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+  pax?: Record<string, string>;
+}
+
+export interface LayerSpec {
+  entries: TarEntry[];
+  gzip?: boolean;
+}
+
+export interface BuiltLayer {
+  blob: Buffer;
+  digest: string;
+  diffId: string;
+  mediaType: string;
+}
+
+export interface BuiltImage {
+  layers: BuiltLayer[];
+  config: Buffer;
+  configDigest: string;
+  manifest: Buffer;
+  manifestDigest: string;
+}
+
+export const MTIME = new Date('2024-01-02T03:04:05Z');
+
+export function sha256(data: Buffer): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+export async function buildTar(entries: TarEntry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
+    pack.on('end', () => resolve());
+    pack.on('error', reject);
+  });
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    const content = type === 'file' ? Buffer.from(e.content ?? '') : undefined;
+    const header = {
+      name: e.name,
+      type,
+      mode: e.mode ?? (type === 'directory' ? 0o755 : type === 'symlink' ? 0o777 : 0o644),
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      mtime: e.mtime ?? MTIME,
+      linkname: e.linkname,
+      devmajor: e.devmajor ?? 0,
+      devminor: e.devminor ?? 0,
+      pax: e.pax,
+      size: content?.length ?? 0,
+    };
+    await new Promise<void>((resolve, reject) => {
+      pack.entry(header, content ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+    });
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+export async function buildLayer(spec: LayerSpec): Promise<BuiltLayer> {
+  const tarData = await buildTar(spec.entries);
+  const blob = spec.gzip ? zlib.gzipSync(tarData) : tarData;
+  return {
+    blob,
+    digest: sha256(blob),
+    diffId: sha256(tarData),
+    mediaType: spec.gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar',
+  };
+}
+
+export interface ImageOptions {
+  config?: { Entrypoint?: string[]; Cmd?: string[]; Env?: string[]; WorkingDir?: string; User?: string };
+  architecture?: string;
+  /** replace the diff_ids written into the config (to test the diff_id check) */
+  diffIds?: string[];
+}
+
+export function machineArch(): string {
+  return process.arch === 'x64' ? 'amd64' : process.arch;
+}
+
+export async function buildImage(layers: LayerSpec[], opts: ImageOptions = {}): Promise<BuiltImage> {
+  const built: BuiltLayer[] = [];
+  for (const l of layers) built.push(await buildLayer(l));
+  const config = Buffer.from(JSON.stringify({
+    created: MTIME.toISOString(),
+    architecture: opts.architecture ?? machineArch(),
+    os: 'linux',
+    config: opts.config ?? { Cmd: ['/bin/sh'], Env: ['PATH=/usr/bin:/bin'], WorkingDir: '/' },
+    rootfs: { type: 'layers', diff_ids: opts.diffIds ?? built.map((l) => l.diffId) },
+    history: built.map(() => ({ created: MTIME.toISOString(), created_by: 'image-builder' })),
+  }));
+  const configDigest = sha256(config);
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+    layers: built.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.blob.length })),
+  }));
+  return { layers: built, config, configDigest, manifest, manifestDigest: sha256(manifest) };
+}
+
+/** All files of an OCI layout, as relative path -> content. */
+function layoutFiles(img: BuiltImage, tag: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const blob = (digest: string, data: Buffer): void => void files.set(`blobs/sha256/${digest.slice(7)}`, data);
+  files.set('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+  files.set('index.json', Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [{
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: img.manifestDigest,
+      size: img.manifest.length,
+      annotations: { 'org.opencontainers.image.ref.name': tag },
+    }],
+  })));
+  blob(img.manifestDigest, img.manifest);
+  blob(img.configDigest, img.config);
+  for (const l of img.layers) blob(l.digest, l.blob);
+  return files;
+}
+
+export function writeOciLayout(img: BuiltImage, dir: string, tag = 'latest'): void {
+  for (const [name, data] of layoutFiles(img, tag)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), data);
+  }
+}
+
+async function writeArchive(files: Map<string, Buffer>, file: string): Promise<void> {
+  const entries: TarEntry[] = [];
+  const dirs = new Set<string>();
+  for (const name of files.keys()) {
+    for (let d = path.posix.dirname(name); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
+  }
+  for (const d of [...dirs].sort()) entries.push({ name: `${d}/`, type: 'directory' });
+  for (const [name, content] of files) entries.push({ name, content });
+  fs.writeFileSync(file, await buildTar(entries));
+}
+
+export async function writeOciArchive(img: BuiltImage, file: string, tag = 'latest'): Promise<void> {
+  await writeArchive(layoutFiles(img, tag), file);
+}
+
+/** The classic `docker save` shape: manifest.json, <config hex>.json, <layer id>/layer.tar. */
+export async function writeDockerArchive(img: BuiltImage, file: string, repoTag = 'test/image:latest'): Promise<void> {
+  const files = new Map<string, Buffer>();
+  const configName = `${img.configDigest.slice(7)}.json`;
+  files.set(configName, img.config);
+  const layerNames: string[] = [];
+  img.layers.forEach((l, i) => {
+    // docker's layer ids are chain-derived; any stable id will do, the import must not rely on them
+    const name = `${createHash('sha256').update(`layer-${i}-${l.diffId}`).digest('hex')}/layer.tar`;
+    files.set(name, l.blob);
+    layerNames.push(name);
+  });
+  files.set('manifest.json', Buffer.from(JSON.stringify([{ Config: configName, RepoTags: [repoTag], Layers: layerNames }])));
+  files.set('repositories', Buffer.from(JSON.stringify({})));
+  await writeArchive(files, file);
+}
+
+/**
+ * The two-layer image the tests check: layer 1 is a base tree; layer 2 adds, changes, deletes (whiteout),
+ * makes data/ opaque, adds a hardlink, a symlink, a char device 1:3, a fifo and a file with an xattr.
+ */
+export function sampleLayers(): LayerSpec[] {
+  return [
+    {
+      gzip: true,
+      entries: [
+        { name: 'bin/', type: 'directory' },
+        { name: 'bin/tool', content: '#!/bin/sh\necho v1\n', mode: 0o755 },
+        { name: 'bin/suid', content: 'suid\n', mode: 0o4755 },
+        { name: 'etc/', type: 'directory' },
+        { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n' },
+        { name: 'etc/hostname', content: 'base\n' },
+        { name: 'data/', type: 'directory', mode: 0o750 },
+        { name: 'data/old1', content: 'old1\n' },
+        { name: 'data/old2', content: 'old2\n' },
+        { name: 'home/', type: 'directory' },
+        { name: 'home/user/', type: 'directory', mode: 0o700, uid: 1000, gid: 1000 },
+        { name: 'home/user/notes', content: 'private\n', mode: 0o600, uid: 1000, gid: 1000 },
+        { name: 'tmp/', type: 'directory', mode: 0o1777 },
+        { name: 'gone.txt', content: 'to be deleted\n' },
+      ],
+    },
+    {
+      gzip: false,
+      entries: [
+        { name: 'bin/tool', content: '#!/bin/sh\necho v2\n', mode: 0o755 },
+        { name: '.wh.gone.txt' },
+        { name: 'data/', type: 'directory', mode: 0o750 },
+        { name: 'data/.wh..wh..opq' },
+        { name: 'data/new', content: 'new\n' },
+        { name: 'new/', type: 'directory' },
+        { name: 'new/added', content: 'added\n', uid: 1000, gid: 100 },
+        { name: 'new/hardlink', type: 'link', linkname: 'new/added' },
+        { name: 'new/symlink', type: 'symlink', linkname: '../etc/passwd' },
+        { name: 'new/pipe', type: 'fifo', mode: 0o640 },
+        { name: 'new/xattr', content: 'with xattr\n', pax: { 'SCHILY.xattr.user.berth': 'hello' } },
+        { name: 'dev/', type: 'directory' },
+        { name: 'dev/nullish', type: 'character-device', mode: 0o666, devmajor: 1, devminor: 3 },
+      ],
+    },
+  ];
+}
+
+export interface ExpectedNode {
+  type: 'file' | 'dir' | 'symlink' | 'char' | 'fifo';
+  mode: number;
+  uid?: number;
+  gid?: number;
+  content?: string;
+  link?: string;
+  rdev?: [number, number];
+  xattrs?: Record<string, string>;
+}
+
+/** What the merged view of sampleLayers() must show (the root directory excluded). */
+export function sampleExpected(): Record<string, ExpectedNode> {
+  return {
+    'bin': { type: 'dir', mode: 0o755 },
+    'bin/tool': { type: 'file', mode: 0o755, content: '#!/bin/sh\necho v2\n' },
+    'bin/suid': { type: 'file', mode: 0o4755, content: 'suid\n' },
+    'etc': { type: 'dir', mode: 0o755 },
+    'etc/passwd': { type: 'file', mode: 0o644, content: 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n' },
+    'etc/hostname': { type: 'file', mode: 0o644, content: 'base\n' },
+    'data': { type: 'dir', mode: 0o750 },
+    'data/new': { type: 'file', mode: 0o644, content: 'new\n' },
+    'home': { type: 'dir', mode: 0o755 },
+    'home/user': { type: 'dir', mode: 0o700, uid: 1000, gid: 1000 },
+    'home/user/notes': { type: 'file', mode: 0o600, uid: 1000, gid: 1000, content: 'private\n' },
+    'tmp': { type: 'dir', mode: 0o1777 },
+    'new': { type: 'dir', mode: 0o755 },
+    'new/added': { type: 'file', mode: 0o644, uid: 1000, gid: 100, content: 'added\n' },
+    'new/hardlink': { type: 'file', mode: 0o644, uid: 1000, gid: 100, content: 'added\n' },
+    'new/symlink': { type: 'symlink', mode: 0o777, link: '../etc/passwd' },
+    'new/pipe': { type: 'fifo', mode: 0o640 },
+    'new/xattr': { type: 'file', mode: 0o644, content: 'with xattr\n', xattrs: { 'user.berth': 'hello' } },
+    'dev': { type: 'dir', mode: 0o755 },
+    'dev/nullish': { type: 'char', mode: 0o666, rdev: [1, 3] },
+  };
+}
+
+/**
+ * Re-runs this test file in a private mount namespace (`unshare -m --propagation private`) so that every
+ * mount it makes vanishes with it, even if it crashes. Call before importing tap: the parent prints nothing
+ * and exits with the child's status; the child sees BERTH_PRIVATE_MNTNS=1 and returns.
+ */
+export function reexecInPrivateMountNamespace(): void {
+  if (process.env.BERTH_PRIVATE_MNTNS === '1') return;
+  const script = process.argv[1];
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', process.execPath, ...process.execArgv, script, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, BERTH_PRIVATE_MNTNS: '1' },
+  });
+  if (r.error) {
+    process.stderr.write(`unshare: ${r.error.message}\n`);
+    process.exit(1);
+  }
+  process.exit(r.status ?? 1);
+}

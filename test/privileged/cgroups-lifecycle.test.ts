@@ -1,0 +1,120 @@
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createCgroup, destroy, detectLayout, listPids, updateResources, type CgroupHandle } from '../../lib/cgroups';
+import { hierarchies } from '../../lib/cgroups/hierarchy';
+import { ConfigError } from '../../lib/util/errors';
+import type { LinuxResources } from '../../lib/runtime/spec/types';
+import { PARENT, runIn, testCgroup, waitFor } from './cgroups-fixture';
+
+const MB = 1 << 20;
+const read = (dir: string, file: string): string => fs.readFileSync(path.join(dir, file), 'utf8').trim();
+const v1 = detectLayout() !== 'v2';
+
+/** Every directory a cgroupsPath would use, so a test can check none was left behind. */
+function wouldUse(rel: string): string[] {
+  const h = hierarchies();
+  const dirs = Object.entries(h.v1).map(([c, m]) => path.join(m, h.own[c] ?? '/', rel));
+  if (h.unified) dirs.push(path.join(h.unified, h.own[''] ?? '/', rel));
+  return dirs;
+}
+
+t.test('a relative cgroupsPath lands below our own cgroup in every hierarchy, and the process joins each', async (t) => {
+  const h = await testCgroup(t, 'place', {});
+  const own = hierarchies().own;
+  for (const [ctrl, dir] of Object.entries(h.paths)) {
+    t.ok(dir.endsWith(path.join(own[ctrl === 'unified' ? '' : ctrl] ?? '/', PARENT, 'place')), `${ctrl}: ${dir}`);
+    t.ok(fs.statSync(dir).isDirectory());
+  }
+  const p = await runIn(t, h, 'sleep 30');
+  const lines = fs.readFileSync(`/proc/${p.child.pid}/cgroup`, 'utf8');
+  for (const ctrl of Object.keys(h.paths)) {
+    const key = ctrl === 'unified' ? '' : ctrl;
+    const line = lines.split('\n').find((l) => l.split(':')[1].split(',').includes(key) || (key === '' && l.startsWith('0::')));
+    t.ok(line?.endsWith(`/${PARENT}/place`), `joined ${ctrl}: ${line}`);
+  }
+});
+
+t.test('updateResources changes live limits', async (t) => {
+  const h = await testCgroup(t, 'update', { memory: { limit: 64 * MB }, pids: { limit: 10 }, cpu: { quota: 50000, period: 100000 } });
+  await runIn(t, h, 'sleep 30');
+  await updateResources(h, { memory: { limit: 128 * MB, swap: 256 * MB }, pids: { limit: 20 }, cpu: { quota: 25000, shares: 512 } });
+  if (v1) {
+    t.equal(read(h.paths.memory, 'memory.limit_in_bytes'), String(128 * MB));
+    t.equal(read(h.paths.memory, 'memory.memsw.limit_in_bytes'), String(256 * MB));
+    t.equal(read(h.paths.cpu, 'cpu.cfs_quota_us'), '25000');
+    t.equal(read(h.paths.cpu, 'cpu.shares'), '512');
+  } else {
+    t.equal(read(h.paths.unified, 'memory.max'), String(128 * MB));
+    t.equal(read(h.paths.unified, 'memory.swap.max'), String(128 * MB), 'swap alone on v2');
+    t.equal(read(h.paths.unified, 'cpu.max'), '25000 100000');
+    t.equal(read(h.paths.unified, 'cpu.weight'), '20', 'shares 512 -> weight 20');
+  }
+  t.equal(read(h.paths.pids ?? h.paths.unified, 'pids.max'), '20');
+  // lowering memory+swap below the limit: the order of writes must follow the kernel's rule
+  await updateResources(h, { memory: { limit: 32 * MB, swap: 32 * MB } });
+  t.equal(read(h.paths.memory ?? h.paths.unified, v1 ? 'memory.limit_in_bytes' : 'memory.max'), String(32 * MB));
+});
+
+t.test('a bad update names the field and changes nothing', async (t) => {
+  const h = await testCgroup(t, 'badupdate', { memory: { limit: 64 * MB }, pids: { limit: 10 } });
+  const before = (): string[] => [read(h.paths.memory ?? h.paths.unified, v1 ? 'memory.limit_in_bytes' : 'memory.max'), read(h.paths.pids ?? h.paths.unified, 'pids.max')];
+  const snapshot = before();
+  const cases: [LinuxResources, string][] = [
+    [{ pids: { limit: 5 }, memory: { limit: 32 * MB, swap: 16 * MB } }, 'linux.resources.memory.swap'],
+    [{ pids: { limit: 5 }, cpu: { period: 10 } }, 'linux.resources.cpu.period'],
+    [{ pids: { limit: 5 }, devices: [{ allow: true, type: 'x' as 'c' }] }, 'linux.resources.devices[0].type'],
+    [{ pids: { limit: 5 }, network: { classID: 1 } }, 'linux.resources.network.classID'],
+  ];
+  for (const [r, field] of cases) {
+    await t.rejects(updateResources(h, r), { name: 'ConfigError', field }, field);
+    t.same(before(), snapshot, `nothing applied for ${field}`);
+  }
+  // checkBeforeUpdate refuses a limit under the current usage
+  const p = await runIn(t, h, `awk 'BEGIN { s = "x"; for (i = 0; i < 23; i++) s = s s; print "ready"; system("sleep 30") }'`);
+  t.ok(await waitFor(() => p.output().includes('ready')), 'the worker holds memory');
+  await t.rejects(updateResources(h, { memory: { limit: 1 * MB, checkBeforeUpdate: true } }), { name: 'ConfigError', field: 'linux.resources.memory.limit' });
+});
+
+t.test('bad input to createCgroup names the field and leaves no directory', async (t) => {
+  const cases: [LinuxResources, string][] = [
+    [{ memory: { limit: -5 } }, 'linux.resources.memory.limit'],
+    [{ memory: { swappiness: 200 } }, 'linux.resources.memory.swappiness'],
+    [{ cpu: { shares: 1 } }, 'linux.resources.cpu.shares'],
+    [{ cpu: { cpus: '0-x' } }, 'linux.resources.cpu.cpus'],
+    // passes validation, refused by the kernel after the directories exist: they must go again
+    [{ pids: { limit: 4 }, cpu: { cpus: '4095' } }, 'linux.resources.cpu.cpus'],
+    [{ devices: [{ allow: false, access: 'rwx' }] }, 'linux.resources.devices[0].access'],
+    [{ hugepageLimits: [{ pageSize: '3XB', limit: 1 }] }, 'linux.resources.hugepageLimits[0].pageSize'],
+    [{ unified: { 'memory.high': '1M' } }, v1 ? 'linux.resources.unified["memory.high"]' : 'none'],
+    [{ rdma: { mlx0: { hcaHandles: 1 } } }, 'linux.resources.rdma.mlx0'],
+  ];
+  for (const [r, field] of cases) {
+    if (field === 'none') continue;
+    const rel = `${PARENT}/bad`;
+    await t.rejects(createCgroup({ containerId: 'bad', cgroupsPath: rel, resources: r }), { name: 'ConfigError', field }, field);
+    const left = wouldUse(rel).concat(wouldUse(PARENT)).filter((d) => fs.existsSync(d));
+    t.same(left, [], `nothing left for ${field}`);
+  }
+  await t.rejects(createCgroup({ containerId: 'bad', cgroupsPath: '../escape' }), ConfigError);
+  await t.rejects(createCgroup({ containerId: '../x' }), { name: 'ConfigError', field: 'id' });
+});
+
+t.test('listPids walks sub-cgroups and destroy removes them; destroy is idempotent', async (t) => {
+  const h: CgroupHandle = await testCgroup(t, 'nested', {});
+  const dir = h.paths.pids ?? h.paths.unified;
+  const sub = path.join(dir, 'inner');
+  fs.mkdirSync(sub);
+  const p = await runIn(t, h, 'sleep 30 & echo $! ; wait');
+  t.ok(await waitFor(() => /\d+/.test(p.output())));
+  const inner = Number(/\d+/.exec(p.output())?.[0]);
+  fs.writeFileSync(path.join(sub, 'cgroup.procs'), String(inner));
+  const pids = await listPids(h);
+  t.ok(pids.includes(inner) && pids.includes(p.child.pid as number), `both listed: ${pids}`);
+  p.child.kill('SIGKILL');
+  process.kill(inner, 'SIGKILL');
+  t.ok(await waitFor(async () => (await listPids(h)).length === 0));
+  await destroy(h);
+  for (const d of Object.values(h.paths)) t.notOk(fs.existsSync(d), `removed ${d}`);
+  await destroy(h); // a second call is a no-op
+});
