@@ -15,8 +15,11 @@ import { validateResources } from './validate';
 /** Domain controllers enabled for every container on a pure v2 host, so stats have their files. */
 const V2_DEFAULT = ['cpu', 'cpuset', 'io', 'memory', 'pids', 'hugetlb', 'rdma', 'misc'];
 
-/** mkdir -p that returns the directories it made, top first (so a failure can remove exactly those). */
-async function mkdirs(dir: string): Promise<string[]> {
+/**
+ * mkdir -p that returns the directories it made, top first (so a failure can remove exactly those).
+ * Retries when a parent vanishes under it: destroy removes the shared default parent once it is empty.
+ */
+async function mkdirs(dir: string, attempts = 3): Promise<string[]> {
   const made: string[] = [];
   const missing: string[] = [];
   for (let d = dir; ; d = path.dirname(d)) {
@@ -32,6 +35,7 @@ async function mkdirs(dir: string): Promise<string[]> {
       await fsp.mkdir(d);
       made.push(d);
     } catch (e) {
+      if (errnoCode(e) === 'ENOENT' && attempts > 1) return [...made, ...(await mkdirs(dir, attempts - 1))];
       if (errnoCode(e) !== 'EEXIST') throw Object.assign(e as Error, { made });
     }
   }

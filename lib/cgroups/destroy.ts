@@ -24,13 +24,23 @@ async function removeTree(dir: string): Promise<void> {
   }
 }
 
-/** Idempotent: a missing directory is already destroyed. Leaves parent directories in place. */
+/**
+ * The default placement (<own>/berth/<id>) shares the "berth" parent between containers: remove it once it
+ * is empty (EBUSY/ENOTEMPTY means another container still uses it; create retries if it loses a race).
+ */
+async function removeDefaultParent(dir: string): Promise<void> {
+  const parent = path.dirname(dir);
+  if (path.basename(parent) === 'berth') await fsp.rmdir(parent).catch(() => undefined);
+}
+
+/** Idempotent: a missing directory is already destroyed. Parents are left alone, except the default one. */
 export async function destroy(h: CgroupHandle, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const dir of distinctDirs(h.paths)) {
     for (let i = 0; ; i++) {
       try {
         await removeTree(dir);
+        await removeDefaultParent(dir);
         break;
       } catch (e) {
         // EBUSY: processes still exiting (zombies keep a cgroup populated until reaped)

@@ -10,6 +10,7 @@ export const OP = {
   RSH32K: 0x74, // BPF_ALU | BPF_RSH | BPF_K
   MOV32K: 0xb4, // BPF_ALU | BPF_MOV | BPF_K
   MOV32X: 0xbc, // BPF_ALU | BPF_MOV | BPF_X
+  JEQK: 0x15, // BPF_JMP | BPF_JEQ | BPF_K: if dst == imm goto pc + 1 + off
   JNEK: 0x55, // BPF_JMP | BPF_JNE | BPF_K: if dst != imm goto pc + 1 + off
   JNEX: 0x5d, // BPF_JMP | BPF_JNE | BPF_X: if dst != src goto pc + 1 + off
   EXIT: 0x95,
@@ -38,22 +39,27 @@ const PROLOGUE: Insn[] = [
   insn(OP.LDXW, 5, 1, 8, 0),
 ];
 
-/** One block: each check jumps past the block's end when it fails; the block ends in "return verdict". */
-function block(e: DeviceException, verdict: number): Insn[] {
+/**
+ * One block: each check jumps past the block's end when it fails; the block ends in "return verdict".
+ * Access matching follows the v1 controller: an allow exception must cover every requested bit, a deny
+ * exception applies when it shares any bit with the request.
+ */
+function block(e: DeviceException, allowException: boolean, verdict: number): Insn[] {
   const checks: Omit<Insn, 'off'>[] = [];
   if (e.type !== 'a') checks.push({ op: OP.JNEK, dst: 2, src: 0, imm: DEV_TYPE[e.type] });
   if (e.access !== ALL_ACCESS) {
-    // the request must ask for nothing beyond the exception's bits: (R3 & bits) == R3
     checks.push({ op: OP.MOV32X, dst: 1, src: 3, imm: 0 });
     checks.push({ op: OP.AND32K, dst: 1, src: 0, imm: e.access });
-    checks.push({ op: OP.JNEX, dst: 1, src: 3, imm: 0 });
+    // allow: (R3 & bits) == R3, else skip; deny: (R3 & bits) != 0, else skip
+    if (allowException) checks.push({ op: OP.JNEX, dst: 1, src: 3, imm: 0 });
+    else checks.push({ op: OP.JEQK, dst: 1, src: 0, imm: 0 });
   }
   if (e.major !== -1) checks.push({ op: OP.JNEK, dst: 4, src: 0, imm: e.major | 0 });
   if (e.minor !== -1) checks.push({ op: OP.JNEK, dst: 5, src: 0, imm: e.minor | 0 });
   const out: Insn[] = [];
   const total = checks.length + 2;
   checks.forEach((c, i) => {
-    const isJump = c.op === OP.JNEK || c.op === OP.JNEX;
+    const isJump = c.op === OP.JNEK || c.op === OP.JNEX || c.op === OP.JEQK;
     out.push({ ...c, off: isJump ? total - i - 1 : 0 });
   });
   out.push(insn(OP.MOV32K, 0, 0, 0, verdict), insn(OP.EXIT, 0, 0, 0, 0));
@@ -63,7 +69,7 @@ function block(e: DeviceException, verdict: number): Insn[] {
 export function deviceProgram(p: DevicePolicy): Insn[] {
   const verdict = p.defaultAllow ? 0 : 1; // exceptions flip the default
   const out = [...PROLOGUE];
-  for (const e of p.exceptions) out.push(...block(e, verdict));
+  for (const e of p.exceptions) out.push(...block(e, !p.defaultAllow, verdict));
   out.push(insn(OP.MOV32K, 0, 0, 0, p.defaultAllow ? 1 : 0), insn(OP.EXIT, 0, 0, 0, 0));
   return out;
 }

@@ -25,14 +25,16 @@ export function relativeCgroupPath(cgroupsPath: string | undefined, containerId:
   return path.posix.join(own, 'berth', containerId);
 }
 
+const under = (mount: string, rel: string): string => path.posix.join(mount, rel).replace(/(.)\/+$/, '$1');
+
 /** controller (or 'unified') -> absolute directory; co-mounted v1 controllers get the same directory. */
 export function resolvePaths(h: Hierarchies, cgroupsPath: string | undefined, containerId: string): Record<string, string> {
   const paths: Record<string, string> = {};
   for (const [ctrl, mount] of Object.entries(h.v1)) {
-    paths[ctrl] = path.posix.join(mount, relativeCgroupPath(cgroupsPath, containerId, h.own[ctrl] ?? '/'));
+    paths[ctrl] = under(mount, relativeCgroupPath(cgroupsPath, containerId, h.own[ctrl] ?? '/'));
   }
   if (h.unified !== undefined) {
-    paths.unified = path.posix.join(h.unified, relativeCgroupPath(cgroupsPath, containerId, h.own[''] ?? '/'));
+    paths.unified = under(h.unified, relativeCgroupPath(cgroupsPath, containerId, h.own[''] ?? '/'));
   }
   const top = Object.entries(paths).find(([ctrl, dir]) => dir === (ctrl === 'unified' ? h.unified : h.v1[ctrl]));
   if (top) throw new ConfigError('linux.cgroupsPath', `"${cgroupsPath ?? ''}" resolves to the root cgroup of ${top[0]}`);

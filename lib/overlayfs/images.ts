@@ -71,7 +71,8 @@ export async function listContainerRecords(dataRoot: string): Promise<ContainerR
     try {
       out.push(JSON.parse(await fsp.readFile(path.join(dir, id, 'rootfs.json'), 'utf8')) as ContainerRootfsRecord);
     } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') throw e;
+      // a container dir without a record holds no layers (a prepare that failed half-way, or a stray file)
+      if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR') throw e;
     }
   }
   return out;

@@ -65,7 +65,10 @@ async function extractLayer(source: ImageSource, layer: LayerRef, dir: string, o
     extract.destroy();
     await feed.catch(() => undefined);
     // a corrupt blob usually fails inside gunzip or the tar parser first: name the real cause
-    if (layer.digest) verifyDigest(`blob ${layer.path}`, layer.digest, await blobDigest(source, layer.path));
+    if (layer.digest) {
+      const actual = await blobDigest(source, layer.path).catch(() => layer.digest as string);
+      verifyDigest(`blob ${layer.path}`, layer.digest, actual);
+    }
     throw new ImageError(`${what}: ${(e as Error).message}`, { cause: e });
   }
   await writer.finish();

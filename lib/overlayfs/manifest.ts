@@ -137,6 +137,10 @@ async function resolveOci(source: ImageSource): Promise<ResolvedImage> {
     if (!isObject(l)) throw new ImageError(`${where}: ${manifestWhat} layers[${i}] is not an object`);
     return { digest: checkDigest(l.digest, `${manifestWhat} layers[${i}].digest`), size: Number(l.size ?? 0), mediaType: String(l.mediaType ?? '') };
   });
+  for (const l of layerDescs) {
+    // foreign (non-distributable) layers are not in the layout: say so before extracting anything
+    if (!(await source.exists(blobPath(l.digest)))) throw new ImageError(`${where}: missing layer blob ${blobPath(l.digest)}`);
+  }
   const cfgWhat = `config ${configDigest}`;
   const parsed = parseConfig(await readVerified(source, configDigest, cfgWhat), `${where}: ${cfgWhat}`, layerDescs.length);
   return {

@@ -82,6 +82,12 @@ async function writePidFile(file: string, pid: number): Promise<void> {
   await writeFileAtomic(path.resolve(file), String(pid), 0o644);
 }
 
+/** The host id that a container id maps to (itself without mappings). */
+function hostId(maps: { containerID: number; hostID: number; size: number }[] | undefined, id: number): number {
+  for (const m of maps ?? []) if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + id - m.containerID;
+  return id;
+}
+
 async function writeIdMaps(pid: number, spec: Spec): Promise<void> {
   const fmt = (maps: { containerID: number; hostID: number; size: number }[] | undefined) =>
     (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
@@ -122,6 +128,9 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
     cgroup = await cgroups.createCgroup({ cgroupsPath: spec.linux?.cgroupsPath, containerId: opts.id, resources: spec.linux?.resources });
     const fifo = execFifoPath(root, opts.id);
     native().mknod(fifo, 0o010000 | 0o622, 0, 0);
+    await fsp.chmod(fifo, 0o622); // mknod applied our umask
+    // the container's root (maybe an unprivileged host uid in a user namespace) opens it for writing
+    await fsp.chown(fifo, hostId(spec.linux?.uidMappings, 0), hostId(spec.linux?.gidMappings, 0));
     if (spec.process!.terminal && !opts.consoleSocket && !opts.stdio) throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
     if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
     const hooks = spec.hooks ?? {};
@@ -205,7 +214,7 @@ export async function start(id: string, opts: CommonOptions = {}): Promise<void>
     if (status === 'stopped') throw new BerthError('cannot start a container that has stopped');
     if (status !== 'created') throw new BerthError('cannot start an already running container');
     const fifo = execFifoPath(root, id);
-    await releaseExecFifo(fifo);
+    await releaseExecFifo(fifo, s);
     await fsp.rm(fifo, { force: true });
     await runHooks(s.config.hooks?.poststart, ociState(s, 'running'), 'poststart');
   } finally {
@@ -213,15 +222,18 @@ export async function start(id: string, opts: CommonOptions = {}): Promise<void>
   }
 }
 
-/** Opens the fifo for reading without blocking and waits for the process's one byte. */
-async function releaseExecFifo(fifo: string): Promise<void> {
+/**
+ * Opens the fifo for reading without blocking and waits for the process's one byte. Until the process
+ * has opened its end, reads see end-of-file, so EOF only means "stopped" once the process is gone.
+ */
+async function releaseExecFifo(fifo: string, s: StoredState): Promise<void> {
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
     for (let delay = 0; ; delay = Math.min(delay + 1, 10)) {
       try {
         if (fs.readSync(fd, buf, 0, 1, null) === 1) return;
-        throw new BerthError('cannot start a container that has stopped'); // EOF: the writer is gone
+        if (!isAlive(s)) throw new BerthError('cannot start a container that has stopped');
       } catch (e) {
         if (errnoCode(e) !== 'EAGAIN') throw e;
       }

@@ -36,7 +36,7 @@ int sync_send(int fd, uint32_t type, int a, int b, int c, const char *payload, u
 
 void sync_error(struct plan *p, enum step s, int err, int index, const char *detail) {
   const char *d = detail ? detail : "";
-  if (sync_send(p->sync_fd, MSG_ERROR, (int)s, err, index, d, (uint32_t)strlen(d)) != 0) {
+  if (p->ready || sync_send(p->sync_fd, MSG_ERROR, (int)s, err, index, d, (uint32_t)strlen(d)) != 0) {
     /* After `create` returned nobody reads the sync socket: say it on stderr instead. */
     dprintf(2, "berth: container process: step %d: %s: %s\n", (int)s, d, strerror(err));
   }

@@ -131,6 +131,7 @@ struct plan {
   int ncreate_hooks, nstart_hooks;
   struct hook_step *create_hooks, *start_hooks;
   bool setsid;
+  bool ready;           /* READY was sent: the parent may be gone, report errors on stderr */
 };
 
 /* bootstrap.c */

@@ -10,6 +10,7 @@
 #include <linux/seccomp.h>
 #include <linux/filter.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,9 @@ static char *lookup(struct plan *p) {
 }
 
 static void wait_for_start(struct plan *p, int fifo) {
+  /* A non-dumpable process's /proc/self belongs to root, so a non-root user could not reopen the fifo.
+     With a new pid namespace nothing in the container can see us yet: being dumpable is safe here. */
+  if (p->uid != 0 && (p->clone_flags & CLONE_NEWPID)) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   char path[64];
   snprintf(path, sizeof path, "/proc/self/fd/%d", fifo);
   int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -265,6 +269,8 @@ void finish_and_exec(struct plan *p, const char *hook_state) {
   if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
     sync_error(p, STEP_FDS, errno, -1, "close_range");
   if (sync_send(p->sync_fd, MSG_READY, 0, 0, 0, NULL, 0) != 0) _exit(126);
+  /* `create` has returned by now; for `run` the parent still reads until exec closes the socket */
+  if (fifo >= 0) p->ready = true;
   if (fifo >= 0) wait_for_start(p, fifo);
   run_hooks(p, p->start_hooks, p->nstart_hooks, hook_state, "hooks.startContainer");
   if (p->seccomp) load_seccomp(p);

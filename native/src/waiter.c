@@ -50,8 +50,10 @@ static void *waiter_main(void *arg) {
         r->signal = si.si_status;
       }
       close(r->pidfd);
-      napi_call_threadsafe_function(r->tsfn, r, napi_tsfn_blocking);
-      napi_release_threadsafe_function(r->tsfn, napi_tsfn_release);
+      /* call_js frees r on the main thread, maybe before the call below returns: keep tsfn locally */
+      napi_threadsafe_function tsfn = r->tsfn;
+      napi_call_threadsafe_function(tsfn, r, napi_tsfn_blocking);
+      napi_release_threadsafe_function(tsfn, napi_tsfn_release);
     }
   }
   return NULL;

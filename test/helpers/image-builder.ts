@@ -154,6 +154,36 @@ export function writeOciLayout(img: BuiltImage, dir: string, tag = 'latest'): vo
   }
 }
 
+/**
+ * A layout whose index.json points at a nested image index listing one manifest per platform, the way
+ * multi-platform images are stored.
+ */
+export function writeMultiPlatformLayout(images: { img: BuiltImage; architecture: string }[], dir: string, tag = 'latest'): string {
+  const nested = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: images.map(({ img, architecture }) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: img.manifestDigest,
+      size: img.manifest.length,
+      platform: { os: 'linux', architecture },
+    })),
+  }));
+  const nestedDigest = sha256(nested);
+  for (const { img } of images) writeOciLayout(img, dir, tag);
+  fs.writeFileSync(path.join(dir, 'blobs/sha256', nestedDigest.slice(7)), nested);
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: nestedDigest,
+      size: nested.length,
+      annotations: { 'org.opencontainers.image.ref.name': tag },
+    }],
+  }));
+  return nestedDigest;
+}
+
 async function writeArchive(files: Map<string, Buffer>, file: string): Promise<void> {
   const entries: TarEntry[] = [];
   const dirs = new Set<string>();

@@ -21,7 +21,7 @@ function lab(t: Test): Lab {
       return c;
     },
     conf: (over = {}) => ({
-      cniVersion: '1.1.0', name: 'testnet', type: 'berth-bridge', bridge: 'br-test', isGateway: true,
+      cniVersion: '1.0.0', name: 'testnet', type: 'berth-bridge', bridge: 'br-test', isGateway: true,
       ipam: { type: 'host-local', subnet: '10.88.0.0/24', dataDir }, ...over,
     }),
   };
@@ -64,7 +64,7 @@ t.test('ipMasq: the outside sees the node address; without it, the container add
   const rm = cni(l.node, 'berth-bridge', { command: 'ADD', containerId: 'm', netns: masq.path }, l.conf({ isDefaultGateway: true, ipMasq: true }));
   t.equal(rm.status, 0, rm.stdout);
   const rp = cni(l.node, 'berth-bridge', { command: 'ADD', containerId: 'p', netns: plain.path },
-    l.conf({ name: 'plainnet', bridge: 'br-plain', isDefaultGateway: true, ipam: { type: 'host-local', subnet: '10.89.0.0/24', dataDir: l.dataDir } }));
+    l.conf({ name: 'plainnet', bridge: 'br-plain', isDefaultGateway: true, ipam: { type: 'host-local', subnet: '10.88.1.0/24', dataDir: l.dataDir } }));
   t.equal(rp.status, 0, rp.stdout);
   t.equal(tcpAsk(masq, '192.168.200.2', 9000), '192.168.200.1 server');
   t.equal(tcpAsk(plain, '192.168.200.2', 9000), `${ipOf(rp)} server`);
@@ -165,7 +165,7 @@ t.test('bad input gives the spec error JSON with the right code and leaves nothi
   t.match(add(l.conf({ bridge: 'much-too-long-bridge-name' })).json, { code: 7, msg: /^bridge:/ });
   t.match(add(l.conf({ runtimeConfig: { mac: 'zz' } })).json, { code: 7, msg: /^runtimeConfig\.mac:/ });
   t.match(add(l.conf(), '/run/netns/berth-no-such-netns').json, { code: 4, msg: /CNI_NETNS/ });
-  l.node.exec('ip', ['link', 'add', 'dummy-br', 'type', 'dummy']);
+  l.node.exec('ip', ['link', 'add', 'dummy-br', 'type', 'veth', 'peer', 'name', 'dummy-pr']);
   t.match(add(l.conf({ bridge: 'dummy-br' })).json, { msg: /dummy-br already exists and is not a bridge/ });
   const vlan = add(l.conf({ vlan: 100 }));
   const kernelHasVlanFiltering = l.node.run('ip', ['link', 'add', 'vlt', 'type', 'bridge', 'vlan_filtering', '1']).status === 0;

@@ -46,6 +46,8 @@ function setup(t: { teardown(fn: () => void): void }) {
 }
 
 t.test(`${N} concurrent ADD processes get ${N} distinct addresses; ${N} DELs free them all`, async (t) => {
+  // 600 Node processes: minutes on a busy two-CPU machine
+  t.setTimeout(10 * 60_000);
   const s = setup(t);
   const adds = await pool(Array.from({ length: N }, (_, i) => () => runIpam(s.env('ADD', i), s.conf)), PARALLEL);
   const failed = adds.filter((r) => r.code !== 0);

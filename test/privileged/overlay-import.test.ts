@@ -75,7 +75,7 @@ async function imageFixture(): Promise<BuiltImage> {
 }
 
 for (const format of ['oci-layout', 'oci-archive', 'docker-archive'] as const) {
-  t.test(`a ${format} imports and mounts as the expected tree`, async (t) => {
+  t.test(`${format === 'docker-archive' ? 'a' : 'an'} ${format} imports and mounts as the expected tree`, async (t) => {
     const work = tmpdir(t, 'berth-ovl-import-');
     const dataRoot = path.join(work, 'data');
     const img = await imageFixture();
@@ -116,4 +116,32 @@ t.test('the merged view equals what umoci unpacks, file by file', async (t) => {
   const theirs = describeTree(path.join(bundle, 'rootfs'));
   t.same([...ours.keys()], [...theirs.keys()], 'same paths');
   for (const [p, d] of theirs) t.same(ours.get(p), d, `${p} matches umoci`);
+});
+
+t.test('a busybox image made by umoci, converted by skopeo, imports and runs from every format', async (t) => {
+  const work = tmpdir(t, 'berth-ovl-busybox-');
+  const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  sh('umoci', ['init', '--layout', 'img']);
+  sh('umoci', ['new', '--image', 'img:latest']);
+  sh('umoci', ['unpack', '--image', 'img:latest', 'bundle']);
+  fs.mkdirSync(path.join(work, 'bundle/rootfs/bin'));
+  fs.copyFileSync('/bin/busybox', path.join(work, 'bundle/rootfs/bin/busybox'));
+  fs.chmodSync(path.join(work, 'bundle/rootfs/bin/busybox'), 0o755);
+  fs.symlinkSync('busybox', path.join(work, 'bundle/rootfs/bin/sh'));
+  sh('umoci', ['repack', '--image', 'img:latest', 'bundle']);
+  sh('umoci', ['config', '--image', 'img:latest', '--config.cmd', '/bin/sh']);
+  sh('skopeo', ['copy', 'oci:img:latest', `docker-archive:${work}/docker.tar:busybox:test`]);
+  sh('skopeo', ['copy', 'oci:img:latest', `oci-archive:${work}/oci.tar:latest`]);
+  const dataRoot = path.join(work, 'data');
+  for (const src of ['img', 'docker.tar', 'oci.tar']) {
+    const record = await importImage(dataRoot, path.join(work, src), { name: `bb-${src}` });
+    const id = `bb-${src.replace('.', '-')}`;
+    t.teardown(() => releaseRootfs(dataRoot, id));
+    const { rootfs, config } = await prepareRootfs(dataRoot, record.name, id);
+    t.same(config.Cmd, ['/bin/sh'], `${src}: the image config`);
+    const out = execFileSync('chroot', [rootfs, '/bin/sh', '-c', 'echo hello > /greeting && busybox cat /greeting'], { encoding: 'utf8' });
+    t.equal(out, 'hello\n', `${src}: busybox runs in the mounted rootfs`);
+    await releaseRootfs(dataRoot, id);
+  }
+  t.equal(fs.readdirSync(path.join(dataRoot, 'layers')).length, 1, 'the three imports share one layer');
 });

@@ -40,6 +40,7 @@ t.test('an active peer walks Idle > Connect > OpenSent > OpenConfirm > Establish
   t.equal(f.negotiated?.keepaliveTime, 10, 'keepalive is a third of it');
   t.same(f.negotiated?.families, [{ afi: 1, safi: 1 }], 'only families both sides announced');
   t.equal(f.negotiated?.as4, true);
+  t.equal(f.negotiated?.peerRouterId, '10.0.0.2');
   const a = f.handle({ type: 'Message', message: { type: 'keepalive' } }, 300);
   t.same(kinds(a), ['established']);
   t.equal(f.state, 'Established');

@@ -19,10 +19,31 @@ t.test('the default action applies to calls no rule names', async (t) => {
     ['SCMP_ACT_KILL_PROCESS', RET_KILL_PROCESS], ['SCMP_ACT_TRAP', RET_TRAP], ['SCMP_ACT_LOG', RET_LOG],
     ['SCMP_ACT_ERRNO', RET_ERRNO(1)], ['SCMP_ACT_TRACE', RET_TRACE(1)],
   ] as const) {
-    const p: LinuxSeccomp = { defaultAction: name, syscalls: [{ names: ['getpid'], action: name === 'SCMP_ACT_ALLOW' ? 'SCMP_ACT_LOG' : 'SCMP_ACT_ALLOW' }] };
+    // mkdirat (258) is named so that mkdir (83) is below the ENOSYS stub's limit.
+    const p: LinuxSeccomp = { defaultAction: name, syscalls: [{ names: ['mkdirat'], action: name === 'SCMP_ACT_ALLOW' ? 'SCMP_ACT_LOG' : 'SCMP_ACT_ALLOW' }] };
     t.equal(run(p, { nr: NR.mkdir }), ret, `${name} for mkdir`);
   }
   t.equal(run({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38 }, { nr: NR.mkdir }), RET_ERRNO(38), 'defaultErrnoRet');
+});
+
+t.test('calls above the largest the profile names get ENOSYS, as with runc\'s stub', async (t) => {
+  const p = (defaultAction: string, defaultErrnoRet?: number): LinuxSeccomp =>
+    ({ defaultAction, defaultErrnoRet, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: ['getpid', 'uname'], action: 'SCMP_ACT_LOG' }, { names: ['mkdir'], action: defaultAction, errnoRet: defaultErrnoRet }] });
+  // x86_64: largest named is mkdir (83, even though that rule repeats the default); x86: uname is 122.
+  t.equal(run(p('SCMP_ACT_ERRNO'), { nr: 84 }), RET_ERRNO(38), 'rmdir, newer than anything named');
+  t.equal(run(p('SCMP_ACT_ERRNO'), { nr: 83 }), RET_ERRNO(1), 'mkdir itself gets the default');
+  t.equal(run(p('SCMP_ACT_ERRNO'), { nr: 40 }), RET_ERRNO(1), 'an older unnamed call gets the default');
+  t.equal(run(p('SCMP_ACT_ERRNO'), { nr: 39 }), RET_LOG);
+  t.equal(run(p('SCMP_ACT_ERRNO'), { nr: 123, arch: AUDIT_ARCH_I386 }), RET_ERRNO(38), 'per arch: i386 above uname');
+  t.equal(run(p('SCMP_ACT_ERRNO'), { nr: 121, arch: AUDIT_ARCH_I386 }), RET_ERRNO(1));
+  t.equal(run(p('SCMP_ACT_ERRNO'), { nr: X32_BIT | 84 }), RET_ERRNO(38), 'x32 too');
+  t.equal(run(p('SCMP_ACT_KILL_PROCESS'), { nr: 300 }), RET_ERRNO(38), 'also in front of kill');
+  t.equal(run(p('SCMP_ACT_ALLOW'), { nr: 300 }), RET_ALLOW, 'not when the default allows');
+  t.equal(run(p('SCMP_ACT_TRACE'), { nr: 300 }), RET_TRACE(1), 'not for a tracer');
+  t.equal(run(p('SCMP_ACT_ERRNO', 95), { nr: 300 }), RET_ERRNO(38), 'a custom defaultErrnoRet still gets the stub');
+  t.equal(run(p('SCMP_ACT_ERRNO', 95), { nr: 40 }), RET_ERRNO(95));
+  t.equal(run(p('SCMP_ACT_ERRNO', 38), { nr: 40 }), RET_ERRNO(38), 'a default of ENOSYS needs no stub');
+  t.equal(run({ defaultAction: 'SCMP_ACT_ERRNO' }, { nr: 300 }), RET_ERRNO(1), 'nothing named, no stub');
 });
 
 t.test('named rules: allow, errno with a custom errnoRet, trace, kill', async (t) => {

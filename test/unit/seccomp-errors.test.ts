@@ -71,3 +71,16 @@ t.test('malformed rules name the field, with the caller\'s prefix', async (t) =>
   t.ok(err instanceof ConfigError);
   t.equal((err as ConfigError).field, 'profile.defaultAction');
 });
+
+t.test('features list what compileSeccomp accepts', async (t) => {
+  const { seccompFeatures } = await import('../../lib/runtime/seccomp/features');
+  const f = seccompFeatures();
+  t.ok(f.actions.includes('SCMP_ACT_KILL_PROCESS') && !f.actions.includes('SCMP_ACT_NOTIFY'));
+  t.same(f.archs, ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64']);
+  t.equal(f.operators.length, 7);
+  // Every listed action, operator, arch and supported flag compiles.
+  for (const action of f.actions) t.doesNotThrow(() => compile({ defaultAction: action }), action);
+  for (const op of f.operators) t.doesNotThrow(() => compile(rule({ args: [{ index: 0, value: 1, op }] })), op);
+  t.doesNotThrow(() => compile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: f.archs, flags: f.knownFlags }));
+  t.equal(compile({ defaultAction: 'SCMP_ACT_ALLOW', flags: f.supportedFlags }).warnings.length, 0);
+});

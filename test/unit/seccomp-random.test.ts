@@ -40,6 +40,10 @@ function holds(arg: LinuxSeccompArg, v: bigint): boolean {
 /** What the profile means: rules with the default action are dropped; an unconditional rule for the call
  *  wins (the first one); otherwise the first conditional rule whose args all hold; otherwise the default. */
 function expected(p: LinuxSeccomp, rets: Map<LinuxSyscall, number>, defaultRet: number, call: string, args: bigint[]): number {
+  // runc's ENOSYS stub: calls above the largest named one, unless the default lets calls through.
+  const permissive = [RET_ALLOW, RET_ERRNO(38)].includes(defaultRet);
+  const largest = Math.max(...(p.syscalls ?? []).flatMap((r) => r.names.map((n) => CALLS[n])));
+  if (!permissive && CALLS[call] > largest) return RET_ERRNO(38);
   const rules = (p.syscalls ?? []).filter((r) => r.names.includes(call) && rets.get(r) !== defaultRet);
   const uncond = rules.find((r) => !r.args || r.args.length === 0);
   if (uncond) return rets.get(uncond)!;

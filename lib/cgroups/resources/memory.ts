@@ -21,8 +21,10 @@ async function planV1(m: Memory, t: Target, ctx: PlanContext): Promise<Step[]> {
   const limit = m.limit !== undefined && m.limit !== 0 ? write(t, 'memory.limit_in_bytes', m.limit, `${F}.limit`) : undefined;
   let swap: Step | undefined;
   if (m.swap !== undefined && m.swap !== 0) {
-    const mount = hierarchies().v1.memory ?? t.dir;
-    if (!(await exists(path.join(mount, 'memory.memsw.limit_in_bytes')))) {
+    // probed at the hierarchy's root: a new cgroup has no files yet
+    const mount = hierarchies().v1.memory;
+    const here = (await exists(path.join(t.dir, 'memory.memsw.limit_in_bytes'))) || (mount !== undefined && (await exists(path.join(mount, 'memory.memsw.limit_in_bytes'))));
+    if (!here) {
       throw new ConfigError(`${F}.swap`, 'swap accounting is not enabled in this kernel (swapaccount=1)');
     }
     swap = write(t, 'memory.memsw.limit_in_bytes', m.swap, `${F}.swap`);

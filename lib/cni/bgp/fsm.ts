@@ -61,9 +61,11 @@ export type FsmAction =
   | { type: 'connect' }
   | { type: 'disconnect' }
   | { type: 'send'; message: BgpMessage }
+  /** the peer's OPEN was accepted (OpenConfirm): its identifier is known, collision detection can run */
+  | { type: 'open'; negotiated: Negotiated }
   | { type: 'established'; negotiated: Negotiated }
   /** the session left Established (or a connection attempt ended): routes learnt from it are affected */
-  | { type: 'down'; from: FsmState; reason: string; notification?: NotificationMessage }
+  | { type: 'down'; from: FsmState; reason: string; notification?: NotificationMessage; negotiated?: Negotiated }
   | { type: 'update'; message: UpdateMessage }
   | { type: 'route-refresh'; message: RouteRefreshMessage };
 
@@ -137,11 +139,12 @@ export class Fsm {
   /** Back to Idle: drop the connection and every timer; restart later unless stopped by hand. */
   private toIdle(reason: string, notification?: NotificationMessage, restart = true): void {
     const from = this.state;
+    const negotiated = this.negotiated;
     this.emit({ type: 'disconnect' });
     for (const t of ['connectRetry', 'hold', 'keepalive'] as const) this.stop(t);
     this.state = 'Idle';
     this.negotiated = undefined;
-    if (from !== 'Idle') this.emit({ type: 'down', from, reason, notification });
+    if (from !== 'Idle') this.emit({ type: 'down', from, reason, notification, negotiated });
     if (restart && this.autoRestart) {
       this.connectRetryCounter++;
       this.start('idleHold', this.config.idleHoldTime);
@@ -321,6 +324,7 @@ export class Fsm {
       this.stop('keepalive');
     }
     this.state = 'OpenConfirm';
+    this.emit({ type: 'open', negotiated: this.negotiated });
   }
 }
 

@@ -14,6 +14,7 @@ export interface SessionHooks {
   onAction(session: Session, action: FsmAction): void;
 }
 
+const DEBUG = process.env.BERTH_BGP_DEBUG === '1';
 const now = (): number => Number(process.hrtime.bigint() / 1_000_000n);
 
 export class Session {
@@ -69,6 +70,7 @@ export class Session {
 
   private perform(actions: FsmAction[]): void {
     for (const a of actions) {
+      if (DEBUG) console.error(`bgp ${this.remote.address}:${this.remote.port} ${this.direction} ${this.fsm.state}: ${a.type}${a.type === 'send' ? ` ${a.message.type}` : a.type === 'down' ? ` ${a.reason}` : ''}`);
       if (a.type === 'connect') this.connect();
       else if (a.type === 'disconnect') this.detach();
       else if (a.type === 'send') this.send(a.message);

@@ -14,6 +14,7 @@ export const SECCOMP_RET_DATA = 0x0000ffff;
 export const SECCOMP_RET_ACTION_FULL = 0xffff0000;
 
 const EPERM = 1;
+export const ENOSYS = 38;
 
 /** Actions that take no data. SCMP_ACT_KILL is libseccomp's old name for killing the thread. */
 const PLAIN_ACTIONS: Readonly<Record<string, number>> = {
@@ -56,6 +57,11 @@ export function parseAction(name: unknown, errnoRet: unknown, field: string, err
   return plain;
 }
 
+/** Every action name berth accepts (for `berth features`). */
+export function actionNames(): string[] {
+  return [...Object.keys(PLAIN_ACTIONS), ...Object.keys(DATA_ACTIONS)].sort();
+}
+
 /** A readable name for a filter return value, for warnings and tests. */
 export function actionName(ret: number): string {
   const action = (ret & SECCOMP_RET_ACTION_FULL) >>> 0;
@@ -80,6 +86,11 @@ const FLAGS: Readonly<Record<string, number>> = {
   SECCOMP_FILTER_FLAG_SPEC_ALLOW,
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
 };
+
+/** Every flag name berth accepts in linux.seccomp.flags (for `berth features`). */
+export function flagNames(): string[] {
+  return Object.keys(FLAGS);
+}
 
 /** OR of the named flags for seccomp(2). */
 export function parseFlags(flags: unknown, field: string, warnings: string[]): number {

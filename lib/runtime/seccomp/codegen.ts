@@ -3,7 +3,8 @@
 //   load arch
 //   jeq AUDIT_ARCH_X86_64 → x86_64 group; jeq AUDIT_ARCH_I386 → x86 group; ...; ret BAD_ARCH
 //   x86_64 group: load nr; nr >= 0x40000000 ? (x32 section or BAD_ARCH, -1 excepted) : x86_64 section
-//   section: a binary search over the sorted call numbers (jge), ending in small leaves of jeq tests;
+//   section: [nr > largest number the profile names ? ret ENOSYS (runc's stub, see profile.ts)]
+//            a binary search over the sorted call numbers (jge), ending in small leaves of jeq tests;
 //            each leaf ends with `ret default`, followed by the leaf's action returns and argument blocks.
 //   argument block: rule 1's checks → ret action 1; rule 2's checks → ret action 2; ...; ret default
 //
@@ -12,7 +13,7 @@
 import { Assembler, Label } from './bpf';
 import { ArchInfo, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT } from './arches';
 import { ArgCheck, emitArgCheck } from './args';
-import { SECCOMP_RET_KILL_THREAD } from './actions';
+import { ENOSYS, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_THREAD } from './actions';
 
 /**
  * What a call from a non-listed architecture gets. libseccomp's default "bad arch" action is
@@ -31,12 +32,16 @@ export interface CallRules {
   conditional: { action: number; args: ArgCheck[] }[];
   /** an unconditional rule; when set it wins over every conditional rule, as in libseccomp */
   unconditional?: number;
+  /** the profile entry it came from, for warnings */
+  unconditionalFrom?: string;
 }
 
 export interface Section {
   arch: ArchInfo;
   /** keyed by the number seccomp_data.nr carries (x32 numbers include X32_SYSCALL_BIT) */
   calls: Map<number, CallRules>;
+  /** when set, numbers above it answer ENOSYS instead of reaching the search (runc's -ENOSYS stub) */
+  enosysAbove?: number;
 }
 
 export function generate(sections: Section[], defaultAction: number): Buffer {
@@ -91,6 +96,12 @@ export function generate(sections: Section[], defaultAction: number): Buffer {
 }
 
 function emitSection(asm: Assembler, section: Section, defaultAction: number): void {
+  if (section.enosysAbove !== undefined) {
+    const known = asm.label('known-nr');
+    asm.jump('jgt', section.enosysAbove, 'next', known);
+    asm.ret(SECCOMP_RET_ERRNO | ENOSYS);
+    asm.bind(known);
+  }
   const numbers = [...section.calls.keys()].sort((a, b) => a - b);
   emitSearch(asm, section, numbers, defaultAction);
 }

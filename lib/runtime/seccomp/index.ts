@@ -45,10 +45,9 @@ function buildSections(profile: Profile, warnings: string[]): Section[] {
     rule.names.forEach((name, j) => {
       let known = false;
       for (const section of sections) {
-        const nr = Object.prototype.hasOwnProperty.call(section.arch.table, name) ? section.arch.table[name] : undefined;
-        if (nr === undefined) continue; // profiles list calls of every arch; skip the ones this arch lacks
+        if (!hasName(section, name)) continue; // profiles list calls of every arch; skip the ones this arch lacks
         known = true;
-        addRule(section, section.arch.nrBase + nr, rule, name, warnings);
+        addRule(section, section.arch.nrBase + section.arch.table[name], rule, name, warnings);
       }
       if (!known) {
         // Like runc: a name this kernel generation does not know is ignored, not an error.
@@ -57,10 +56,18 @@ function buildSections(profile: Profile, warnings: string[]): Section[] {
       }
     });
   }
+  if (profile.enosysStub) {
+    for (const section of sections) {
+      const numbers = profile.referenced.filter((n) => hasName(section, n)).map((n) => section.arch.nrBase + section.arch.table[n]);
+      if (numbers.length > 0) section.enosysAbove = Math.max(...numbers);
+    }
+  }
   return sections;
 }
 
-const firstRule = new WeakMap<CallRules, string>();
+function hasName(section: Section, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(section.arch.table, name);
+}
 
 function addRule(section: Section, nr: number, rule: Rule, name: string, warnings: string[]): void {
   const { action, args, field } = rule;
@@ -76,13 +83,13 @@ function addRule(section: Section, nr: number, rule: Rule, name: string, warning
   }
   if (rules.unconditional === undefined) {
     rules.unconditional = action;
+    rules.unconditionalFrom = field;
     rules.conditional = [];
-    firstRule.set(rules, field);
   } else if (rules.unconditional !== action) {
     // libseccomp keeps the first unconditional rule for a call; say so (once) when a later one disagrees.
     const warning =
       `${field}: "${name}" already has ${actionName(rules.unconditional)} from ` +
-      `${firstRule.get(rules)}; ${actionName(action)} ignored`;
+      `${rules.unconditionalFrom}; ${actionName(action)} ignored`;
     if (!warnings.includes(warning)) warnings.push(warning);
   }
 }

@@ -1,7 +1,10 @@
 // Validation of an OCI LinuxSeccomp object into plain numbers the code generator can use. Every error
 // names the field it is about, e.g. `linux.seccomp.syscalls[2].action: unknown action "SCMP_ACT_FOO"`.
 import { ConfigError } from '../../util/errors';
-import { parseAction, parseFlags } from './actions';
+import {
+  ENOSYS, parseAction, parseFlags, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_LOG,
+  SECCOMP_RET_TRACE,
+} from './actions';
 import { ArchInfo, ARCHES, ARCHES_WITHOUT_TABLE } from './arches';
 import { ArgCheck, parseArg } from './args';
 
@@ -21,6 +24,10 @@ export interface Profile {
   /** the native arch first, then the listed ones that berth has tables for */
   arches: ArchInfo[];
   rules: Rule[];
+  /** every name in the profile, including rules dropped for repeating the default (for the ENOSYS stub) */
+  referenced: string[];
+  /** whether calls newer than any the profile names get ENOSYS instead of the default (see codegen) */
+  enosysStub: boolean;
 }
 
 export function parseProfile(profile: unknown, field: string, native: string, warnings: string[]): Profile {
@@ -35,15 +42,29 @@ export function parseProfile(profile: unknown, field: string, native: string, wa
   const arches = parseArches(p.architectures, `${field}.architectures`, native, warnings);
 
   const rules: Rule[] = [];
+  const referenced: string[] = [];
   const syscalls = p.syscalls ?? [];
   if (!Array.isArray(syscalls)) throw new ConfigError(`${field}.syscalls`, 'must be an array');
   syscalls.forEach((entry: unknown, i) => {
     const rule = parseRule(entry, `${field}.syscalls[${i}]`, warnings);
+    referenced.push(...rule.names);
     // runc drops rules that repeat the default action (libseccomp refuses them); this also keeps such a
     // conditional rule from shadowing a later one for the same call.
     if (rule.action !== defaultAction) rules.push(rule);
   });
-  return { defaultAction, flags, arches, rules };
+  return { defaultAction, flags, arches, rules, referenced, enosysStub: wantsEnosysStub(defaultAction) };
+}
+
+/**
+ * runc prepends a stub that answers ENOSYS for call numbers above the largest one a profile names, so
+ * that a C library trying a call newer than the profile (clone3, fchmodat2 ...) falls back to the old
+ * call instead of failing with the default EPERM. It skips that when the default already lets calls
+ * through (ALLOW, LOG, TRACE: a tracer handles new calls itself) or already is ENOSYS. berth does the same.
+ */
+function wantsEnosysStub(defaultAction: number): boolean {
+  const action = (defaultAction & SECCOMP_RET_ACTION_FULL) >>> 0;
+  if (action === SECCOMP_RET_ALLOW || action === SECCOMP_RET_LOG || action === SECCOMP_RET_TRACE) return false;
+  return defaultAction !== (SECCOMP_RET_ERRNO | ENOSYS) >>> 0;
 }
 
 function parseArches(list: unknown, field: string, native: string, warnings: string[]): ArchInfo[] {

@@ -1,0 +1,75 @@
+// Speaker and peer configuration, with the defaults and the checks (errors name the field).
+import * as net from 'node:net';
+import { ConfigError } from '../../util/errors';
+import { normalizePrefix } from './codec/ip';
+import { validatePolicy, type Policy } from './policy';
+import type { BestChange } from './rib';
+
+export type FamilyName = 'ipv4' | 'ipv6';
+
+export interface PeerConfig {
+  address: string;
+  asn: number;
+  /** TCP port of the peer (179) */
+  port?: number;
+  /** source address for outgoing connections */
+  localAddress?: string;
+  /** only accept connections, never connect (RFC 4271 §8.1.1) */
+  passive?: boolean;
+  /** proposed hold time, seconds: 0 or >= 3 (default 90) */
+  holdTime?: number;
+  /** seconds between connection attempts (default 5: lab-friendly; RFC 4271 suggests 120) */
+  connectRetryTime?: number;
+  /** RFC 4456: the peer is our route-reflector client (iBGP only) */
+  rrClient?: boolean;
+  importPolicy?: Policy;
+  exportPolicy?: Policy;
+  /** address families to negotiate (default both) */
+  families?: FamilyName[];
+  /** next hops to announce for the family the session's own address is not of */
+  nextHop4?: string;
+  nextHop6?: string;
+  /** our IPv6 link-local address on the link to this peer (RFC 2545 §3) */
+  nextHop6LinkLocal?: string;
+  /** description shown in `berth bgp peers` */
+  description?: string;
+}
+
+export interface SpeakerOptions {
+  asn: number;
+  routerId: string;
+  /** where to accept BGP connections; no listener when absent */
+  listen?: { address: string; port: number };
+  peers: PeerConfig[];
+  /** this node's own blocks, announced from start */
+  originate: string[];
+  onBestChange?: (changes: BestChange[]) => void;
+  /** RFC 4456 §7 cluster id; defaults to routerId when some peer is a client */
+  clusterId?: string;
+  /** RFC 4724: restart time we advertise, and how long we keep a restarting peer's routes at most */
+  gracefulRestartTime?: number;
+  /** seconds in Idle after an error before retrying (default 2) */
+  idleHoldTime?: number;
+}
+
+const isAsn = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0 && (n as number) <= 0xffffffff;
+
+export function validateSpeaker(o: SpeakerOptions): void {
+  if (!isAsn(o.asn)) throw new ConfigError('asn', `must be 1..4294967295, got ${o.asn}`);
+  if (!net.isIPv4(o.routerId) || o.routerId === '0.0.0.0') throw new ConfigError('routerId', `must be a non-zero IPv4 address, got ${o.routerId}`);
+  if (o.clusterId !== undefined && !net.isIPv4(o.clusterId)) throw new ConfigError('clusterId', 'must be an IPv4 address');
+  o.originate.forEach((p, i) => { try { normalizePrefix(p); } catch { throw new ConfigError(`originate[${i}]`, `bad prefix ${p}`); } });
+  o.peers.forEach((p, i) => validatePeer(p, `peers[${i}]`));
+}
+
+export function validatePeer(p: PeerConfig, field = 'peer'): void {
+  if (!net.isIP(p.address)) throw new ConfigError(`${field}.address`, `not an IP address: ${p.address}`);
+  if (!isAsn(p.asn)) throw new ConfigError(`${field}.asn`, `must be 1..4294967295, got ${p.asn}`);
+  const h = p.holdTime ?? 90;
+  // RFC 4271 §4.2: zero or at least three seconds
+  if (!Number.isInteger(h) || h < 0 || h > 0xffff || h === 1 || h === 2) throw new ConfigError(`${field}.holdTime`, `must be 0 or 3..65535, got ${h}`);
+  for (const k of ['importPolicy', 'exportPolicy'] as const) {
+    const pol = p[k];
+    if (pol) try { validatePolicy(pol); } catch (e) { throw new ConfigError(`${field}.${k}`, (e as Error).message); }
+  }
+}

@@ -1,0 +1,151 @@
+// FIB sync: best BGP routes into the kernel's main table through rtnetlink, tagged with protocol 186
+// ("bgp" in iproute2's rt_protos), in batches. Routes carrying another protocol id are never touched:
+// deletes name protocol 186 (the kernel matches it) and installs skip prefixes another protocol owns.
+import type * as NetlinkTypes from 'netlink';
+import { AFI } from './codec/constants';
+import { formatPrefix, ipToBytes, parsePrefix } from './codec/ip';
+import type { BestChange } from './rib';
+import type { Route } from './route';
+
+export const RTPROT_BGP = 186;
+const RT_TABLE_MAIN = 254;
+
+export interface FibEntry { prefix: string; gateway: string }
+
+/** The kernel side, behind an interface so the batching logic is unit-testable without root. */
+export interface FibBackend {
+  /** routes of the table: ours (protocol 186) and, separately, prefixes held by any other protocol */
+  list(): Promise<{ ours: FibEntry[]; others: Set<string> }>;
+  replace(e: FibEntry): Promise<void>;
+  remove(prefix: string): Promise<void>;
+  close(): void;
+}
+
+export interface FibError { prefix: string; op: 'replace' | 'remove'; message: string }
+
+/** Collects Loc-RIB changes and applies them in batches: one kernel dump plus one request per changed prefix. */
+export class FibSync {
+  /** prefix -> wanted gateway (undefined = remove); later changes of a prefix overwrite earlier ones */
+  private readonly queue = new Map<string, string | undefined>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  readonly errors: FibError[] = [];
+  batches = 0;
+
+  constructor(private readonly backend: FibBackend, private readonly batchMs = 50) {}
+
+  /** Feed it the speaker's onBestChange. Local routes (our own blocks) are not installed. */
+  update(changes: readonly BestChange[]): void {
+    for (const c of changes) {
+      const gw = c.best && !c.best.source.local ? c.best.attrs.nextHop : undefined;
+      this.queue.set(c.prefix, gw);
+    }
+    if (!this.timer && this.queue.size) {
+      this.timer = setTimeout(() => { this.timer = undefined; void this.flush(); }, this.batchMs);
+    }
+  }
+
+  /** Applies everything queued; resolves when the kernel has answered. */
+  async flush(): Promise<void> {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    while (this.running) await this.running;
+    if (this.queue.size === 0) return;
+    const batch = new Map(this.queue);
+    this.queue.clear();
+    this.running = this.apply(batch);
+    try { await this.running; } finally { this.running = undefined; }
+  }
+
+  /** Start-up: make the kernel's protocol-186 routes exactly `best` (restarting changes nothing right). */
+  async reconcile(best: readonly Route[]): Promise<void> {
+    const want = new Map<string, string>();
+    for (const r of best) if (!r.source.local && r.attrs.nextHop) want.set(r.prefix, r.attrs.nextHop);
+    const { ours } = await this.backend.list();
+    for (const e of ours) if (!want.has(e.prefix)) this.queue.set(e.prefix, undefined);
+    for (const [p, gw] of want) if (!ours.some((e) => e.prefix === p && e.gateway === gw)) this.queue.set(p, gw);
+    await this.flush();
+  }
+
+  /** Removes every route we installed (after the graceful-restart window, on shutdown). */
+  async removeAll(): Promise<void> {
+    const { ours } = await this.backend.list();
+    for (const e of ours) this.queue.set(e.prefix, undefined);
+    await this.flush();
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.backend.close();
+  }
+
+  private async apply(batch: Map<string, string | undefined>): Promise<void> {
+    this.batches++;
+    const { ours, others } = await this.backend.list();
+    const installed = new Map(ours.map((e) => [e.prefix, e.gateway]));
+    for (const [prefix, gw] of batch) {
+      try {
+        if (gw === undefined) {
+          if (installed.has(prefix)) await this.backend.remove(prefix);
+        } else if (others.has(prefix) && !installed.has(prefix)) {
+          this.errors.push({ prefix, op: 'replace', message: 'prefix owned by another routing protocol: left alone' });
+        } else if (installed.get(prefix) !== gw) {
+          await this.backend.replace({ prefix, gateway: gw });
+        }
+      } catch (e) {
+        this.errors.push({ prefix, op: gw === undefined ? 'remove' : 'replace', message: (e as Error).message });
+      }
+    }
+  }
+}
+
+/** rtnetlink backend for the network namespace the calling thread is in when it is created. */
+export class NetlinkFib implements FibBackend {
+  private readonly sock: NetlinkTypes.RtNetlinkSocket;
+  private readonly nl: typeof NetlinkTypes;
+
+  constructor(private readonly table = RT_TABLE_MAIN) {
+    // loaded here: the package costs ~20 ms and only the agent needs it
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.nl = require('netlink') as typeof NetlinkTypes;
+    this.sock = this.nl.createRtNetlink();
+  }
+
+  async list(): Promise<{ ours: FibEntry[]; others: Set<string> }> {
+    const ours: FibEntry[] = [];
+    const others = new Set<string>();
+    for (const family of [2, 10]) {
+      const msgs = await this.sock.getRoutes({ family });
+      for (const m of msgs) {
+        const tableId = m.attrs.table ?? m.data.table;
+        if (tableId !== this.table || (m.data.type !== 1 && m.data.type !== 'UNICAST')) continue;
+        const afi = family === 2 ? AFI.IPV4 : AFI.IPV6;
+        const prefix = formatPrefix(afi, m.attrs.dst ?? Buffer.alloc(afi === AFI.IPV4 ? 4 : 16), m.data.dstLen ?? 0);
+        const proto = typeof m.data.protocol === 'number' ? m.data.protocol : this.nl.rt.RouteProtocol[m.data.protocol as keyof typeof NetlinkTypes.rt.RouteProtocol];
+        if (proto === RTPROT_BGP) {
+          const gw = m.attrs.gateway;
+          ours.push({ prefix, gateway: gw ? formatPrefix(afi, gw, afi === AFI.IPV4 ? 32 : 128).split('/')[0] : '' });
+        } else others.add(prefix);
+      }
+    }
+    return { ours, others };
+  }
+
+  async replace(e: FibEntry): Promise<void> {
+    const p = parsePrefix(e.prefix);
+    await this.sock.newRoute(
+      { family: p.afi === AFI.IPV4 ? 2 : 10, dstLen: p.len, table: this.table < 256 ? this.table : 0, protocol: RTPROT_BGP as NetlinkTypes.rt.RouteProtocol, scope: 0 as NetlinkTypes.rt.RouteScope, type: 1 as NetlinkTypes.rt.RouteType },
+      { dst: p.bytes, gateway: ipToBytes(e.gateway), table: this.table },
+      { flags: this.nl.FlagsNew.REPLACE | this.nl.FlagsNew.CREATE },
+    );
+  }
+
+  async remove(prefix: string): Promise<void> {
+    const p = parsePrefix(prefix);
+    await this.sock.delRoute(
+      { family: p.afi === AFI.IPV4 ? 2 : 10, dstLen: p.len, table: this.table < 256 ? this.table : 0, protocol: RTPROT_BGP as NetlinkTypes.rt.RouteProtocol },
+      { dst: p.bytes, table: this.table },
+    );
+  }
+
+  close(): void { this.sock.socket.close(); }
+}

@@ -1,0 +1,393 @@
+// The BGP speaker: peers (sessions), the RIBs, policy and export glued together, like GoBGP's server
+// package or a BIRD bgp protocol attached to its master table.
+import * as net from 'node:net';
+import { ConfigError } from '../../util/errors';
+import { AFI, type Afi } from './codec/constants';
+import { emptyCapabilities, type Capabilities } from './codec/capabilities';
+import { afiOf, normalizePrefix } from './codec/ip';
+import type { PathAttributes } from './codec/attributes';
+import { isEndOfRib, endOfRib, type UpdateMessage } from './codec/update';
+import { resolveCollision, type FsmAction, type FsmConfig, type FsmState } from './fsm';
+import { Session } from './session';
+import { Rib, type BestChange } from './rib';
+import { AdjRibOut, buildUpdates, exportRoute, type ExportTarget } from './export';
+import { evaluatePolicy } from './policy';
+import { LOCAL_SOURCE_ID, type Route, type RouteSource } from './route';
+import { validatePeer, validateSpeaker, type PeerConfig, type SpeakerOptions } from './config';
+import { peerStatus, routeStatus, type PeerStatus, type RouteStatus } from './status';
+
+export type { PeerConfig, SpeakerOptions } from './config';
+export type { PeerStatus, RouteStatus } from './status';
+export type { BestChange } from './rib';
+
+/** Everything the speaker keeps about one configured neighbour. */
+export interface PeerState {
+  id: string;
+  config: PeerConfig;
+  internal: boolean;
+  session: Session;
+  /** a second, incoming connection while `session` is still opening (RFC 4271 §6.8) */
+  pending?: Session;
+  adjOut: AdjRibOut;
+  /** set while Established */
+  source?: RouteSource;
+  since: number;
+  lastError?: string;
+  /** RFC 4724: the peer is restarting; its routes are stale until this timer or End-of-RIB */
+  grTimer?: NodeJS.Timeout;
+  staleFamilies: Set<Afi>;
+  updatesIn: number;
+  updatesOut: number;
+}
+
+const DEFAULT_GR_TIME = 120;
+const unmap = (a: string): string => a.replace(/^::ffff:/, '');
+
+export class BgpSpeaker {
+  private readonly opts: SpeakerOptions;
+  private readonly rib: Rib;
+  private readonly peerMap = new Map<string, PeerState>();
+  private server?: net.Server;
+  private running = false;
+  private readonly clusterId?: string;
+
+  constructor(opts: SpeakerOptions) {
+    validateSpeaker(opts);
+    this.opts = opts;
+    if (opts.clusterId || opts.peers.some((p) => p.rrClient)) this.clusterId = opts.clusterId ?? opts.routerId;
+    this.rib = new Rib((r) => this.importRoute(r));
+    for (const p of opts.peers) this.createPeer(p);
+    const local = opts.originate.map((p) => this.localRoute(p));
+    this.rib.update(LOCAL_SOURCE_ID, local, []);
+  }
+
+  // ---------- public API ----------
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    if (this.opts.listen) {
+      const srv = net.createServer((s) => this.onIncoming(s));
+      this.server = srv;
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(this.opts.listen!.port, this.opts.listen!.address, () => { srv.off('error', reject); resolve(); });
+      });
+    }
+    for (const p of this.peerMap.values()) p.session.handle({ type: 'ManualStart' });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const p of this.peerMap.values()) this.stopPeer(p);
+    const srv = this.server;
+    this.server = undefined;
+    if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
+  }
+
+  addPeer(config: PeerConfig): void {
+    validatePeer(config);
+    const id = unmap(config.address);
+    if (this.peerMap.has(id)) throw new ConfigError('peer.address', `peer ${id} exists`);
+    const p = this.createPeer(config);
+    if (this.running) p.session.handle({ type: 'ManualStart' });
+  }
+
+  removePeer(address: string): boolean {
+    const p = this.peerMap.get(unmap(address));
+    if (!p) return false;
+    this.stopPeer(p);
+    this.peerMap.delete(p.id);
+    this.propagate(this.rib.removeSource(p.id));
+    return true;
+  }
+
+  announce(prefix: string): void {
+    this.propagate(this.rib.update(LOCAL_SOURCE_ID, [this.localRoute(prefix)], []));
+  }
+
+  withdraw(prefix: string): void {
+    this.propagate(this.rib.update(LOCAL_SOURCE_ID, [], [normalizePrefix(prefix)]));
+  }
+
+  /** Like `birdc show protocols`. */
+  peers(): PeerStatus[] {
+    return [...this.peerMap.values()].map((p) => peerStatus(p, this.rib));
+  }
+
+  /** Like `birdc show route`; `all` includes the routes that lost the decision. */
+  routes(all = false): RouteStatus[] {
+    const rs = all ? this.rib.allRoutes() : this.rib.bestRoutes();
+    return rs.map((r) => routeStatus(r, this.rib.best(r.prefix) === r)).sort((a, b) => a.prefix.localeCompare(b.prefix) || Number(b.best) - Number(a.best));
+  }
+
+  // ---------- peers and sessions ----------
+
+  private fsmConfig(c: PeerConfig): FsmConfig {
+    const families = c.families ?? ['ipv4', 'ipv6'];
+    const caps: Capabilities = emptyCapabilities();
+    for (const f of families) caps.multiprotocol.push({ afi: f === 'ipv4' ? AFI.IPV4 : AFI.IPV6, safi: 1 });
+    caps.routeRefresh = true;
+    caps.fourOctetAs = this.opts.asn;
+    // RFC 4724 §3: we are a receiving speaker; no family has its forwarding state preserved by us
+    caps.gracefulRestart = { restarting: false, restartTime: this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME, families: [] };
+    return {
+      localAs: this.opts.asn, routerId: this.opts.routerId, peerAs: c.asn, holdTime: c.holdTime ?? 90,
+      connectRetryTime: c.connectRetryTime ?? 5, idleHoldTime: this.opts.idleHoldTime ?? 2, passive: c.passive ?? false,
+      capabilities: caps,
+    };
+  }
+
+  private newSession(p: PeerConfig, passive = false): Session {
+    const cfg = this.fsmConfig(p);
+    if (passive) cfg.passive = true;
+    return new Session(cfg, { address: p.address, port: p.port ?? 179, localAddress: p.localAddress },
+      { onAction: (s, a) => this.onSessionAction(s, a) }, p.asn !== this.opts.asn);
+  }
+
+  private createPeer(config: PeerConfig): PeerState {
+    const id = unmap(config.address);
+    const p: PeerState = {
+      id, config, internal: config.asn === this.opts.asn, session: this.newSession(config), adjOut: new AdjRibOut(),
+      since: Date.now(), staleFamilies: new Set(), updatesIn: 0, updatesOut: 0,
+    };
+    this.peerMap.set(id, p);
+    return p;
+  }
+
+  private stopPeer(p: PeerState): void {
+    p.session.handle({ type: 'ManualStop' });
+    p.session.close();
+    p.pending?.handle({ type: 'ManualStop' });
+    p.pending?.close();
+    p.pending = undefined;
+    if (p.grTimer) clearTimeout(p.grTimer);
+    p.grTimer = undefined;
+    this.propagate(this.rib.removeSource(p.id));
+  }
+
+  private peerOf(s: Session): PeerState | undefined {
+    for (const p of this.peerMap.values()) if (p.session === s || p.pending === s) return p;
+    return undefined;
+  }
+
+  private onIncoming(socket: net.Socket): void {
+    const p = this.peerMap.get(unmap(socket.remoteAddress ?? ''));
+    if (!p || !this.running) { socket.destroy(); return; } // not a configured neighbour
+    const st = p.session.fsm.state;
+    if (st === 'Idle') p.session.handle({ type: 'ManualStart' });
+    // no connection of ours in progress: this one becomes the session
+    if (p.session.fsm.state === 'Active') { p.session.accept(socket); return; }
+    if (st === 'Established') {
+      // §6.8: with an Established session the new connection is closed
+      socket.destroy();
+      return;
+    }
+    // Connect/OpenSent/OpenConfirm: our own connection is under way; run the new one until its OPEN
+    // names the peer, then keep one of the two (collision detection in onOpen)
+    p.pending?.close();
+    p.pending = this.newSession(p.config, true);
+    p.pending.handle({ type: 'ManualStart' });
+    p.pending.accept(socket);
+  }
+
+  private onSessionAction(s: Session, a: FsmAction): void {
+    const p = this.peerOf(s);
+    if (!p) return;
+    switch (a.type) {
+      case 'open': return this.onOpen(p, s, a.negotiated.peerRouterId);
+      case 'established': return this.onEstablished(p, s);
+      case 'down': return this.onDown(p, s, a);
+      case 'update': return this.onUpdate(p, a.message);
+      case 'route-refresh':
+        // RFC 2918 §4: send the Adj-RIB-Out again
+        p.adjOut.clear();
+        return this.syncPeer(p);
+    }
+  }
+
+  /** RFC 4271 §6.8 collision detection once an OPEN arrives on either connection. */
+  private onOpen(p: PeerState, s: Session, remoteId: string): void {
+    const other = s === p.session ? p.pending : p.session;
+    if (!other) return;
+    const os = other.fsm.state;
+    if (os !== 'OpenSent' && os !== 'OpenConfirm') {
+      if (os === 'Established') this.dump(p, s);
+      else if (s === p.pending) { other.close(); p.session = s; p.pending = undefined; }
+      return;
+    }
+    const keep = resolveCollision(this.opts.routerId, remoteId);
+    const loser = s.direction === keep ? other : s;
+    this.dump(p, loser);
+  }
+
+  private dump(p: PeerState, loser: Session): void {
+    loser.handle({ type: 'OpenCollisionDump' });
+    loser.close();
+    if (loser === p.session && p.pending) p.session = p.pending;
+    p.pending = undefined;
+  }
+
+  private onEstablished(p: PeerState, s: Session): void {
+    if (s !== p.session) return;
+    const n = s.fsm.negotiated!;
+    p.since = Date.now();
+    p.lastError = undefined;
+    p.source = {
+      id: p.id, address: p.id, asn: n.peerAs, routerId: n.peerRouterId, internal: p.internal,
+      rrClient: p.internal && (p.config.rrClient ?? false), local: false,
+    };
+    if (p.grTimer) {
+      // RFC 4724 §4.2: the peer is back; its stale routes wait for End-of-RIB, at most the restart time
+      clearTimeout(p.grTimer);
+      p.grTimer = this.startStaleTimer(p, this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME);
+    }
+    p.adjOut.clear();
+    this.syncPeer(p);
+    // RFC 4724 §2: End-of-RIB after the initial update of each family
+    for (const f of n.families) this.sendUpdate(p, endOfRib(f.afi));
+  }
+
+  private onDown(p: PeerState, s: Session, a: Extract<FsmAction, { type: 'down' }>): void {
+    if (s === p.pending) { s.close(); p.pending = undefined; return; }
+    if (s !== p.session) return;
+    p.since = Date.now();
+    p.lastError = a.reason;
+    p.adjOut.clear();
+    if (a.from !== 'Established') return;
+    p.source = undefined;
+    const gr = a.negotiated?.peerOpen.capabilities.gracefulRestart;
+    // RFC 4724 §4.2: a session lost without NOTIFICATION keeps the peer's routes (stale) for its restart time
+    if (gr && !a.notification && this.running) {
+      this.rib.markStale(p.id);
+      for (const r of this.rib.received(p.id)) p.staleFamilies.add(r.afi);
+      if (p.grTimer) clearTimeout(p.grTimer);
+      p.grTimer = this.startStaleTimer(p, Math.min(gr.restartTime, this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME));
+      return;
+    }
+    this.dropStale(p);
+    this.propagate(this.rib.removeSource(p.id));
+  }
+
+  private startStaleTimer(p: PeerState, seconds: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      p.grTimer = undefined;
+      p.staleFamilies.clear();
+      this.propagate(this.rib.flushStale(p.id));
+    }, seconds * 1000);
+    t.unref();
+    return t;
+  }
+
+  private dropStale(p: PeerState): void {
+    if (p.grTimer) clearTimeout(p.grTimer);
+    p.grTimer = undefined;
+    p.staleFamilies.clear();
+  }
+
+  // ---------- routes in ----------
+
+  private onUpdate(p: PeerState, m: UpdateMessage): void {
+    if (!p.source) return;
+    p.updatesIn++;
+    const eor = isEndOfRib(m);
+    if (eor !== undefined) {
+      if (p.staleFamilies.delete(eor)) this.propagate(this.rib.flushStale(p.id, eor));
+      if (p.staleFamilies.size === 0) this.dropStale(p);
+      return;
+    }
+    const withdrawn = [...m.withdrawn, ...(m.attrs.mpUnreach?.withdrawn ?? [])];
+    const { mpReach, mpUnreach, ...attrs } = m.attrs;
+    void mpUnreach;
+    let withdrawAll = m.treatAsWithdraw === true;
+    // RFC 4271 §6.3 (treat-as-withdraw per RFC 7606 §7.2): an eBGP peer's AS must lead the path
+    const first = attrs.asPath?.[0];
+    if (!p.internal && (!first || first.type !== 2 || first.asns[0] !== p.config.asn)) withdrawAll ||= m.nlri.length > 0 || !!mpReach?.nlri.length;
+    const announced: Route[] = [];
+    const mk = (prefix: string, nextHop: string | undefined, ll?: string): Route => ({
+      prefix, afi: afiOf(prefix), attrs: nextHop ? { ...attrs, nextHop } : attrs, linkLocalNextHop: ll, source: p.source!,
+    });
+    const allNew = [...m.nlri.map((x) => mk(x, attrs.nextHop)), ...(mpReach?.nlri ?? []).map((x) => mk(x, mpReach!.nextHop, mpReach!.linkLocalNextHop))];
+    if (withdrawAll) withdrawn.push(...allNew.map((r) => r.prefix));
+    else announced.push(...allNew);
+    this.propagate(this.rib.update(p.id, announced, withdrawn));
+  }
+
+  /** Loop checks, then the peer's import policy. */
+  private importRoute(r: Route): Route | undefined {
+    if (r.source.local) return r;
+    const p = this.peerMap.get(r.source.id);
+    if (!p) return undefined;
+    // RFC 4271 §9.1.2: our own AS in the path is a loop
+    if (r.attrs.asPath?.some((s) => s.asns.includes(this.opts.asn))) return undefined;
+    // RFC 4456 §8: our own reflected route, or one that passed through our cluster
+    if (r.attrs.originatorId === this.opts.routerId) return undefined;
+    if (this.clusterId && r.attrs.clusterList?.includes(this.clusterId)) return undefined;
+    if (p.config.importPolicy) return evaluatePolicy(p.config.importPolicy, r);
+    // RFC 8212: without an explicit policy an external peer's routes are not accepted
+    return p.internal ? r : undefined;
+  }
+
+  private localRoute(prefix: string): Route {
+    const pfx = normalizePrefix(prefix);
+    return {
+      prefix: pfx, afi: afiOf(pfx), attrs: { origin: 0, asPath: [] },
+      source: { id: LOCAL_SOURCE_ID, address: '', asn: this.opts.asn, routerId: this.opts.routerId, internal: false, rrClient: false, local: true },
+    };
+  }
+
+  // ---------- routes out ----------
+
+  private propagate(changes: BestChange[]): void {
+    if (changes.length === 0) return;
+    this.opts.onBestChange?.(changes);
+    for (const p of this.peerMap.values()) this.syncPeer(p, changes.map((c) => c.prefix));
+  }
+
+  private target(p: PeerState): ExportTarget {
+    const local = p.session.localAddress;
+    const v4 = local && net.isIPv4(local) ? local : p.config.nextHop4;
+    const v6 = local && net.isIPv6(local) && !local.startsWith('fe80') ? local : p.config.nextHop6;
+    return {
+      id: p.id, internal: p.internal, rrClient: p.internal && (p.config.rrClient ?? false), routerId: p.source?.routerId ?? '',
+      policy: p.config.exportPolicy, localAs: this.opts.asn, localRouterId: this.opts.routerId,
+      clusterId: this.clusterId, nextHop4: v4, nextHop6: v6, nextHop6LinkLocal: p.config.nextHop6LinkLocal,
+    };
+  }
+
+  /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `prefixes`, or everything). */
+  private syncPeer(p: PeerState, prefixes?: string[]): void {
+    if (p.session.fsm.state !== 'Established' || !p.source) return;
+    const families = p.session.fsm.negotiated!.families.map((f) => f.afi);
+    const to = this.target(p);
+    const list = prefixes ?? [...new Set([...this.rib.bestRoutes().map((r) => r.prefix), ...p.adjOut.prefixes()])];
+    const announce = new Map<Afi, Map<string, PathAttributes>>();
+    const withdraw = new Map<Afi, string[]>();
+    for (const prefix of list) {
+      const afi = afiOf(prefix);
+      if (!families.includes(afi)) continue;
+      const best = this.rib.best(prefix);
+      const attrs = best ? exportRoute(best, to) : undefined;
+      const what = p.adjOut.set(prefix, afi, attrs);
+      if (what === 'announce') { if (!announce.has(afi)) announce.set(afi, new Map()); announce.get(afi)!.set(prefix, attrs!); }
+      if (what === 'withdraw') { if (!withdraw.has(afi)) withdraw.set(afi, []); withdraw.get(afi)!.push(prefix); }
+    }
+    for (const afi of families) {
+      const a = announce.get(afi) ?? new Map<string, PathAttributes>();
+      const w = withdraw.get(afi) ?? [];
+      if (a.size === 0 && w.length === 0) continue;
+      const self6 = to.nextHop6 && to.nextHop6LinkLocal ? { global: to.nextHop6, linkLocal: to.nextHop6LinkLocal } : undefined;
+      for (const m of buildUpdates(afi, a, w, p.session.ctx, self6)) this.sendUpdate(p, m);
+    }
+  }
+
+  private sendUpdate(p: PeerState, m: UpdateMessage): void {
+    p.updatesOut++;
+    p.session.send(m);
+  }
+
+  /** for tests and status: the FSM state of a peer */
+  peerState(address: string): FsmState | undefined {
+    return this.peerMap.get(unmap(address))?.session.fsm.state;
+  }
+}

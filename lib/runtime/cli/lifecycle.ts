@@ -1,0 +1,196 @@
+// runc's lifecycle commands: create, start, run, state, kill, delete, exec, ps, list, pause, resume.
+import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { BerthError } from '../../util/errors';
+import * as c from '../container';
+import type { Process } from '../spec/types';
+import { parseSignal } from '../tables/signals';
+import { bool, int, list, parseFlags, str, type FlagSpec } from './args';
+import type { Command } from './context';
+
+function needId(positional: string[], cmd: string): string {
+  const id = positional[0];
+  if (!id) throw new BerthError(`"${cmd}" requires a container id`);
+  return id;
+}
+
+const CREATE_FLAGS: FlagSpec = {
+  bundle: { value: true, alias: 'b' }, 'pid-file': { value: true }, 'console-socket': { value: true },
+  'no-pivot': { value: false }, 'no-new-keyring': { value: false }, 'preserve-fds': { value: true },
+};
+
+export const create: Command = async (argv, g) => {
+  const p = parseFlags(argv, CREATE_FLAGS, 'create');
+  const id = needId(p.positional, 'create');
+  await c.create({
+    id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
+    consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds', 0),
+  });
+  return 0;
+};
+
+export const start: Command = async (argv, g) => {
+  const p = parseFlags(argv, {}, 'start');
+  await c.start(needId(p.positional, 'start'), { root: g.root });
+  return 0;
+};
+
+/** Forwards the signals a foreground runtime receives to the container's process, like runc. */
+function forwardSignals(pid: number): () => void {
+  const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+  const handler = (sig: NodeJS.Signals) => { try { process.kill(pid, sig); } catch { /* exited */ } };
+  for (const s of sigs) process.on(s, handler);
+  return () => { for (const s of sigs) process.off(s, handler); };
+}
+
+export const run: Command = async (argv, g) => {
+  const p = parseFlags(argv, { ...CREATE_FLAGS, detach: { value: false, alias: 'd' }, keep: { value: false } }, 'run');
+  const id = needId(p.positional, 'run');
+  const opts = {
+    id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
+    consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds', 0),
+  };
+  if (bool(p, 'detach')) {
+    await c.create(opts);
+    await c.start(id, { root: g.root });
+    return 0;
+  }
+  const st = await c.create(opts);
+  const exited = c.wait(st.pid);
+  const stop = forwardSignals(st.pid);
+  try {
+    await c.start(id, { root: g.root });
+    const { code, signal } = await exited;
+    return signal ? 128 + signal : code;
+  } finally {
+    stop();
+    if (!bool(p, 'keep')) await c.del(id, { root: g.root, force: true });
+  }
+};
+
+export const state: Command = async (argv, g) => {
+  const p = parseFlags(argv, {}, 'state');
+  const s = await c.state(needId(p.positional, 'state'), { root: g.root });
+  process.stdout.write(JSON.stringify(s, null, '  ') + '\n');
+  return 0;
+};
+
+export const kill: Command = async (argv, g) => {
+  const p = parseFlags(argv, { all: { value: false, alias: 'a' } }, 'kill');
+  const id = needId(p.positional, 'kill');
+  const signal = parseSignal(p.positional[1] ?? 'SIGTERM');
+  await c.kill(id, signal, { root: g.root, all: bool(p, 'all') });
+  return 0;
+};
+
+export const del: Command = async (argv, g) => {
+  const p = parseFlags(argv, { force: { value: false, alias: 'f' } }, 'delete');
+  for (const id of p.positional.length ? p.positional : [needId(p.positional, 'delete')]) {
+    await c.del(id, { root: g.root, force: bool(p, 'force') });
+  }
+  return 0;
+};
+
+function parseUser(spec: string, base: Process['user']): Process['user'] {
+  const [u, gid] = spec.split(':');
+  const uid = Number(u);
+  if (!Number.isInteger(uid) || uid < 0) throw new BerthError(`invalid --user "${spec}": use uid[:gid]`);
+  return { ...base, uid, gid: gid !== undefined ? Number(gid) : base.gid };
+}
+
+export const exec: Command = async (argv, g) => {
+  const p = parseFlags(argv, {
+    process: { value: true, alias: 'p' }, tty: { value: false, alias: 't' }, detach: { value: false, alias: 'd' },
+    'pid-file': { value: true }, 'console-socket': { value: true }, env: { value: true, repeat: true, alias: 'e' },
+    cwd: { value: true }, user: { value: true, alias: 'u' }, cap: { value: true, repeat: true, alias: 'c' },
+    'preserve-fds': { value: true }, 'no-new-privs': { value: false }, 'additional-gids': { value: true, repeat: true, alias: 'g' },
+    'process-label': { value: true }, 'apparmor': { value: true }, cgroup: { value: true, repeat: true }, 'ignore-paused': { value: false },
+  }, 'exec');
+  const id = needId(p.positional, 'exec');
+  const stored = await c.stored(id, { root: g.root });
+  let proc: Process;
+  const file = str(p, 'process');
+  if (file) {
+    try {
+      proc = JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
+    } catch (e) {
+      throw new BerthError(`${(e as Error).message}`, { field: '--process' });
+    }
+  } else {
+    const base = stored.config.process!;
+    const args = p.positional.slice(1);
+    if (args.length === 0) throw new BerthError('exec: no command given: pass arguments or --process');
+    const caps = list(p, 'cap');
+    proc = {
+      ...base, args, terminal: bool(p, 'tty'), cwd: str(p, 'cwd') ?? base.cwd,
+      env: [...(base.env ?? []), ...list(p, 'env')],
+      user: str(p, 'user') ? parseUser(str(p, 'user')!, base.user) : base.user,
+      noNewPrivileges: bool(p, 'no-new-privs') || base.noNewPrivileges,
+    };
+    if (caps.length && proc.capabilities) {
+      const add = (set?: string[]) => [...new Set([...(set ?? []), ...caps])];
+      proc.capabilities = { bounding: add(proc.capabilities.bounding), effective: add(proc.capabilities.effective), permitted: add(proc.capabilities.permitted), ambient: add(proc.capabilities.ambient), inheritable: proc.capabilities.inheritable };
+    }
+  }
+  const pid = await c.exec({
+    id, root: g.root, process: proc, consoleSocket: str(p, 'console-socket'), pidFile: str(p, 'pid-file'),
+    preserveFds: int(p, 'preserve-fds', 0),
+  });
+  if (bool(p, 'detach')) return 0;
+  const stop = forwardSignals(pid);
+  const { code, signal } = await c.wait(pid);
+  stop();
+  return signal ? 128 + signal : code;
+};
+
+export const ps: Command = async (argv, g) => {
+  const p = parseFlags(argv, { format: { value: true, alias: 'f' } }, 'ps');
+  const id = needId(p.positional, 'ps');
+  const pids = await c.pids(id, { root: g.root });
+  const format = str(p, 'format') ?? 'table';
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify(pids) + '\n');
+    return 0;
+  }
+  if (format !== 'table') throw new BerthError(`invalid format option "${format}"`, { field: '--format' });
+  // like runc: run ps(1) with the given options and keep the header and our processes
+  const out = execFileSync('ps', p.positional.length > 1 ? p.positional.slice(1) : ['-ef'], { encoding: 'utf8' });
+  const lines = out.split('\n');
+  const header = lines[0];
+  const pidCol = header.trim().split(/\s+/).indexOf('PID');
+  if (pidCol < 0) throw new BerthError('couldn\'t find PID field in ps output');
+  const wanted = new Set(pids);
+  process.stdout.write([header, ...lines.slice(1).filter((l) => wanted.has(Number(l.trim().split(/\s+/)[pidCol])))].join('\n') + '\n');
+  return 0;
+};
+
+export const listCmd: Command = async (argv, g) => {
+  const p = parseFlags(argv, { format: { value: true, alias: 'f' }, quiet: { value: false, alias: 'q' } }, 'list');
+  const all = await c.list({ root: g.root });
+  if (bool(p, 'quiet')) {
+    process.stdout.write(all.map((s) => s.id + '\n').join(''));
+    return 0;
+  }
+  const format = str(p, 'format') ?? 'table';
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify(all) + '\n');
+    return 0;
+  }
+  if (format !== 'table') throw new BerthError(`invalid format option "${format}"`, { field: '--format' });
+  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner || 'root'])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  process.stdout.write(rows.map((r) => r.map((v, i) => v.padEnd(widths[i])).join('   ').trimEnd()).join('\n') + '\n');
+  return 0;
+};
+
+export const pause: Command = async (argv, g) => {
+  const p = parseFlags(argv, {}, 'pause');
+  await c.pause(needId(p.positional, 'pause'), { root: g.root });
+  return 0;
+};
+
+export const resume: Command = async (argv, g) => {
+  const p = parseFlags(argv, {}, 'resume');
+  await c.resume(needId(p.positional, 'resume'), { root: g.root });
+  return 0;
+};

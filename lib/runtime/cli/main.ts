@@ -1,0 +1,67 @@
+// `berth`: runc's command line. Global flags, then a command; each command module loads only on use.
+import { BerthError } from '../../util/errors';
+import { bool, parseFlags, str } from './args';
+import type { Command, Globals } from './context';
+import { Logger, type LogFormat } from './log';
+
+const VERSION = '0.1.0';
+
+const COMMANDS: Record<string, () => Command> = {
+  create: () => require('./lifecycle').create,
+  start: () => require('./lifecycle').start,
+  run: () => require('./lifecycle').run,
+  state: () => require('./lifecycle').state,
+  kill: () => require('./lifecycle').kill,
+  delete: () => require('./lifecycle').del,
+  exec: () => require('./lifecycle').exec,
+  ps: () => require('./lifecycle').ps,
+  list: () => require('./lifecycle').listCmd,
+  pause: () => require('./lifecycle').pause,
+  resume: () => require('./lifecycle').resume,
+  spec: () => require('./info').spec,
+  features: () => require('./info').features,
+  events: () => require('./info').events,
+  update: () => require('./info').update,
+};
+
+const USAGE = `berth ${VERSION}: an OCI container runtime with runc's command line
+
+usage: berth [global options] COMMAND [options] [arguments]
+
+commands: ${Object.keys(COMMANDS).join(', ')}
+global options: --root DIR (default /run/berth), --log FILE, --log-format text|json, --debug, --version
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let log = new Logger(undefined, 'text', false);
+  try {
+    const p = parseFlags(argv, {
+      root: { value: true }, log: { value: true }, 'log-format': { value: true }, debug: { value: false },
+      'systemd-cgroup': { value: false }, version: { value: false, alias: 'v' }, help: { value: false, alias: 'h' },
+      criu: { value: true }, rootless: { value: true },
+    }, 'berth');
+    const format = (str(p, 'log-format') ?? 'text') as LogFormat;
+    if (format !== 'text' && format !== 'json') throw new BerthError(`invalid log format "${format}"`, { field: '--log-format' });
+    log = new Logger(str(p, 'log'), format, bool(p, 'debug'));
+    if (bool(p, 'version')) {
+      process.stdout.write(`berth version ${VERSION}\nspec: 1.2.0\n`);
+      return 0;
+    }
+    if (bool(p, 'systemd-cgroup')) throw new BerthError('systemd cgroup driver is not supported by berth: use cgroupfs paths', { field: '--systemd-cgroup' });
+    const [name, ...rest] = p.positional;
+    if (!name || bool(p, 'help') || name === 'help') {
+      process.stdout.write(USAGE);
+      return name || bool(p, 'help') ? 0 : 1;
+    }
+    const load = COMMANDS[name];
+    if (!load) throw new BerthError(`No help topic for '${name}'`);
+    const g: Globals = { root: str(p, 'root') ?? '/run/berth', log, debug: bool(p, 'debug') };
+    log.debug(`${name} ${rest.join(' ')}`);
+    return await load()(rest, g);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    log.error(msg);
+    process.stderr.write(`berth: ${msg}\n`);
+    return 1;
+  }
+}
