@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as c from '../../lib/runtime/container';
 import type { Spec } from '../../lib/runtime/spec/types';
 import { baseSpec, makeRootfs, uniqueId } from './bundle';
@@ -81,14 +81,30 @@ export async function runBundle(b: TestBundle, opts: Partial<c.CreateOptions> = 
 
 export const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
 
-/** Runs the berth CLI; never rejects: returns code, stdout, stderr. */
+/**
+ * Runs the berth CLI; never rejects. Output goes through files, not pipes: a detached container keeps
+ * the runtime's stdout/stderr open, and a pipe would then never reach end-of-file.
+ */
 export function berth(args: string[], input?: string): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = execFile(BERTH, args, { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cli-'));
+  const out = fs.openSync(path.join(dir, 'out'), 'w+');
+  const err = fs.openSync(path.join(dir, 'err'), 'w+');
+  return new Promise<RunResult>((resolve) => {
+    const child = spawn(BERTH, args, { stdio: [input === undefined ? 'ignore' : 'pipe', out, err] });
     if (input !== undefined) child.stdin!.end(input);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const result = {
+        code: code ?? 128 + (signal ? os.constants.signals[signal] : 0),
+        stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'),
+        stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8'),
+      };
+      fs.closeSync(out);
+      fs.closeSync(err);
+      fs.rmSync(dir, { recursive: true, force: true });
+      resolve(result);
+    });
   });
 }
 

@@ -39,9 +39,13 @@ async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> 
 function setup(t: { teardown(fn: () => void): void }) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ipam-race-'));
   t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  // the plugins load a private copy of the addon, so a `node-gyp rebuild` elsewhere in the tree mid-run
+  // cannot fail them
+  const addon = path.join(dataDir, 'berth_native.node');
+  fs.copyFileSync(path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'berth_native.node'), addon);
   const conf = { cniVersion: '1.1.0', name: 'race', type: 'berth-ipam', ipam: { type: 'berth-ipam', dataDir, subnet: '10.123.0.0/23' } };
   const allocations = () => fs.readdirSync(path.join(dataDir, 'race')).filter((f) => !f.startsWith('last_reserved'));
-  const env = (verb: string, i: number) => ({ CNI_COMMAND: verb, CNI_CONTAINERID: `ctr${i}`, CNI_NETNS: '/run/netns/none', CNI_IFNAME: 'eth0' });
+  const env = (verb: string, i: number) => ({ BERTH_NATIVE: addon, CNI_COMMAND: verb, CNI_CONTAINERID: `ctr${i}`, CNI_NETNS: '/run/netns/none', CNI_IFNAME: 'eth0' });
   return { dataDir, conf, allocations, env };
 }
 
@@ -69,7 +73,7 @@ t.test('GC in a separate process removes allocations of containers not in the va
   const adds = await pool(Array.from({ length: 40 }, (_, i) => () => runIpam(s.env('ADD', i), s.conf)), 20);
   t.equal(adds.filter((r) => r.code !== 0).length, 0);
   const valid = Array.from({ length: 10 }, (_, i) => ({ containerID: `ctr${i * 4}`, ifname: 'eth0' }));
-  const gc = await runIpam({ CNI_COMMAND: 'GC' }, { ...s.conf, 'cni.dev/valid-attachments': valid });
+  const gc = await runIpam({ BERTH_NATIVE: path.join(s.dataDir, 'berth_native.node'), CNI_COMMAND: 'GC' }, { ...s.conf, 'cni.dev/valid-attachments': valid });
   t.equal(gc.code, 0, gc.stdout);
   t.equal(gc.stdout, '');
   const left = s.allocations().map((f) => fs.readFileSync(path.join(s.dataDir, 'race', f), 'utf8').split('\r\n')[0]).sort();

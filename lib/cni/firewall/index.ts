@@ -17,3 +17,4 @@ export { setupPortmap, teardownPortmap, checkPortmap, PortMapping, PortmapOption
 export { setupMacspoof, teardownMacspoof } from './macspoof';
 export { FirewallError } from './nft';
 export { FAMILY, TABLE } from './table';
+export { gcOwners } from './gc';

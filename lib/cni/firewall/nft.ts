@@ -17,26 +17,28 @@ export function nftApply(script: string): void {
   if (r.status !== 0) throw new FirewallError(`nft: ${r.stderr.trim().split('\n')[0]}`, script);
 }
 
-export interface NftRule { chain: string; handle: number; comment?: string; expr: unknown[] }
+export interface NftRule { chain: string; handle: number; comment?: string }
 
-/** The rules of one chain with their handles; [] when the table or chain does not exist. */
-export function nftListChain(family: string, table: string, chain: string): NftRule[] {
-  const r = spawnSync(NFT, ['-j', '-a', 'list', 'chain', family, table, chain], { encoding: 'utf8' });
+/** One listing of a table: each chain's rules with their handles. */
+export type TableSnapshot = Map<string, NftRule[]>;
+
+/** Lists a whole table in one nft call; undefined when the table does not exist. */
+export function nftListTable(family: string, table: string): TableSnapshot | undefined {
+  const r = spawnSync(NFT, ['-j', '-a', 'list', 'table', family, table], { encoding: 'utf8' });
   if (r.error) throw new FirewallError(`cannot run nft: ${r.error.message}`);
   if (r.status !== 0) {
-    if (/No such file or directory/.test(r.stderr)) return [];
-    throw new FirewallError(`nft list chain ${chain}: ${r.stderr.trim()}`);
+    if (/No such file or directory/.test(r.stderr)) return undefined;
+    throw new FirewallError(`nft list table ${family} ${table}: ${r.stderr.trim()}`);
   }
-  const items = (JSON.parse(r.stdout) as { nftables: Record<string, unknown>[] }).nftables;
-  return items.filter((i) => 'rule' in i).map((i) => i.rule as NftRule);
-}
-
-/** Names of the chains in a table; [] when the table does not exist. */
-export function nftListChains(family: string, table: string): string[] {
-  const r = spawnSync(NFT, ['-j', 'list', 'table', family, table], { encoding: 'utf8' });
-  if (r.status !== 0) return [];
-  const items = (JSON.parse(r.stdout) as { nftables: Record<string, unknown>[] }).nftables;
-  return items.filter((i) => 'chain' in i).map((i) => (i.chain as { name: string }).name);
+  const snap: TableSnapshot = new Map();
+  for (const item of (JSON.parse(r.stdout) as { nftables: Record<string, unknown>[] }).nftables) {
+    if ('chain' in item) snap.set((item.chain as { name: string }).name, snap.get((item.chain as { name: string }).name) ?? []);
+    if ('rule' in item) {
+      const rule = item.rule as NftRule;
+      snap.set(rule.chain, [...(snap.get(rule.chain) ?? []), rule]);
+    }
+  }
+  return snap;
 }
 
 /** nft string literal: comments are the only free text we write, and we control their alphabet anyway. */

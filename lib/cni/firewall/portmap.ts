@@ -3,9 +3,9 @@
 // odd paths work: hairpin (a container of the same subnet, or the container itself, using the node port)
 // and localhost (127.0.0.1:hostPort from the node; needs route_localnet on the host-side interface).
 import { cidrString, networkOf, parseCidr } from '../net/ip';
-import { nftApply, nftListChain } from './nft';
+import { nftApply } from './nft';
 import { Owner, ownerChain, ownerTag } from './owner';
-import { dropChain, dropTagged, ensureBase, FAMILY, freshChain, rule, TABLE } from './table';
+import { dropOwner, ensureBase, freshChain, rule, snapshot, taggedRules } from './table';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 export interface PortMapping { hostPort: number; containerPort: number; protocol: Protocol; hostIP?: string }
@@ -36,13 +36,14 @@ function plan(mappings: PortMapping[], containerAddrs: string[], o: PortmapOptio
   return { dnat, snat };
 }
 
+const chains = (owner: Owner): string[] => [ownerChain('dnat', owner), ownerChain('snat', owner)];
+
 /** Installs (or replaces) this owner's port mappings. */
 export function setupPortmap(owner: Owner, mappings: PortMapping[], containerAddrs: string[], o: PortmapOptions): void {
   const tag = ownerTag('portmap', owner);
-  const dnat = ownerChain('dnat', owner);
-  const snat = ownerChain('snat', owner);
+  const [dnat, snat] = chains(owner);
   const p = plan(mappings, containerAddrs, o);
-  let s = ensureBase() + teardownScript(owner) + freshChain(dnat) + freshChain(snat);
+  let s = ensureBase() + dropOwner(snapshot(), tag, []) + freshChain(dnat) + freshChain(snat);
   // only packets addressed to one of the node's own addresses are candidates, as the reference does
   s += rule('prerouting', `fib daddr type local jump ${dnat}`, tag);
   s += rule('output', `fib daddr type local jump ${dnat}`, tag);
@@ -52,24 +53,23 @@ export function setupPortmap(owner: Owner, mappings: PortMapping[], containerAdd
   nftApply(s);
 }
 
-function teardownScript(owner: Owner): string {
-  const tag = ownerTag('portmap', owner);
-  return dropTagged('prerouting', tag) + dropTagged('output', tag) + dropTagged('postrouting', tag);
-}
-
+/** Removes exactly this owner's port mappings; nothing to remove is fine. */
 export function teardownPortmap(owner: Owner): void {
-  nftApply(ensureBase() + teardownScript(owner) + dropChain(ownerChain('dnat', owner)) + dropChain(ownerChain('snat', owner)));
+  const s = dropOwner(snapshot(), ownerTag('portmap', owner), chains(owner));
+  if (s) nftApply(s);
 }
 
 /** undefined when the installed rules match what setupPortmap would install; else the difference. */
 export function checkPortmap(owner: Owner, mappings: PortMapping[], containerAddrs: string[], o: PortmapOptions): string | undefined {
+  const snap = snapshot();
   const tag = ownerTag('portmap', owner);
   const p = plan(mappings, containerAddrs, o);
   for (const base of ['prerouting', 'output', 'postrouting'] as const) {
-    if (nftListChain(FAMILY, TABLE, base).filter((r) => r.comment === tag).length !== 1) return `no ${base} jump rule for ${tag}`;
+    if (taggedRules(snap, base, tag) !== 1) return `no ${base} jump rule for ${tag}`;
   }
-  const d = nftListChain(FAMILY, TABLE, ownerChain('dnat', owner)).length;
-  const sn = nftListChain(FAMILY, TABLE, ownerChain('snat', owner)).length;
+  const [dnat, snat] = chains(owner);
+  const d = snap?.get(dnat)?.length ?? 0;
+  const sn = snap?.get(snat)?.length ?? 0;
   if (d !== p.dnat.length) return `DNAT chain has ${d} rule(s), expected ${p.dnat.length}`;
   if (sn !== p.snat.length) return `SNAT chain has ${sn} rule(s), expected ${p.snat.length}`;
   return undefined;

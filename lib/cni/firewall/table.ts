@@ -1,7 +1,7 @@
 // The one table berth owns and its base chains. Every rule berth adds lives in a per-owner chain that a
 // base chain jumps to with a rule commented with the owner's tag: removing an owner deletes exactly its
 // jump rules (found by comment) and its chains, and never touches anything else.
-import { nftListChain, NftRule, quote } from './nft';
+import { nftListTable, quote, TableSnapshot } from './nft';
 
 export const FAMILY = 'inet';
 export const TABLE = 'berth';
@@ -14,6 +14,11 @@ const BASE: Record<BaseChain, string> = {
   output: 'type nat hook output priority -100; policy accept;',
   postrouting: 'type nat hook postrouting priority srcnat; policy accept;',
 };
+
+/** The table as it is now (one nft call); undefined when berth never wrote a rule in this netns. */
+export function snapshot(): TableSnapshot | undefined {
+  return nftListTable(FAMILY, TABLE);
+}
 
 /** Script lines that create the table and base chains if missing ("add" is idempotent in nft). */
 export function ensureBase(): string {
@@ -28,20 +33,31 @@ export function freshChain(chain: string): string {
   return `add chain ${FAMILY} ${TABLE} ${chain}\nflush chain ${FAMILY} ${TABLE} ${chain}\n`;
 }
 
-/** Script lines that delete a chain whether or not it exists (add first, so delete cannot fail). */
-export function dropChain(chain: string): string {
-  return `add chain ${FAMILY} ${TABLE} ${chain}\nflush chain ${FAMILY} ${TABLE} ${chain}\ndelete chain ${FAMILY} ${TABLE} ${chain}\n`;
-}
-
 export function rule(chain: string, body: string, comment?: string): string {
   return `add rule ${FAMILY} ${TABLE} ${chain} ${body}${comment ? ` comment ${quote(comment)}` : ''}\n`;
 }
 
-export function ourRules(base: BaseChain, tag: string): NftRule[] {
-  return nftListChain(FAMILY, TABLE, base).filter((r) => r.comment === tag);
+export function taggedRules(snap: TableSnapshot | undefined, base: BaseChain, tag: string): number {
+  return (snap?.get(base) ?? []).filter((r) => r.comment === tag).length;
 }
 
-/** Script lines that delete the jump rules in `base` tagged `tag`. */
-export function dropTagged(base: BaseChain, tag: string): string {
-  return ourRules(base, tag).map((r) => `delete rule ${FAMILY} ${TABLE} ${base} handle ${r.handle}\n`).join('');
+/**
+ * Script lines that remove an owner: its tagged jump rules in the base chains, then its chains
+ * (a chain can only go once nothing jumps to it). Empty when there is nothing to remove.
+ */
+export function dropOwner(snap: TableSnapshot | undefined, tag: string, chains: string[]): string {
+  if (!snap) return '';
+  let s = '';
+  for (const base of Object.keys(BASE)) {
+    for (const r of snap.get(base) ?? []) if (r.comment === tag) s += `delete rule ${FAMILY} ${TABLE} ${base} handle ${r.handle}\n`;
+  }
+  for (const c of chains) if (snap.has(c)) s += `flush chain ${FAMILY} ${TABLE} ${c}\ndelete chain ${FAMILY} ${TABLE} ${c}\n`;
+  return s;
+}
+
+/** Tags of the jump rules in the base chains, i.e. the owners that have rules here. */
+export function ownerTags(snap: TableSnapshot | undefined): Set<string> {
+  const tags = new Set<string>();
+  for (const base of Object.keys(BASE)) for (const r of snap?.get(base) ?? []) if (r.comment) tags.add(r.comment);
+  return tags;
 }

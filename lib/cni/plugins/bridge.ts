@@ -2,9 +2,9 @@
 // is a port of a Linux bridge in the node's netns; IPAM is delegated; the bridge can be the subnet's
 // gateway, and traffic leaving the subnet can be masqueraded.
 import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig, ErrUnsupportedField } from '../errors';
-import { delegateAdd, delegateCheck, delegateDel } from '../invoke';
+import { delegateAdd, delegateCheck, delegateDel, delegateGC } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
-import type { IPConfig, NetConf, Result, Route } from '../types';
+import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
 import * as net from '../net';
 import { parseBridgeConfig, BridgeConfig } from './bridge-config';
 
@@ -13,7 +13,7 @@ export const ABOUT = 'berth-bridge: CNI bridge plugin (reference bridge semantic
 type Ctx = PluginContext<NetConf>;
 
 /** A netlink socket inside the container's netns; a bad CNI_NETNS is the caller's error (code 4). */
-export function openContainer(netns: string): net.Rtnl {
+function openContainer(netns: string): net.Rtnl {
   try {
     return net.openRtnl(netns);
   } catch (e) {
@@ -142,5 +142,12 @@ async function check(ctx: Ctx): Promise<void> {
   }
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check };
+/** GC: IPAM collects its own leftovers; we drop masquerade rules of attachments no longer valid. */
+async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> {
+  const conf = parseBridgeConfig(ctx.config);
+  await delegateGC(conf.ipamType, ctx);
+  if (conf.ipMasq) firewall().gcOwners('masq', ctx.config.name, ctx.validAttachments);
+}
+
+export const plugin: Plugin<NetConf> = { add, del, check, gc };
 export type { BridgeConfig };

@@ -2,8 +2,8 @@
 // address, as the reference portmap plugin does, with nftables rules owned by the attachment.
 import { CniError, ErrInternal, ErrInvalidNetworkConfig } from '../errors';
 import type { Plugin, PluginContext } from '../skel';
-import type { NetConf, Result } from '../types';
-import { setupPortmap, teardownPortmap, checkPortmap } from '../firewall';
+import type { Attachment, NetConf, Result } from '../types';
+import { setupPortmap, teardownPortmap, checkPortmap, gcOwners } from '../firewall';
 import { parseCidr } from '../net/ip';
 import { writeSysctl } from '../net/sysctl';
 import { parsePortmapConfig } from './portmap-config';
@@ -69,4 +69,8 @@ async function check(ctx: Ctx): Promise<void> {
   if (why) throw new CniError(ErrInternal, why);
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check };
+async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> {
+  gcOwners('portmap', ctx.config.name, ctx.validAttachments);
+}
+
+export const plugin: Plugin<NetConf> = { add, del, check, gc };

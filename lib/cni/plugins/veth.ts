@@ -3,9 +3,9 @@
 // each container address to its veth. The container reaches the gateway "onlink", so no subnet route or
 // ARP for a whole subnet is involved: IPv4 uses the IPAM gateway, IPv6 the fixed link-local fe80::1.
 import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig } from '../errors';
-import { delegateAdd, delegateCheck, delegateDel } from '../invoke';
+import { delegateAdd, delegateCheck, delegateDel, delegateGC } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
-import type { IPConfig, NetConf, Result, Route } from '../types';
+import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
 import * as net from '../net';
 import { parseVethConfig } from './veth-config';
 
@@ -142,4 +142,10 @@ async function check(ctx: Ctx): Promise<void> {
   }
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check };
+async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> {
+  const conf = parseVethConfig(ctx.config);
+  await delegateGC(conf.ipamType, ctx);
+  if (conf.ipMasq) firewall().gcOwners('masq', ctx.config.name, ctx.validAttachments);
+}
+
+export const plugin: Plugin<NetConf> = { add, del, check, gc };

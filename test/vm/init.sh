@@ -1,0 +1,30 @@
+#!/bin/busybox sh
+# PID 1 of the test guest (test/vm/run.sh): host root over 9p read-only + tmpfs overlay, cgroup2 only,
+# then the requested tests, then power off. Any failure still ends in poweroff so run.sh never hangs.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /modules.order); do insmod "/lib/modules/$m.ko" || echo "insmod $m failed"; done
+
+finish() { echo "berth-vm: $1"; sync; poweroff -f; }
+
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /lower || finish "cannot mount the host root"
+mount -t tmpfs -o size=1g tmpfs /upper
+mkdir -p /upper/data /upper/work
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work /newroot || finish "overlay failed"
+# the guest's own kernel filesystems over the host's directories
+mount -t proc proc /newroot/proc
+mount -t sysfs sys /newroot/sys
+mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup
+mount -t devtmpfs dev /newroot/dev
+mkdir -p /newroot/dev/pts /newroot/dev/shm
+mount -t devpts devpts /newroot/dev/pts
+mount -t tmpfs tmpfs /newroot/tmp
+mount -t tmpfs tmpfs /newroot/run
+
+repo=$(cat /repo)
+tests=$(sed -n 's/.*berth\.tests=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')
+echo "berth-vm: kernel $(uname -r), cgroup layout: $(cat /newroot/sys/fs/cgroup/cgroup.controllers)"
+chroot /newroot /bin/sh -c "cd '$repo' && export HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin && exec node test/run.js $tests"
+finish "tests exited with status $?"
