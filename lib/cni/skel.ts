@@ -193,8 +193,11 @@ export async function invokePlugin<C extends NetConf>(
   }
 }
 
+// stdin and stdout go through fd 0 and 1 directly: touching process.stdin/stdout builds stream objects,
+// which costs several milliseconds of every plugin call.
 function readStdin(): Buffer {
-  if (process.stdin.isTTY) return Buffer.alloc(0);
+  // a terminal (someone trying the plugin by hand) is no config; reading it would wait for ^D
+  if (fs.fstatSync(0).isCharacterDevice() && require('node:tty').isatty(0)) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(65536);
   for (;;) {
@@ -215,6 +218,20 @@ function readStdin(): Buffer {
   return Buffer.concat(chunks);
 }
 
+function writeStdout(text: string): void {
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(1, buf, off);
+    } catch (e) {
+      // a non-blocking pipe that is full: wait for the reader
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    }
+  }
+}
+
 /** The whole process entry point of a plugin: env + stdin in, result or error JSON out, exit code set. */
 export function runPlugin<C extends NetConf>(plugin: Plugin<C>, about?: string): void {
   if (!process.env.CNI_COMMAND && about) {
@@ -224,7 +241,7 @@ export function runPlugin<C extends NetConf>(plugin: Plugin<C>, about?: string):
   }
   const stdin = process.env.CNI_COMMAND === 'VERSION' ? Buffer.alloc(0) : readStdin();
   invokePlugin(plugin, process.env, stdin).then(({ stdout, exitCode }) => {
-    process.stdout.write(stdout);
+    writeStdout(stdout);
     process.exitCode = exitCode;
   }, (e: unknown) => {
     process.stderr.write(`${String(e)}\n`);

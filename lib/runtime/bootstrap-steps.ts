@@ -54,11 +54,10 @@ export class BootstrapError extends BerthError {
     const [name, fieldOf] = STEPS[step] ?? [`step ${step}`, () => undefined];
     const field = fieldOf(index);
     let message: string;
-    if (step === STEP_LOOKUP && (errnoName === 'ENOENT' || errnoName === 'EACCES')) {
-      // runc's wording, which clients match on
-      message = errnoName === 'ENOENT'
-        ? `exec: "${detail}": executable file not found in $PATH`
-        : `exec: "${detail}": permission denied`;
+    if (step === STEP_LOOKUP && /^(ENOENT|EACCES)\b/.test(errnoName)) {
+      // runc's (Go's exec.LookPath) wording, which clients match on
+      if (detail.includes('/')) message = `exec: "${detail}": stat ${detail}: ${errnoName.startsWith('ENOENT') ? 'no such file or directory' : 'permission denied'}`;
+      else message = errnoName.startsWith('ENOENT') ? `exec: "${detail}": executable file not found in $PATH` : `exec: "${detail}": permission denied`;
     } else if (step === STEP_HOOK) {
       message = `${name}: ${detail}`;
     } else {

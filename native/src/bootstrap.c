@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -59,8 +60,9 @@ char *sync_wait_go(struct plan *p) {
   if (read_full(p->sync_fd, &m, sizeof m) != 0) _exit(126); /* parent went away: stop quietly */
   char *payload = NULL;
   if (m.len) {
-    payload = malloc(m.len + 1);
-    if (!payload || read_full(p->sync_fd, payload, m.len) != 0) _exit(126);
+    /* mmap, not malloc: after fork from a multi-threaded process the malloc lock may be held */
+    payload = mmap(NULL, (size_t)m.len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (payload == MAP_FAILED || read_full(p->sync_fd, payload, m.len) != 0) _exit(126);
     payload[m.len] = 0;
   }
   if (m.type != MSG_GO) _exit(126);
@@ -69,7 +71,7 @@ char *sync_wait_go(struct plan *p) {
 
 static void stage2_main(struct plan *p) {
   /* Wait until the parent has put us in our cgroups: the cgroup namespace must be rooted there. */
-  free(sync_wait_go(p));
+  (void)sync_wait_go(p);
   if ((p->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) != 0)
     sync_error(p, STEP_CGROUPNS, errno, -1, "unshare(CLONE_NEWCGROUP)");
 
@@ -133,7 +135,7 @@ int stage1_main(struct plan *p) {
   if (p->new_userns) {
     if (unshare(CLONE_NEWUSER) != 0) sync_error(p, STEP_USERNS, errno, -1, "unshare(CLONE_NEWUSER)");
     if (sync_send(p->sync_fd, MSG_NEED_MAPS, getpid(), 0, 0, NULL, 0) != 0) _exit(126);
-    free(sync_wait_go(p));
+    (void)sync_wait_go(p);
     if (setresgid(0, 0, 0) != 0) sync_error(p, STEP_USERNS, errno, -1, "setresgid(0) in the new user namespace");
     if (setresuid(0, 0, 0) != 0) sync_error(p, STEP_USERNS, errno, -1, "setresuid(0) in the new user namespace");
   }

@@ -93,7 +93,8 @@ void run_hooks(struct plan *p, struct hook_step *hooks, int n, const char *state
     char detail[512];
     int in[2];
     if (pipe2(in, O_CLOEXEC) != 0) sync_error(p, STEP_HOOK, errno, i, field);
-    pid_t pid = fork();
+    /* raw clone, not fork(): no atfork handlers of the Node process may run here */
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid < 0) sync_error(p, STEP_HOOK, errno, i, field);
     if (pid == 0) {
       dup3(in[0], 0, 0);
@@ -202,9 +203,10 @@ static const char *getenv_in(char **env, const char *name) {
 static char *lookup(struct plan *p) {
   const char *file = p->args[0];
   if (!file || !*file) sync_error(p, STEP_LOOKUP, ENOENT, -1, "");
+  static char found[4096]; /* no malloc after fork: another Node thread may have held its lock */
   if (strchr(file, '/')) {
     if (access(file, X_OK) != 0) sync_error(p, STEP_LOOKUP, errno, -1, file);
-    return strdup(file);
+    return (char *)file;
   }
   const char *path = getenv_in(p->env, "PATH");
   if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -216,7 +218,10 @@ static char *lookup(struct plan *p) {
     snprintf(cand, sizeof cand, "%.*s/%s", (int)(dlen ? dlen : 1), dlen ? path : ".", file);
     struct stat st;
     if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-      if (access(cand, X_OK) == 0) return strdup(cand);
+      if (access(cand, X_OK) == 0) {
+        memcpy(found, cand, sizeof found);
+        return found;
+      }
       last_err = EACCES;
     }
     if (!colon) break;

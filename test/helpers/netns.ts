@@ -139,3 +139,13 @@ export function tcpAsk(ns: TestNetns, host: string, port: number): string {
 export function ping(ns: TestNetns, ip: string): boolean {
   return ns.run('busybox', ['ping', '-c', '1', '-W', '1', ip]).status === 0;
 }
+
+/** Polls cond every 20 ms for up to ms; the kernel tears down a deleted netns's devices asynchronously. */
+export async function eventually(cond: () => boolean, ms = 2000): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (cond()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

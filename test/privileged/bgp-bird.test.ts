@@ -127,3 +127,36 @@ t.test('berth peers with BIRD: Established, routes both ways (IPv4 + IPv6), FIB 
   t.equal(l.node.exec('ip', ['route', 'show', 'proto', '186']).trim(), '', 'kernel routes removed');
   t.match(l.node.exec('ip', ['route', 'show', '10.99.2.0/24']), /proto static/, 'static route still there');
 });
+
+t.test('graceful restart with BIRD: a killed BIRD leaves its routes in place (stale) until it is back', { timeout: 90_000 }, async (t) => {
+  const l = lab(t);
+  let bird = l.startBird(BIRD_CONF);
+  const fib = new FibSync(new NetlinkFib(), 20);
+  const speaker = new BgpSpeaker({
+    asn: 65002, routerId: '10.201.0.2', listen: { address: '10.201.0.2', port: 179 }, originate: [],
+    peers: [{ address: '10.201.0.1', asn: 65001, holdTime: 9, importPolicy: ACCEPT, nextHop6: 'fd00:201::2' }],
+    onBestChange: (c) => fib.update(c),
+  });
+  t.teardown(async () => { await speaker.stop(); await fib.flush(); fib.close(); });
+  await speaker.start();
+  await until('BIRD routes', () => speaker.routes().filter((r) => r.from === '10.201.0.1').length === 3);
+
+  // no NOTIFICATION, as a crash: RFC 4724 says keep forwarding on the old routes
+  await killChild(bird);
+  await until('session down', () => speaker.peers()[0].state !== 'Established');
+  t.ok(speaker.peers()[0].gracefulRestart, 'peer marked restarting');
+  t.equal(speaker.routes().filter((r) => r.stale).length, 3, 'all three routes kept, stale');
+  await fib.flush();
+  t.match(l.node.exec('ip', ['route', 'show', 'proto', '186']), /10\.99\.2\.0\/24/, 'still forwarding in the kernel');
+
+  // BIRD comes back without 10.99.2.0/24 (and, started normally, without preserved forwarding state,
+  // so RFC 4724 §4.2 drops the stale routes at once): what it announces again replaces them
+  bird = l.startBird(BIRD_CONF.replace(' route 10.99.2.0/24 blackhole;', ''));
+  await until('restart finished', () => speaker.peers()[0].state === 'Established' && !speaker.peers()[0].gracefulRestart);
+  await until('routes refreshed', () => speaker.routes().length === 2 && speaker.routes().every((r) => !r.stale));
+  t.same(speaker.routes().map((r) => [r.prefix, r.stale]), [['10.99.1.0/24', false], ['fd00:99:1::/48', false]]);
+  await fib.flush();
+  const k = l.node.exec('ip', ['route', 'show', 'proto', '186']);
+  t.notMatch(k, /10\.99\.2\.0/, 'kernel route of the vanished prefix removed');
+  t.match(k, /10\.99\.1\.0\/24/, 'the refreshed one stays');
+});

@@ -84,3 +84,40 @@ t.test('bad input: missing prevResult, bad protocol, bad port are code 7 naming 
   t.match(add(pmConf(l, [{ hostPort: 80, containerPort: 80, hostIP: 'nope' }])).json, { code: 7, msg: /hostIP/ });
   t.notMatch(l.node.run('nft', ['list', 'table', 'inet', 'berth']).stdout, /dnat/, 'nothing installed');
 });
+
+t.test('GC removes the mappings of attachments no longer valid and keeps the others', async (t) => {
+  const l = await lab(t);
+  const conf = pmConf(l, [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }], { cniVersion: '1.1.0' });
+  t.equal(cni(l.node, 'berth-portmap', { command: 'ADD', containerId: 'keep', netns: l.ctr.path }, conf).status, 0);
+  const other = pmConf(l, [{ hostPort: 9090, containerPort: 80, protocol: 'tcp' }], { cniVersion: '1.1.0' });
+  t.equal(cni(l.node, 'berth-portmap', { command: 'ADD', containerId: 'gone', netns: l.ctr.path }, other).status, 0);
+  t.equal(tcpAsk(l.outside, '192.168.200.1', 9090), '192.168.200.2 ctr');
+  const gc = cni(l.node, 'berth-portmap', { command: 'GC' }, { cniVersion: '1.1.0', name: 'pmnet', type: 'berth-portmap', 'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'eth0' }] });
+  t.equal(gc.status, 0, gc.stdout);
+  t.equal(tcpAsk(l.outside, '192.168.200.1', 9090), '', 'the lost attachment no longer forwards');
+  t.equal(tcpAsk(l.outside, '192.168.200.1', 8080), '192.168.200.2 ctr', 'the valid one still does');
+});
+
+t.test('IPv6: a mapping reaches a dual-stack container through the node IPv6 address', async (t) => {
+  const node = createNetns('node');
+  const outside = createNetns('outside');
+  const ctr = createNetns('ctr');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ipam-'));
+  t.teardown(() => { ctr.remove(); outside.remove(); node.remove(); fs.rmSync(dataDir, { recursive: true, force: true }); });
+  connect(node, 'up0', outside, 'down0');
+  node.exec('ip', ['addr', 'add', 'fd00:200::1/64', 'dev', 'up0', 'nodad']);
+  outside.exec('ip', ['addr', 'add', 'fd00:200::2/64', 'dev', 'down0', 'nodad']);
+  const bridge = {
+    cniVersion: '1.1.0', name: 'pm6', type: 'berth-bridge', bridge: 'br-pm6', isDefaultGateway: true,
+    ipam: { type: 'berth-ipam', ranges: [[{ subnet: '10.99.0.0/24' }], [{ subnet: 'fd00:99::/64' }]], dataDir },
+  };
+  const r = cni(node, 'berth-bridge', { command: 'ADD', netns: ctr.path }, bridge);
+  t.equal(r.status, 0, r.stdout);
+  const server = await peerServer(ctr, 80, 'ctr');
+  t.teardown(() => killChild(server));
+  const conf = { cniVersion: '1.1.0', name: 'pm6', type: 'berth-portmap', runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] }, prevResult: r.json };
+  t.equal(cni(node, 'berth-portmap', { command: 'ADD', netns: ctr.path }, conf).status, 0);
+  t.equal(tcpAsk(outside, 'fd00:200::1', 8080), 'fd00:200::2 ctr');
+  t.equal(cni(node, 'berth-portmap', { command: 'DEL', netns: ctr.path }, conf).status, 0);
+  t.equal(tcpAsk(outside, 'fd00:200::1', 8080), '');
+});

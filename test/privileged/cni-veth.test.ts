@@ -3,7 +3,7 @@ import t, { Test } from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cni, createNetns, ping, TestNetns } from '../helpers/netns';
+import { cni, connect, createNetns, eventually, killChild, peerServer, ping, tcpAsk, TestNetns } from '../helpers/netns';
 
 function lab(t: Test): { node: TestNetns; ctr(): TestNetns; conf: Record<string, unknown> } {
   const node = createNetns('node');
@@ -65,7 +65,7 @@ t.test('CHECK fails when the host route is removed; DEL twice and with the netns
   t.equal(r2.status, 0, r2.stdout);
   g.remove();
   t.equal(cni(l.node, 'berth-veth', { command: 'DEL', containerId: 'g', netns: g.path }, conf).status, 0);
-  t.same(l.node.exec('ip', ['-br', 'link']).split('\n').filter((x) => x.startsWith('veth')), []);
+  t.ok(await eventually(() => !/^veth/m.test(l.node.exec('ip', ['-br', 'link']))), 'no host veth left');
 });
 
 t.test('bad input is code 7 naming the field; an ADD that fails leaves nothing', async (t) => {
@@ -77,4 +77,20 @@ t.test('bad input is code 7 naming the field; an ADD that fails leaves nothing',
   t.equal(r.status, 1, 'IPAM failure is reported');
   t.equal(c.run('ip', ['link', 'show', 'eth0']).status, 1, 'no container interface left');
   t.same(l.node.exec('ip', ['-br', 'link']).split('\n').filter((x) => x.startsWith('veth')), [], 'no host veth left');
+});
+
+t.test('ipMasq: traffic to beyond the node leaves with the node address', async (t) => {
+  const l = lab(t);
+  const outside = createNetns('outside');
+  t.teardown(() => outside.remove());
+  connect(l.node, 'up0', outside, 'down0');
+  l.node.exec('ip', ['addr', 'add', '192.168.201.1/24', 'dev', 'up0']);
+  outside.exec('ip', ['addr', 'add', '192.168.201.2/24', 'dev', 'down0']);
+  const server = await peerServer(outside, 9000);
+  t.teardown(() => killChild(server));
+  const c = l.ctr();
+  const r = cni(l.node, 'berth-veth', { command: 'ADD', containerId: 'm', netns: c.path }, { ...l.conf, ipMasq: true });
+  t.equal(r.status, 0, r.stdout);
+  t.equal(tcpAsk(c, '192.168.201.2', 9000), '192.168.201.1 server');
+  t.equal(cni(l.node, 'berth-veth', { command: 'DEL', containerId: 'm', netns: c.path }, { ...l.conf, ipMasq: true }).status, 0);
 });

@@ -48,6 +48,11 @@ export interface SpeakerOptions {
   clusterId?: string;
   /** RFC 4724: restart time we advertise, and how long we keep a restarting peer's routes at most */
   gracefulRestartTime?: number;
+  /**
+   * RFC 4724 §3 F bit: claim that our forwarding state survives our own restart, so peers keep our
+   * routes until our End-of-RIB. Only true when the FIB is left in place across restarts (default false).
+   */
+  preserveForwarding?: boolean;
   /** seconds in Idle after an error before retrying (default 2) */
   idleHoldTime?: number;
 }

@@ -53,7 +53,7 @@ export function exportRoute(route: Route, to: ExportTarget): PathAttributes | un
       ? [{ type: 2, asns: [to.localAs, ...path[0].asns] }, ...path.slice(1)]
       : [{ type: 2, asns: [to.localAs] }, ...path];
     a.nextHop = v6 ? to.nextHop6 : to.nextHop4;
-    if (!src.local && r === route) a.med = undefined;
+    if (!src.local && r.attrs.med === route.attrs.med) a.med = undefined; // unless our export policy set it
     a.localPref = undefined;
     a.originatorId = undefined;
     a.clusterList = undefined;

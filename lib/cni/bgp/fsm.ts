@@ -4,10 +4,9 @@
 import { CEASE_SUB, ERR, OPEN_SUB } from './codec/constants';
 import { BgpError } from './codec/errors';
 import type { Capabilities, Family } from './codec/capabilities';
-import type { BgpMessage, NotificationMessage } from './codec/message';
+import type { BgpMessage, NotificationMessage, RouteRefreshMessage } from './codec/message';
 import type { OpenMessage } from './codec/open';
 import type { UpdateMessage } from './codec/update';
-import type { RouteRefreshMessage } from './codec/message';
 
 export type FsmState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 export type TimerName = 'connectRetry' | 'hold' | 'keepalive' | 'idleHold';

@@ -129,8 +129,11 @@ export class BgpSpeaker {
     for (const f of families) caps.multiprotocol.push({ afi: f === 'ipv4' ? AFI.IPV4 : AFI.IPV6, safi: 1 });
     caps.routeRefresh = true;
     caps.fourOctetAs = this.opts.asn;
-    // RFC 4724 §3: we are a receiving speaker; no family has its forwarding state preserved by us
-    caps.gracefulRestart = { restarting: false, restartTime: this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME, families: [] };
+    // RFC 4724 §3: always a receiving speaker; families listed only when our forwarding survives a restart
+    caps.gracefulRestart = {
+      restarting: false, restartTime: this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME,
+      families: this.opts.preserveForwarding ? caps.multiprotocol.map((f) => ({ ...f, forwardingPreserved: true })) : [],
+    };
     return {
       localAs: this.opts.asn, routerId: this.opts.routerId, peerAs: c.asn, holdTime: c.holdTime ?? 90,
       connectRetryTime: c.connectRetryTime ?? 5, idleHoldTime: this.opts.idleHoldTime ?? 2, passive: c.passive ?? false,
@@ -238,9 +241,17 @@ export class BgpSpeaker {
       rrClient: p.internal && (p.config.rrClient ?? false), local: false,
     };
     if (p.grTimer) {
-      // RFC 4724 §4.2: the peer is back; its stale routes wait for End-of-RIB, at most the restart time
+      // RFC 4724 §4.2: the peer is back; stale routes of families whose forwarding state it did not
+      // preserve go now, the others wait for End-of-RIB, at most the restart time
       clearTimeout(p.grTimer);
-      p.grTimer = this.startStaleTimer(p, this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME);
+      const gr = n.peerOpen.capabilities.gracefulRestart;
+      for (const afi of [...p.staleFamilies]) {
+        if (gr?.families.some((f) => f.afi === afi && f.forwardingPreserved)) continue;
+        p.staleFamilies.delete(afi);
+        this.propagate(this.rib.flushStale(p.id, afi));
+      }
+      if (p.staleFamilies.size) p.grTimer = this.startStaleTimer(p, this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME);
+      else p.grTimer = undefined;
     }
     p.adjOut.clear();
     this.syncPeer(p);
@@ -297,8 +308,11 @@ export class BgpSpeaker {
       return;
     }
     const withdrawn = [...m.withdrawn, ...(m.attrs.mpUnreach?.withdrawn ?? [])];
-    const { mpReach, mpUnreach, ...attrs } = m.attrs;
-    void mpUnreach;
+    // routes keep the path attributes only; the MP attributes' NLRI become routes or withdrawals here
+    const attrs: PathAttributes = { ...m.attrs, mpReach: undefined, mpUnreach: undefined };
+    delete attrs.mpReach;
+    delete attrs.mpUnreach;
+    const mpReach = m.attrs.mpReach;
     let withdrawAll = m.treatAsWithdraw === true;
     // RFC 4271 §6.3 (treat-as-withdraw per RFC 7606 §7.2): an eBGP peer's AS must lead the path
     const first = attrs.asPath?.[0];

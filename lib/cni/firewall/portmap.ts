@@ -2,6 +2,8 @@
 // arrives at the node (prerouting) and traffic the node sends itself (output), and the SNAT that makes two
 // odd paths work: hairpin (a container of the same subnet, or the container itself, using the node port)
 // and localhost (127.0.0.1:hostPort from the node; needs route_localnet on the host-side interface).
+// Hairpin through a bridge also needs the bridge port in hairpin mode (berth-bridge hairpinMode): with
+// br_netfilter the DNATed frame leaves by the port it arrived on.
 import { cidrString, networkOf, parseCidr } from '../net/ip';
 import { nftApply } from './nft';
 import { Owner, ownerChain, ownerTag } from './owner';

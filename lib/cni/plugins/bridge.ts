@@ -79,7 +79,10 @@ async function add(ctx: Ctx): Promise<Result> {
       firewall().setupMasquerade(owner(ctx), ips.map((ip) => ip.address));
       undo.push(async () => firewall().teardownMasquerade(owner(ctx)));
     }
-    if (conf.macspoofchk) firewall().setupMacspoof(owner(ctx), hostName, pair.container.mac);
+    if (conf.macspoofchk) {
+      firewall().setupMacspoof(owner(ctx), hostName, pair.container.mac);
+      undo.push(async () => firewall().teardownMacspoof(owner(ctx)));
+    }
 
     const brNow = (await net.getLinkByIndex(nl, br.index)) ?? br;
     const host = (await net.getLinkByIndex(nl, pair.host.index)) ?? pair.host;
@@ -124,7 +127,10 @@ async function check(ctx: Ctx): Promise<void> {
   const prev = ctx.config.prevResult;
   if (!prev) throw new CniError(ErrInvalidNetworkConfig, 'prevResult: required for CHECK');
   await delegateCheck(conf.ipamType, ctx);
-  await net.checkContainer(ctx.netns, ctx.ifname, prev);
+  await net.checkContainer(ctx.netns, ctx.ifname, prev).catch((e: unknown) => {
+    if (e instanceof net.NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
+    throw e;
+  });
   const nl = net.openRtnl();
   try {
     const br = await net.getLink(nl, conf.bridge);

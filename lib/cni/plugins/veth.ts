@@ -122,7 +122,10 @@ async function check(ctx: Ctx): Promise<void> {
   const prev = ctx.config.prevResult;
   if (!prev) throw new CniError(ErrInvalidNetworkConfig, 'prevResult: required for CHECK');
   await delegateCheck(conf.ipamType, ctx);
-  await net.checkContainer(ctx.netns, ctx.ifname, prev);
+  await net.checkContainer(ctx.netns, ctx.ifname, prev).catch((e: unknown) => {
+    if (e instanceof net.NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
+    throw e;
+  });
   const nl = net.openRtnl();
   try {
     const hostName = net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);

@@ -1,0 +1,102 @@
+// berth's BGP speaker against GoBGP (gobgpd + the gobgp CLI), IPv4 and IPv6 unicast over one IPv4
+// session, on a veth between two namespaces this test creates. The test thread sits in berth's namespace.
+import t, { type Test } from 'tap';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { connect, createNetns, killChild, type TestNetns } from '../helpers/netns';
+import { native, CLONE } from '../../lib/sys/native';
+import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
+import type { Policy } from '../../lib/cni/bgp/policy';
+
+const ACCEPT: Policy = { rules: [], default: 'accept' };
+
+async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function lab(t: Test): { gobgp: TestNetns; node: TestNetns; dir: string } {
+  const gobgp = createNetns('bgp');
+  const node = createNetns('bgp');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-gobgp-'));
+  const home = fs.openSync('/proc/self/ns/net', 'r');
+  t.teardown(() => {
+    native().setns(home, CLONE.NEWNET);
+    fs.closeSync(home);
+    gobgp.remove();
+    node.remove();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  connect(gobgp, 'vg', node, 'vn');
+  gobgp.exec('ip', ['addr', 'add', '10.202.0.1/24', 'dev', 'vg']);
+  gobgp.exec('ip', ['addr', 'add', 'fd00:202::1/64', 'dev', 'vg', 'nodad']);
+  node.exec('ip', ['addr', 'add', '10.202.0.2/24', 'dev', 'vn']);
+  node.exec('ip', ['addr', 'add', 'fd00:202::2/64', 'dev', 'vn', 'nodad']);
+  const fd = fs.openSync(node.path, 'r');
+  native().setns(fd, CLONE.NEWNET);
+  fs.closeSync(fd);
+  return { gobgp, node, dir };
+}
+
+const CONF = `
+[global.config]
+  as = 65001
+  router-id = "10.202.0.1"
+  port = 179
+  local-address-list = ["10.202.0.1"]
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "10.202.0.2"
+    peer-as = 65002
+  [neighbors.timers.config]
+    hold-time = 9
+    connect-retry = 2
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+`;
+
+t.test('berth and GoBGP exchange IPv4 and IPv6 routes over one session', { timeout: 90_000 }, async (t) => {
+  const l = lab(t);
+  const conf = path.join(l.dir, 'gobgpd.toml');
+  fs.writeFileSync(conf, CONF);
+  const api = ['-u', '127.0.0.1', '-p', '50051'];
+  const gobgp = (...args: string[]): string => l.gobgp.exec('gobgp', [...api, ...args]);
+  const daemon = l.gobgp.spawn('gobgpd', ['-f', conf, '--api-hosts', '127.0.0.1:50051', '--pprof-disable', '-l', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  t.teardown(() => killChild(daemon));
+  await until('gobgp API', () => l.gobgp.run('gobgp', [...api, 'global']).status === 0);
+  gobgp('global', 'rib', 'add', '10.98.1.0/24', '-a', 'ipv4');
+  gobgp('global', 'rib', 'add', 'fd00:98:1::/48', 'nexthop', 'fd00:202::1', '-a', 'ipv6');
+
+  const speaker = new BgpSpeaker({
+    asn: 65002, routerId: '10.202.0.2', listen: { address: '10.202.0.2', port: 179 }, originate: ['10.244.7.0/24', 'fd00:244:7::/48'],
+    peers: [{ address: '10.202.0.1', asn: 65001, holdTime: 9, importPolicy: ACCEPT, exportPolicy: ACCEPT, nextHop6: 'fd00:202::2' }],
+  });
+  t.teardown(() => speaker.stop());
+  await speaker.start();
+  await until('Established', () => speaker.peers()[0].state === 'Established');
+  await until('GoBGP sees Established', () => /Establ/.test(gobgp('neighbor')));
+  t.match(gobgp('neighbor'), /10\.202\.0\.2\s+65002\s+\S+\s+Establ/, 'gobgp neighbor: Establ');
+
+  await until('GoBGP routes at berth', () => speaker.routes().filter((r) => r.from === '10.202.0.1').length === 2);
+  t.same(speaker.routes().filter((r) => r.from === '10.202.0.1').map((r) => [r.prefix, r.nextHop, r.asPath]),
+    [['10.98.1.0/24', '10.202.0.1', '65001'], ['fd00:98:1::/48', 'fd00:202::1', '65001']]);
+
+  await until('berth routes at GoBGP', () => /10\.244\.7\.0\/24/.test(gobgp('global', 'rib', '-a', 'ipv4')) && /fd00:244:7::\/48/.test(gobgp('global', 'rib', '-a', 'ipv6')));
+  t.match(gobgp('global', 'rib', '-a', 'ipv4'), /10\.244\.7\.0\/24\s+10\.202\.0\.2\s+65002/, 'IPv4 block at GoBGP, next hop berth, path 65002');
+  t.match(gobgp('global', 'rib', '-a', 'ipv6'), /fd00:244:7::\/48\s+fd00:202::2\s+65002/, 'IPv6 block with the IPv6 next hop');
+
+  gobgp('global', 'rib', 'del', '10.98.1.0/24', '-a', 'ipv4');
+  await until('withdraw from GoBGP', () => !speaker.routes().some((r) => r.prefix === '10.98.1.0/24'));
+  speaker.withdraw('fd00:244:7::/48');
+  await until('withdraw to GoBGP', () => !/fd00:244:7::\/48/.test(gobgp('global', 'rib', '-a', 'ipv6')));
+  t.pass('withdrawals in both directions');
+});
