@@ -2,22 +2,29 @@
 // The CLI (cli/) is a thin layer over these; a Node program can call them directly.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import * as path from 'node:path';
-import * as cgroups from '../cgroups';
+import type * as Cgroups from '../cgroups';
 import { native } from '../sys/native';
 import { BerthError, ConfigError, errnoCode } from '../util/errors';
 import { writeFileAtomic } from '../util/fs';
-import { runHooks } from './host-hooks';
-import { launch } from './launcher';
-import { buildCreatePlan, buildExecPlan } from './plan';
-import { compileSeccomp } from './seccomp';
-import { parseSpec, validateContainerId, validateSpec } from './spec/validate';
 import type { LinuxSeccomp, NamespaceType, Process, Spec, State } from './spec/types';
 import {
   claimId, DEFAULT_ROOT, execFifoPath, isAlive, listIds, lockContainer, processStartTime, readState,
   removeContainerDir, writeState, type StoredState,
 } from './state';
+
+// Every command is a fresh process: load the heavy parts (cgroup drivers, planner, seccomp compiler,
+// bootstrap) only in the commands that use them, so `state` and `list` start fast.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const cgroups = new Proxy({} as typeof Cgroups, { get: (_, k) => (require('../cgroups') as Record<string | symbol, unknown>)[k] });
+const isFrozen = (h: Cgroups.CgroupHandle): Promise<boolean> => (require('../cgroups/freezer') as typeof import('../cgroups/freezer')).isFrozen(h);
+const runHooks: typeof import('./host-hooks').runHooks = (...a) => (require('./host-hooks') as typeof import('./host-hooks')).runHooks(...a);
+const launch: typeof import('./launcher').launch = (...a) => (require('./launcher') as typeof import('./launcher')).launch(...a);
+const plans = () => require('./plan') as typeof import('./plan');
+const validation = () => require('./spec/validate') as typeof import('./spec/validate');
+const compileSeccomp: typeof import('./seccomp').compileSeccomp = (...a) => (require('./seccomp') as typeof import('./seccomp')).compileSeccomp(...a);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
@@ -74,7 +81,7 @@ export async function loadSpec(bundle: string): Promise<Spec> {
     if (errnoCode(e) === 'ENOENT') throw new BerthError(`bundle ${bundle}: no config.json (${fs.existsSync(bundle) ? 'missing file' : 'no such directory'})`, { field: '--bundle' });
     throw e;
   }
-  return parseSpec(text, file);
+  return validation().parseSpec(text, file);
 }
 
 async function writePidFile(file: string, pid: number): Promise<void> {
@@ -97,7 +104,8 @@ async function writeIdMaps(pid: number, spec: Spec): Promise<void> {
 
 function connectConsoleSocket(file: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect(file);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const s = (require('node:net') as typeof import('node:net')).connect(file);
     s.once('connect', () => resolve(s));
     s.once('error', (e) => reject(new BerthError(`cannot connect to console socket ${file}: ${e.message}`, { field: '--console-socket' })));
   });
@@ -114,14 +122,14 @@ function ociState(s: StoredState, status: Status | 'creating'): State {
 /** Creates a container: everything set up, the process waiting on its exec fifo until start(). */
 export async function create(opts: CreateOptions): Promise<ContainerState> {
   const root = opts.root ?? DEFAULT_ROOT;
-  validateContainerId(opts.id);
+  validation().validateContainerId(opts.id);
   const bundle = path.resolve(opts.bundle);
   const spec = opts.spec ?? (await loadSpec(bundle));
-  validateSpec(spec);
+  validation().validateSpec(spec);
   const seccomp = compiledSeccomp(spec.linux?.seccomp);
   await claimId(root, opts.id);
   const unlock = await lockContainer(root, opts.id);
-  let cgroup: cgroups.CgroupHandle | null = null;
+  let cgroup: Cgroups.CgroupHandle | null = null;
   let pid = 0;
   let consoleSock: net.Socket | undefined;
   try {
@@ -135,7 +143,7 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
     if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
     const hooks = spec.hooks ?? {};
     const pauseAfterMounts = Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length);
-    const plan = buildCreatePlan(spec, {
+    const plan = plans().buildCreatePlan(spec, {
       bundle, execFifo: fifo, consoleSocketFd: consoleSock ? socketFd(consoleSock) : -1, preserveFds: opts.preserveFds,
       noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths: cgroup.paths, seccomp,
     });
@@ -185,7 +193,7 @@ function toContainerState(s: StoredState, status: Status): ContainerState {
 async function statusOf(root: string, s: StoredState): Promise<Status> {
   if (!isAlive(s)) return 'stopped';
   if (fs.existsSync(execFifoPath(root, s.id))) return 'created';
-  if (s.cgroup && (await cgroups.isFrozen(s.cgroup).catch(() => false))) return 'paused';
+  if (s.cgroup && (await isFrozen(s.cgroup).catch(() => false))) return 'paused';
   return 'running';
 }
 
@@ -383,7 +391,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
   const consoleSock = opts.consoleSocket ? await connectConsoleSocket(opts.consoleSocket) : undefined;
   try {
     const joinable: NamespaceType[] = s.namespaces.filter((t) => fs.existsSync(`/proc/${s.pid}/ns/${t === 'network' ? 'net' : t === 'mount' ? 'mnt' : t}`));
-    const plan = buildExecPlan({
+    const plan = plans().buildExecPlan({
       pid: s.pid, namespaces: joinable, process: opts.process, consoleSocketFd: consoleSock ? socketFd(consoleSock) : -1,
       preserveFds: opts.preserveFds, stdio: opts.stdio, seccomp: compiledSeccomp(s.config.linux?.seccomp),
       setsid: opts.process.terminal,

@@ -129,10 +129,10 @@ export async function peerServer(ns: TestNetns, port: number, tag = 'server'): P
   return child;
 }
 
-/** Connects from inside ns and returns what the server said ('' on failure within 2 s). */
-export function tcpAsk(ns: TestNetns, host: string, port: number): string {
+/** Connects from inside ns and returns what the server said ('' on failure within timeoutMs). */
+export function tcpAsk(ns: TestNetns, host: string, port: number, timeoutMs = 2000): string {
   const code = `const s = require('net').connect(${port}, '${host}'); let d = ''; s.on('data', (x) => d += x);` +
-    `s.on('end', () => { process.stdout.write(d); process.exit(0); }); s.on('error', () => process.exit(1)); setTimeout(() => process.exit(2), 2000);`;
+    `s.on('end', () => { process.stdout.write(d); process.exit(0); }); s.on('error', () => process.exit(1)); setTimeout(() => process.exit(2), ${timeoutMs});`;
   return ns.run(process.execPath, ['-e', code]).stdout.trim();
 }
 

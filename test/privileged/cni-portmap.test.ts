@@ -117,7 +117,8 @@ t.test('IPv6: a mapping reaches a dual-stack container through the node IPv6 add
   t.teardown(() => killChild(server));
   const conf = { cniVersion: '1.1.0', name: 'pm6', type: 'berth-portmap', runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] }, prevResult: r.json };
   t.equal(cni(node, 'berth-portmap', { command: 'ADD', netns: ctr.path }, conf).status, 0);
-  t.equal(tcpAsk(outside, 'fd00:200::1', 8080), 'fd00:200::2 ctr');
+  // the first contact over fresh IPv6 links takes about 2 s here (neighbour discovery), hence the patience
+  t.equal(tcpAsk(outside, 'fd00:200::1', 8080, 6000), 'fd00:200::2 ctr');
   t.equal(cni(node, 'berth-portmap', { command: 'DEL', netns: ctr.path }, conf).status, 0);
   t.equal(tcpAsk(outside, 'fd00:200::1', 8080), '');
 });

@@ -115,6 +115,11 @@ export class BgpSpeaker {
     return [...this.peerMap.values()].map((p) => peerStatus(p, this.rib));
   }
 
+  /** Loc-RIB as routes (for FibSync.reconcile at start-up). */
+  bestRoutes(): Route[] {
+    return this.rib.bestRoutes();
+  }
+
   /** Like `birdc show route`; `all` includes the routes that lost the decision. */
   routes(all = false): RouteStatus[] {
     const rs = all ? this.rib.allRoutes() : this.rib.bestRoutes();

@@ -1,10 +1,8 @@
 // runc's lifecycle commands: create, start, run, state, kill, delete, exec, ps, list, pause, resume.
 import * as fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { BerthError } from '../../util/errors';
 import * as c from '../container';
 import type { Process } from '../spec/types';
-import { parseSignal } from '../tables/signals';
 import { bool, int, list, parseFlags, str, type FlagSpec } from './args';
 import type { Command } from './context';
 
@@ -78,6 +76,8 @@ export const state: Command = async (argv, g) => {
 export const kill: Command = async (argv, g) => {
   const p = parseFlags(argv, { all: { value: false, alias: 'a' } }, 'kill');
   const id = needId(p.positional, 'kill');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseSignal } = require('../tables/signals') as typeof import('../tables/signals');
   const signal = parseSignal(p.positional[1] ?? 'SIGTERM');
   await c.kill(id, signal, { root: g.root, all: bool(p, 'all') });
   return 0;
@@ -154,6 +154,8 @@ export const ps: Command = async (argv, g) => {
   }
   if (format !== 'table') throw new BerthError(`invalid format option "${format}"`, { field: '--format' });
   // like runc: run ps(1) with the given options and keep the header and our processes
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
   const out = execFileSync('ps', p.positional.length > 1 ? p.positional.slice(1) : ['-ef'], { encoding: 'utf8' });
   const lines = out.split('\n');
   const header = lines[0];

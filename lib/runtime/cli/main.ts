@@ -22,6 +22,11 @@ const COMMANDS: Record<string, () => Command> = {
   features: () => require('./info').features,
   events: () => require('./info').events,
   update: () => require('./info').update,
+  // berth's own commands beyond runc's
+  image: () => require('./image').image,
+  agent: () => require('../../cni/agent/cli').agentCommand,
+  lab: () => require('../../lab/cli').labCommand,
+  bgp: () => require('../../cni/bgp/cli').bgpCommand,
 };
 
 const USAGE = `berth ${VERSION}: an OCI container runtime with runc's command line
