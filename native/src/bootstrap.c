@@ -90,12 +90,23 @@ static void stage2_main(struct plan *p) {
   finish_and_exec(p, hook_state);
 }
 
+/*
+ * Open every namespace first, then join: after joining a mount namespace, /proc is the container's and
+ * the other /proc/<pid>/ns paths would no longer resolve. The mount namespace is joined last.
+ */
 static void join_namespaces(struct plan *p) {
+  int fds[16];
+  if (p->njoin > 16) sync_error(p, STEP_SETNS, E2BIG, -1, "too many namespaces to join");
   for (int i = 0; i < p->njoin; i++) {
-    int fd = open(p->join_paths[i], O_RDONLY | O_CLOEXEC);
-    if (fd < 0) sync_error(p, STEP_SETNS, errno, i, p->join_paths[i]);
-    if (setns(fd, p->join_types[i]) != 0) sync_error(p, STEP_SETNS, errno, i, p->join_paths[i]);
-    close(fd);
+    fds[i] = open(p->join_paths[i], O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) sync_error(p, STEP_SETNS, errno, i, p->join_paths[i]);
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < p->njoin; i++) {
+      if ((p->join_types[i] == CLONE_NEWNS) != (pass == 1)) continue;
+      if (setns(fds[i], p->join_types[i]) != 0) sync_error(p, STEP_SETNS, errno, i, p->join_paths[i]);
+      close(fds[i]);
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 // and localhost (127.0.0.1:hostPort from the node; needs route_localnet on the host-side interface).
 // Hairpin through a bridge also needs the bridge port in hairpin mode (berth-bridge hairpinMode): with
 // br_netfilter the DNATed frame leaves by the port it arrived on.
-import { cidrString, networkOf, parseCidr } from '../net/ip';
+import { cidrString, ipFamily, networkOf, parseCidr } from '../net/ip';
 import { nftApply } from './nft';
 import { Owner, ownerChain, ownerTag } from './owner';
 import { dropOwner, ensureBase, freshChain, rule, snapshot, taggedRules } from './table';
@@ -16,9 +16,10 @@ export interface PortmapOptions {
   snat: boolean;
 }
 
-interface Planned { dnat: string[]; snat: string[] }
+export interface Planned { dnat: string[]; snat: string[] }
 
-function plan(mappings: PortMapping[], containerAddrs: string[], o: PortmapOptions): Planned {
+/** The rule bodies for the owner chains (exported for unit tests). */
+export function plan(mappings: PortMapping[], containerAddrs: string[], o: PortmapOptions): Planned {
   const dnat: string[] = [];
   const snat: string[] = [];
   for (const addr of containerAddrs) {
@@ -26,7 +27,8 @@ function plan(mappings: PortMapping[], containerAddrs: string[], o: PortmapOptio
     const ipk = c.family === 4 ? 'ip' : 'ip6';
     const to = c.family === 4 ? `${c.ip}` : `[${c.ip}]`;
     for (const m of mappings) {
-      if (m.hostIP && parseCidr(`${m.hostIP}/${c.family === 4 ? 32 : 128}`).family !== c.family) continue;
+      // a mapping bound to a host address of the other family does not apply to this container address
+      if (m.hostIP && ipFamily(m.hostIP) !== c.family) continue;
       const daddr = m.hostIP && m.hostIP !== '0.0.0.0' && m.hostIP !== '::' ? `${ipk} daddr ${m.hostIP} ` : '';
       dnat.push(`${daddr}${m.protocol} dport ${m.hostPort} dnat ${ipk} to ${to}:${m.containerPort}`);
       if (!o.snat) continue;

@@ -85,7 +85,7 @@ export async function mustGetLink(nl: Rtnl, name: string): Promise<Link> {
   return l;
 }
 
-export interface CommonLinkOptions { mtu?: number; mac?: string; up?: boolean; txqlen?: number }
+export interface CommonLinkOptions { mtu?: number; mac?: string; up?: boolean }
 
 function commonAttrs(o: CommonLinkOptions): Attr[] {
   const attrs: Attr[] = [];

@@ -1,0 +1,97 @@
+// containerd (Debian's 1.6) drives berth through its runc shim: `ctr run --runc-binary bin/berth`.
+// The whole file runs in a private mount and network namespace, with containerd's state in a temp dir.
+import { reexecIsolated } from '../helpers/isolate';
+reexecIsolated({ net: true });
+
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { BERTH } from '../helpers/run';
+import { writeBusyboxDockerArchive } from '../helpers/busybox-image';
+import { cgroupParent, removeCgroupParent } from '../helpers/cgroup-parent';
+
+const IMAGE = 'docker.io/library/busybox:latest';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-containerd-'));
+const sock = path.join(dir, 'containerd.sock');
+const parent = cgroupParent(`berth-ctr-${process.pid}`);
+let containerd: ChildProcess | undefined;
+
+function ctr(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('ctr', ['-a', sock, '-n', 'berth', ...args], { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const runArgs = (id: string) => ['--runc-binary', BERTH, '--cgroup', `${parent}/${id}`];
+
+t.before(async () => {
+  // containerd's shim keeps runtime state under /run/containerd: a tmpfs in our private mount namespace
+  fs.mkdirSync('/run/containerd', { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', '/run/containerd']);
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  fs.writeFileSync(path.join(dir, 'config.toml'), [
+    'version = 2',
+    `root = "${dir}/root"`,
+    `state = "${dir}/state"`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
+    '[grpc]', `  address = "${sock}"`, '[ttrpc]', `  address = "${sock}.ttrpc"`,
+  ].join('\n'));
+  const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
+  containerd = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
+  for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+  await writeBusyboxDockerArchive(path.join(dir, 'busybox.tar'), IMAGE);
+  const imported = await ctr(['images', 'import', path.join(dir, 'busybox.tar')]);
+  if (imported.code !== 0) throw new Error(`ctr images import: ${imported.stderr}`);
+});
+
+t.teardown(async () => {
+  if (containerd?.pid) {
+    containerd.kill('SIGTERM');
+    await new Promise((r) => containerd!.once('exit', r));
+  }
+  removeCgroupParent(parent);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+t.test('ctr run: a container runs through berth and its output and exit code come back', async (t) => {
+  const r = await ctr(['run', '--rm', ...runArgs('run1'), IMAGE, 'run1', '/bin/sh', '-c', 'echo hello from berth; cat /proc/1/cmdline | tr "\\0" " "; exit 3']);
+  t.equal(r.code, 3, r.stderr);
+  t.equal(r.stdout, 'hello from berth\n/bin/sh -c echo hello from berth; cat /proc/1/cmdline | tr "\\0" " "; exit 3 ');
+  t.ok(fs.existsSync(path.join('/sys/fs/cgroup/pids', parent)), 'placed below our cgroup');
+});
+
+t.test('ctr: detached run, task exec, kill and delete', async (t) => {
+  const id = 'svc1';
+  const started = await ctr(['run', '-d', ...runArgs(id), IMAGE, id, '/bin/sleep', '1000']);
+  t.equal(started.code, 0, started.stderr);
+  const tasks = await ctr(['tasks', 'ls']);
+  t.match(tasks.stdout, new RegExp(`${id}\\s+\\d+\\s+RUNNING`));
+  const ex = await ctr(['tasks', 'exec', '--exec-id', 'e1', id, '/bin/sh', '-c', 'echo exec-ok; cat /proc/1/cmdline | tr "\\0" " "']);
+  t.equal(ex.code, 0, ex.stderr);
+  t.equal(ex.stdout, 'exec-ok\n/bin/sleep 1000 ');
+  const ps = await ctr(['tasks', 'ps', id]);
+  t.match(ps.stdout, /PID/);
+  t.equal((await ctr(['tasks', 'kill', '-s', 'SIGKILL', id])).code, 0);
+  for (let i = 0; i < 100 && !/STOPPED/.test((await ctr(['tasks', 'ls'])).stdout); i++) await new Promise((r) => setTimeout(r, 50));
+  t.match((await ctr(['tasks', 'ls'])).stdout, new RegExp(`${id}\\s+\\d+\\s+STOPPED`));
+  t.equal((await ctr(['tasks', 'delete', id])).code, 0);
+  t.equal((await ctr(['containers', 'delete', id])).code, 0);
+  t.notMatch((await ctr(['containers', 'ls', '-q'])).stdout, new RegExp(id));
+});
+
+t.test('ctr run -t: a terminal session through the console socket', async (t) => {
+  // ctr wants a terminal of its own: script(1) gives it one
+  const r = await new Promise<{ code: number; out: string }>((resolve) => {
+    const cmd = ['ctr', '-a', sock, '-n', 'berth', 'run', '-t', '--rm', ...runArgs('tty1'), IMAGE, 'tty1', '/bin/sh', '-c', 'tty; stty size; echo TERM=$TERM'].map((a) => `'${a}'`).join(' ');
+    execFile('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 }, (err, stdout) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: stdout });
+    });
+  });
+  t.equal(r.code, 0, r.out);
+  t.match(r.out, /\/dev\/pts\/\d+/, 'stdin is a pty inside the container');
+  t.match(r.out, /TERM=xterm/);
+});
