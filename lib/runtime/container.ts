@@ -133,7 +133,11 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
   let pid = 0;
   let consoleSock: net.Socket | undefined;
   try {
-    cgroup = await cgroups.createCgroup({ cgroupsPath: spec.linux?.cgroupsPath, containerId: opts.id, resources: spec.linux?.resources });
+    // Device rules apply once /dev is populated (as runc does): the bootstrap's own mknod must not be denied.
+    const resources = spec.linux?.resources;
+    const { devices: deviceRules, ...limits } = resources ?? {};
+    if (resources) (require('../cgroups/validate') as typeof import('../cgroups/validate')).validateResources(resources, cgroups.detectLayout());
+    cgroup = await cgroups.createCgroup({ cgroupsPath: spec.linux?.cgroupsPath, containerId: opts.id, resources: resources ? limits : undefined });
     const fifo = execFifoPath(root, opts.id);
     native().mknod(fifo, 0o010000 | 0o622, 0, 0);
     await fsp.chmod(fifo, 0o622); // mknod applied our umask
@@ -142,7 +146,7 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
     if (spec.process!.terminal && !opts.consoleSocket && !opts.stdio) throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
     if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
     const hooks = spec.hooks ?? {};
-    const pauseAfterMounts = Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length);
+    const pauseAfterMounts = Boolean(deviceRules?.length || hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length);
     const plan = plans().buildCreatePlan(spec, {
       bundle, execFifo: fifo, consoleSocketFd: consoleSock ? socketFd(consoleSock) : -1, preserveFds: opts.preserveFds,
       noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths: cgroup.paths, seccomp,
@@ -158,6 +162,7 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
         await cgroups.addProcess(cgroup!, p);
       },
       onMounted: async (p) => {
+        if (deviceRules?.length) await cgroups.updateResources(cgroup!, { devices: deviceRules });
         const state = ociState({ ...stored, pid: p }, 'creating');
         await runHooks(hooks.prestart, state, 'prestart');
         await runHooks(hooks.createRuntime, state, 'createRuntime');

@@ -1,0 +1,85 @@
+// The agent's cluster state: one lease per node, mapping a subnet to the node that holds it and how to
+// reach it. Two drivers implement SubnetStore: the embedded file store (one machine, the lab) and etcd v3.
+// Drivers are loaded on demand; the etcd client (grpc) costs most of a second to require.
+import { BerthError } from '../../util/errors';
+
+/** What a node publishes about itself (flannel's lease attributes). */
+export interface NodeInfo {
+  node: string;
+  /** underlay address other nodes send encapsulated traffic to */
+  publicIp: string;
+  /** MAC of the node's VXLAN device (empty for backends without one) */
+  vtepMac: string;
+  backend: 'vxlan' | 'bgp';
+}
+
+export interface Lease extends NodeInfo {
+  subnet: string;
+  /** ms since the epoch, as this process estimates it */
+  expiresAt: number;
+}
+
+export interface LeasePolicy {
+  /** cluster network, IPv4 CIDR */
+  network: string;
+  subnetLen: number;
+  ttlMs: number;
+}
+
+export interface SubnetStore {
+  readonly kind: StoreKind;
+  /**
+   * The node's lease: its live one if any (attributes refreshed), else `preferred` when free, else the
+   * lowest free subnet. Atomic against every other agent using the same store.
+   */
+  acquire(info: NodeInfo, policy: LeasePolicy, preferred?: string): Promise<Lease>;
+  /** Extends the lease and rewrites its attributes; throws LeaseLostError when it is no longer ours. */
+  renew(lease: Lease, ttlMs: number): Promise<Lease>;
+  /** Gives the subnet back (clean shutdown). Missing is fine. */
+  release(lease: Lease): Promise<void>;
+  /** Live leases of every node. */
+  list(): Promise<Lease[]>;
+  close(): Promise<void>;
+}
+
+export type StoreKind = 'embedded' | 'etcd';
+
+export class LeaseLostError extends BerthError {
+  constructor(subnet: string, why: string) {
+    super(`lease on ${subnet} lost: ${why}`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export class NoFreeSubnetError extends BerthError {
+  constructor(network: string, subnetLen: number) {
+    super(`no free /${subnetLen} left in ${network}`, { field: 'network' });
+    this.name = 'NoFreeSubnetError';
+  }
+}
+
+export interface StoreOptions {
+  kind: StoreKind;
+  /** embedded: the directory shared by every agent of the cluster */
+  dir?: string;
+  /** etcd: client URLs */
+  endpoints?: string[];
+  /** etcd: key prefix */
+  prefix?: string;
+}
+
+export async function openStore(o: StoreOptions): Promise<SubnetStore> {
+  if (o.kind === 'embedded') {
+    if (!o.dir) throw new BerthError('the embedded store needs a directory', { field: '--store-dir' });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FileStore } = require('./store-file') as typeof import('./store-file');
+    return new FileStore(o.dir);
+  }
+  if (o.kind === 'etcd') {
+    if (!o.endpoints?.length) throw new BerthError('the etcd store needs at least one endpoint', { field: '--etcd-endpoints' });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { EtcdStore } = require('./store-etcd') as typeof import('./store-etcd');
+    return EtcdStore.connect(o.endpoints, o.prefix ?? '/berth/network');
+  }
+  throw new BerthError(`unknown store "${String(o.kind)}" (want embedded or etcd)`, { field: '--store' });
+}
