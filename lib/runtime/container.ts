@@ -23,6 +23,7 @@ const runHooks: typeof import('./host-hooks').runHooks = (...a) => (require('./h
 const launch: typeof import('./launcher').launch = (...a) => (require('./launcher') as typeof import('./launcher')).launch(...a);
 const plans = () => require('./plan') as typeof import('./plan');
 const validation = () => require('./spec/validate') as typeof import('./spec/validate');
+const network = () => require('./network') as typeof import('./network');
 const compileSeccomp: typeof import('./seccomp').compileSeccomp = (...a) => (require('./seccomp') as typeof import('./seccomp')).compileSeccomp(...a);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -57,6 +58,8 @@ export interface CreateOptions extends CommonOptions {
   preserveFds?: number;
   /** fds for the container's 0, 1, 2 (library use); default: inherit ours */
   stdio?: [number, number, number];
+  /** CNI networks to attach (`--net`), with eth0, eth1, ... in order */
+  net?: import('./network').NetOptions;
 }
 
 const seccompCache = new WeakMap<LinuxSeccomp, { filter: Buffer; flags: number }>();
@@ -127,11 +130,15 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
   const spec = opts.spec ?? (await loadSpec(bundle));
   validation().validateSpec(spec);
   const seccomp = compiledSeccomp(spec.linux?.seccomp);
-  await claimId(root, opts.id);
+  const networks = opts.net?.networks ?? [];
+  if (networks.length && !(spec.linux?.namespaces ?? []).some((n) => n.type === 'network'))
+    throw new ConfigError('--net', 'attaching networks needs a network namespace in linux.namespaces');
+  const dir = await claimId(root, opts.id);
   const unlock = await lockContainer(root, opts.id);
   let cgroup: Cgroups.CgroupHandle | null = null;
   let pid = 0;
   let consoleSock: net.Socket | undefined;
+  let stored: StoredState | undefined;
   try {
     // Device rules apply once /dev is populated (as runc does): the bootstrap's own mknod must not be denied.
     const resources = spec.linux?.resources;
@@ -147,38 +154,48 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
     if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
     const hooks = spec.hooks ?? {};
     const pauseAfterMounts = Boolean(deviceRules?.length || hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length);
-    const plan = plans().buildCreatePlan(spec, {
+    // the container's /etc/hosts and /etc/resolv.conf: bound now, filled once CNI has answered
+    const launchSpec: Spec = networks.length ? { ...spec, mounts: [...(spec.mounts ?? []), ...(await etcMounts(dir))] } : spec;
+    const plan = plans().buildCreatePlan(launchSpec, {
       bundle, execFifo: fifo, consoleSocketFd: consoleSock ? socketFd(consoleSock) : -1, preserveFds: opts.preserveFds,
       noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths: cgroup.paths, seccomp,
     });
-    const stored: StoredState = {
+    stored = {
       id: opts.id, bundle, rootfs: plan.rootfs!, pid: 0, pidStartTime: '', created: new Date().toISOString(),
       annotations: spec.annotations ?? {}, owner: '', cgroup, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), config: spec,
     };
+    const st = stored;
     const launched = await launch(plan, {
       onNeedMaps: (p) => writeIdMaps(p, spec),
       onPid: async (p) => {
         pid = p;
         await cgroups.addProcess(cgroup!, p);
+        if (networks.length) {
+          const net = network();
+          const attached = await net.attachNetworks(opts.id, `/proc/${p}/ns/net`, opts.net!);
+          st.networks = attached.attachments;
+          await net.writeEtcFiles(dir, net.etcFiles(spec.hostname ?? opts.id, attached.results));
+        }
       },
       onMounted: async (p) => {
         if (deviceRules?.length) await cgroups.updateResources(cgroup!, { devices: deviceRules });
-        const state = ociState({ ...stored, pid: p }, 'creating');
+        const state = ociState({ ...st, pid: p }, 'creating');
         await runHooks(hooks.prestart, state, 'prestart');
         await runHooks(hooks.createRuntime, state, 'createRuntime');
-        return JSON.stringify(ociState({ ...stored, pid: p }, 'created'));
+        return JSON.stringify(ociState({ ...st, pid: p }, 'created'));
       },
     });
     pid = launched.pid;
-    stored.pid = pid;
-    stored.pidStartTime = processStartTime(pid) ?? '';
-    await writeState(root, stored);
+    st.pid = pid;
+    st.pidStartTime = processStartTime(pid) ?? '';
+    await writeState(root, st);
     if (opts.pidFile) await writePidFile(opts.pidFile, pid);
-    return toContainerState(stored, 'created');
+    return toContainerState(st, 'created');
   } catch (e) {
     if (pid > 0) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
+    if (stored?.networks?.length) await network().detachNetworks(opts.id, `/proc/${pid}/ns/net`, stored.networks).catch(() => undefined);
     if (cgroup) await cgroups.destroy(cgroup).catch(() => undefined);
     await removeContainerDir(root, opts.id);
     throw e;
@@ -186,6 +203,15 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
     consoleSock?.destroy();
     unlock();
   }
+}
+
+async function etcMounts(dir: string): Promise<NonNullable<Spec['mounts']>> {
+  await fsp.writeFile(path.join(dir, 'hosts'), '');
+  await fsp.writeFile(path.join(dir, 'resolv.conf'), '');
+  return [
+    { destination: '/etc/hosts', type: 'bind', source: path.join(dir, 'hosts'), options: ['rbind', 'rprivate'] },
+    { destination: '/etc/resolv.conf', type: 'bind', source: path.join(dir, 'resolv.conf'), options: ['rbind', 'rprivate'] },
+  ];
 }
 
 function toContainerState(s: StoredState, status: Status): ContainerState {
@@ -342,6 +368,7 @@ export async function del(id: string, opts: DeleteOptions = {}): Promise<void> {
       try { signalProcess(s, 9); } catch { /* already gone */ }
       if (!(await waitGone(s, 10_000))) throw new BerthError(`container ${id}: process ${s.pid} did not exit after SIGKILL`);
     }
+    if (s.networks?.length) await network().detachNetworks(id, `/proc/${s.pid}/ns/net`, s.networks);
     if (s.cgroup) await cgroups.destroy(s.cgroup);
     await removeContainerDir(root, id);
     await runHooks(s.config.hooks?.poststop, ociState(s, 'stopped'), 'poststop').catch(() => undefined);
@@ -401,6 +428,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
       preserveFds: opts.preserveFds, stdio: opts.stdio, seccomp: compiledSeccomp(s.config.linux?.seccomp),
       setsid: opts.process.terminal,
     });
+    const st = stored;
     const launched = await launch(plan, {
       onPid: async (p) => { if (s.cgroup) await cgroups.addProcess(s.cgroup, p); },
     });

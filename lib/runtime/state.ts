@@ -26,7 +26,7 @@ export interface StoredState {
   namespaces: NamespaceType[];
   config: Spec;
   /** CNI attachments made by `--net`, detached on delete */
-  networks?: unknown[];
+  networks?: import('./network').Attachment[];
   /** set by the image path: an overlay root to release on delete */
   image?: { dataRoot: string; name: string };
 }

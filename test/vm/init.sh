@@ -24,6 +24,9 @@ mount -t tmpfs tmpfs /newroot/tmp
 mount -t tmpfs tmpfs /newroot/run
 
 repo=$(cat /repo)
+# tap keeps run state in <repo>/.tap; the host's copy changes under us while others run tests there
+mkdir -p "/newroot$repo/.tap"
+mount -t tmpfs tmpfs "/newroot$repo/.tap"
 tests=$(sed -n 's/.*berth\.tests=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')
 echo "berth-vm: kernel $(uname -r), cgroup layout: $(cat /newroot/sys/fs/cgroup/cgroup.controllers)"
 chroot /newroot /bin/sh -c "cd '$repo' && export HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin && exec node test/run.js $tests"

@@ -64,5 +64,12 @@ if [ -z "$summary" ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+status=$(grep -aE '^berth-vm: tests exited with status [0-9]+' "$log" | tail -n 1 | tr -dc '0-9')
+case "$summary" in
+  ("0 passed, 0 failed") echo "0 passed, 1 failed"; exit 1 ;; # the runner died before any test reported
+  (*" 0 failed") [ "$status" = 0 ] && { echo "$summary"; exit 0; } ;;
+esac
+# a runner that failed outside its tests counts as one more failure
+case "$summary" in (*" 0 failed") summary="${summary% 0 failed} 1 failed" ;; esac
 echo "$summary"
-case "$summary" in (*" 0 failed") exit 0 ;; (*) exit 1 ;; esac
+exit 1

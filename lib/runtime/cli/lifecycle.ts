@@ -15,7 +15,15 @@ function needId(positional: string[], cmd: string): string {
 const CREATE_FLAGS: FlagSpec = {
   bundle: { value: true, alias: 'b' }, 'pid-file': { value: true }, 'console-socket': { value: true },
   'no-pivot': { value: false }, 'no-new-keyring': { value: false }, 'preserve-fds': { value: true },
+  // berth's own: CNI networks for the container (libcni semantics)
+  net: { value: true, repeat: true }, 'cni-path': { value: true }, 'cni-conf-dir': { value: true },
 };
+
+function netOptions(p: ReturnType<typeof parseFlags>) {
+  const networks = list(p, 'net');
+  if (!networks.length) return undefined;
+  return { networks, confDir: str(p, 'cni-conf-dir'), cniPath: str(p, 'cni-path')?.split(':').filter(Boolean) };
+}
 
 export const create: Command = async (argv, g) => {
   const p = parseFlags(argv, CREATE_FLAGS, 'create');
@@ -23,6 +31,7 @@ export const create: Command = async (argv, g) => {
   await c.create({
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds', 0),
+    net: netOptions(p),
   });
   return 0;
 };
@@ -47,6 +56,7 @@ export const run: Command = async (argv, g) => {
   const opts = {
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds', 0),
+    net: netOptions(p),
   };
   if (bool(p, 'detach')) {
     await c.create(opts);

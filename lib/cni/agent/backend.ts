@@ -1,0 +1,28 @@
+// What the agent daemon needs from a forwarding backend. VXLAN (./vxlan.ts) is the first; a BGP backend
+// (lib/cni/bgp) plugs in beside it: it publishes the same NodeInfo and reconciles from the same leases.
+import type { Lease, NodeInfo } from './store';
+
+export interface Published {
+  publicIp: string;
+  vtepMac: string;
+  /** MTU for containers on this node */
+  mtu: number;
+}
+
+export interface ReconcileReport {
+  /** what was changed in the kernel, one human-readable line each; empty when all was right */
+  changes: string[];
+  /** what this node must publish now (a recreated VXLAN device has a new MAC) */
+  published: Published;
+  /** remote nodes forwarded to */
+  peers: string[];
+}
+
+export interface Backend {
+  readonly name: NodeInfo['backend'];
+  /** Sets up local devices; returns what this node publishes in its lease. */
+  prepare(localSubnet?: string): Promise<Published>;
+  /** Converges the kernel on the store's state: `own` is this node's lease, `all` every live lease. */
+  reconcile(own: Lease, all: Lease[]): Promise<ReconcileReport>;
+  close(): void;
+}

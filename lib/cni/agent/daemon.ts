@@ -1,0 +1,147 @@
+// The agent daemon: holds this node's subnet lease (acquired, renewed at a third of the TTL, re-acquired
+// when lost, released on clean shutdown), publishes the node's settings for the plugin, and on every tick
+// reconciles the kernel from the store's live leases through the backend. It never replays events: each
+// tick computes the whole wanted state, so missed ticks, restarts and hand edits all converge.
+import * as path from 'node:path';
+import * as net from '../net';
+import type { Backend, Published } from './backend';
+import type { AgentConfig } from './config';
+import { JsonLog } from './log';
+import { AgentStatus, NodeSettings, readJson, STATUS_FILE, SUBNET_FILE, writeJson } from './settings';
+import { Lease, LeaseLostError, openStore, SubnetStore } from './store';
+import { subnetAddrs } from './subnets';
+import { VxlanBackend } from './vxlan';
+
+const LAST_LEASE = 'last-lease.json';
+
+export class Agent {
+  private lease?: Lease;
+  private published?: Published;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private readonly status: AgentStatus;
+
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly store: SubnetStore,
+    private readonly backend: Backend,
+    private readonly log: JsonLog,
+  ) {
+    this.status = {
+      node: cfg.node, pid: process.pid, backend: backend.name, store: store.kind, network: cfg.network, peers: [],
+      startedAt: new Date().toISOString(), updatedAt: new Date().toISOString(), lastChanges: 0, totalChanges: 0, intervalMs: cfg.intervalMs,
+    };
+  }
+
+  /** Opens the store and the backend named in cfg (the store driver is loaded only now). */
+  static async create(cfg: AgentConfig, log: JsonLog): Promise<Agent> {
+    const store = await openStore(cfg.store);
+    // the agent runs inside the node's network namespace: this socket is bound to it
+    const backend = new VxlanBackend(new net.Rtnl(), { vni: cfg.vni, port: cfg.port, iface: cfg.iface, publicIp: cfg.publicIp });
+    return new Agent(cfg, store, backend, log);
+  }
+
+  private policy(): { network: string; subnetLen: number; ttlMs: number } {
+    return { network: this.cfg.network, subnetLen: this.cfg.subnetLen, ttlMs: this.cfg.ttlMs };
+  }
+
+  private async acquire(): Promise<Lease> {
+    const pub = this.published ?? (await this.backend.prepare());
+    this.published = pub;
+    // the subnet we had before a restart: reused when nobody took it meanwhile
+    const preferred = readJson<Lease>(path.join(this.cfg.dataDir, LAST_LEASE))?.subnet;
+    const lease = await this.store.acquire({ node: this.cfg.node, publicIp: pub.publicIp, vtepMac: pub.vtepMac, backend: this.backend.name }, this.policy(), preferred);
+    writeJson(this.cfg.dataDir, LAST_LEASE, lease);
+    this.log.info('lease acquired', { subnet: lease.subnet, preferred, reused: preferred === lease.subnet, ttlMs: this.cfg.ttlMs });
+    this.writeSettings(lease, pub);
+    return lease;
+  }
+
+  private writeSettings(lease: Lease, pub: Published): void {
+    const settings: NodeSettings = {
+      node: this.cfg.node, backend: this.backend.name, network: this.cfg.network, subnet: lease.subnet,
+      gateway: subnetAddrs(lease.subnet).gateway, mtu: pub.mtu, ipamDataDir: path.join(this.cfg.dataDir, 'ipam'),
+    };
+    const file = path.join(this.cfg.runDir, SUBNET_FILE);
+    const old = readJson<NodeSettings>(file);
+    if (JSON.stringify(old) !== JSON.stringify(settings)) writeJson(this.cfg.runDir, SUBNET_FILE, settings);
+  }
+
+  /** Renews when a third of the TTL has passed, re-acquires when the lease was lost. */
+  private async keepLease(): Promise<Lease> {
+    if (!this.lease) return (this.lease = await this.acquire());
+    const due = this.lease.expiresAt === 0 || Date.now() >= this.lease.expiresAt - (this.cfg.ttlMs * 2) / 3;
+    if (!due) return this.lease;
+    try {
+      this.lease = await this.store.renew(this.lease, this.cfg.ttlMs);
+    } catch (e) {
+      if (!(e instanceof LeaseLostError)) throw e;
+      this.log.warn('lease lost, acquiring again', { subnet: this.lease.subnet, error: e.message });
+      this.lease = await this.acquire();
+    }
+    return this.lease;
+  }
+
+  /** One pass: lease, then the kernel from the store. */
+  async tick(): Promise<string[]> {
+    let lease = await this.keepLease();
+    const all = await this.store.list();
+    const report = await this.backend.reconcile(lease, all);
+    const pub = report.published;
+    if (pub.vtepMac !== lease.vtepMac || pub.publicIp !== lease.publicIp) {
+      // the device was recreated (new MAC) or the underlay moved: tell the other nodes now
+      this.log.warn('published attributes changed', { vtepMac: pub.vtepMac, publicIp: pub.publicIp, was: { vtepMac: lease.vtepMac, publicIp: lease.publicIp } });
+      lease = this.lease = await this.store.renew({ ...lease, vtepMac: pub.vtepMac, publicIp: pub.publicIp }, this.cfg.ttlMs);
+    }
+    this.published = pub;
+    this.writeSettings(lease, pub);
+    if (report.changes.length) this.log.info('reconciled', { changes: report.changes, peers: report.peers });
+    else this.log.debug('reconciled, nothing to change', { peers: report.peers });
+    Object.assign(this.status, {
+      subnet: lease.subnet, mtu: pub.mtu, publicIp: pub.publicIp, vtepMac: pub.vtepMac, leaseExpiresAt: lease.expiresAt,
+      peers: report.peers, updatedAt: new Date().toISOString(), lastChanges: report.changes.length,
+      totalChanges: this.status.totalChanges + report.changes.length, lastError: undefined,
+    });
+    this.writeStatus();
+    return report.changes;
+  }
+
+  private writeStatus(): void {
+    writeJson(this.cfg.runDir, STATUS_FILE, this.status);
+  }
+
+  /** First tick (errors propagate: a node that cannot start should say so), then one per interval. */
+  async start(): Promise<void> {
+    this.log.info('agent starting', { node: this.cfg.node, network: this.cfg.network, subnetLen: this.cfg.subnetLen, store: this.store.kind, backend: this.backend.name, pid: process.pid });
+    await this.tick();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().then(() => undefined, (e: unknown) => {
+        const msg = e instanceof Error ? e.message : String(e);
+        this.status.lastError = msg;
+        this.status.updatedAt = new Date().toISOString();
+        this.log.error('reconcile failed', { error: msg });
+        try { this.writeStatus(); } catch { /* status is best effort */ }
+      }).finally(() => { this.running = undefined; this.schedule(); });
+    }, this.cfg.intervalMs);
+  }
+
+  /** Stops ticking; with release, gives the subnet back so others see this node leave at once. */
+  async stop(release: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    if (release && this.lease) {
+      await this.store.release(this.lease).catch((e: Error) => this.log.error('release failed', { error: e.message }));
+      this.log.info('lease released', { subnet: this.lease.subnet });
+    }
+    await this.store.close();
+    this.backend.close();
+    this.log.info('agent stopped');
+  }
+}

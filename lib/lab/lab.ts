@@ -1,0 +1,166 @@
+// A multi-node network on one machine, all inside namespaces the lab creates: `Lab.up` builds the world
+// namespace (underlay bridge), N node namespaces, etcd when asked, and an agent per node; `Lab.down` (or
+// `berth lab down`) removes all of it, by PID and by namespace name, even after a crash half-way up.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError } from '../util/errors';
+import type { NodeSettings } from '../cni/agent/settings';
+import { spawnAgent, stopAgent, waitAgentReady } from './agent';
+import { startEtcd } from './etcd';
+import { checkLabName, labDir, LAB_ROOT, MAX_NODES, nodeIp, nodeName, nodeNs, nsPath, nsPrefix, podNs, worldNs } from './names';
+import { createPod, Pod, removePod } from './pods';
+import { nsInode, pidsInNamespaces, stopPids } from './procs';
+import { NsRun, runIn, spawnIn } from './sh';
+import { LabNetwork, LabNodeState, LabState, LabStore, loadState, saveState } from './state';
+import { createNode, createWorld, deleteNamespace, namespacesWithPrefix } from './topology';
+
+export interface LabOptions {
+  name: string;
+  nodes: number;
+  network?: LabNetwork;
+  store?: LabStore;
+  cidr?: string;
+  subnetLen?: number;
+  /** lease TTL and reconcile period, seconds */
+  ttlS?: number;
+  intervalS?: number;
+  /** underlay MTU */
+  mtu?: number;
+  vni?: number;
+  port?: number;
+  /** start an agent on every node (default true) */
+  agents?: boolean;
+  root?: string;
+}
+
+export class Lab {
+  private constructor(readonly state: LabState) {}
+
+  static async up(o: LabOptions): Promise<Lab> {
+    const name = checkLabName(o.name);
+    if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > MAX_NODES) throw new BerthError(`want 1 to ${MAX_NODES} nodes, got ${o.nodes}`, { field: '--nodes' });
+    const network = o.network ?? 'vxlan';
+    if (network !== 'vxlan' && network !== 'bgp') throw new BerthError(`unknown network "${String(network)}" (want vxlan or bgp)`, { field: '--network' });
+    if (network === 'bgp') throw new BerthError('bgp labs need the agent\'s BGP backend, which is not wired yet (issue 7)', { field: '--network' });
+    const store = o.store ?? 'embedded';
+    if (store !== 'embedded' && store !== 'etcd') throw new BerthError(`unknown store "${String(store)}" (want embedded or etcd)`, { field: '--store' });
+    const dir = labDir(name, o.root ?? LAB_ROOT);
+    if (loadState(dir) || namespacesWithPrefix(nsPrefix(name)).length) throw new BerthError(`lab "${name}" is already up (berth lab down --name ${name})`, { field: '--name' });
+    const world = worldNs(name);
+    const nodes: LabNodeState[] = [];
+    for (let i = 1; i <= o.nodes; i++) {
+      const n = nodeName(i);
+      const nd = path.join(dir, 'nodes', n);
+      nodes.push({ name: n, ns: nodeNs(name, n), ip: nodeIp(i), runDir: path.join(nd, 'run'), dataDir: path.join(nd, 'data'), conflist: path.join(nd, 'net.d', '10-berth.conflist'), agentLog: path.join(nd, 'agent.log') });
+    }
+    const state: LabState = {
+      name, dir, network, store, cidr: o.cidr ?? '10.244.0.0/16', subnetLen: o.subnetLen ?? 24, ttlS: o.ttlS ?? 10, intervalS: o.intervalS ?? 1,
+      underlayMtu: o.mtu ?? 1500, vni: o.vni ?? 1, port: o.port ?? 4789, world, nodes, storeDir: path.join(dir, 'store'), createdAt: new Date().toISOString(),
+    };
+    const lab = new Lab(state);
+    try {
+      saveState(state); // first, so a failure below can always be cleaned up
+      createWorld(world, state.underlayMtu);
+      for (const n of nodes) {
+        createNode(world, n.ns, n.name, n.ip, state.underlayMtu);
+        fs.mkdirSync(path.dirname(n.conflist), { recursive: true });
+        fs.writeFileSync(n.conflist, JSON.stringify({
+          cniVersion: '1.1.0', name: 'berth', plugins: [{ type: `berth-${network}`, subnetFile: path.join(n.runDir, 'subnet.json') }],
+        }, null, 2) + '\n');
+      }
+      saveState(state);
+      if (store === 'etcd') {
+        state.etcd = await startEtcd(world, dir);
+        saveState(state);
+      }
+      if (o.agents !== false) await lab.startAgents(nodes.map((n) => n.name));
+      return lab;
+    } catch (e) {
+      await Lab.down(name, o.root).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** The lab as recorded on disk. */
+  static load(name: string, root = LAB_ROOT): Lab {
+    const s = loadState(labDir(checkLabName(name), root));
+    if (!s) throw new BerthError(`lab "${name}" is not up`, { field: '--name' });
+    return new Lab(s);
+  }
+
+  /**
+   * Removes everything of lab `name`: agents (SIGTERM: they release their leases), every other process in
+   * its namespaces, the namespaces, the directory. Works from the record or, lacking it, by name prefix.
+   */
+  static async down(name: string, root = LAB_ROOT): Promise<{ namespaces: string[]; pids: number[] }> {
+    checkLabName(name);
+    const dir = labDir(name, root);
+    const s = loadState(dir);
+    const agentPids = (s?.nodes ?? []).map((n) => n.agentPid).filter((p): p is number => p !== undefined);
+    const namespaces = namespacesWithPrefix(nsPrefix(name));
+    const inodes = new Set(namespaces.map((n) => nsInode(nsPath(n))).filter((i): i is number => i !== undefined));
+    const inLab = new Set(agentPids.filter((p) => inodes.has(nsInode(`/proc/${p}/ns/net`) ?? -1)));
+    await stopPids([...inLab]);
+    const rest = pidsInNamespaces(inodes);
+    await stopPids(rest);
+    // pods first, world last, so no veth peer is left pointing into a half-removed namespace
+    for (const ns of [...namespaces].sort((a, b) => b.length - a.length)) deleteNamespace(ns);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { namespaces, pids: [...inLab, ...rest] };
+  }
+
+  async down(): Promise<void> {
+    await Lab.down(this.state.name, path.dirname(this.state.dir));
+  }
+
+  node(name: string): LabNodeState {
+    const n = this.state.nodes.find((x) => x.name === name);
+    if (!n) throw new BerthError(`no node "${name}" in lab ${this.state.name} (nodes: ${this.state.nodes.map((x) => x.name).join(', ')})`, { field: 'NODE' });
+    return n;
+  }
+
+  /** Namespace of a node, or "world". */
+  nsOf(target: string): string {
+    return target === 'world' ? this.state.world : this.node(target).ns;
+  }
+
+  exec(target: string, cmd: string, args: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): NsRun {
+    return runIn(this.nsOf(target), cmd, args, opts);
+  }
+
+  spawn(target: string, cmd: string, args: string[], opts?: import('node:child_process').SpawnOptions): import('node:child_process').ChildProcess {
+    return spawnIn(this.nsOf(target), cmd, args, opts);
+  }
+
+  /** Starts agents on these nodes at the same instant, then waits for all of them. */
+  async startAgents(names: string[], extra: string[] = []): Promise<NodeSettings[]> {
+    const started = names.map((n) => {
+      const node = this.node(n);
+      node.agentPid = spawnAgent(this.state, node, extra);
+      return node;
+    });
+    saveState(this.state);
+    return Promise.all(started.map((n) => waitAgentReady(n, n.agentPid!)));
+  }
+
+  /** SIGTERM: clean shutdown, lease released. SIGKILL: a crash, the lease expires after the TTL. */
+  async stopAgent(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const node = this.node(name);
+    await stopAgent(node.agentPid, signal);
+    node.agentPid = undefined;
+    saveState(this.state);
+  }
+
+  settings(name: string): NodeSettings {
+    return JSON.parse(fs.readFileSync(path.join(this.node(name).runDir, 'subnet.json'), 'utf8')) as NodeSettings;
+  }
+
+  /** A namespace on node `node`, attached to the overlay with berth-vxlan. */
+  addPod(node: string, pod: string): Pod {
+    return createPod(this.node(node), pod, podNs(this.state.name, node, pod));
+  }
+
+  removePod(pod: Pod): void {
+    removePod(this.node(pod.node), pod);
+  }
+}
