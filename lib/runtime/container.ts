@@ -60,6 +60,8 @@ export interface CreateOptions extends CommonOptions {
   stdio?: [number, number, number];
   /** CNI networks to attach (`--net`), with eth0, eth1, ... in order */
   net?: import('./network').NetOptions;
+  /** start from an image of the OverlayFS store instead of a bundle's rootfs (`--image`) */
+  image?: { dataRoot: string; name: string; args?: string[] };
 }
 
 const seccompCache = new WeakMap<LinuxSeccomp, { filter: Buffer; flags: number }>();
@@ -126,6 +128,7 @@ function ociState(s: StoredState, status: Status | 'creating'): State {
 export async function create(opts: CreateOptions): Promise<ContainerState> {
   const root = opts.root ?? DEFAULT_ROOT;
   validation().validateContainerId(opts.id);
+  if (opts.image) return createFromImage(opts, opts.image);
   const bundle = path.resolve(opts.bundle);
   const spec = opts.spec ?? (await loadSpec(bundle));
   validation().validateSpec(spec);
@@ -212,6 +215,26 @@ async function etcMounts(dir: string): Promise<NonNullable<Spec['mounts']>> {
     { destination: '/etc/hosts', type: 'bind', source: path.join(dir, 'hosts'), options: ['rbind', 'rprivate'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: path.join(dir, 'resolv.conf'), options: ['rbind', 'rprivate'] },
   ];
+}
+
+const overlay = () => require('../overlayfs') as typeof import('../overlayfs');
+
+/** `--image`: an overlay root from the store, a config from the image, then the usual create. */
+async function createFromImage(opts: CreateOptions, image: NonNullable<CreateOptions['image']>): Promise<ContainerState> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  if (fs.existsSync(path.join(root, opts.id))) throw new BerthError(`container with id exists: ${opts.id}`);
+  const { rootfs, config } = await overlay().prepareRootfs(image.dataRoot, image.name, opts.id);
+  try {
+    const spec = opts.spec ?? (require('./image-spec') as typeof import('./image-spec')).specFromImage(config, rootfs, { args: image.args, hostname: opts.id });
+    const st = await create({ ...opts, image: undefined, spec, bundle: path.dirname(rootfs) });
+    const stored = await readState(root, opts.id);
+    stored.image = { dataRoot: image.dataRoot, name: image.name };
+    await writeState(root, stored);
+    return st;
+  } catch (e) {
+    await overlay().releaseRootfs(image.dataRoot, opts.id).catch(() => undefined);
+    throw e;
+  }
 }
 
 function toContainerState(s: StoredState, status: Status): ContainerState {
@@ -370,6 +393,7 @@ export async function del(id: string, opts: DeleteOptions = {}): Promise<void> {
     }
     if (s.networks?.length) await network().detachNetworks(id, `/proc/${s.pid}/ns/net`, s.networks);
     if (s.cgroup) await cgroups.destroy(s.cgroup);
+    if (s.image) await overlay().releaseRootfs(s.image.dataRoot, id);
     await removeContainerDir(root, id);
     await runHooks(s.config.hooks?.poststop, ociState(s, 'stopped'), 'poststop').catch(() => undefined);
   } finally {

@@ -23,9 +23,52 @@ export function removeParents(h: CgroupHandle): void {
   }
 }
 
+const live = new Set<CgroupHandle>();
+let signalsHooked = false;
+
+/**
+ * When tap times a file out it sends SIGTERM and no teardown runs: kill what is in our cgroups and remove
+ * them synchronously, so even a timed-out run leaves nothing behind.
+ */
+function cleanupOnSignal(signal: NodeJS.Signals): void {
+  for (const h of live) {
+    for (const dir of new Set(Object.values(h.paths))) {
+      const procs = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+      for (const pid of procs) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
+  const deadline = Date.now() + 2000;
+  for (const h of live) {
+    for (const dir of new Set(Object.values(h.paths))) {
+      while (fs.existsSync(dir)) {
+        try {
+          fs.rmdirSync(dir);
+        } catch {
+          if (Date.now() > deadline) break;
+        }
+      }
+    }
+    removeParents(h);
+  }
+  process.kill(process.pid, signal);
+}
+
 export async function testCgroup(t: Teardown, name: string, resources?: LinuxResources): Promise<CgroupHandle> {
   const h = await createCgroup({ containerId: name, cgroupsPath: `${PARENT}/${name}`, resources });
+  if (!signalsHooked) {
+    signalsHooked = true;
+    process.once('SIGTERM', cleanupOnSignal);
+    process.once('SIGINT', cleanupOnSignal);
+  }
+  live.add(h);
   t.teardown(async () => {
+    live.delete(h);
     await killAll(h, 9).catch(() => undefined);
     for (let i = 0; i < 100 && (await listPids(h).catch(() => [])).length > 0; i++) await sleep(20);
     await destroy(h);

@@ -32,7 +32,7 @@ export class FileStore implements SubnetStore {
       if (write) writeFileAtomicSync(this.file, JSON.stringify(state, null, 2) + '\n');
       return out;
     } finally {
-      fs.closeSync(fd); // drops the flock
+      fs.closeSync(fd); // closing drops the flock
     }
   }
 

@@ -17,7 +17,15 @@ const CREATE_FLAGS: FlagSpec = {
   'no-pivot': { value: false }, 'no-new-keyring': { value: false }, 'preserve-fds': { value: true },
   // berth's own: CNI networks for the container (libcni semantics)
   net: { value: true, repeat: true }, 'cni-path': { value: true }, 'cni-conf-dir': { value: true },
+  // berth's own: start from an image of the OverlayFS store; arguments after the id replace its Cmd
+  image: { value: true }, 'data-root': { value: true },
 };
+
+function imageOptions(p: ReturnType<typeof parseFlags>) {
+  const name = str(p, 'image');
+  if (!name) return undefined;
+  return { name, dataRoot: str(p, 'data-root') ?? '/var/lib/berth', args: p.positional.slice(1) };
+}
 
 function netOptions(p: ReturnType<typeof parseFlags>) {
   const networks = list(p, 'net');
@@ -31,7 +39,7 @@ export const create: Command = async (argv, g) => {
   await c.create({
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds', 0),
-    net: netOptions(p),
+    net: netOptions(p), image: imageOptions(p),
   });
   return 0;
 };
@@ -56,7 +64,7 @@ export const run: Command = async (argv, g) => {
   const opts = {
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds', 0),
-    net: netOptions(p),
+    net: netOptions(p), image: imageOptions(p),
   };
   if (bool(p, 'detach')) {
     await c.create(opts);
