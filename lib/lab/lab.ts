@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError } from '../util/errors';
-import type { NodeSettings } from '../cni/agent/settings';
+import { NodeSettings, readJson } from '../cni/agent/settings';
 import { spawnAgent, stopAgent, waitAgentReady } from './agent';
 import { startEtcd } from './etcd';
 import { checkLabName, labDir, LAB_ROOT, MAX_NODES, nodeIp, nodeName, nodeNs, nsPath, nsPrefix, podNs, worldNs } from './names';
@@ -140,7 +140,24 @@ export class Lab {
       return node;
     });
     saveState(this.state);
-    return Promise.all(started.map((n) => waitAgentReady(n, n.agentPid!)));
+    const settings = await Promise.all(started.map((n) => waitAgentReady(n, n.agentPid!)));
+    await this.waitConverged();
+    return settings;
+  }
+
+  /** Until every running agent forwards to every other running node (their first ticks may predate the last join). */
+  async waitConverged(timeoutMs = 20_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    const running = this.state.nodes.filter((n) => n.agentPid !== undefined);
+    for (;;) {
+      const lagging = running.filter((n) => {
+        const st = readJson<{ peers?: string[]; pid?: number }>(path.join(n.runDir, 'status.json'));
+        return st?.pid !== n.agentPid || running.some((o) => o !== n && !st?.peers?.includes(o.name));
+      });
+      if (lagging.length === 0) return;
+      if (Date.now() > end) throw new BerthError(`agents of ${lagging.map((n) => n.name).join(', ')} do not see all nodes after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** SIGTERM: clean shutdown, lease released. SIGKILL: a crash, the lease expires after the TTL. */

@@ -62,6 +62,8 @@ export interface CreateOptions extends CommonOptions {
   net?: import('./network').NetOptions;
   /** start from an image of the OverlayFS store instead of a bundle's rootfs (`--image`) */
   image?: { dataRoot: string; name: string; args?: string[] };
+  /** exec the program as soon as it is set up, without waiting for start() (what run() uses) */
+  startNow?: boolean;
 }
 
 const seccompCache = new WeakMap<LinuxSeccomp, { filter: Buffer; flags: number }>();
@@ -148,11 +150,13 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
     const { devices: deviceRules, ...limits } = resources ?? {};
     if (resources) (require('../cgroups/validate') as typeof import('../cgroups/validate')).validateResources(resources, cgroups.detectLayout());
     cgroup = await cgroups.createCgroup({ cgroupsPath: spec.linux?.cgroupsPath, containerId: opts.id, resources: resources ? limits : undefined });
-    const fifo = execFifoPath(root, opts.id);
-    native().mknod(fifo, 0o010000 | 0o622, 0, 0);
-    await fsp.chmod(fifo, 0o622); // mknod applied our umask
-    // the container's root (maybe an unprivileged host uid in a user namespace) opens it for writing
-    await fsp.chown(fifo, hostId(spec.linux?.uidMappings, 0), hostId(spec.linux?.gidMappings, 0));
+    const fifo = opts.startNow ? null : execFifoPath(root, opts.id);
+    if (fifo) {
+      native().mknod(fifo, 0o010000 | 0o622, 0, 0);
+      await fsp.chmod(fifo, 0o622); // mknod applied our umask
+      // the container's root (maybe an unprivileged host uid in a user namespace) opens it for writing
+      await fsp.chown(fifo, hostId(spec.linux?.uidMappings, 0), hostId(spec.linux?.gidMappings, 0));
+    }
     if (spec.process!.terminal && !opts.consoleSocket && !opts.stdio) throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
     if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
     const hooks = spec.hooks ?? {};
@@ -193,7 +197,8 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
     st.pidStartTime = processStartTime(pid) ?? '';
     await writeState(root, st);
     if (opts.pidFile) await writePidFile(opts.pidFile, pid);
-    return toContainerState(st, 'created');
+    if (opts.startNow) await runHooks(spec.hooks?.poststart, ociState(st, 'running'), 'poststart');
+    return toContainerState(st, opts.startNow ? 'running' : 'created');
   } catch (e) {
     if (pid > 0) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
@@ -466,18 +471,18 @@ export async function exec(opts: ExecOptions): Promise<number> {
 export interface RunOptions extends CreateOptions {
   /** keep the container's state after it exits (runc run --keep) */
   keep?: boolean;
+  /** called once the program runs, e.g. to forward signals to it */
+  onStarted?: (pid: number) => void;
 }
 
-/** create + start + wait + delete: resolves with the exit code (128+signal when killed). */
+/**
+ * create + start + wait + delete: resolves with the exit code (128+signal when killed). The process
+ * execs as soon as it is set up (no exec fifo round trip), and is reaped here: it is our child.
+ */
 export async function run(opts: RunOptions): Promise<number> {
-  const st = await create(opts);
+  const st = await create({ ...opts, startNow: true });
   const exited = wait(st.pid);
-  try {
-    await start(opts.id, opts);
-  } catch (e) {
-    await del(opts.id, { root: opts.root, force: true });
-    throw e;
-  }
+  opts.onStarted?.(st.pid);
   const { code, signal } = await exited;
   if (!opts.keep) await del(opts.id, { root: opts.root, force: true });
   return signal ? 128 + signal : code;

@@ -7,15 +7,16 @@ import { runIn, sleep, testCgroup, waitFor } from './cgroups-fixture';
 
 function counterFile(t: { teardown(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-freezer-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // the counter may still be renaming its file while it dies: retry instead of failing the teardown
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 }));
   return path.join(dir, 'count');
 }
 
 const read = (f: string): number => Number(fs.readFileSync(f, 'utf8').trim() || 0);
 
 t.test('a frozen counter makes no progress and resumes after thaw', async (t) => {
-  const h = await testCgroup(t, 'freezer', {});
   const f = counterFile(t);
+  const h = await testCgroup(t, 'freezer', {});
   fs.writeFileSync(f, '0');
   await runIn(t, h, `i=0; while :; do i=$((i+1)); echo $i > ${f}.tmp && mv ${f}.tmp ${f}; done`);
   t.ok(await waitFor(() => read(f) > 10), 'the counter runs');

@@ -71,16 +71,11 @@ export const run: Command = async (argv, g) => {
     await c.start(id, { root: g.root });
     return 0;
   }
-  const st = await c.create(opts);
-  const exited = c.wait(st.pid);
-  const stop = forwardSignals(st.pid);
+  let stop = () => undefined as void;
   try {
-    await c.start(id, { root: g.root });
-    const { code, signal } = await exited;
-    return signal ? 128 + signal : code;
+    return await c.run({ ...opts, keep: bool(p, 'keep'), onStarted: (pid) => { stop = forwardSignals(pid); } });
   } finally {
     stop();
-    if (!bool(p, 'keep')) await c.del(id, { root: g.root, force: true });
   }
 };
 

@@ -1,0 +1,54 @@
+// Test helper: a lab per test, named after the test process so parallel runs never meet, always torn down;
+// plus snapshots of a node's VXLAN forwarding state and a poller.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Lab, LabOptions } from '../../lib/lab/lab';
+import { runIn } from '../../lib/lab/sh';
+
+let counter = 0;
+
+export async function testLab(t: { teardown(fn: () => unknown): void }, o: Omit<LabOptions, 'name'> & { tag?: string }): Promise<Lab> {
+  const name = `${o.tag ?? 't'}${process.pid % 100000}${counter++}`.slice(0, 12);
+  t.teardown(() => Lab.down(name));
+  return Lab.up({ ...o, name });
+}
+
+export interface VxlanSnapshot {
+  link: string;
+  routes: string[];
+  neighs: string[];
+  fdbs: string[];
+}
+
+/** The VXLAN device (index, MAC, attributes) and the entries on it, as `ip`/`bridge` print them. */
+export function vxlanState(lab: Lab, node: string, dev = 'berth.1'): VxlanSnapshot {
+  const ns = lab.node(node).ns;
+  const out = (cmd: string, args: string[]): string[] => runIn(ns, cmd, args).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return {
+    link: out('ip', ['-d', '-o', 'link', 'show', dev]).join(' ').replace(/\s+/g, ' '),
+    routes: out('ip', ['route', 'show', 'dev', dev]).sort(),
+    neighs: out('ip', ['neigh', 'show', 'dev', dev]).sort(),
+    fdbs: out('bridge', ['fdb', 'show', 'dev', dev]).sort(),
+  };
+}
+
+/** Polls cond every 50 ms for up to ms; resolves to the time it took, or -1. */
+export async function within(ms: number, cond: () => boolean | Promise<boolean>): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    if (await cond()) return Date.now() - start;
+    if (Date.now() - start > ms) return -1;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The agent's JSON log lines. */
+export function agentLog(lab: Lab, node: string): Record<string, unknown>[] {
+  const file = lab.node(node).agentLog;
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export function agentStatus(lab: Lab, node: string): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(lab.node(node).runDir, 'status.json'), 'utf8')) as Record<string, unknown>;
+}
