@@ -9,6 +9,9 @@ import { native } from '../sys/native';
 import { BerthError, ConfigError, errnoCode } from '../util/errors';
 import { writeFileAtomic } from '../util/fs';
 import type { LinuxSeccomp, NamespaceType, Process, Spec, State } from './spec/types';
+import { statusOf, toContainerState, type CommonOptions, type ContainerState, type Status } from './status';
+
+export { list, state, type CommonOptions, type ContainerState, type Status } from './status';
 import {
   claimId, DEFAULT_ROOT, execFifoPath, isAlive, listIds, lockContainer, processStartTime, readState,
   removeContainerDir, writeState, type StoredState,
@@ -18,7 +21,6 @@ import {
 // bootstrap) only in the commands that use them, so `state` and `list` start fast.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const cgroups = new Proxy({} as typeof Cgroups, { get: (_, k) => (require('../cgroups') as Record<string | symbol, unknown>)[k] });
-const isFrozen = (h: Cgroups.CgroupHandle): Promise<boolean> => (require('../cgroups/freezer') as typeof import('../cgroups/freezer')).isFrozen(h);
 const runHooks: typeof import('./host-hooks').runHooks = (...a) => (require('./host-hooks') as typeof import('./host-hooks')).runHooks(...a);
 const launch: typeof import('./launcher').launch = (...a) => (require('./launcher') as typeof import('./launcher')).launch(...a);
 const plans = () => require('./plan') as typeof import('./plan');
@@ -26,26 +28,6 @@ const validation = () => require('./spec/validate') as typeof import('./spec/val
 const network = () => require('./network') as typeof import('./network');
 const compileSeccomp: typeof import('./seccomp').compileSeccomp = (...a) => (require('./seccomp') as typeof import('./seccomp')).compileSeccomp(...a);
 /* eslint-enable @typescript-eslint/no-require-imports */
-
-export type Status = 'created' | 'running' | 'paused' | 'stopped';
-
-/** runc's `state` JSON. */
-export interface ContainerState {
-  ociVersion: string;
-  id: string;
-  pid: number;
-  status: Status;
-  bundle: string;
-  rootfs: string;
-  created: string;
-  annotations?: Record<string, string>;
-  owner: string;
-}
-
-export interface CommonOptions {
-  /** state directory, default /run/berth */
-  root?: string;
-}
 
 export interface CreateOptions extends CommonOptions {
   id: string;
@@ -240,35 +222,6 @@ async function createFromImage(opts: CreateOptions, image: NonNullable<CreateOpt
     await overlay().releaseRootfs(image.dataRoot, opts.id).catch(() => undefined);
     throw e;
   }
-}
-
-function toContainerState(s: StoredState, status: Status): ContainerState {
-  return {
-    ociVersion: s.config.ociVersion, id: s.id, pid: status === 'stopped' ? 0 : s.pid, status, bundle: s.bundle,
-    rootfs: s.rootfs, created: s.created, annotations: s.annotations, owner: s.owner,
-  };
-}
-
-async function statusOf(root: string, s: StoredState): Promise<Status> {
-  if (!isAlive(s)) return 'stopped';
-  if (fs.existsSync(execFifoPath(root, s.id))) return 'created';
-  if (s.cgroup && (await isFrozen(s.cgroup).catch(() => false))) return 'paused';
-  return 'running';
-}
-
-export async function state(id: string, opts: CommonOptions = {}): Promise<ContainerState> {
-  const root = opts.root ?? DEFAULT_ROOT;
-  const s = await readState(root, id);
-  return toContainerState(s, await statusOf(root, s));
-}
-
-export async function list(opts: CommonOptions = {}): Promise<ContainerState[]> {
-  const root = opts.root ?? DEFAULT_ROOT;
-  const out: ContainerState[] = [];
-  for (const id of await listIds(root)) {
-    try { out.push(await state(id, opts)); } catch { /* deleted meanwhile */ }
-  }
-  return out;
 }
 
 /** Lets a created container's process exec its program. */

@@ -16,13 +16,14 @@ t.before(async () => {
 });
 
 /** JS that runs `body` with `s` an EtcdStore on `prefix` and prints its JSON result (or the error). */
-function script(prefix: string, body: string, startAt?: number): string {
+function script(prefix: string, body: string, barrier = false): string {
   return `const { EtcdStore } = require(${JSON.stringify(MOD)}); const s = EtcdStore.connect([${JSON.stringify(endpoint)}], ${JSON.stringify(prefix)});` +
     `const info = (node) => ({ node, publicIp: '10.250.0.9', vtepMac: '02:00:00:00:00:09', backend: 'vxlan' });` +
     `const policy = (ttlMs) => ({ network: '10.244.0.0/16', subnetLen: 24, ttlMs });` +
-    (startAt ? `while (Date.now() < ${startAt});` : '') +
-    `(async () => { ${body} })().then((r) => { process.stdout.write(JSON.stringify(r ?? null)); process.exit(0); },` +
-    ` (e) => { process.stdout.write(JSON.stringify({ error: e.name, message: e.message })); process.exit(0); });`;
+    // barrier: connect first, say ready, and start the body only when the parent says go
+    (barrier ? `s.list().then(() => { process.stdout.write('ready\\n'); process.stdin.once('data', () => main()); });` : 'main();') +
+    `function main() { (async () => { ${body} })().then((r) => { process.stdout.write(JSON.stringify(r ?? null)); process.exit(0); },` +
+    ` (e) => { process.stdout.write(JSON.stringify({ error: e.name, message: e.message })); process.exit(0); }); }`;
 }
 
 function run<T>(prefix: string, body: string): T {
@@ -31,13 +32,21 @@ function run<T>(prefix: string, body: string): T {
   return JSON.parse(r.stdout) as T;
 }
 
-function runAsync<T>(prefix: string, body: string, startAt: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const c = spawnIn(lab.node('n1').ns, process.execPath, ['-e', script(prefix, body, startAt)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts n clients, waits until every one is connected, then releases them all at once. */
+async function race<T>(prefix: string, n: number, body: (i: number) => string): Promise<T[]> {
+  const clients = Array.from({ length: n }, (_, i) => {
+    const c = spawnIn(lab.node('n1').ns, process.execPath, ['-e', script(prefix, body(i), true)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
-    c.stdout!.on('data', (d) => (out += d));
-    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`client exited ${code}`))));
+    const ready = new Promise<void>((resolve, reject) => {
+      c.stdout!.on('data', (d) => { out += d; if (out.startsWith('ready\n')) resolve(); });
+      c.once('exit', () => reject(new Error('client exited before it was ready')));
+    });
+    const done = new Promise<T>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.slice(6)) as T) : reject(new Error(`client exited ${code}`)))));
+    return { c, ready, done };
   });
+  await Promise.all(clients.map((x) => x.ready));
+  for (const x of clients) x.c.stdin!.end('go');
+  return Promise.all(clients.map((x) => x.done));
 }
 
 interface L { subnet: string; node: string; vtepMac: string; error?: string; message?: string }
@@ -45,8 +54,7 @@ interface L { subnet: string; node: string; vtepMac: string; error?: string; mes
 t.test('agents joining at the same instant never share a subnet (10 rounds of 8 processes)', async (t) => {
   for (let round = 0; round < 10; round++) {
     const prefix = `/race/${round}`;
-    const at = Date.now() + 1500; // every client connected and waiting when the clock strikes
-    const leases = await Promise.all(Array.from({ length: 8 }, (_, i) => runAsync<L>(prefix, `return s.acquire(info('node${i}'), policy(60000));`, at)));
+    const leases = await race<L>(prefix, 8, (i) => `return s.acquire(info('node${i}'), policy(60000));`);
     t.same(leases.filter((l) => l.error), [], `round ${round}: no errors`);
     const subnets = leases.map((l) => l.subnet);
     t.equal(new Set(subnets).size, 8, `round ${round}: ${subnets.join(' ')}`);

@@ -86,9 +86,8 @@ export class EtcdStore implements SubnetStore {
           .then(this.client.put(this.key(subnet)).value(this.value(info)).lease(id)).commit()).succeeded;
       }
       if (ok) {
-        const old = this.held;
+        // a previous etcd lease of ours is not revoked: it may still carry keys; keyless, it just expires
         this.held = { lease, id, ttlS };
-        if (old && old.id !== id) await old.lease.revoke().catch(() => undefined);
         return { ...info, subnet, expiresAt: Date.now() + ttlS * 1000 };
       }
       // another agent changed the store between our read and our write: read again

@@ -79,13 +79,6 @@ export const run: Command = async (argv, g) => {
   }
 };
 
-export const state: Command = async (argv, g) => {
-  const p = parseFlags(argv, {}, 'state');
-  const s = await c.state(needId(p.positional, 'state'), { root: g.root });
-  process.stdout.write(JSON.stringify(s, null, '  ') + '\n');
-  return 0;
-};
-
 export const kill: Command = async (argv, g) => {
   const p = parseFlags(argv, { all: { value: false, alias: 'a' } }, 'kill');
   const id = needId(p.positional, 'kill');
@@ -176,25 +169,6 @@ export const ps: Command = async (argv, g) => {
   if (pidCol < 0) throw new BerthError('couldn\'t find PID field in ps output');
   const wanted = new Set(pids);
   process.stdout.write([header, ...lines.slice(1).filter((l) => wanted.has(Number(l.trim().split(/\s+/)[pidCol])))].join('\n') + '\n');
-  return 0;
-};
-
-export const listCmd: Command = async (argv, g) => {
-  const p = parseFlags(argv, { format: { value: true, alias: 'f' }, quiet: { value: false, alias: 'q' } }, 'list');
-  const all = await c.list({ root: g.root });
-  if (bool(p, 'quiet')) {
-    process.stdout.write(all.map((s) => s.id + '\n').join(''));
-    return 0;
-  }
-  const format = str(p, 'format') ?? 'table';
-  if (format === 'json') {
-    process.stdout.write(JSON.stringify(all) + '\n');
-    return 0;
-  }
-  if (format !== 'table') throw new BerthError(`invalid format option "${format}"`, { field: '--format' });
-  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner || 'root'])];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  process.stdout.write(rows.map((r) => r.map((v, i) => v.padEnd(widths[i])).join('   ').trimEnd()).join('\n') + '\n');
   return 0;
 };
 
