@@ -169,3 +169,15 @@ t.test('spec writes a runc-like config; features and --version answer', async (t
   t.ok(features.linux.seccomp.enabled);
   t.match((await berth(['--version'])).stdout, /^berth version \d+\.\d+\.\d+/);
 });
+
+t.test('--no-pivot (MS_MOVE + chroot) and annotations in the state', async (t) => {
+  const { b, id, g } = setup(t, ['/bin/sh', '-c', 'ls / | wc -l']);
+  b.spec.annotations = { 'org.example.team': 'runtime' };
+  b.write();
+  const r = await berth([...g, 'run', '--no-pivot', '--keep', '--bundle', b.dir, id]);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(Number(r.stdout.split('\n')[0]) >= 5, 'sees the busybox root');
+  const st = JSON.parse((await berth([...g, 'state', id])).stdout);
+  t.same(st.annotations, { 'org.example.team': 'runtime' });
+  t.equal(st.status, 'stopped', '--keep leaves the stopped container');
+});

@@ -199,3 +199,33 @@ t.test('exit status and death by signal are reported as runc does', async (t) =>
   // pid 1 ignores signals it has no handler for, except SIGKILL: the shell kills a child instead
   t.equal((await runIn(['/bin/sh', '-c', 'sleep 100 & kill -KILL $!; wait $!'])).code, 128 + 9);
 });
+
+t.test('personality LINUX32 makes uname report a 32-bit machine', async (t) => {
+  const r = await runIn(['/bin/uname', '-m'], (s) => { s.linux!.personality = { domain: 'LINUX32' }; });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout.trim(), /^i[3-6]86$/);
+});
+
+t.test('a cgroup mount shows the container\'s own cgroups, read-only', async (t) => {
+  const r = await runIn(['/bin/sh', '-c', 'ls /sys/fs/cgroup | sort | tr "\\n" " "; echo; cat /sys/fs/cgroup/pids/cgroup.procs | wc -l; touch /sys/fs/cgroup/pids/x 2>/dev/null && echo writable || echo readonly'], (s) => {
+    s.mounts!.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
+    s.linux!.namespaces!.push({ type: 'cgroup' });
+  });
+  t.equal(r.code, 0, r.stderr);
+  const [names, procs, rw] = r.stdout.trim().split('\n');
+  for (const ctrl of ['cpu', 'memory', 'pids', 'freezer']) t.match(names, new RegExp(`\\b${ctrl}\\b`), `${ctrl} is mounted`);
+  t.ok(Number(procs) >= 1 && Number(procs) <= 4, `only the container's processes in its pids cgroup (${procs})`);
+  t.equal(rw, 'readonly');
+});
+
+t.test('seccomp without no_new_privs as a non-root user: loaded while still privileged', async (t) => {
+  const r = await runIn(['/bin/sh', '-c', 'id -u; mkdir /tmp/x-$$ 2>&1; echo "mkdir=$?"'], (s) => {
+    s.process!.user = { uid: 1000, gid: 1000 };
+    s.process!.noNewPrivileges = false;
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+  });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^1000\n/);
+  t.match(r.stdout, /mkdir=1/);
+  t.match(r.stdout, /Operation not permitted/);
+});

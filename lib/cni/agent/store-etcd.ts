@@ -90,7 +90,7 @@ export class EtcdStore implements SubnetStore {
         this.held = { lease, id, ttlS };
         return { ...info, subnet, expiresAt: Date.now() + ttlS * 1000 };
       }
-      // another agent changed the store between our read and our write: read again
+      // another agent changed the store between our read and our write: read again and retry
     }
     await lease.revoke().catch(() => undefined);
     throw new BerthError(`could not claim a subnet after ${ATTEMPTS} attempts (store too busy)`);
