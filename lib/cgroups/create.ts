@@ -6,7 +6,7 @@ import { errnoCode } from '../util/errors';
 import { applySteps, enableControllers } from './apply';
 import { readOptional, writeRaw } from './files';
 import { hierarchies } from './hierarchy';
-import { distinctDirs, resolvePaths } from './paths';
+import { resolvePaths } from './paths';
 import { planResources } from './plan';
 import { PlanContext, v2Available } from './plan-context';
 import type { CgroupHandle, CgroupSpec } from './types';
@@ -97,4 +97,3 @@ export async function updateResources(handle: CgroupHandle, r: LinuxResources): 
   await applySteps(steps);
 }
 
-export { distinctDirs };

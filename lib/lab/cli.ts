@@ -9,6 +9,7 @@ const USAGE = `usage: berth lab up --nodes N [--name LAB] [--network vxlan|bgp] 
        berth lab exec [--name LAB] NODE|world -- CMD [ARGS...]
        berth lab run [--name LAB] NODE [berth run args]   (berth run inside NODE with --net set to the node's network)
        berth lab down [--name LAB]
+       berth lab demo [--name LAB]   (2 nodes, a busybox container on each pinging the other, then down)
 `;
 
 const NAME = { name: { value: true } } as const;
@@ -21,11 +22,12 @@ export async function labCommand(argv: string[], _g: Globals): Promise<number> {
     case 'status': return status(rest);
     case 'exec': return exec(rest);
     case 'run': return run(rest);
+    case 'demo': return demo(rest);
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(USAGE);
       return sub === undefined ? 1 : 0;
     default:
-      throw new BerthError(`unknown lab command "${sub}" (want up, down, status, exec or run)`, { field: 'berth lab' });
+      throw new BerthError(`unknown lab command "${sub}" (want up, down, status, exec, run or demo)`, { field: 'berth lab' });
   }
 }
 
@@ -96,4 +98,10 @@ async function run(argv: string[]): Promise<number> {
   const node = lab.node(target);
   // `berth run --net` is the runtime's CNI attachment (issue 5): the node's conflist names berth-vxlan
   return passthrough(node.ns, process.execPath, [BERTH_BIN, 'run', '--net', node.conflist, ...rest]);
+}
+
+async function demo(argv: string[]): Promise<number> {
+  const p = parseFlags(argv, NAME, 'berth lab demo');
+  const { runDemo } = await import('./demo');
+  return (await runDemo(str(p, 'name') ?? 'demo', (l) => process.stdout.write(l + '\n'))) ? 0 : 1;
 }

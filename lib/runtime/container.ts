@@ -129,7 +129,8 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
   try {
     // Device rules apply once /dev is populated (as runc does): the bootstrap's own mknod must not be denied.
     const resources = spec.linux?.resources;
-    const { devices: deviceRules, ...limits } = resources ?? {};
+    const { devices: _ownRules, ...limits } = resources ?? {};
+    const deviceRules = (require('./device-rules') as typeof import('./device-rules')).deviceRules(spec);
     if (resources) (require('../cgroups/validate') as typeof import('../cgroups/validate')).validateResources(resources, cgroups.detectLayout());
     cgroup = await cgroups.createCgroup({ cgroupsPath: spec.linux?.cgroupsPath, containerId: opts.id, resources: resources ? limits : undefined });
     const fifo = opts.startNow ? null : execFifoPath(root, opts.id);

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { detectLayout } from '../../lib/cgroups';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { detectLayout, updateResources } from '../../lib/cgroups';
 import { reduceDeviceRules } from '../../lib/cgroups/device-rules';
 import { deviceProgramBytes } from '../../lib/cgroups/devices-bpf';
 import { attachedDevicePrograms, installDeviceProgram } from '../../lib/cgroups/devices-v2';
@@ -13,8 +15,8 @@ const RULES: LinuxDeviceCgroup[] = [
 ];
 
 /** Opens /dev/null for writing and /dev/zero for reading inside the cgroup; reports each outcome. */
-const PROBE = `if echo x > /dev/null; then echo null=ok; else echo null=denied; fi 2>/dev/zero;
-  if head -c 1 /dev/zero >/dev/zero; then echo zero=ok; else echo zero=denied; fi`;
+const PROBE = `if echo x > /dev/null; then echo null=ok; else echo null=denied; fi;
+  if x=$(head -c 1 /dev/zero); then echo zero=ok; else echo zero=denied; fi`;
 
 t.test('device rules deny opening a device the container was not given', async (t) => {
   const h = await testCgroup(t, 'devices', { devices: RULES });
@@ -22,6 +24,16 @@ t.test('device rules deny opening a device the container was not given', async (
   t.same(await within(p.exited, 5000), { code: 0, signal: null });
   t.match(p.output(), /null=denied/, '/dev/null is denied');
   t.match(p.output(), /zero=ok/, '/dev/zero is allowed');
+});
+
+t.test('updating device rules on a live v1 cgroup swaps the allowed device', { skip: detectLayout() === 'v2' ? 'v1 devices controller only' : false }, async (t) => {
+  const h = await testCgroup(t, 'devices-update', { devices: RULES });
+  await updateResources(h, { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
+  t.equal(fs.readFileSync(path.join(h.paths.devices, 'devices.list'), 'utf8').trim(), 'c 1:3 rwm', 'only /dev/null now');
+  const p = await runIn(t, h, PROBE);
+  await within(p.exited, 5000);
+  t.match(p.output(), /null=ok/, '/dev/null opens');
+  t.match(p.output(), /zero=denied/, '/dev/zero is refused');
 });
 
 t.test('the same rules allow everything when the cgroup has none', async (t) => {

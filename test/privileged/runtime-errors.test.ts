@@ -20,7 +20,7 @@ const cases: Case[] = [
   { name: 'unknown namespace type', edit: (s) => { s.linux!.namespaces!.push({ type: 'bogus' as never }); }, expect: /linux\.namespaces\[5\]\.type: unknown namespace type "bogus"/ },
   { name: 'missing executable', edit: (s) => { s.process!.args = ['/bin/no-such-program']; }, expect: /process\.args: exec: "\/bin\/no-such-program": stat \/bin\/no-such-program: no such file or directory/ },
   { name: 'program not in PATH', edit: (s) => { s.process!.args = ['frobnicate']; }, expect: /process\.args: exec: "frobnicate": executable file not found in \$PATH/ },
-  { name: 'bad mount source', edit: (s) => { s.mounts!.push({ destination: '/data', type: 'bind', source: '/nonexistent/berth-src', options: ['rbind'] }); }, expect: /mounts\[6\]: mount \/nonexistent\/berth-src: ENOENT/ },
+  { name: 'bad mount source', edit: (s) => { s.mounts!.push({ destination: '/data', type: 'bind', source: '/nonexistent/berth-src', options: ['rbind'] }); }, expect: /mounts\[7\]: mount \/nonexistent\/berth-src: ENOENT/ },
   { name: 'mapping without a user namespace', edit: (s) => { s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]; }, expect: /linux\.uidMappings: mappings need a new user namespace/ },
   { name: 'unknown capability', edit: (s) => { s.process!.capabilities!.bounding = ['CAP_NOPE']; }, expect: /process\.capabilities\.bounding\[0\]/ },
   { name: 'unknown rlimit', edit: (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }]; }, expect: /process\.rlimits\[0\]\.type/ },

@@ -74,3 +74,18 @@ t.test('v2: converted values, cpu.max, io.max, a BPF program, and the controller
   await t.rejects(planResources({ unified: { 'rdma.max': 'x' } }, new PlanContext(h, 'update', new Set(['cpu']))),
     { name: 'ConfigError', field: 'linux.resources.unified["rdma.max"]' });
 });
+
+t.test('v1 devices update between allow-lists adds before it removes, never resetting to deny-all', async (t) => {
+  const dir = tmpCgroup(t, { 'devices.list': 'c 1:3 rwm\nc 136:* rw\n' });
+  const h: CgroupHandle = { layout: 'v1', paths: { devices: dir } };
+  const steps = await planResources({
+    devices: [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, { allow: true, type: 'c', major: 136, minor: -1, access: 'r' }],
+  }, new PlanContext(h, 'update'));
+  t.same(lines(steps), [
+    'devices.allow=c 1:5 rwm', 'devices.allow=c 136:* r',
+    'devices.deny=c 1:3 rwm', 'devices.deny=c 136:* w',
+  ]);
+  fs.writeFileSync(path.join(dir, 'devices.list'), 'a *:* rwm\n');
+  const fromAll = await planResources({ devices: [{ allow: false }] }, new PlanContext(h, 'update'));
+  t.same(lines(fromAll), ['devices.deny=a'], 'from allow-all the reset is the only way');
+});
