@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential python3 iproute2 iptables nftables busybox-static
+  build-essential python3 iproute2 iptables nftables busybox-static util-linux iputils-ping
   runc containerd podman umoci skopeo containernetworking-plugins
-  bird2 etcd-server iperf3 hyperfine
+  bird2 gobgpd etcd-server iperf3 hyperfine
+  qemu-system-x86 linux-image-amd64 kmod cpio
 )
 missing=()
 for p in "${packages[@]}"; do

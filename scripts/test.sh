@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up the machine (scripts/setup.sh) and runs every test, unit and privileged. Ends with "N passed, N failed".
+# Sets up the machine (scripts/setup.sh) and runs every test: unit and privileged here, then the cgroup
+# tests in a cgroup v2 VM. Ends with "N passed, N failed". With arguments: only those suites, no VM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec node test/run.js "$@"
+exec node test/all.js "$@"

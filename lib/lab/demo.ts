@@ -1,6 +1,7 @@
-// `berth lab demo`: berth's main job end to end on the embedded default. A 2-node lab, a busybox
-// container on each node (rootfs from Debian's busybox-static), attached to the VXLAN overlay with
-// berth-vxlan, pinging each other; a readable summary; a clean teardown, also on failure.
+// `berth lab demo`: berth's main job end to end on the embedded default. A 2-node lab, a busybox image
+// built from Debian's busybox-static and imported into the OverlayFS store, a container from it on each
+// node attached to the VXLAN overlay with berth-vxlan, pinging each other; a readable summary; a clean
+// teardown, also on failure.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,29 +25,40 @@ export function busyboxRootfs(dir: string): void {
 
 interface PingOutcome { from: string; to: string; code: number; output: string }
 
-async function pingFromContainer(lab: Lab, rootfs: string, from: Pod, to: Pod): Promise<PingOutcome> {
-  const { defaultSpec } = await import('../runtime/spec/default');
+/** Builds the busybox image from busybox-static and imports it into a store under the lab's directory. */
+async function importBusybox(dataRoot: string, workDir: string): Promise<string> {
+  const { busyboxImage } = await import('../overlayfs/busybox');
+  const { writeOciLayout } = await import('../overlayfs/builder');
+  const { importImage } = await import('../overlayfs');
+  const layout = path.join(workDir, 'busybox-oci');
+  writeOciLayout(await busyboxImage(BUSYBOX), layout, 'latest');
+  await importImage(dataRoot, layout, { name: 'busybox' });
+  return 'busybox';
+}
+
+async function pingFromContainer(lab: Lab, dataRoot: string, image: string, from: Pod, to: Pod): Promise<PingOutcome> {
+  const { specFromImage } = await import('../runtime/image-spec');
+  const { prepareRootfs, releaseRootfs } = await import('../overlayfs');
   const c = await import('../runtime/container');
-  const bundle = path.join(lab.state.dir, 'bundles', from.name);
-  fs.mkdirSync(bundle, { recursive: true });
-  const spec = defaultSpec();
-  spec.process!.terminal = false;
-  spec.process!.args = ['ping', '-c', '3', '-W', '2', to.ip];
-  // ping needs a raw socket
-  spec.process!.capabilities = { bounding: ['CAP_NET_RAW'], effective: ['CAP_NET_RAW'], permitted: ['CAP_NET_RAW'] };
-  spec.root = { path: rootfs, readonly: true };
-  spec.hostname = from.name;
-  spec.linux!.namespaces = spec.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: `/run/netns/${from.ns}` } : n));
-  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
-  const outFile = path.join(bundle, 'output');
+  const id = `${lab.state.name}-${from.name}`;
+  const { rootfs, config } = await prepareRootfs(dataRoot, image, id);
+  const work = path.join(lab.state.dir, 'bundles', from.name);
+  fs.mkdirSync(work, { recursive: true });
+  const outFile = path.join(work, 'output');
   const out = fs.openSync(outFile, 'w');
   const nul = fs.openSync('/dev/null', 'r');
   try {
-    const code = await c.run({ id: `${lab.state.name}-${from.name}`, bundle, root: path.join(lab.state.dir, 'containers'), stdio: [nul, out, out] });
+    const spec = specFromImage(config, rootfs, { args: ['ping', '-c', '3', '-W', '2', to.ip], hostname: from.name });
+    // ping needs a raw socket
+    spec.process!.capabilities = { bounding: ['CAP_NET_RAW'], effective: ['CAP_NET_RAW'], permitted: ['CAP_NET_RAW'] };
+    // the pod's network namespace, attached to the overlay by berth-vxlan
+    spec.linux!.namespaces = spec.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: `/run/netns/${from.ns}` } : n));
+    const code = await c.run({ id, spec, bundle: work, root: path.join(lab.state.dir, 'containers'), stdio: [nul, out, out] });
     return { from: from.name, to: to.name, code, output: fs.readFileSync(outFile, 'utf8') };
   } finally {
     fs.closeSync(out);
     fs.closeSync(nul);
+    await releaseRootfs(dataRoot, id);
   }
 }
 
@@ -54,8 +66,9 @@ export async function runDemo(name: string, print: (line: string) => void): Prom
   print(`setting up lab "${name}": 2 nodes, VXLAN overlay, embedded store ...`);
   const lab = await Lab.up({ name, nodes: 2 });
   try {
-    const rootfs = path.join(lab.state.dir, 'rootfs');
-    busyboxRootfs(rootfs);
+    const dataRoot = path.join(lab.state.dir, 'images');
+    const image = await importBusybox(dataRoot, lab.state.dir);
+    print(`  image busybox: built from ${BUSYBOX}, imported into ${dataRoot}`);
     const a = lab.addPod('n1', 'busybox1');
     const b = lab.addPod('n2', 'busybox2');
     for (const n of lab.state.nodes) {
@@ -66,7 +79,7 @@ export async function runDemo(name: string, print: (line: string) => void): Prom
     print(`  container busybox2 on n2: ${b.cidr}`);
     let ok = true;
     for (const [from, to] of [[a, b], [b, a]]) {
-      const r = await pingFromContainer(lab, rootfs, from, to);
+      const r = await pingFromContainer(lab, dataRoot, image, from, to);
       const stats = /(\d+) packets transmitted, (\d+) packets received.*\n.*= [\d.]+\/([\d.]+)\//.exec(r.output);
       const good = r.code === 0 && stats !== null && stats[2] === stats[1];
       ok &&= good;

@@ -1,27 +1,8 @@
-// A busybox image built from Debian's busybox-static, as docker-archive / OCI layout, for client tests.
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import { buildImage, writeDockerArchive, writeOciLayout, type BuiltImage, type TarEntry } from './image-builder';
+// The busybox image (lib/overlayfs/busybox) written as a docker-archive or an OCI layout for client tests.
+import { busyboxImage } from '../../lib/overlayfs/busybox';
+import { writeDockerArchive, writeOciLayout } from '../../lib/overlayfs/builder';
 
-export async function busyboxImage(): Promise<BuiltImage> {
-  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
-  const entries: TarEntry[] = [
-    { name: 'bin/', type: 'directory', mode: 0o755 },
-    { name: 'bin/busybox', content: fs.readFileSync('/bin/busybox'), mode: 0o755 },
-    ...applets.map((a): TarEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
-    { name: 'etc/', type: 'directory', mode: 0o755 },
-    { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n', mode: 0o644 },
-    { name: 'etc/group', content: 'root:x:0:\nnogroup:x:65534:\n', mode: 0o644 },
-    { name: 'tmp/', type: 'directory', mode: 0o1777 },
-    { name: 'root/', type: 'directory', mode: 0o700 },
-    { name: 'proc/', type: 'directory', mode: 0o755 },
-    { name: 'sys/', type: 'directory', mode: 0o755 },
-    { name: 'dev/', type: 'directory', mode: 0o755 },
-  ];
-  return buildImage([{ entries, gzip: true }], {
-    config: { Cmd: ['/bin/sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], WorkingDir: '/' },
-  });
-}
+export { busyboxImage };
 
 export async function writeBusyboxDockerArchive(file: string, repoTag = 'docker.io/library/busybox:latest'): Promise<void> {
   await writeDockerArchive(await busyboxImage(), file, repoTag);

@@ -6,6 +6,7 @@ import { BerthError } from '../../util/errors';
 import type { StoreOptions } from './store';
 import { checkSubnetLen, parseNet } from './subnets';
 import { DEFAULT_VXLAN_PORT } from './vxlan';
+import { BGP_FLAGS, parseBgpConfig, type BgpAgentConfig } from './bgp-config';
 
 export const DEFAULT_DATA_DIR = '/var/lib/berth/agent';
 export const DEFAULT_RUN_DIR = '/run/berth/agent';
@@ -17,7 +18,9 @@ export interface AgentConfig {
   publicIp?: string;
   network: string;
   subnetLen: number;
-  backend: 'vxlan';
+  backend: 'vxlan' | 'bgp';
+  /** set with --backend bgp */
+  bgp?: BgpAgentConfig;
   vni: number;
   port: number;
   store: StoreOptions;
@@ -37,7 +40,7 @@ export const AGENT_FLAGS = {
   'subnet-len': { value: true }, backend: { value: true }, vni: { value: true }, port: { value: true },
   store: { value: true }, 'store-dir': { value: true }, 'etcd-endpoints': { value: true }, 'etcd-prefix': { value: true },
   ttl: { value: true }, interval: { value: true }, 'data-dir': { value: true }, 'run-dir': { value: true },
-  log: { value: true }, debug: { value: false },
+  log: { value: true }, debug: { value: false }, ...BGP_FLAGS,
 } as const;
 
 function num(v: string | undefined, flag: string, dflt: number, min: number, max: number): number {
@@ -57,7 +60,7 @@ export function parseAgentConfig(argv: string[]): AgentConfig {
   const subnetLen = num(str(p, 'subnet-len'), '--subnet-len', 24, 1, 32);
   checkSubnetLen(net, subnetLen, '--subnet-len');
   const backend = str(p, 'backend') ?? 'vxlan';
-  if (backend !== 'vxlan') throw new BerthError(`unknown backend "${backend}" (this agent runs vxlan; bgp is not wired yet)`, { field: '--backend' });
+  if (backend !== 'vxlan' && backend !== 'bgp') throw new BerthError(`unknown backend "${backend}" (want vxlan or bgp)`, { field: '--backend' });
   const dataDir = path.resolve(str(p, 'data-dir') ?? DEFAULT_DATA_DIR);
   const kind = str(p, 'store') ?? 'embedded';
   if (kind !== 'embedded' && kind !== 'etcd') throw new BerthError(`unknown store "${kind}" (want embedded or etcd)`, { field: '--store' });
@@ -74,6 +77,7 @@ export function parseAgentConfig(argv: string[]): AgentConfig {
     network,
     subnetLen,
     backend,
+    bgp: backend === 'bgp' ? parseBgpConfig(p) : undefined,
     vni: num(str(p, 'vni'), '--vni', 1, 0, 0xffffff),
     port: num(str(p, 'port'), '--port', DEFAULT_VXLAN_PORT, 1, 65535),
     store: { kind, dir: path.resolve(str(p, 'store-dir') ?? path.join(dataDir, 'store')), endpoints, prefix: str(p, 'etcd-prefix') ?? '/berth/network' },

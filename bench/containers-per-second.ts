@@ -1,0 +1,104 @@
+// Containers per second: the same busybox bundle's /bin/true, 100 times sequentially and 100 times with 8 in
+// flight, three ways in one run: berth's library (run() in this Node process), the berth CLI, and runc run
+// (Debian runc). Prints containers/s, median and p95 latency per container, the ratios to runc, and the
+// CLI's start-up overhead over a bare `node -e 0`. Run as root:
+//   node dist/bench/containers-per-second.js [count] [inflight]
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { run } from '../lib/runtime/container';
+import { baseSpec, makeRootfs } from '../test/helpers/bundle';
+import { compare, report, stats, timeCommand, type Stats } from './harness';
+
+const count = Number(process.argv[2] ?? 100);
+const inflight = Number(process.argv[3] ?? 8);
+const berth = path.resolve(__dirname, '..', '..', 'bin', 'berth');
+const RUNC = '/usr/sbin/runc';
+
+interface Result { name: string; perSecond: number; latency: Stats }
+
+/** Runs `one(i)` count times with `width` in flight; each container's latency and the whole wall time. */
+async function measure(name: string, width: number, one: (i: number) => Promise<void>): Promise<Result> {
+  const ms: number[] = [];
+  let next = 0;
+  const start = process.hrtime.bigint();
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const t0 = process.hrtime.bigint();
+      await one(i);
+      ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  return { name, perSecond: count / wall, latency: stats(name, ms) };
+}
+
+/** A whole process run without blocking the event loop (so several can be in flight). */
+function command(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: 'ignore' });
+    p.once('error', reject);
+    p.once('exit', (code, sig) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code} ${sig ?? ''}`))));
+  });
+}
+
+function print(rows: Result[], baseline: Result): void {
+  for (const r of rows) {
+    const ratio = r === baseline ? '' : `  ${(r.perSecond / baseline.perSecond).toFixed(2)}x ${baseline.name}'s containers/s`;
+    console.log(`${r.name.padEnd(26)} ${r.perSecond.toFixed(1).padStart(7)} containers/s  median ${r.latency.median.toFixed(1).padStart(6)} ms  p95 ${r.latency.p95.toFixed(1).padStart(6)} ms${ratio}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cps-'));
+  const devnull = fs.openSync('/dev/null', 'r+');
+  try {
+    makeRootfs(path.join(dir, 'rootfs'));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(baseSpec(['/bin/true'])));
+    const libRoot = path.join(dir, 'lib-state');
+    const cliRoot = path.join(dir, 'cli-state');
+    const runcRoot = path.join(dir, 'runc-state');
+    const lib = async (i: number, tag: string) => {
+      const code = await run({ id: `lib-${tag}-${i}`, bundle: dir, root: libRoot, stdio: [devnull, devnull, devnull] });
+      if (code !== 0) throw new Error(`library run exited ${code}`);
+    };
+    const cli = (i: number, tag: string) => command(berth, ['--root', cliRoot, 'run', '--bundle', dir, `cli-${tag}-${i}`]);
+    const runc = (i: number, tag: string) => command(RUNC, ['--root', runcRoot, 'run', '--bundle', dir, `runc-${tag}-${i}`]);
+
+    // warm-up: page cache, the addon, the waiter thread, lazily loaded modules
+    for (let i = 0; i < 5; i++) { await lib(i, 'warm'); await cli(i, 'warm'); await runc(i, 'warm'); }
+
+    console.log(`# ${os.cpus().length} cores, ${os.cpus()[0].model}, kernel ${os.release()}, load ${os.loadavg()[0].toFixed(1)}, node ${process.version}`);
+    console.log(`# runc: ${execFileSync(RUNC, ['--version'], { encoding: 'utf8' }).split('\n')[0]}; ${count} x /bin/true per row`);
+    for (const width of [1, inflight]) {
+      const tag = `w${width}`;
+      console.log(`\n## ${width === 1 ? 'sequential' : `${width} in flight`}`);
+      const rows: Result[] = [];
+      rows.push(await measure('runc run', width, (i) => runc(i, tag)));
+      rows.push(await measure('berth library run()', width, (i) => lib(i, tag)));
+      rows.push(await measure('berth run (CLI)', width, (i) => cli(i, tag)));
+      print(rows, rows[0]);
+    }
+
+    console.log('\n## CLI start-up');
+    const startup = compare([
+      { name: 'node -e 0', run: () => timeCommand([process.execPath, '-e', '0']) },
+      { name: 'berth --version', run: () => timeCommand([berth, '--version']) },
+      { name: 'berth run /bin/true', run: () => timeCommand([berth, '--root', cliRoot, 'run', '--bundle', dir, `cli-startup-${process.hrtime.bigint()}`]) },
+    ], 20);
+    report(startup, 'node -e 0');
+    console.log(`# berth CLI overhead over node -e 0: --version ${(startup[1].median - startup[0].median).toFixed(1)} ms, run ${(startup[2].median - startup[0].median).toFixed(1)} ms`);
+    for (const r of [libRoot, cliRoot, runcRoot]) {
+      const left = fs.existsSync(r) ? fs.readdirSync(r) : [];
+      if (left.length) console.log(`# WARNING: ${left.length} state entries left in ${r}`);
+    }
+  } finally {
+    fs.closeSync(devnull);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => { console.error(e); process.exitCode = 1; });

@@ -1,0 +1,77 @@
+// `berth agent run --backend bgp` flags: the node's AS, timers, the iBGP mesh switch and external peers
+// (route reflectors, top-of-rack routers). config.ts spreads BGP_FLAGS into its flag table and calls
+// parseBgpConfig only for the bgp backend; every error names its flag.
+import * as net from 'node:net';
+import { bool, str, type Parsed } from '../../runtime/cli/args';
+import { BerthError } from '../../util/errors';
+
+export interface ExternalPeer {
+  address: string;
+  asn: number;
+}
+
+export interface BgpAgentConfig {
+  asn: number;
+  /** proposed hold time, seconds (0 or >= 3) */
+  holdTime: number;
+  /** RFC 4724 restart time we advertise and the longest we keep a restarting peer's routes */
+  grTime: number;
+  /** full iBGP mesh with every other node of the store (off when a route reflector serves the nodes) */
+  mesh: boolean;
+  peers: ExternalPeer[];
+  /** prefixes accepted from external (eBGP) peers; none by default (RFC 8212) */
+  importPrefixes: string[];
+  /** TCP port to listen and connect on (179) */
+  port: number;
+}
+
+export const BGP_FLAGS = {
+  'bgp-asn': { value: true }, 'bgp-hold-time': { value: true }, 'bgp-gr-time': { value: true },
+  'bgp-no-mesh': { value: false }, 'bgp-peer': { value: true, repeat: true }, 'bgp-import': { value: true, repeat: true },
+  'bgp-port': { value: true },
+} as const;
+
+export const DEFAULT_BGP_ASN = 64512;
+
+function int(v: string | undefined, flag: string, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new BerthError(`invalid value "${v}" (want an integer from ${min} to ${max})`, { field: flag });
+  return n;
+}
+
+function list(p: Parsed, name: string): string[] {
+  const v = p.flags[name];
+  const all = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return all.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+}
+
+/** "ADDRESS@ASN", e.g. 10.250.0.254@65000 */
+export function parsePeerSpec(s: string, flag = '--bgp-peer'): ExternalPeer {
+  const m = /^([^@]+)@(\d+)$/.exec(s);
+  if (!m || !net.isIP(m[1])) throw new BerthError(`invalid peer "${s}" (want ADDRESS@ASN, e.g. 10.250.0.254@65000)`, { field: flag });
+  const asn = Number(m[2]);
+  if (asn < 1 || asn > 0xffffffff) throw new BerthError(`invalid AS number ${m[2]} in "${s}" (want 1..4294967295)`, { field: flag });
+  return { address: m[1], asn };
+}
+
+function checkPrefix(s: string, flag: string): string {
+  const [ip, len, extra] = s.split('/');
+  const max = net.isIPv4(ip ?? '') ? 32 : net.isIPv6(ip ?? '') ? 128 : -1;
+  if (max < 0 || extra !== undefined || !/^\d+$/.test(len ?? '') || Number(len) > max) throw new BerthError(`invalid prefix "${s}" (want e.g. 10.99.0.0/16)`, { field: flag });
+  return s;
+}
+
+export function parseBgpConfig(p: Parsed): BgpAgentConfig {
+  const holdTime = int(str(p, 'bgp-hold-time'), '--bgp-hold-time', 90, 0, 65535);
+  if (holdTime === 1 || holdTime === 2) throw new BerthError('hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)', { field: '--bgp-hold-time' });
+  return {
+    asn: int(str(p, 'bgp-asn'), '--bgp-asn', DEFAULT_BGP_ASN, 1, 0xffffffff),
+    holdTime,
+    grTime: int(str(p, 'bgp-gr-time'), '--bgp-gr-time', 120, 1, 4095),
+    mesh: !bool(p, 'bgp-no-mesh'),
+    peers: list(p, 'bgp-peer').map((s) => parsePeerSpec(s)),
+    importPrefixes: list(p, 'bgp-import').map((s) => checkPrefix(s, '--bgp-import')),
+    port: int(str(p, 'bgp-port'), '--bgp-port', 179, 1, 65535),
+  };
+}

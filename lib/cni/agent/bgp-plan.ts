@@ -1,0 +1,51 @@
+// Pure planning for the BGP backend: which neighbours this node should have (the iBGP mesh from the
+// store's leases plus configured external peers) and the policies each gets. No I/O, unit-tested.
+import type { PeerConfig, Policy } from '../bgp';
+import type { BgpAgentConfig } from './bgp-config';
+import type { Lease } from './store';
+
+export interface WantedPeer {
+  /** node name for mesh peers; undefined for external peers */
+  node?: string;
+  config: PeerConfig;
+}
+
+/** Export to an external peer: the cluster's blocks only (an explicit policy, as RFC 8212 wants for eBGP). */
+export function externalExport(network: string, subnetLen: number): Policy {
+  return { rules: [{ match: { prefixes: [{ prefix: network, ge: subnetLen, le: 32 }] }, action: 'accept' }], default: 'reject' };
+}
+
+/** Import from an external peer: only the configured prefixes (and longer); nothing when none is configured. */
+export function externalImport(prefixes: string[]): Policy {
+  return { rules: prefixes.map((p) => ({ match: { prefixes: [{ prefix: p, ge: Number(p.split('/')[1]), le: p.includes(':') ? 128 : 32 }] }, action: 'accept' as const })), default: 'reject' };
+}
+
+export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig, network: string, subnetLen: number): WantedPeer[] {
+  const out: WantedPeer[] = [];
+  const seen = new Set<string>([own.publicIp]);
+  for (const p of c.peers) {
+    if (seen.has(p.address)) continue;
+    seen.add(p.address);
+    const external = p.asn !== c.asn;
+    out.push({
+      config: {
+        address: p.address, asn: p.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'],
+        description: external ? 'external' : 'route reflector',
+        ...(external ? { importPolicy: externalImport(c.importPrefixes), exportPolicy: externalExport(network, subnetLen) } : {}),
+      },
+    });
+  }
+  if (c.mesh) {
+    for (const l of all) {
+      if (l.node === own.node || l.backend !== 'bgp' || !l.publicIp || seen.has(l.publicIp)) continue;
+      seen.add(l.publicIp);
+      out.push({ node: l.node, config: { address: l.publicIp, asn: c.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'], description: `node ${l.node}` } });
+    }
+  }
+  return out;
+}
+
+/** Same session parameters? (a peer whose config changed is removed and added again) */
+export function samePeer(a: PeerConfig, b: PeerConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
