@@ -5,17 +5,8 @@ import * as fsp from 'node:fs/promises';
 import { native } from '../sys/native';
 import { SyscallError, errnoCode } from '../util/errors';
 
-interface BpfNative {
-  bpfLoadDeviceProgram(insns: Buffer): number;
-  bpfAttachDeviceProgram(cgroupFd: number, progFd: number): void;
-  bpfDetachDeviceProgram(cgroupFd: number, progFd: number): void;
-  bpfQueryDevicePrograms(cgroupFd: number): number[];
-  bpfProgFdById(id: number): number;
-}
-
-function bpf(): BpfNative {
-  return native() as unknown as BpfNative;
-}
+// the BPF calls are typed in lib/sys/native.ts
+const bpf = native;
 
 function closeQuietly(fd: number): void {
   try {

@@ -142,3 +142,16 @@ export async function delegateGC(type: string, ctx: PluginContext, netconf?: obj
   }
   await execPlugin(type, ctx.path, cniEnv('GC', ctx), stdinFor(ctx, netconf));
 }
+
+/**
+ * STATUS of a delegated (IPAM) plugin, as the reference's ipam.ExecStatus: its error, code included, is
+ * the delegating plugin's answer (50 when the IPAM cannot take ADDs, 7 for its config, ...).
+ */
+export async function delegateStatus(type: string, ctx: PluginContext, netconf?: object): Promise<void> {
+  const local = inProcess(type);
+  if (local) {
+    const d = delegateCtx('STATUS', ctx, netconf);
+    return local.ipamStatus(d.ctx, d.ipam);
+  }
+  await execPlugin(type, ctx.path, { CNI_COMMAND: 'STATUS', CNI_PATH: ctx.path.join(':') }, stdinFor(ctx, netconf));
+}

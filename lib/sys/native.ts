@@ -34,8 +34,12 @@ export interface Native {
   waitPid(pid: number, callback: (code: number, signal: number) => void): void;
   /** Starts a container process from a launch plan (see lib/runtime/plan.ts). */
   spawn(plan: unknown): { pid: number; syncFd: number };
-  /** cgroup v2 device control (lib/cgroups): load a BPF_PROG_TYPE_CGROUP_DEVICE program, attach it to a cgroup dir fd. */
-  [extra: string]: unknown;
+  // cgroup v2 device control (lib/cgroups/devices-v2.ts): BPF_PROG_TYPE_CGROUP_DEVICE programs
+  bpfLoadDeviceProgram(insns: Buffer): number;
+  bpfAttachDeviceProgram(cgroupFd: number, progFd: number): void;
+  bpfDetachDeviceProgram(cgroupFd: number, progFd: number): void;
+  bpfQueryDevicePrograms(cgroupFd: number): number[];
+  bpfProgFdById(id: number): number;
 }
 
 let loaded: Native | undefined;

@@ -1,7 +1,9 @@
 // berth-ipam: host-local semantics (ranges, round robin, requested IPs, one address per range set) over
 // the file store in ./store.ts. The ipam* functions are also called in-process by other berth plugins
 // (lib/cni/invoke.ts) to skip a second Node start-up.
-import { CniError, ErrInternal, ErrInvalidNetworkConfig, ErrUnknownContainer } from '../errors';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CniError, ErrInternal, ErrInvalidNetworkConfig, ErrPluginNotAvailable, ErrUnknownContainer } from '../errors';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPAMConfig, NetConf, Result } from '../types';
 import { Allocation, allocateNext, allocateRequested, rangeFor } from './allocator';
@@ -142,11 +144,30 @@ export async function ipamGC(ctx: PluginContext & { validAttachments: Attachment
   });
 }
 
+/**
+ * STATUS: ready when ADD could record an allocation, i.e. the network's directory under dataDir can be
+ * created and written. Probed by writing a file, since access(2) says yes to root on most failures that
+ * matter (a read-only or full file system, a file where a directory should be).
+ */
+export async function ipamStatus(ctx: PluginContext, ipamConf: IPAMConfig): Promise<void> {
+  const settings = parseIpamConfig(ipamConf);
+  const dir = path.join(settings.dataDir, ctx.config.name);
+  const probe = path.join(dir, `.status-${process.pid}`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(probe, '');
+    fs.unlinkSync(probe);
+  } catch (e) {
+    throw new CniError(ErrPluginNotAvailable, `dataDir: cannot write allocations to ${dir}`, (e as Error).message);
+  }
+}
+
 export const plugin: Plugin<NetConf> = {
   add: (ctx) => ipamAdd(ctx, ctx.config.ipam ?? missingIpam()),
   del: (ctx) => ipamDel(ctx, ctx.config.ipam ?? missingIpam()),
   check: (ctx) => ipamCheck(ctx, ctx.config.ipam ?? missingIpam()),
   gc: (ctx) => ipamGC(ctx, ctx.config.ipam ?? missingIpam()),
+  status: (ctx) => ipamStatus(ctx, ctx.config.ipam ?? missingIpam()),
 };
 
 export const ABOUT = 'berth-ipam: host-local IP address management for CNI (berth)';

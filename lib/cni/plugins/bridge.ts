@@ -2,7 +2,7 @@
 // is a port of a Linux bridge in the node's netns; IPAM is delegated; the bridge can be the subnet's
 // gateway, and traffic leaving the subnet can be masqueraded.
 import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig, ErrUnsupportedField } from '../errors';
-import { delegateAdd, delegateCheck, delegateDel, delegateGC } from '../invoke';
+import { delegateAdd, delegateCheck, delegateDel, delegateGC, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
 import * as net from '../net';
@@ -155,5 +155,11 @@ async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> 
   if (conf.ipMasq) firewall().gcOwners('masq', ctx.config.name, ctx.validAttachments);
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check, gc };
+/** STATUS: the bridge itself needs nothing that could be missing; the IPAM may (the reference's answer). */
+async function status(ctx: Ctx): Promise<void> {
+  const conf = parseBridgeConfig(ctx.config);
+  await delegateStatus(conf.ipamType, ctx);
+}
+
+export const plugin: Plugin<NetConf> = { add, del, check, gc, status };
 export type { BridgeConfig };

@@ -3,7 +3,7 @@
 // each container address to its veth. The container reaches the gateway "onlink", so no subnet route or
 // ARP for a whole subnet is involved: IPv4 uses the IPAM gateway, IPv6 the fixed link-local fe80::1.
 import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig } from '../errors';
-import { delegateAdd, delegateCheck, delegateDel, delegateGC } from '../invoke';
+import { delegateAdd, delegateCheck, delegateDel, delegateGC, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
 import * as net from '../net';
@@ -151,4 +151,9 @@ async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> 
   if (conf.ipMasq) firewall().gcOwners('masq', ctx.config.name, ctx.validAttachments);
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check, gc };
+/** STATUS: as berth-bridge, ready when its IPAM is. */
+async function status(ctx: Ctx): Promise<void> {
+  await delegateStatus(parseVethConfig(ctx.config).ipamType, ctx);
+}
+
+export const plugin: Plugin<NetConf> = { add, del, check, gc, status };

@@ -98,13 +98,16 @@ async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> 
   await bridge.gc!({ ...d, validAttachments: ctx.validAttachments });
 }
 
-/** STATUS: ready once the agent has leased this node a subnet. */
+/** STATUS: ready once the agent has leased this node a subnet, and the bridge (its IPAM) is ready too. */
 async function status(ctx: Ctx): Promise<void> {
+  let d: Ctx;
   try {
-    readSettings(settingsFile(ctx.config));
+    d = delegate(ctx);
   } catch (e) {
+    // no lease yet, or an unreadable one: this node cannot take ADDs until the agent writes it
     throw new CniError(ErrPluginNotAvailable, (e as Error).message);
   }
+  await bridge.status!(d);
 }
 
 export const plugin: Plugin<NetConf> = { add, del, check, gc, status };

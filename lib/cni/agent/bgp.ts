@@ -1,0 +1,162 @@
+// The BGP backend (Calico's routed model): no tunnel device. A speaker per node announces the node's
+// block, peers with every other node of the store (full iBGP mesh, peers follow the leases) and with
+// configured external peers (route reflector, top-of-rack); best routes go into the kernel through
+// FibSync with protocol 186. A blackhole route for the block drops traffic to unassigned addresses of it
+// (the containers' /32 routes, added by berth-bgp, are more specific).
+import * as net from '../net';
+import { BerthError } from '../../util/errors';
+import type { BgpSpeaker, FibSync, PeerConfig } from '../bgp';
+import type { Backend, Published, ReconcileReport } from './backend';
+import type { BgpAgentConfig } from './bgp-config';
+import { planPeers, samePeer } from './bgp-plan';
+import { BGP_ROUTES_FILE, BGP_STATUS_FILE, type BgpStatusFile } from './bgp-status';
+import { writeJson } from './settings';
+import type { Lease } from './store';
+
+const RTPROT_BGP = 186;
+
+export interface BgpBackendOptions {
+  iface: string;
+  publicIp?: string;
+  network: string;
+  subnetLen: number;
+  runDir: string;
+  bgp: BgpAgentConfig;
+}
+
+export class BgpBackend implements Backend {
+  readonly name = 'bgp' as const;
+  private speaker?: BgpSpeaker;
+  private fib?: FibSync;
+  private block?: string;
+  private readonly peers = new Map<string, PeerConfig>();
+  /** stale routes of ours in the kernel are kept until the sessions are back (our own graceful restart) */
+  private fibReconciled = false;
+  private readonly startedAt = Date.now();
+  private routesDirty = true;
+
+  constructor(private readonly nl: net.Rtnl, private readonly o: BgpBackendOptions) {}
+
+  private async underlay(): Promise<{ ip: string; mtu: number }> {
+    const link = await net.getLink(this.nl, this.o.iface);
+    if (!link) throw new BerthError(`underlay interface ${this.o.iface} does not exist`, { field: '--iface' });
+    let ip = this.o.publicIp;
+    if (!ip) {
+      const a = (await net.listAddrs(this.nl, { index: link.index, family: 4 })).find((x) => x.scope === 0);
+      if (!a) throw new BerthError(`underlay interface ${this.o.iface} has no IPv4 address`, { field: '--iface' });
+      ip = a.ip;
+    }
+    // no encapsulation: containers get the underlay's MTU
+    return { ip, mtu: link.mtu };
+  }
+
+  async prepare(): Promise<Published> {
+    net.writeSysctl('net.ipv4.ip_forward', '1');
+    const u = await this.underlay();
+    return { publicIp: u.ip, vtepMac: '', mtu: u.mtu };
+  }
+
+  private async startSpeaker(routerId: string, block: string): Promise<BgpSpeaker> {
+    // loaded here: only the bgp backend needs the speaker and the netlink package
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bgp = require('../bgp') as typeof import('../bgp');
+    const fib = new bgp.FibSync(new bgp.NetlinkFib());
+    const c = this.o.bgp;
+    const speaker = new bgp.BgpSpeaker({
+      asn: c.asn, routerId, listen: { address: routerId, port: c.port }, peers: [], originate: [block],
+      gracefulRestartTime: c.grTime,
+      // the kernel routes stay when the agent dies or restarts, so peers may keep forwarding to us
+      preserveForwarding: true,
+      onBestChange: (ch) => { this.routesDirty = true; fib.update(ch); },
+    });
+    await speaker.start();
+    this.fib = fib;
+    return speaker;
+  }
+
+  /** One blackhole route (protocol 186) for our block; ones for blocks we no longer hold are removed. */
+  private async ensureBlackhole(block: string, changes: string[]): Promise<void> {
+    const mine = (await net.listRoutes(this.nl, 4)).filter((r) => r.type === 'blackhole' && r.protocol === RTPROT_BGP);
+    for (const r of mine) {
+      if (r.dst === block) continue;
+      await net.delRoute(this.nl, { dst: r.dst, type: 'blackhole', protocol: RTPROT_BGP });
+      changes.push(`blackhole ${r.dst} removed`);
+    }
+    if (!mine.some((r) => r.dst === block)) {
+      await net.replaceRoute(this.nl, { dst: block, type: 'blackhole', protocol: RTPROT_BGP });
+      changes.push(`blackhole ${block} added`);
+    }
+  }
+
+  private syncPeers(speaker: BgpSpeaker, wanted: PeerConfig[], changes: string[]): void {
+    const want = new Map(wanted.map((p) => [p.address, p]));
+    for (const [addr, cfg] of this.peers) {
+      const w = want.get(addr);
+      if (w && samePeer(w, cfg)) continue;
+      speaker.removePeer(addr);
+      this.peers.delete(addr);
+      changes.push(`bgp peer ${addr} removed`);
+    }
+    for (const [addr, cfg] of want) {
+      if (this.peers.has(addr)) continue;
+      speaker.addPeer(cfg);
+      this.peers.set(addr, cfg);
+      changes.push(`bgp peer ${addr} AS${cfg.asn} added`);
+    }
+  }
+
+  async reconcile(own: Lease, all: Lease[]): Promise<ReconcileReport> {
+    const changes: string[] = [];
+    const u = await this.underlay();
+    if (!this.speaker) {
+      this.speaker = await this.startSpeaker(u.ip, own.subnet);
+      this.block = own.subnet;
+      changes.push(`bgp speaker AS${this.o.bgp.asn} router id ${u.ip} announcing ${own.subnet}`);
+    } else if (this.block !== own.subnet) {
+      if (this.block) this.speaker.withdraw(this.block);
+      this.speaker.announce(own.subnet);
+      changes.push(`bgp block ${this.block ?? '-'} -> ${own.subnet}`);
+      this.block = own.subnet;
+    }
+    const speaker = this.speaker;
+    await this.ensureBlackhole(own.subnet, changes);
+    this.syncPeers(speaker, planPeers(own, all, this.o.bgp, this.o.network, this.o.subnetLen).map((w) => w.config), changes);
+
+    const peers = speaker.peers();
+    if (!this.fibReconciled) {
+      // RFC 4724 on our own restart: routes installed by our previous run stay until every session is up
+      // (and has had time to send its End-of-RIB), or the restart time ran out
+      const settled = peers.every((p) => p.state === 'Established' && Date.now() - Date.parse(p.since) > 2000);
+      if (settled || Date.now() - this.startedAt > this.o.bgp.grTime * 1000) {
+        await this.fib!.reconcile(speaker.bestRoutes());
+        this.fibReconciled = true;
+        changes.push('fib reconciled with the Loc-RIB');
+      }
+    } else await this.fib!.flush();
+    this.writeStatus(speaker, u.ip);
+
+    // the nodes we forward to: those whose block is a best route learnt by BGP
+    const best = new Set(speaker.bestRoutes().filter((r) => !r.source.local).map((r) => r.prefix));
+    const reach = all.filter((l) => l.node !== own.node && best.has(l.subnet)).map((l) => l.node);
+    return { changes, published: { publicIp: u.ip, vtepMac: '', mtu: u.mtu }, peers: reach };
+  }
+
+  private writeStatus(speaker: BgpSpeaker, routerId: string): void {
+    const s: BgpStatusFile = {
+      pid: process.pid, asn: this.o.bgp.asn, routerId, updatedAt: new Date().toISOString(),
+      peers: speaker.peers(), fibErrors: this.fib?.errors.slice(-20) ?? [],
+    };
+    writeJson(this.o.runDir, BGP_STATUS_FILE, s);
+    // the route table can be large: rewritten only when it changed
+    if (this.routesDirty) writeJson(this.o.runDir, BGP_ROUTES_FILE, speaker.routes(true));
+    this.routesDirty = false;
+  }
+
+  async close(): Promise<void> {
+    // Cease to every peer; kernel routes stay (forwarding is preserved across our restart)
+    await this.speaker?.stop().catch(() => undefined);
+    await this.fib?.flush().catch(() => undefined);
+    this.fib?.close();
+    this.nl.close();
+  }
+}
