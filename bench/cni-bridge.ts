@@ -1,72 +1,116 @@
-// Benchmark, run on demand (root): start-up cost of the berth plugins against a bare `node -e 0`, and
-// ADD+DEL latency of berth-bridge against the reference bridge plugin, all inside netns we create.
-//   node dist/bench/cni-bridge.js [iterations]
-import { spawnSync } from 'node:child_process';
+// Benchmark, run on demand (root): berth's CNI plugins against the reference ones (Debian's
+// containernetworking-plugins in /usr/lib/cni), all in one run, interleaved A B A B so a drifting machine
+// hurts both sides alike; medians, p95 and ratios of medians.
+//   1. start-up: each plugin's VERSION (and berth-bridge STATUS, which loads its IPAM) against a bare
+//      `node -e 0`; budget: within 20 ms of it.
+//   2. ADD+DEL latency: berth-bridge + berth-ipam against reference bridge + host-local (and berth-bridge
+//      + host-local, to show what an exec'd IPAM costs).
+// The bench process runs in its own network and mount namespace (the "node"): plugins are spawned
+// directly, without nsenter, and nothing it creates can outlive it.
+//   node dist/bench/cni-bridge.js [rounds]
+import { reexecIsolated } from '../test/helpers/isolate';
+reexecIsolated({ net: true });
+
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cni, CNI_PATH, createNetns } from '../test/helpers/netns';
+import { compare, report, stats, type Stats } from './harness';
+import { createNetns } from '../test/helpers/netns';
 
-const N = Number(process.argv[2] ?? 20);
+const ROUNDS = Number(process.argv[2] ?? 30);
+const BIN = path.resolve(__dirname, '..', '..', 'bin');
+const REF = '/usr/lib/cni';
+const CNI_PATH = `${BIN}:${REF}`;
+const BUDGET_MS = 20;
 
-function stats(ms: number[]): string {
-  const s = [...ms].sort((a, b) => a - b);
-  return `min ${s[0].toFixed(1)} ms  median ${s[Math.floor(s.length / 2)].toFixed(1)} ms`;
-}
-
-function time(fn: () => void): number {
+/** One plugin call, timed; throws with the plugin's output if it fails. */
+function call(file: string, env: Record<string, string>, conf?: object, args: string[] = []): number {
   const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  const r = spawnSync(file, args, { input: conf ? JSON.stringify(conf) : '', env: { PATH: process.env.PATH ?? '', CNI_PATH, ...env }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${path.basename(file)} ${env.CNI_COMMAND}: exit ${r.status}: ${r.stdout}${r.stderr}`);
+  return ms;
 }
 
-function startup(): void {
-  const bin = CNI_PATH.split(':')[0];
-  const runs: Record<string, string[]> = {
-    'node -e 0': [process.execPath, '-e', '0'],
-    'berth-bridge VERSION': [path.join(bin, 'berth-bridge')],
-    'berth-portmap VERSION': [path.join(bin, 'berth-portmap')],
-    'reference bridge VERSION': ['/usr/lib/cni/bridge'],
-  };
-  const env = { ...process.env, CNI_COMMAND: 'VERSION' };
-  const res: Record<string, number[]> = {};
-  // interleaved, so a busy machine hurts every candidate alike
-  for (let i = 0; i < N; i++) {
-    for (const [name, [cmd, ...args]] of Object.entries(runs)) (res[name] ??= []).push(time(() => spawnSync(cmd, args, { env })));
+function startup(dataDir: string): Stats[] {
+  const version = (file: string) => () => call(file, { CNI_COMMAND: 'VERSION' });
+  const statusConf = { cniVersion: '1.1.0', name: 'st', type: 'berth-bridge', ipam: { type: 'berth-ipam', subnet: '10.98.9.0/24', dataDir } };
+  const rows = compare([
+    // the baseline goes through the same spawn, env and stdin as the plugins
+    { name: 'node -e 0', run: () => call(process.execPath, { CNI_COMMAND: 'VERSION' }, undefined, ['-e', '0']) },
+    { name: 'berth-bridge VERSION', run: version(path.join(BIN, 'berth-bridge')) },
+    { name: 'berth-ipam VERSION', run: version(path.join(BIN, 'berth-ipam')) },
+    { name: 'berth-veth VERSION', run: version(path.join(BIN, 'berth-veth')) },
+    { name: 'berth-portmap VERSION', run: version(path.join(BIN, 'berth-portmap')) },
+    { name: 'berth-vxlan VERSION', run: version(path.join(BIN, 'berth-vxlan')) },
+    { name: 'berth-bridge STATUS', run: () => call(path.join(BIN, 'berth-bridge'), { CNI_COMMAND: 'STATUS' }, statusConf) },
+    { name: 'reference bridge VERSION', run: version(path.join(REF, 'bridge')) },
+  ], ROUNDS);
+  return rows;
+}
+
+interface Candidate {
+  name: string;
+  file: string;
+  conf: object;
+}
+
+function addDel(dataDir: string): { add: Stats[]; del: Stats[]; both: Stats[] } {
+  const ctr = createNetns('benchctr');
+  try {
+    const cands: Candidate[] = [
+      { name: 'berth-bridge + berth-ipam', file: path.join(BIN, 'berth-bridge'), conf: { cniVersion: '1.1.0', name: 'b1', type: 'berth-bridge', bridge: 'br-b1', isGateway: true, ipam: { type: 'berth-ipam', ranges: [[{ subnet: '10.98.0.0/24' }]], dataDir } } },
+      { name: 'reference bridge + host-local', file: path.join(REF, 'bridge'), conf: { cniVersion: '1.0.0', name: 'b3', type: 'bridge', bridge: 'br-b3', isGateway: true, ipam: { type: 'host-local', subnet: '10.98.2.0/24', dataDir } } },
+      { name: 'berth-bridge + host-local', file: path.join(BIN, 'berth-bridge'), conf: { cniVersion: '1.0.0', name: 'b2', type: 'berth-bridge', bridge: 'br-b2', isGateway: true, ipam: { type: 'host-local', subnet: '10.98.1.0/24', dataDir } } },
+    ];
+    const add = cands.map(() => [] as number[]);
+    const del = cands.map(() => [] as number[]);
+    const warmup = 2;
+    for (let r = 0; r < warmup + ROUNDS; r++) {
+      cands.forEach((c, i) => {
+        // each candidate uses its own interface name: a leftover of one cannot slow down the other
+        const env = { CNI_CONTAINERID: `c${r}`, CNI_NETNS: ctr.path, CNI_IFNAME: `eth${i}` };
+        const a = call(c.file, { ...env, CNI_COMMAND: 'ADD' }, c.conf);
+        const d = call(c.file, { ...env, CNI_COMMAND: 'DEL' }, c.conf);
+        if (r >= warmup) { add[i].push(a); del[i].push(d); }
+      });
+    }
+    return {
+      add: cands.map((c, i) => stats(c.name, add[i])),
+      del: cands.map((c, i) => stats(c.name, del[i])),
+      both: cands.map((c, i) => stats(c.name, add[i].map((a, j) => a + del[i][j]))),
+    };
+  } finally {
+    ctr.remove();
   }
-  for (const [name, ms] of Object.entries(res)) console.log(`${name.padEnd(28)} ${stats(ms)}`);
 }
 
-function addDel(): void {
-  const node = createNetns('bench');
+function main(): void {
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   try {
-    const candidates: [string, string, object][] = [
-      ['berth-bridge + berth-ipam', 'berth-bridge', { cniVersion: '1.1.0', name: 'b1', type: 'berth-bridge', bridge: 'br-b1', isGateway: true, ipam: { type: 'berth-ipam', ranges: [[{ subnet: '10.98.0.0/24' }]], dataDir } }],
-      ['berth-bridge + host-local', 'berth-bridge', { cniVersion: '1.0.0', name: 'b2', type: 'berth-bridge', bridge: 'br-b2', isGateway: true, ipam: { type: 'host-local', subnet: '10.98.1.0/24', dataDir } }],
-      ['reference bridge + host-local', 'bridge', { cniVersion: '1.0.0', name: 'b3', type: 'bridge', bridge: 'br-b3', isGateway: true, ipam: { type: 'host-local', subnet: '10.98.2.0/24', dataDir } }],
-    ];
-    const ctr = createNetns('bench');
-    try {
-      for (const [label, type, conf] of candidates) {
-        const add: number[] = [], del: number[] = [];
-        for (let i = 0; i < N; i++) {
-          let ok = true;
-          add.push(time(() => { ok = cni(node, type, { command: 'ADD', containerId: `c${i}`, netns: ctr.path }, conf).status === 0; }));
-          if (!ok) throw new Error(`${label}: ADD failed`);
-          del.push(time(() => { cni(node, type, { command: 'DEL', containerId: `c${i}`, netns: ctr.path }, conf); }));
-        }
-        console.log(`${label.padEnd(30)} ADD ${stats(add)}   DEL ${stats(del)}`);
-      }
-    } finally {
-      ctr.remove();
+    console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${ROUNDS} rounds`);
+    console.log('\n# start-up (fresh process per call)');
+    const up = startup(dataDir);
+    report(up, 'node -e 0');
+    const base = up.find((r) => r.name === 'node -e 0')!.median;
+    for (const r of up.filter((x) => x.name.startsWith('berth-'))) {
+      const over = r.median - base;
+      console.log(`  ${r.name.padEnd(24)} +${over.toFixed(1)} ms over node -e 0: ${over <= BUDGET_MS ? 'within' : 'OVER'} the ${BUDGET_MS} ms budget`);
     }
+    console.log('\n# ADD+DEL in one container netns (ratio: of the reference bridge + host-local)');
+    const ad = addDel(dataDir);
+    console.log('ADD');
+    report(ad.add, 'reference bridge + host-local');
+    console.log('DEL');
+    report(ad.del, 'reference bridge + host-local');
+    console.log('ADD+DEL');
+    report(ad.both, 'reference bridge + host-local');
+    console.log(`\nload average after ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
-    node.remove();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${N} runs each`);
-startup();
-addDel();
+main();

@@ -41,7 +41,6 @@ export class Lab {
     if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > MAX_NODES) throw new BerthError(`want 1 to ${MAX_NODES} nodes, got ${o.nodes}`, { field: '--nodes' });
     const network = o.network ?? 'vxlan';
     if (network !== 'vxlan' && network !== 'bgp') throw new BerthError(`unknown network "${String(network)}" (want vxlan or bgp)`, { field: '--network' });
-    if (network === 'bgp') throw new BerthError('bgp labs need the agent\'s BGP backend, which is not wired yet (issue 7)', { field: '--network' });
     const store = o.store ?? 'embedded';
     if (store !== 'embedded' && store !== 'etcd') throw new BerthError(`unknown store "${String(store)}" (want embedded or etcd)`, { field: '--store' });
     const dir = labDir(name, o.root ?? LAB_ROOT);

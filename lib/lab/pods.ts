@@ -25,18 +25,25 @@ export function pluginConf(node: LabNodeState): Record<string, unknown> {
   return { cniVersion: list.cniVersion, name: list.name, ...list.plugins[0] };
 }
 
+/** The node's plugin binary (berth-vxlan or berth-bgp, as the conflist names it). */
+function pluginBin(conf: Record<string, unknown>): string {
+  return path.join(BIN_DIR, String(conf.type));
+}
+
 export function attachNetns(node: LabNodeState, containerId: string, netns: string): { ip: string; cidr: string; gateway?: string } {
-  const r = runIn(node.ns, path.join(BIN_DIR, 'berth-vxlan'), [], { input: JSON.stringify(pluginConf(node)), env: cniEnv('ADD', containerId, netns) });
-  if (r.status !== 0) throw new BerthError(`berth-vxlan ADD on ${node.name} failed: ${(r.stdout || r.stderr).trim()}`);
+  const conf = pluginConf(node);
+  const r = runIn(node.ns, pluginBin(conf), [], { input: JSON.stringify(conf), env: cniEnv('ADD', containerId, netns) });
+  if (r.status !== 0) throw new BerthError(`${String(conf.type)} ADD on ${node.name} failed: ${(r.stdout || r.stderr).trim()}`);
   const res = JSON.parse(r.stdout) as { ips?: { address: string; gateway?: string }[] };
   const ip = res.ips?.[0];
-  if (!ip) throw new BerthError(`berth-vxlan ADD on ${node.name} returned no address: ${r.stdout.trim()}`);
+  if (!ip) throw new BerthError(`${String(conf.type)} ADD on ${node.name} returned no address: ${r.stdout.trim()}`);
   return { ip: ip.address.split('/')[0], cidr: ip.address, gateway: ip.gateway };
 }
 
 export function detachNetns(node: LabNodeState, containerId: string, netns: string): void {
-  const r = runIn(node.ns, path.join(BIN_DIR, 'berth-vxlan'), [], { input: JSON.stringify(pluginConf(node)), env: cniEnv('DEL', containerId, netns) });
-  if (r.status !== 0) throw new BerthError(`berth-vxlan DEL on ${node.name} failed: ${(r.stdout || r.stderr).trim()}`);
+  const conf = pluginConf(node);
+  const r = runIn(node.ns, pluginBin(conf), [], { input: JSON.stringify(conf), env: cniEnv('DEL', containerId, netns) });
+  if (r.status !== 0) throw new BerthError(`${String(conf.type)} DEL on ${node.name} failed: ${(r.stdout || r.stderr).trim()}`);
 }
 
 /** A new namespace `ns` attached to the node's network. */

@@ -13,7 +13,7 @@ import { statusOf, toContainerState, type CommonOptions, type ContainerState, ty
 
 export { list, state, type CommonOptions, type ContainerState, type Status } from './status';
 import {
-  claimId, DEFAULT_ROOT, execFifoPath, isAlive, listIds, lockContainer, processStartTime, readState,
+  claimId, DEFAULT_ROOT, execFifoPath, isAlive, listIds, lockContainer, NotFoundError, processStartTime, processStartTimeAsync, readState,
   removeContainerDir, writeState, type StoredState,
 } from './state';
 
@@ -59,6 +59,26 @@ function compiledSeccomp(profile: LinuxSeccomp | undefined): { filter: Buffer; f
     seccompCache.set(profile, c);
   }
   return c;
+}
+
+/**
+ * Parsed and validated configs by bundle, so a program starting many containers from one bundle parses
+ * and validates its config.json once. The key is the file's identity and change times in nanoseconds: an
+ * edited or replaced config.json gets a new key and is read again. Cached specs are shared: nothing below
+ * mutates a spec (create copies it where it adds mounts).
+ */
+const bundleSpecs = new Map<string, { key: string; spec: Spec }>();
+
+async function bundleSpec(bundle: string): Promise<Spec> {
+  const st = await fsp.stat(path.join(bundle, 'config.json'), { bigint: true }).catch(() => undefined);
+  if (!st) return loadSpec(bundle); // reports the missing file or directory
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const hit = bundleSpecs.get(bundle);
+  if (hit?.key === key) return hit.spec;
+  const spec = await loadSpec(bundle);
+  validation().validateSpec(spec);
+  bundleSpecs.set(bundle, { key, spec });
+  return spec;
 }
 
 export async function loadSpec(bundle: string): Promise<Spec> {
@@ -110,29 +130,90 @@ function ociState(s: StoredState, status: Status | 'creating'): State {
 
 /** Creates a container: everything set up, the process waiting on its exec fifo until start(). */
 export async function create(opts: CreateOptions): Promise<ContainerState> {
+  if (opts.image) {
+    validation().validateContainerId(opts.id);
+    return createFromImage(opts, opts.image);
+  }
+  return toContainerState(await createStored(opts), opts.startNow ? 'running' : 'created');
+}
+
+// Filesystems that take no block device as their source: no device cgroup rule can refuse mounting them.
+const DEVICELESS_FS = new Set(['proc', 'sysfs', 'tmpfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2', 'overlay', 'securityfs']);
+
+/**
+ * runc applies device rules once the mounts are done, so a config may mount a block device its rules deny.
+ * When every mount is a bind or a device-less filesystem, applying them with the other limits changes
+ * nothing the container can observe: the bootstrap's own mknod is always allowed (device-rules.ts), and
+ * the container's program only runs after both. That saves the pause after mounts and a round of writes.
+ */
+function devicesAtCreate(spec: Spec): boolean {
+  return (spec.mounts ?? []).every((m) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind') || DEVICELESS_FS.has(m.type ?? ''));
+}
+
+/** One handle per distinct directory: the hierarchies are independent, so they are joined and removed in parallel. */
+function perHierarchy(h: Cgroups.CgroupHandle): Cgroups.CgroupHandle[] {
+  const seen = new Set<string>();
+  const out: Cgroups.CgroupHandle[] = [];
+  for (const [ctrl, dir] of Object.entries(h.paths)) {
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    out.push({ ...h, paths: { [ctrl]: dir } });
+  }
+  return out;
+}
+
+/**
+ * Each cgroup.procs write takes the kernel's global threadgroup lock for writing, which waits for an RCU
+ * grace period unless another write holds it already: nine writes one after another cost several ms,
+ * the same nine at once well under one (bench/containers-per-second.ts).
+ */
+async function joinCgroups(h: Cgroups.CgroupHandle, pid: number): Promise<void> {
+  await Promise.all(perHierarchy(h).map((one) => cgroups.addProcess(one, pid)));
+}
+
+async function destroyCgroups(h: Cgroups.CgroupHandle): Promise<void> {
+  await Promise.all(perHierarchy(h).map((one) => cgroups.destroy(one)));
+}
+
+async function createStored(opts: CreateOptions): Promise<StoredState> {
   const root = opts.root ?? DEFAULT_ROOT;
   validation().validateContainerId(opts.id);
-  if (opts.image) return createFromImage(opts, opts.image);
   const bundle = path.resolve(opts.bundle);
-  const spec = opts.spec ?? (await loadSpec(bundle));
-  validation().validateSpec(spec);
+  let spec: Spec;
+  if (opts.spec) {
+    spec = opts.spec;
+    validation().validateSpec(spec);
+  } else {
+    spec = await bundleSpec(bundle); // validated once per version of config.json
+  }
   const seccomp = compiledSeccomp(spec.linux?.seccomp);
   const networks = opts.net?.networks ?? [];
   if (networks.length && !(spec.linux?.namespaces ?? []).some((n) => n.type === 'network'))
     throw new ConfigError('--net', 'attaching networks needs a network namespace in linux.namespaces');
   const dir = await claimId(root, opts.id);
-  const unlock = await lockContainer(root, opts.id);
+  let unlock: (() => void) | undefined;
   let cgroup: Cgroups.CgroupHandle | null = null;
+  let cgroupMade: Promise<Cgroups.CgroupHandle> | undefined;
   let pid = 0;
   let consoleSock: net.Socket | undefined;
   let stored: StoredState | undefined;
   try {
-    // Device rules apply once /dev is populated (as runc does): the bootstrap's own mknod must not be denied.
+    unlock = await lockContainer(root, opts.id);
     const resources = spec.linux?.resources;
     const { devices: _ownRules, ...limits } = resources ?? {};
     const deviceRules = (require('./device-rules') as typeof import('./device-rules')).deviceRules(spec);
     if (resources) (require('../cgroups/validate') as typeof import('../cgroups/validate')).validateResources(resources, cgroups.detectLayout());
-    cgroup = await cgroups.createCgroup({ cgroupsPath: spec.linux?.cgroupsPath, containerId: opts.id, resources: resources ? limits : undefined });
+    const earlyDevices = Boolean(deviceRules?.length) && devicesAtCreate(spec);
+    const lateDevices = deviceRules?.length && !earlyDevices ? deviceRules : undefined;
+    // Where the cgroups will be (pure path arithmetic), so the plan's cgroup mounts need not wait for them.
+    const cgroupPaths = (require('../cgroups/paths') as typeof import('../cgroups/paths')).resolvePaths(
+      (require('../cgroups/hierarchy') as typeof import('../cgroups/hierarchy')).hierarchies(), spec.linux?.cgroupsPath, opts.id);
+    // Made while the process is cloned and unshares its namespaces; it joins them once it reports its pid.
+    cgroupMade = cgroups.createCgroup({
+      cgroupsPath: spec.linux?.cgroupsPath, containerId: opts.id,
+      resources: resources ? (earlyDevices ? { ...limits, devices: deviceRules } : limits) : undefined,
+    });
+    cgroupMade.catch(() => undefined); // awaited below; a failure before then must not go unhandled
     const fifo = opts.startNow ? null : execFifoPath(root, opts.id);
     if (fifo) {
       native().mknod(fifo, 0o010000 | 0o622, 0, 0);
@@ -143,23 +224,25 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
     if (spec.process!.terminal && !opts.consoleSocket && !opts.stdio) throw new ConfigError('process.terminal', 'a terminal needs --console-socket');
     if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
     const hooks = spec.hooks ?? {};
-    const pauseAfterMounts = Boolean(deviceRules?.length || hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length);
+    const pauseAfterMounts = Boolean(lateDevices || hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length);
     // the container's /etc/hosts and /etc/resolv.conf: bound now, filled once CNI has answered
     const launchSpec: Spec = networks.length ? { ...spec, mounts: [...(spec.mounts ?? []), ...(await etcMounts(dir))] } : spec;
     const plan = plans().buildCreatePlan(launchSpec, {
       bundle, execFifo: fifo, consoleSocketFd: consoleSock ? socketFd(consoleSock) : -1, preserveFds: opts.preserveFds,
-      noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths: cgroup.paths, seccomp,
+      noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths, seccomp,
     });
     stored = {
       id: opts.id, bundle, rootfs: plan.rootfs!, pid: 0, pidStartTime: '', created: new Date().toISOString(),
-      annotations: spec.annotations ?? {}, owner: '', cgroup, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), config: spec,
+      annotations: spec.annotations ?? {}, owner: '', cgroup: null, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), config: spec,
     };
     const st = stored;
     const launched = await launch(plan, {
       onNeedMaps: (p) => writeIdMaps(p, spec),
       onPid: async (p) => {
         pid = p;
-        await cgroups.addProcess(cgroup!, p);
+        cgroup = st.cgroup = await cgroupMade!;
+        if (JSON.stringify(cgroup.paths) !== JSON.stringify(cgroupPaths)) throw new BerthError(`cgroup paths changed under container ${opts.id}`);
+        await joinCgroups(cgroup, p);
         if (networks.length) {
           const net = network();
           const attached = await net.attachNetworks(opts.id, `/proc/${p}/ns/net`, opts.net!);
@@ -168,7 +251,7 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
         }
       },
       onMounted: async (p) => {
-        if (deviceRules?.length) await cgroups.updateResources(cgroup!, { devices: deviceRules });
+        if (lateDevices) await cgroups.updateResources(cgroup!, { devices: lateDevices });
         const state = ociState({ ...st, pid: p }, 'creating');
         await runHooks(hooks.prestart, state, 'prestart');
         await runHooks(hooks.createRuntime, state, 'createRuntime');
@@ -177,22 +260,23 @@ export async function create(opts: CreateOptions): Promise<ContainerState> {
     });
     pid = launched.pid;
     st.pid = pid;
-    st.pidStartTime = processStartTime(pid) ?? '';
+    st.pidStartTime = (await processStartTimeAsync(pid)) ?? '';
     await writeState(root, st);
     if (opts.pidFile) await writePidFile(opts.pidFile, pid);
     if (opts.startNow) await runHooks(spec.hooks?.poststart, ociState(st, 'running'), 'poststart');
-    return toContainerState(st, opts.startNow ? 'running' : 'created');
+    return st;
   } catch (e) {
     if (pid > 0) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
     if (stored?.networks?.length) await network().detachNetworks(opts.id, `/proc/${pid}/ns/net`, stored.networks).catch(() => undefined);
-    if (cgroup) await cgroups.destroy(cgroup).catch(() => undefined);
+    const made = cgroup ?? (cgroupMade ? await cgroupMade.catch(() => null) : null);
+    if (made) await destroyCgroups(made).catch(() => undefined);
     await removeContainerDir(root, opts.id);
     throw e;
   } finally {
     consoleSock?.destroy();
-    unlock();
+    unlock?.();
   }
 }
 
@@ -350,14 +434,19 @@ export async function del(id: string, opts: DeleteOptions = {}): Promise<void> {
       try { signalProcess(s, 9); } catch { /* already gone */ }
       if (!(await waitGone(s, 10_000))) throw new BerthError(`container ${id}: process ${s.pid} did not exit after SIGKILL`);
     }
-    if (s.networks?.length) await network().detachNetworks(id, `/proc/${s.pid}/ns/net`, s.networks);
-    if (s.cgroup) await cgroups.destroy(s.cgroup);
-    if (s.image) await overlay().releaseRootfs(s.image.dataRoot, id);
-    await removeContainerDir(root, id);
-    await runHooks(s.config.hooks?.poststop, ociState(s, 'stopped'), 'poststop').catch(() => undefined);
+    await removeStopped(root, s);
   } finally {
     unlock();
   }
+}
+
+/** The second half of delete, once the container's processes are gone; the caller holds the lock. */
+async function removeStopped(root: string, s: StoredState): Promise<void> {
+  if (s.networks?.length) await network().detachNetworks(s.id, `/proc/${s.pid}/ns/net`, s.networks);
+  if (s.cgroup) await destroyCgroups(s.cgroup);
+  if (s.image) await overlay().releaseRootfs(s.image.dataRoot, s.id);
+  await removeContainerDir(root, s.id);
+  await runHooks(s.config.hooks?.poststop, ociState(s, 'stopped'), 'poststop').catch(() => undefined);
 }
 
 export async function pause(id: string, opts: CommonOptions = {}): Promise<void> {
@@ -434,10 +523,43 @@ export interface RunOptions extends CreateOptions {
  * execs as soon as it is set up (no exec fifo round trip), and is reaped here: it is our child.
  */
 export async function run(opts: RunOptions): Promise<number> {
-  const st = await create({ ...opts, startNow: true });
-  const exited = wait(st.pid);
-  opts.onStarted?.(st.pid);
+  // an image container's state gains its image after create: that path deletes through del()
+  if (opts.image) {
+    const st = await create({ ...opts, startNow: true });
+    const status = await waitStarted(st.pid, opts);
+    if (!opts.keep) await del(opts.id, { root: opts.root, force: true });
+    return status;
+  }
+  const root = opts.root ?? DEFAULT_ROOT;
+  const st = await createStored({ ...opts, startNow: true });
+  const status = await waitStarted(st.pid, opts);
+  if (!opts.keep) await removeExited(root, st);
+  return status;
+}
+
+async function waitStarted(pid: number, opts: RunOptions): Promise<number> {
+  const exited = wait(pid);
+  opts.onStarted?.(pid);
   const { code, signal } = await exited;
-  if (!opts.keep) await del(opts.id, { root: opts.root, force: true });
   return signal ? 128 + signal : code;
+}
+
+/**
+ * delete --force for a container whose init we reaped ourselves: it is stopped, and the state we wrote
+ * is in memory, so there is nothing to read back or to kill. A `delete` from elsewhere may have won.
+ */
+async function removeExited(root: string, s: StoredState): Promise<void> {
+  let unlock: () => void;
+  try {
+    unlock = await lockContainer(root, s.id);
+  } catch (e) {
+    if (e instanceof NotFoundError) return;
+    throw e;
+  }
+  try {
+    if (!fs.existsSync(path.join(root, s.id, 'state.json'))) return; // deleted while we waited for the lock
+    await removeStopped(root, s);
+  } finally {
+    unlock();
+  }
 }

@@ -93,7 +93,9 @@ export async function removeContainerDir(root: string, id: string): Promise<void
 export async function lockContainer(root: string, id: string): Promise<() => void> {
   let fd: number;
   try {
-    fd = fs.openSync(containerDir(root, id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    // opened off the event loop: the library may be starting many containers at once
+    fd = await new Promise<number>((resolve, reject) =>
+      fs.open(containerDir(root, id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY, (e, f) => (e ? reject(e) : resolve(f))));
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new NotFoundError(id);
     throw e;
@@ -111,14 +113,26 @@ export async function lockContainer(root: string, id: string): Promise<() => voi
   return () => fs.closeSync(fd);
 }
 
+function startTimeOf(stat: string): string | undefined {
+  // the command name may contain spaces and parentheses: fields start after the last ')'
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // exited, not yet reaped
+  return fields[19];
+}
+
 /** Field 22 of /proc/<pid>/stat, or undefined when the process is gone. */
 export function processStartTime(pid: number): string | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name may contain spaces and parentheses: fields start after the last ')'
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // exited, not yet reaped
-    return fields[19];
+    return startTimeOf(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** processStartTime without blocking the event loop (the library's create path). */
+export async function processStartTimeAsync(pid: number): Promise<string | undefined> {
+  try {
+    return startTimeOf(await fsp.readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }

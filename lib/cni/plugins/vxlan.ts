@@ -100,14 +100,16 @@ async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> 
 
 /** STATUS: ready once the agent has leased this node a subnet, and the bridge (its IPAM) is ready too. */
 async function status(ctx: Ctx): Promise<void> {
-  let d: Ctx;
+  const file = settingsFile(ctx.config);
+  let settings: NodeSettings;
   try {
-    d = delegate(ctx);
+    settings = readSettings(file);
   } catch (e) {
     // no lease yet, or an unreadable one: this node cannot take ADDs until the agent writes it
     throw new CniError(ErrPluginNotAvailable, (e as Error).message);
   }
-  await bridge.status!(d);
+  const config = bridgeConfig(ctx.config, settings);
+  await bridge.status!({ ...ctx, config, stdin: Buffer.from(JSON.stringify(config)) });
 }
 
 export const plugin: Plugin<NetConf> = { add, del, check, gc, status };

@@ -1,4 +1,5 @@
 // runc's informational and tuning commands: spec, features, events, update.
+import * as io from './io';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cgroups from '../../cgroups';
@@ -51,7 +52,7 @@ export const features: Command = async () => {
     },
     annotations: { 'org.opencontainers.runc.version': 'berth 0.1.0 (runc-compatible CLI)' },
   };
-  process.stdout.write(JSON.stringify(out, null, '    ') + '\n');
+  io.out(JSON.stringify(out, null, '    ') + '\n');
   return 0;
 };
 
@@ -62,14 +63,14 @@ export const events: Command = async (argv, g) => {
   const s = await c.stored(id, { root: g.root });
   if (!s.cgroup) throw new BerthError('container has no cgroup');
   const h = s.cgroup;
-  const emit = async () => process.stdout.write(JSON.stringify({ type: 'stats', id, data: await cgroups.stats(h) }) + '\n');
+  const emit = async () => io.out(JSON.stringify({ type: 'stats', id, data: await cgroups.stats(h) }) + '\n');
   if (bool(p, 'stats')) {
     await emit();
     return 0;
   }
   const seconds = parseFloat(str(p, 'interval') ?? '5s');
   if (!(seconds > 0)) throw new BerthError('interval must be greater than 0', { field: '--interval' });
-  const stopOom = cgroups.watchOom(h, () => process.stdout.write(JSON.stringify({ type: 'oom', id }) + '\n'));
+  const stopOom = cgroups.watchOom(h, () => io.out(JSON.stringify({ type: 'oom', id }) + '\n'));
   await new Promise<void>((resolve) => {
     const timer = setInterval(async () => {
       if ((await c.state(id, { root: g.root }).catch(() => undefined))?.status !== 'running') {

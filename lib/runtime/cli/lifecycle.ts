@@ -1,4 +1,5 @@
 // runc's lifecycle commands: create, start, run, state, kill, delete, exec, ps, list, pause, resume.
+import * as io from './io';
 import * as fs from 'node:fs';
 import { BerthError } from '../../util/errors';
 import * as c from '../container';
@@ -155,7 +156,7 @@ export const ps: Command = async (argv, g) => {
   const pids = await c.pids(id, { root: g.root });
   const format = str(p, 'format') ?? 'table';
   if (format === 'json') {
-    process.stdout.write(JSON.stringify(pids) + '\n');
+    io.out(JSON.stringify(pids) + '\n');
     return 0;
   }
   if (format !== 'table') throw new BerthError(`invalid format option "${format}"`, { field: '--format' });
@@ -168,7 +169,7 @@ export const ps: Command = async (argv, g) => {
   const pidCol = header.trim().split(/\s+/).indexOf('PID');
   if (pidCol < 0) throw new BerthError('couldn\'t find PID field in ps output');
   const wanted = new Set(pids);
-  process.stdout.write([header, ...lines.slice(1).filter((l) => wanted.has(Number(l.trim().split(/\s+/)[pidCol])))].join('\n') + '\n');
+  io.out([header, ...lines.slice(1).filter((l) => wanted.has(Number(l.trim().split(/\s+/)[pidCol])))].join('\n') + '\n');
   return 0;
 };
 

@@ -1,4 +1,5 @@
 // runc's --log / --log-format: JSON lines {"level","msg","time"} or logfmt text, appended; stderr by default.
+import * as io from './io';
 import * as fs from 'node:fs';
 
 export type LogFormat = 'text' | 'json';
@@ -22,7 +23,7 @@ export class Logger {
 
   warn(msg: string): void {
     this.write('warning', msg);
-    if (!this.file) process.stderr.write(`berth: warning: ${msg}\n`);
+    if (!this.file) io.err(`berth: warning: ${msg}\n`);
   }
 
   error(msg: string): void {

@@ -1,4 +1,5 @@
 // `berth`: runc's command line. Global flags, then a command; each command module loads only on use.
+import * as io from './io';
 import { BerthError } from '../../util/errors';
 import { bool, parseFlags, str } from './args';
 import type { Command, Globals } from './context';
@@ -49,13 +50,13 @@ export async function main(argv: string[]): Promise<number> {
     if (format !== 'text' && format !== 'json') throw new BerthError(`invalid log format "${format}"`, { field: '--log-format' });
     log = new Logger(str(p, 'log'), format, bool(p, 'debug'));
     if (bool(p, 'version')) {
-      process.stdout.write(`berth version ${VERSION}\nspec: 1.2.0\n`);
+      io.out(`berth version ${VERSION}\nspec: 1.2.0\n`);
       return 0;
     }
     if (bool(p, 'systemd-cgroup')) throw new BerthError('systemd cgroup driver is not supported by berth: use cgroupfs paths', { field: '--systemd-cgroup' });
     const [name, ...rest] = p.positional;
     if (!name || bool(p, 'help') || name === 'help') {
-      process.stdout.write(USAGE);
+      io.out(USAGE);
       return name || bool(p, 'help') ? 0 : 1;
     }
     const load = COMMANDS[name];
@@ -66,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     log.error(msg);
-    process.stderr.write(`berth: ${msg}\n`);
+    io.err(`berth: ${msg}\n`);
     return 1;
   }
 }

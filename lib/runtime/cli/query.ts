@@ -1,4 +1,5 @@
 // `state` and `list`: the queries clients run most, loading only lib/runtime/status.
+import * as io from './io';
 import { BerthError } from '../../util/errors';
 import * as status from '../status';
 import { bool, parseFlags, str } from './args';
@@ -12,7 +13,7 @@ function needId(positional: string[], cmd: string): string {
 export const state: Command = async (argv, g) => {
   const p = parseFlags(argv, {}, 'state');
   const s = await status.state(needId(p.positional, 'state'), { root: g.root });
-  process.stdout.write(JSON.stringify(s, null, '  ') + '\n');
+  io.out(JSON.stringify(s, null, '  ') + '\n');
   return 0;
 };
 
@@ -20,18 +21,18 @@ export const listCmd: Command = async (argv, g) => {
   const p = parseFlags(argv, { format: { value: true, alias: 'f' }, quiet: { value: false, alias: 'q' } }, 'list');
   const all = await status.list({ root: g.root });
   if (bool(p, 'quiet')) {
-    process.stdout.write(all.map((s) => s.id + '\n').join(''));
+    io.out(all.map((s) => s.id + '\n').join(''));
     return 0;
   }
   const format = str(p, 'format') ?? 'table';
   if (format === 'json') {
-    process.stdout.write(JSON.stringify(all) + '\n');
+    io.out(JSON.stringify(all) + '\n');
     return 0;
   }
   if (format !== 'table') throw new BerthError(`invalid format option "${format}"`, { field: '--format' });
   const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner || 'root'])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  process.stdout.write(rows.map((r) => r.map((v, i) => v.padEnd(widths[i])).join('   ').trimEnd()).join('\n') + '\n');
+  io.out(rows.map((r) => r.map((v, i) => v.padEnd(widths[i])).join('   ').trimEnd()).join('\n') + '\n');
   return 0;
 };
 

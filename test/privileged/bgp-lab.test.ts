@@ -1,0 +1,119 @@
+// Issue 7's "done when" for the BGP-routed network, in a 3-node lab (full iBGP mesh among the agents):
+// pods on different nodes reach each other over plain routes (no tunnel device, no NAT, source addresses
+// kept); a dead agent's block vanishes from the others within the hold time; an agent killed and restarted
+// at once (graceful restart) never interrupts forwarding; `berth bgp peers|routes` show the sessions.
+import t from 'tap';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { Lab } from '../../lib/lab/lab';
+import type { Pod } from '../../lib/lab/pods';
+import { runIn, spawnIn } from '../../lib/lab/sh';
+import { testLab, within } from '../helpers/lab';
+
+const HOLD_S = 9;
+const TTL_S = 6;
+const AGENT_FLAGS = ['--bgp-hold-time', String(HOLD_S), '--bgp-gr-time', '60'];
+const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
+
+let lab: Lab;
+const pods: Record<string, Pod> = {};
+const children: ChildProcess[] = [];
+
+t.before(async () => {
+  lab = await testLab(t, { nodes: 3, network: 'bgp', ttlS: TTL_S, intervalS: 0.5, agents: false, tag: 'bg' });
+  await lab.startAgents(['n1', 'n2', 'n3'], AGENT_FLAGS);
+  pods.a = lab.addPod('n1', 'a');
+  pods.b = lab.addPod('n2', 'b');
+  pods.c = lab.addPod('n3', 'c');
+});
+t.teardown(() => { for (const c of children) c.kill('SIGKILL'); });
+
+const ping = (from: Pod, to: string): boolean => runIn(from.ns, 'ping', ['-c', '1', '-W', '1', to]).status === 0;
+const bgpRoutes = (node: string): string => lab.exec(node, 'ip', ['-4', 'route', 'show', 'proto', '186']).stdout;
+const block = (node: string): string => lab.settings(node).subnet;
+const nodeIp = (node: string): string => lab.node(node).ip;
+
+t.test('each node announces its block: the others install it via the node (proto 186), itself a blackhole', async (t) => {
+  for (const n of ['n1', 'n2', 'n3']) {
+    const r = bgpRoutes(n);
+    t.match(r, new RegExp(`^blackhole ${block(n).replace(/\./g, '\\.')}`, 'm'), `${n}: blackhole for its own block`);
+    for (const o of ['n1', 'n2', 'n3'].filter((x) => x !== n)) {
+      t.match(r, new RegExp(`^${block(o).replace(/\./g, '\\.')} via ${nodeIp(o).replace(/\./g, '\\.')} dev eth0`, 'm'), `${n}: ${block(o)} via ${o}`);
+    }
+  }
+});
+
+t.test('containers get a /32 with a default route via 169.254.1.1 and the node a /32 route to them', async (t) => {
+  const addr = runIn(pods.a.ns, 'ip', ['-4', '-o', 'addr', 'show', 'dev', 'eth0']).stdout;
+  t.match(addr, new RegExp(`inet ${pods.a.ip.replace(/\./g, '\\.')}/32`), addr);
+  t.match(runIn(pods.a.ns, 'ip', ['-4', 'route']).stdout, /^default via 169\.254\.1\.1 dev eth0/m);
+  t.match(lab.exec('n1', 'ip', ['-4', 'route', 'show', `${pods.a.ip}/32`]).stdout, /dev \S+ scope link/);
+  t.equal(`${pods.a.ip.split('.').slice(0, 3).join('.')}.0/24`, block('n1'), 'address from the node\'s block');
+});
+
+t.test('pods on three nodes reach each other with no tunnel device and no NAT', async (t) => {
+  for (const [x, y] of [['a', 'b'], ['a', 'c'], ['b', 'a'], ['b', 'c'], ['c', 'a'], ['c', 'b']]) t.ok(ping(pods[x], pods[y].ip), `${x} -> ${y}`);
+  for (const n of ['n1', 'n2', 'n3']) {
+    const links = lab.exec(n, 'ip', ['-d', '-o', 'link']).stdout;
+    t.notMatch(links, /\b(vxlan|ipip|gre|gretap|ip6tnl|sit|geneve|wireguard)\b/, `${n}: no tunnel device`);
+    const nat = lab.exec(n, 'nft', ['list', 'ruleset']).stdout;
+    t.notMatch(nat, /masquerade|snat|dnat/, `${n}: no NAT rule`);
+  }
+  // the server on pod b sees pod a's own address: nothing rewrote it on the way
+  const srv = spawnIn(pods.b.ns, process.execPath, ['-e', `require('net').createServer((s)=>{s.end(s.remoteAddress+'\\n')}).listen(7000,'${pods.b.ip}',()=>console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(srv);
+  await new Promise<void>((r) => srv.stdout!.once('data', () => r()));
+  const got = runIn(pods.a.ns, process.execPath, ['-e', `const s=require('net').connect(7000,'${pods.b.ip}');s.pipe(process.stdout)`], { timeoutMs: 5000 });
+  t.equal(got.stdout.trim(), pods.a.ip, 'source address preserved end to end');
+  srv.kill('SIGKILL');
+});
+
+t.test('berth bgp peers and routes show the mesh like birdc', async (t) => {
+  const run = (args: string[]): string => execFileSync(process.execPath, [BERTH, 'bgp', ...args, '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' });
+  const peers = run(['peers']);
+  for (const o of ['n2', 'n3']) t.match(peers, new RegExp(`${nodeIp(o).replace(/\./g, '\\.')}\\s+BGP\\s+up\\s+\\S+\\s+Established\\s+AS64512\\s+node ${o}`), `peer ${o} up`);
+  const routes = run(['routes']);
+  t.match(routes, new RegExp(`${block('n2').replace(/\./g, '\\.')}\\s+unicast \\[${nodeIp('n2').replace(/\./g, '\\.')}\\] \\* \\(100\\)`), routes);
+  t.match(routes, new RegExp(`${block('n1').replace(/\./g, '\\.')}\\s+unicast \\[local\\] \\*`));
+  const json = JSON.parse(run(['peers', '--json'])) as { state: string }[];
+  t.same(json.map((p) => p.state), ['Established', 'Established']);
+  t.throws(() => execFileSync(process.execPath, [BERTH, 'bgp', 'peers', '--run-dir', '/nonexistent'], { stdio: 'pipe' }), /--run-dir/);
+});
+
+t.test('an agent killed and restarted at once (graceful restart) never stops forwarding', async (t) => {
+  let lost = 0;
+  let missing = 0;
+  let probes = 0;
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      probes++;
+      if (!ping(pods.a, pods.c.ip)) lost++;
+      if (!bgpRoutes('n1').includes(block('n3'))) missing++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const before = (JSON.parse(execFileSync(process.execPath, [BERTH, 'bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })) as { address: string; since: string }[]).find((p) => p.address === nodeIp('n3'))!.since;
+  await lab.stopAgent('n3', 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 1000));
+  await lab.startAgents(['n3'], AGENT_FLAGS);
+  await new Promise((r) => setTimeout(r, 3000));
+  stop = true;
+  await loop;
+  const after = (JSON.parse(execFileSync(process.execPath, [BERTH, 'bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })) as { address: string; since: string; state: string }[]).find((p) => p.address === nodeIp('n3'))!;
+  t.not(after.since, before, 'n1\'s session to n3 went down and came back');
+  t.equal(after.state, 'Established');
+  t.ok(probes > 10, `${probes} probes`);
+  t.equal(lost, 0, 'no ping from a to c lost');
+  t.equal(missing, 0, 'n3\'s block never left n1\'s kernel');
+});
+
+t.test('a killed agent\'s block is withdrawn from the other nodes within the hold time', async (t) => {
+  await lab.stopAgent('n3', 'SIGKILL');
+  const took = await Promise.all(['n1', 'n2'].map((n) => within((HOLD_S + 1) * 1000, () => !bgpRoutes(n).includes(block('n3')))));
+  for (const [i, ms] of took.entries()) t.ok(ms >= 0 && ms <= HOLD_S * 1000, `n${i + 1}: withdrawn after ${ms} ms (hold time ${HOLD_S} s)`);
+  t.notOk(ping(pods.a, pods.c.ip), 'c unreachable without its agent\'s routes');
+  await lab.startAgents(['n3'], AGENT_FLAGS);
+  t.ok(await within(10_000, () => bgpRoutes('n1').includes(block('n3'))) >= 0, 'back once n3 runs again');
+  t.ok(ping(pods.a, pods.c.ip), 'a -> c again');
+});
