@@ -557,7 +557,8 @@ async function removeExited(root: string, s: StoredState): Promise<void> {
     throw e;
   }
   try {
-    if (!fs.existsSync(path.join(root, s.id, 'state.json'))) return; // deleted while we waited for the lock
+    // deleted while we waited for the lock
+    if (!(await fsp.access(path.join(root, s.id, 'state.json')).then(() => true, () => false))) return;
     await removeStopped(root, s);
   } finally {
     unlock();

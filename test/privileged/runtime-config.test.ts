@@ -229,3 +229,18 @@ t.test('seccomp without no_new_privs as a non-root user: loaded while still priv
   t.match(r.stdout, /mkdir=1/);
   t.match(r.stdout, /Operation not permitted/);
 });
+
+t.test('an OCI mount of type overlay in a plain bundle', async (t) => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ovl-'));
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  for (const d of ['lower', 'upper', 'work']) fs.mkdirSync(path.join(base, d));
+  fs.writeFileSync(path.join(base, 'lower', 'from-lower'), 'lower\n');
+  const r = await runIn(['/bin/sh', '-c', 'cat /merged/from-lower; echo new > /merged/written; grep " /merged " /proc/self/mountinfo | grep -c overlay'], (s) => {
+    s.mounts!.push({ destination: '/merged', type: 'overlay', source: 'overlay',
+      options: [`lowerdir=${base}/lower`, `upperdir=${base}/upper`, `workdir=${base}/work`] });
+  });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, 'lower\n1\n');
+  t.equal(fs.readFileSync(path.join(base, 'upper', 'written'), 'utf8'), 'new\n', 'the write landed in the upper dir');
+  t.notOk(fs.existsSync(path.join(base, 'lower', 'written')), 'the lower dir is untouched');
+});
