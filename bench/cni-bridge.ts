@@ -56,7 +56,7 @@ interface Candidate {
   conf: object;
 }
 
-function addDel(dataDir: string): { add: Stats[]; del: Stats[]; both: Stats[] } {
+function addDel(dataDir: string): { add: Stats[]; del: Stats[]; both: Stats[]; node: Stats } {
   const ctr = createNetns('benchctr');
   try {
     const cands: Candidate[] = [
@@ -66,8 +66,12 @@ function addDel(dataDir: string): { add: Stats[]; del: Stats[]; both: Stats[] } 
     ];
     const add = cands.map(() => [] as number[]);
     const del = cands.map(() => [] as number[]);
+    const node: number[] = [];
     const warmup = 2;
     for (let r = 0; r < warmup + ROUNDS; r++) {
+      // a bare start in the same rounds: the budget compares a plugin call with it at the same moment
+      const n = call(process.execPath, {}, undefined, ['-e', '0']);
+      if (r >= warmup) node.push(n);
       cands.forEach((c, i) => {
         // each candidate uses its own interface name: a leftover of one cannot slow down the other
         const env = { CNI_CONTAINERID: `c${r}`, CNI_NETNS: ctr.path, CNI_IFNAME: `eth${i}` };
@@ -80,6 +84,7 @@ function addDel(dataDir: string): { add: Stats[]; del: Stats[]; both: Stats[] } 
       add: cands.map((c, i) => stats(c.name, add[i])),
       del: cands.map((c, i) => stats(c.name, del[i])),
       both: cands.map((c, i) => stats(c.name, add[i].map((a, j) => a + del[i][j]))),
+      node: stats('node -e 0', node),
     };
   } finally {
     ctr.remove();
@@ -107,6 +112,12 @@ function main(): void {
     report(ad.del, 'reference bridge + host-local');
     console.log('ADD+DEL');
     report(ad.both, 'reference bridge + host-local');
+    report([ad.node]);
+    // the issue's budget is per plugin call: a real ADD or DEL, not only VERSION, against the bare start
+    for (const [verb, rows] of [['ADD', ad.add], ['DEL', ad.del]] as const) {
+      const over = rows[0].median - ad.node.median;
+      console.log(`  ${rows[0].name} ${verb} +${over.toFixed(1)} ms over node -e 0: ${over <= BUDGET_MS ? 'within' : 'OVER'} the ${BUDGET_MS} ms budget`);
+    }
     console.log(`\nload average after ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -17,31 +17,35 @@ const inflight = Number(process.argv[3] ?? 8);
 const berth = path.resolve(__dirname, '..', '..', 'bin', 'berth');
 const RUNC = '/usr/sbin/runc';
 
-interface Result { name: string; perSecond: number; latency: Stats }
+interface Result { name: string; perSecond: number; latency: Stats; failures: string[] }
 
 /** Runs `one(i)` count times with `width` in flight; each container's latency and the whole wall time. */
 async function measure(name: string, width: number, one: (i: number) => Promise<void>): Promise<Result> {
   const ms: number[] = [];
+  const failures: string[] = [];
   let next = 0;
   const start = process.hrtime.bigint();
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
       const t0 = process.hrtime.bigint();
-      await one(i);
-      ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      // a failed container is reported with the row, not hidden: it counts in the wall time, not in latency
+      const ok = await one(i).then(() => true, (e: Error) => { failures.push(e.message); return false; });
+      if (ok) ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
   };
   await Promise.all(Array.from({ length: width }, worker));
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
-  return { name, perSecond: count / wall, latency: stats(name, ms) };
+  return { name, perSecond: (count - failures.length) / wall, latency: stats(name, ms), failures };
 }
 
 /** A whole process run without blocking the event loop (so several can be in flight). */
 function command(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: 'ignore' });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => { stderr += d; });
     p.once('error', reject);
-    p.once('exit', (code, sig) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code} ${sig ?? ''}`))));
+    p.once('close', (code, sig) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code} ${sig ?? ''}: ${stderr.trim()}`))));
   });
 }
 
@@ -49,6 +53,7 @@ function print(rows: Result[], baseline: Result): void {
   for (const r of rows) {
     const ratio = r === baseline ? '' : `  ${(r.perSecond / baseline.perSecond).toFixed(2)}x ${baseline.name}'s containers/s`;
     console.log(`${r.name.padEnd(26)} ${r.perSecond.toFixed(1).padStart(7)} containers/s  median ${r.latency.median.toFixed(1).padStart(6)} ms  p95 ${r.latency.p95.toFixed(1).padStart(6)} ms${ratio}`);
+    if (r.failures.length) console.log(`  ${r.failures.length} FAILED, first: ${r.failures[0]}`);
   }
 }
 

@@ -24,14 +24,20 @@ export interface LabRouter {
   birdc(cmd: string): string;
 }
 
-/** Adds namespace + BIRD; `conf` is the BIRD configuration (it should use `ip` as router id / local address). */
-export async function startLabBird(lab: LabState, name: string, ip: string, conf: string): Promise<LabRouter> {
+/** A router namespace on the underlay (named after the lab, so Lab.down removes it) and its directory. */
+export function addRouterNs(lab: LabState, name: string, ip: string): { ns: string; dir: string } {
   if (!/^[a-z][a-z0-9]{0,7}$/.test(name)) throw new BerthError(`invalid router name "${name}"`, { field: 'name' });
-  if (!fs.existsSync(BIRD_BIN)) throw new BerthError(`${BIRD_BIN} not found: install Debian's bird2`);
   const ns = `${nsPrefix(lab.name)}${name}`;
   createNode(lab.world, ns, name, ip, lab.underlayMtu);
   const dir = path.join(lab.dir, 'routers', name);
   fs.mkdirSync(dir, { recursive: true });
+  return { ns, dir };
+}
+
+/** Adds namespace + BIRD; `conf` is the BIRD configuration (it should use `ip` as router id / local address). */
+export async function startLabBird(lab: LabState, name: string, ip: string, conf: string): Promise<LabRouter> {
+  if (!fs.existsSync(BIRD_BIN)) throw new BerthError(`${BIRD_BIN} not found: install Debian's bird2`);
+  const { ns, dir } = addRouterNs(lab, name, ip);
   const file = path.join(dir, 'bird.conf');
   const socket = path.join(dir, 'bird.ctl');
   const log = path.join(dir, 'bird.log');
@@ -46,10 +52,13 @@ export async function startLabBird(lab: LabState, name: string, ip: string, conf
     fs.closeSync(out);
   }
   if (!pid) throw new BerthError(`could not start BIRD for ${name}`);
-  const birdc = (cmd: string): string => execFileSync('birdc', ['-s', socket, ...cmd.split(' ')], { encoding: 'utf8' });
+  const birdc = (cmd: string): string => execFileSync('birdc', ['-s', socket, ...cmd.split(' ')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const end = Date.now() + 10_000;
   for (;;) {
-    if (fs.existsSync(socket)) break;
+    // the socket appears before the config is parsed: ready once BIRD answers
+    if (fs.existsSync(socket) && alive(pid)) {
+      try { birdc('show status'); break; } catch { /* not yet */ }
+    }
     if (!alive(pid) || Date.now() > end) throw new BerthError(`BIRD of ${name} did not start: ${(readFileIfExists(log) ?? '').trim().split('\n').slice(-3).join(' | ')}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -37,15 +37,21 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
   const n = native();
   const [parentFd, childFd] = n.socketpair();
   let stage1: number;
+  let direct: boolean;
   try {
-    stage1 = n.spawn({ ...plan, syncFd: childFd }).pid;
+    // `direct` is newer than lib/sys/native.ts's declared type (not this file's to change)
+    const spawned = n.spawn({ ...plan, syncFd: childFd }) as { pid: number; direct?: boolean };
+    stage1 = spawned.pid;
+    direct = spawned.direct === true;
   } catch (e) {
     fs.closeSync(parentFd);
     throw e;
   } finally {
     fs.closeSync(childFd);
   }
-  n.waitPid(stage1, () => undefined);
+  // stage 1 exits once it has cloned the container process; a direct spawn is the container process itself,
+  // reaped by whoever waits for the container (run(), a shim, a subreaper), never here
+  if (!direct) n.waitPid(stage1, () => undefined);
   const waitForExec = plan.execFifo === null;
 
   return new Promise<Launched>((resolve, reject) => {
@@ -116,6 +122,8 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
         chain = chain.then(() => handle(type, a, b, c, payload)).catch((e: Error) => finish(e));
       }
     });
+    // a direct spawn has no stage 1 to report the pid: it is the one spawn returned
+    if (direct) chain = chain.then(() => handle(MSG.PID, stage1, 0, 0, '')).catch((e: Error) => finish(e));
     sock.on('error', (e) => finish(e));
     sock.on('close', () => {
       chain.then(() => {

@@ -71,15 +71,18 @@ export async function listIds(root: string): Promise<string[]> {
 
 /** Creates the container's directory; fails if the id is taken. */
 export async function claimId(root: string, id: string): Promise<string> {
-  await fsp.mkdir(root, { recursive: true, mode: 0o711 });
   const dir = containerDir(root, id);
-  try {
-    await fsp.mkdir(dir, { mode: 0o711 });
-  } catch (e) {
-    if (errnoCode(e) === 'EEXIST') throw new BerthError(`container with id exists: ${id}`);
-    throw e;
+  // the root usually exists: make it only when the container's directory cannot be made without it
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fsp.mkdir(dir, { mode: 0o711 });
+      return dir;
+    } catch (e) {
+      if (errnoCode(e) === 'EEXIST') throw new BerthError(`container with id exists: ${id}`);
+      if (errnoCode(e) !== 'ENOENT' || attempt > 0) throw e;
+      await fsp.mkdir(root, { recursive: true, mode: 0o711 });
+    }
   }
-  return dir;
 }
 
 export async function removeContainerDir(root: string, id: string): Promise<void> {
@@ -110,7 +113,8 @@ export async function lockContainer(root: string, id: string): Promise<() => voi
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-  return () => fs.closeSync(fd);
+  // closing releases the flock; off the event loop, like the open
+  return () => fs.close(fd, () => undefined);
 }
 
 function startTimeOf(stat: string): string | undefined {

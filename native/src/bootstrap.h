@@ -140,6 +140,8 @@ int sync_send(int fd, uint32_t type, int a, int b, int c, const char *payload, u
 /* Waits for MSG_GO; returns payload (malloc'd, may be NULL) or exits on abort/EOF. */
 char *sync_wait_go(struct plan *p);
 int stage1_main(struct plan *p);
+/* The container process cloned straight from the caller (no namespace to join, no user namespace). */
+void direct_main(struct plan *p) __attribute__((noreturn));
 
 /* bootstrap_rootfs.c */
 void setup_rootfs_before_hooks(struct plan *p);

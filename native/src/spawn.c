@@ -5,6 +5,7 @@
 #include "bootstrap.h"
 #include "napi_util.h"
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,12 +305,30 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  /* The raw syscall, not fork(): glibc's fork runs the atfork handlers that libuv and OpenSSL registered,
-     which close and reopen descriptors in the child. After it, the child calls no malloc. */
-  pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+  /*
+   * Direct: nothing to join, no user namespace (the parent must map it before the rest is created), no
+   * time namespace (clone() has no flag for it): clone the container process itself with the namespace
+   * flags, skipping stage 1 and its second copy of Node's address space. The cgroup namespace still waits
+   * for the parent's GO (stage 2 unshares it once placed). If the kernel refuses the flags, stage 1 below
+   * unshares them one step at a time and reports which step failed.
+   */
+  bool direct = p->njoin == 0 && !p->new_userns && !p->time_offsets;
+  pid_t pid = -1;
+  if (direct) {
+    /* The raw syscall, not fork(): glibc's fork runs the atfork handlers that libuv and OpenSSL registered,
+       which close and reopen descriptors in the child. After it, the child calls no malloc. */
+    pid = (pid_t)syscall(SYS_clone, (p->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid == 0) {
+      reset_signals();
+      /* Not dumpable: a container process cannot open /proc/<pid>/exe or mem (CVE-2019-5736). */
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+      direct_main(p);
+    }
+    if (pid < 0) direct = false;
+  }
+  if (!direct) pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid == 0) {
     reset_signals();
-    /* Not dumpable: a container process cannot open /proc/<pid>/exe or mem of this stage (CVE-2019-5736). */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     stage1_main(p);
     _exit(127);
@@ -322,6 +341,10 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "pid", make_int(env, pid));
+  napi_value is_direct;
+  napi_get_boolean(env, direct, &is_direct);
+  /* direct: pid is the container process, which sends no MSG_PID */
+  napi_set_named_property(env, result, "direct", is_direct);
   return result;
 }
 

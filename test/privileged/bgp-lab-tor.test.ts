@@ -40,6 +40,8 @@ t.test('birdc show route lists every node\'s block, learnt over eBGP from that n
   t.ok(await within(15_000, () => { table = tor.birdc('show route'); return NODES.every((n) => table.includes(lab.settings(n).subnet)); }) >= 0, table);
   for (const n of NODES) t.match(table, new RegExp(`${esc(lab.settings(n).subnet)}\\s+unicast \\[${n} [^\\]]*\\] \\* \\(100\\) \\[AS64512i\\]\\s+via ${esc(lab.node(n).ip)}`), `${n}'s block at BIRD`);
   t.notMatch(table, /10\.250\.0\.0\/24/, 'nothing but the blocks exported');
+  // each node exports only its own block: BIRD has exactly one path per block
+  t.equal((table.match(/unicast \[n\d/g) ?? []).length, 3, 'one path per block');
 });
 
 t.test('the static prefix BIRD originates is installed by berth on every node; the unlisted one is not', async (t) => {

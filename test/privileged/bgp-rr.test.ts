@@ -15,15 +15,16 @@ const birdConf = (lab: Lab): string => `
 router id ${RR_IP};
 log stderr { error, fatal };
 protocol device {}
-template bgp client {
+template bgp rrc {
   local ${RR_IP} as 64512;
   rr client;
   rr cluster id ${RR_IP};
+  direct;
   hold time 9;
   connect retry time 2;
   ipv4 { import all; export all; gateway direct; };
 }
-${lab.state.nodes.map((n) => `protocol bgp ${n.name} from client { neighbor ${n.ip} as 64512; }`).join('\n')}
+${lab.state.nodes.map((n) => `protocol bgp ${n.name} from rrc { neighbor ${n.ip} as 64512; }`).join('\n')}
 `;
 
 let lab: Lab;

@@ -10,9 +10,12 @@ export interface WantedPeer {
   config: PeerConfig;
 }
 
-/** Export to an external peer: the cluster's blocks only (an explicit policy, as RFC 8212 wants for eBGP). */
-export function externalExport(network: string, subnetLen: number): Policy {
-  return { rules: [{ match: { prefixes: [{ prefix: network, ge: subnetLen, le: 32 }] }, action: 'accept' }], default: 'reject' };
+/**
+ * Export to an external peer: this node's own block only (an explicit policy, as RFC 8212 wants for eBGP).
+ * Blocks of other nodes stay out, so the router sends each block's traffic straight to its node.
+ */
+export function externalExport(block: string): Policy {
+  return { rules: [{ match: { prefixes: [{ prefix: block }] }, action: 'accept' }], default: 'reject' };
 }
 
 /** Import from an external peer: only the configured prefixes (and longer); nothing when none is configured. */
@@ -20,7 +23,7 @@ export function externalImport(prefixes: string[]): Policy {
   return { rules: prefixes.map((p) => ({ match: { prefixes: [{ prefix: p, ge: Number(p.split('/')[1]), le: p.includes(':') ? 128 : 32 }] }, action: 'accept' as const })), default: 'reject' };
 }
 
-export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig, network: string, subnetLen: number): WantedPeer[] {
+export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig): WantedPeer[] {
   const out: WantedPeer[] = [];
   const seen = new Set<string>([own.publicIp]);
   for (const p of c.peers) {
@@ -31,7 +34,7 @@ export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig, network: 
       config: {
         address: p.address, asn: p.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'],
         description: external ? 'external' : 'route reflector',
-        ...(external ? { importPolicy: externalImport(c.importPrefixes), exportPolicy: externalExport(network, subnetLen) } : {}),
+        ...(external ? { importPolicy: externalImport(c.importPrefixes), exportPolicy: externalExport(own.subnet) } : {}),
       },
     });
   }

@@ -120,7 +120,7 @@ export class BgpBackend implements Backend {
     }
     const speaker = this.speaker;
     await this.ensureBlackhole(own.subnet, changes);
-    this.syncPeers(speaker, planPeers(own, all, this.o.bgp, this.o.network, this.o.subnetLen).map((w) => w.config), changes);
+    this.syncPeers(speaker, planPeers(own, all, this.o.bgp).map((w) => w.config), changes);
 
     const peers = speaker.peers();
     if (!this.fibReconciled) {

@@ -1,6 +1,5 @@
 // Attaching a container: the veth pair that crosses into its netns, and its addresses and routes
 // (the reference's ip.SetupVeth + ipam.ConfigureIface, shared by berth-bridge and berth-veth).
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { IPConfig, Route } from '../types';
 import { addAddr } from './addr';
@@ -14,8 +13,15 @@ import { addRoute } from './route';
  * Host-side veth name, derived from the attachment so a retried ADD or a DEL finds it without state
  * ("veth" + 8 hex characters, like the reference's random names).
  */
+/** FNV-1a, 32 bits: stable, well spread, and without loading node:crypto (~3 ms of start-up). */
+function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h >>> 0;
+}
+
 export function hostVethName(network: string, containerId: string, ifname: string): string {
-  return 'veth' + createHash('sha256').update(`${network}\0${containerId}\0${ifname}`).digest('hex').slice(0, 8);
+  return 'veth' + fnv1a32(`${network}\0${containerId}\0${ifname}`).toString(16).padStart(8, '0');
 }
 
 export class AttachError extends Error {

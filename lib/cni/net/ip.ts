@@ -1,5 +1,9 @@
-// IP address and CIDR helpers: text <-> bytes, prefixes, masks. No dependencies.
-import { isIPv4, isIPv6 } from 'node:net';
+// IP address and CIDR helpers: text <-> bytes, prefixes, masks. Parsing is berth-ipam's pure-JS parser:
+// node:net's isIP costs several milliseconds of every plugin call's start-up.
+import { parseIP } from '../ipam/ip';
+
+const isIPv4 = (ip: string): boolean => parseIP(ip)?.family === 4;
+const isIPv6 = (ip: string): boolean => parseIP(ip)?.family === 6;
 
 export interface Cidr { ip: string; prefix: number; family: 4 | 6 }
 

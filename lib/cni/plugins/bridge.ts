@@ -5,7 +5,11 @@ import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig, 
 import { delegateAdd, delegateCheck, delegateDel, delegateGC, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
-import * as net from '../net';
+import type * as Net from '../net';
+// netlink and its helpers are most of a plugin's start-up (node:crypto, node:net, node:os, the netlink
+// tables): load them on the first verb that touches the kernel, not for VERSION or STATUS.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const net = (): typeof Net => require('../net') as typeof Net;
 import { parseBridgeConfig, BridgeConfig } from './bridge-config';
 
 export const ABOUT = 'berth-bridge: CNI bridge plugin (reference bridge semantics)';
@@ -13,11 +17,11 @@ export const ABOUT = 'berth-bridge: CNI bridge plugin (reference bridge semantic
 type Ctx = PluginContext<NetConf>;
 
 /** A netlink socket inside the container's netns; a bad CNI_NETNS is the caller's error (code 4). */
-function openContainer(netns: string): net.Rtnl {
+function openContainer(netns: string): Net.Rtnl {
   try {
-    return net.openRtnl(netns);
+    return net().openRtnl(netns);
   } catch (e) {
-    if (e instanceof net.NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
+    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
     throw e;
   }
 }
@@ -34,11 +38,11 @@ async function add(ctx: Ctx): Promise<Result> {
   const conf = parseBridgeConfig(ctx.config);
   if (!ctx.netns) throw new CniError(ErrInvalidEnvironment, 'CNI_NETNS: required for ADD');
   const cnl = openContainer(ctx.netns);
-  const nl = net.openRtnl();
-  const hostName = net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
+  const nl = net().openRtnl();
+  const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    const br = await net.ensureBridge(nl, { name: conf.bridge, mtu: conf.mtu, vlanFiltering: conf.vlan !== undefined ? true : undefined, promisc: conf.promiscMode })
+    const br = await net().ensureBridge(nl, { name: conf.bridge, mtu: conf.mtu, vlanFiltering: conf.vlan !== undefined ? true : undefined, promisc: conf.promiscMode })
       .catch((e: unknown) => {
         // kernels built without CONFIG_BRIDGE_VLAN_FILTERING refuse the attribute
         if (conf.vlan !== undefined && (e as { code?: string }).code === 'EOPNOTSUPP') {
@@ -46,34 +50,34 @@ async function add(ctx: Ctx): Promise<Result> {
         }
         throw e;
       });
-    const pair = await net.setupVeth(nl, cnl, ctx.netns, { ifname: ctx.ifname, hostName, mtu: conf.mtu ?? (br.mtu || undefined), mac: conf.mac });
-    undo.push(() => net.deleteLinkByName(nl, hostName));
-    await net.setLink(nl, pair.host.index, { master: br.index });
-    if (conf.hairpinMode) await net.setBridgePort(nl, pair.host.index, { hairpin: true });
+    const pair = await net().setupVeth(nl, cnl, ctx.netns, { ifname: ctx.ifname, hostName, mtu: conf.mtu ?? (br.mtu || undefined), mac: conf.mac });
+    undo.push(() => net().deleteLinkByName(nl, hostName));
+    await net().setLink(nl, pair.host.index, { master: br.index });
+    if (conf.hairpinMode) await net().setBridgePort(nl, pair.host.index, { hairpin: true });
     if (conf.vlan !== undefined) {
-      await net.addBridgeVlan(nl, pair.host.index, conf.vlan, true);
+      await net().addBridgeVlan(nl, pair.host.index, conf.vlan, true);
       // the port should carry only its VLAN: drop the default VLAN 1 the kernel gave it
-      await net.delBridgeVlan(nl, pair.host.index, 1).catch(() => undefined);
+      await net().delBridgeVlan(nl, pair.host.index, 1).catch(() => undefined);
     }
 
     const ipam = await delegateAdd(conf.ipamType, ctx);
     undo.push(() => delegateDel(conf.ipamType, ctx));
     if (!ipam.ips || ipam.ips.length === 0) throw new CniError(ErrInternal, `IPAM plugin ${conf.ipamType} returned no IP addresses`);
 
-    const ips: IPConfig[] = ipam.ips.map((ip) => ({ ...ip, gateway: ip.gateway ?? (conf.isGateway ? net.firstHost(ip.address) : undefined), interface: 2 }));
+    const ips: IPConfig[] = ipam.ips.map((ip) => ({ ...ip, gateway: ip.gateway ?? (conf.isGateway ? net().firstHost(ip.address) : undefined), interface: 2 }));
     const routes: Route[] = [...(ipam.routes ?? [])];
     if (conf.isDefaultGateway) {
       for (const ip of ips) {
-        const dst = net.parseCidr(ip.address).family === 4 ? '0.0.0.0/0' : '::/0';
+        const dst = net().parseCidr(ip.address).family === 4 ? '0.0.0.0/0' : '::/0';
         if (!routes.some((r) => r.dst === dst)) routes.push({ dst, gw: ip.gateway });
       }
     }
-    await net.configureIface(cnl, pair.container.index, ips, routes, { nodad: !conf.enableDad });
+    await net().configureIface(cnl, pair.container.index, ips, routes, { nodad: !conf.enableDad });
 
     if (conf.isGateway) {
-      const gws = ips.filter((ip) => ip.gateway).map((ip) => `${ip.gateway}/${net.parseCidr(ip.address).prefix}`);
-      await net.setGatewayAddrs(nl, br.index, gws, conf.forceAddress);
-      net.enableForwarding(ips);
+      const gws = ips.filter((ip) => ip.gateway).map((ip) => `${ip.gateway}/${net().parseCidr(ip.address).prefix}`);
+      await net().setGatewayAddrs(nl, br.index, gws, conf.forceAddress);
+      net().enableForwarding(ips);
     }
     if (conf.ipMasq) {
       firewall().setupMasquerade(owner(ctx), ips.map((ip) => ip.address));
@@ -84,8 +88,8 @@ async function add(ctx: Ctx): Promise<Result> {
       undo.push(async () => firewall().teardownMacspoof(owner(ctx)));
     }
 
-    const brNow = (await net.getLinkByIndex(nl, br.index)) ?? br;
-    const host = (await net.getLinkByIndex(nl, pair.host.index)) ?? pair.host;
+    const brNow = (await net().getLinkByIndex(nl, br.index)) ?? br;
+    const host = (await net().getLinkByIndex(nl, pair.host.index)) ?? pair.host;
     return {
       cniVersion: '1.1.0',
       interfaces: [
@@ -110,11 +114,11 @@ async function add(ctx: Ctx): Promise<Result> {
 async function del(ctx: Ctx): Promise<void> {
   const conf = parseBridgeConfig(ctx.config);
   await delegateDel(conf.ipamType, ctx);
-  const nl = net.openRtnl();
+  const nl = net().openRtnl();
   try {
-    await net.removeContainerIface(ctx.netns, ctx.ifname);
+    await net().removeContainerIface(ctx.netns, ctx.ifname);
     // normally gone with the container end; a half-made ADD may have left it
-    await net.deleteLinkByName(nl, net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname));
+    await net().deleteLinkByName(nl, net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname));
   } finally {
     nl.close();
   }
@@ -127,23 +131,23 @@ async function check(ctx: Ctx): Promise<void> {
   const prev = ctx.config.prevResult;
   if (!prev) throw new CniError(ErrInvalidNetworkConfig, 'prevResult: required for CHECK');
   await delegateCheck(conf.ipamType, ctx);
-  await net.checkContainer(ctx.netns, ctx.ifname, prev).catch((e: unknown) => {
-    if (e instanceof net.NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
+  await net().checkContainer(ctx.netns, ctx.ifname, prev).catch((e: unknown) => {
+    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
     throw e;
   });
-  const nl = net.openRtnl();
+  const nl = net().openRtnl();
   try {
-    const br = await net.getLink(nl, conf.bridge);
+    const br = await net().getLink(nl, conf.bridge);
     if (!br || br.kind !== 'bridge') throw new CniError(ErrInternal, `bridge ${conf.bridge} does not exist`);
-    const hostName = net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
-    const host = await net.getLink(nl, hostName);
+    const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
+    const host = await net().getLink(nl, hostName);
     if (!host) throw new CniError(ErrInternal, `host veth ${hostName} does not exist`);
     if (host.master !== br.index) throw new CniError(ErrInternal, `host veth ${hostName} is not a port of bridge ${conf.bridge}`);
   } finally {
     nl.close();
   }
   if (conf.ipMasq) {
-    const why = firewall().checkMasquerade(owner(ctx), net.containerIps(prev, ctx.ifname).map((i) => i.address));
+    const why = firewall().checkMasquerade(owner(ctx), net().containerIps(prev, ctx.ifname).map((i) => i.address));
     if (why) throw new CniError(ErrInternal, why);
   }
 }

@@ -1,5 +1,4 @@
 // berth-portmap's config: runtimeConfig.portMappings (as the runtime passes them) and "snat".
-import { isIP } from 'node:net';
 import type { PortMapping, Protocol } from '../firewall/portmap';
 import type { NetConf } from '../types';
 import { invalid, optBool, record } from './common-config';
@@ -23,7 +22,9 @@ export function parsePortmapConfig(conf: NetConf): PortmapConfig {
     const protocol = (o.protocol ?? 'tcp') as Protocol;
     if (typeof protocol !== 'string' || !PROTOCOLS.includes(protocol.toLowerCase() as Protocol)) invalid(`${f}.protocol`, `expected one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(o.protocol)}`);
     const hostIP = o.hostIP;
-    if (hostIP !== undefined && hostIP !== '' && (typeof hostIP !== 'string' || !isIP(hostIP))) invalid(`${f}.hostIP`, `not an IP address: ${JSON.stringify(hostIP)}`);
+    // node:net loads only when a hostIP is given: every module costs start-up time in each plugin call
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (hostIP !== undefined && hostIP !== '' && (typeof hostIP !== 'string' || !(require('node:net') as typeof import('node:net')).isIP(hostIP))) invalid(`${f}.hostIP`, `not an IP address: ${JSON.stringify(hostIP)}`);
     return {
       hostPort: port(o.hostPort, `${f}.hostPort`),
       containerPort: port(o.containerPort, `${f}.containerPort`),

@@ -3,10 +3,13 @@
 import { CniError, ErrInternal, ErrInvalidNetworkConfig } from '../errors';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, NetConf, Result } from '../types';
-import { setupPortmap, teardownPortmap, checkPortmap, gcOwners } from '../firewall';
-import { parseCidr } from '../net/ip';
-import { writeSysctl } from '../net/sysctl';
 import { parsePortmapConfig } from './portmap-config';
+
+// the rule layer (node:crypto, nft) and sysctl (netns) load on the verb that needs them, not for VERSION
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fw = (): typeof import('../firewall') => require('../firewall') as typeof import('../firewall');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ip = (): typeof import('../net/ip') => require('../net/ip') as typeof import('../net/ip');
 
 export const ABOUT = 'berth-portmap: CNI port-mapping plugin (chained; reference portmap semantics)';
 
@@ -35,20 +38,21 @@ async function add(ctx: Ctx): Promise<Result> {
   if (conf.mappings.length === 0) return prev;
   const addrs = containerAddrs(prev);
   if (addrs.length === 0) throw new CniError(ErrInvalidNetworkConfig, 'prevResult.ips: no container address to forward ports to');
-  if (conf.snat && addrs.some((a) => parseCidr(a).family === 4)) {
+  if (conf.snat && addrs.some((a) => ip().parseCidr(a).family === 4)) {
     // 127.0.0.1:hostPort from the node is DNATed to the container and must leave via a host interface
     // with a loopback source: the kernel allows that only with route_localnet on that interface
     for (const i of prev.interfaces ?? []) {
       if (i.sandbox !== undefined) continue;
       try {
-        writeSysctl(`net/ipv4/conf/${i.name}/route_localnet`, '1');
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('../net/sysctl') as typeof import('../net/sysctl')).writeSysctl(`net/ipv4/conf/${i.name}/route_localnet`, '1');
       } catch {
         // an interface of the result that is not in this netns (e.g. a peer plugin's): nothing to set
       }
     }
   }
   try {
-    setupPortmap(owner(ctx), conf.mappings, addrs, { snat: conf.snat });
+    fw().setupPortmap(owner(ctx), conf.mappings, addrs, { snat: conf.snat });
   } catch (e) {
     throw new CniError(ErrInternal, `port mappings: ${(e as Error).message}`);
   }
@@ -58,19 +62,19 @@ async function add(ctx: Ctx): Promise<Result> {
 async function del(ctx: Ctx): Promise<void> {
   parsePortmapConfig(ctx.config);
   // removal needs nothing but the owner, so it works without prevResult and is idempotent
-  teardownPortmap(owner(ctx));
+  fw().teardownPortmap(owner(ctx));
 }
 
 async function check(ctx: Ctx): Promise<void> {
   const conf = parsePortmapConfig(ctx.config);
   const prev = needPrev(ctx);
   if (conf.mappings.length === 0) return;
-  const why = checkPortmap(owner(ctx), conf.mappings, containerAddrs(prev), { snat: conf.snat });
+  const why = fw().checkPortmap(owner(ctx), conf.mappings, containerAddrs(prev), { snat: conf.snat });
   if (why) throw new CniError(ErrInternal, why);
 }
 
 async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> {
-  gcOwners('portmap', ctx.config.name, ctx.validAttachments);
+  fw().gcOwners('portmap', ctx.config.name, ctx.validAttachments);
 }
 
 export const plugin: Plugin<NetConf> = { add, del, check, gc };

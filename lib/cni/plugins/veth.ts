@@ -6,7 +6,11 @@ import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig }
 import { delegateAdd, delegateCheck, delegateDel, delegateGC, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
-import * as net from '../net';
+import type * as Net from '../net';
+// netlink and its helpers are most of a plugin's start-up (node:crypto, node:net, node:os, the netlink
+// tables): load them on the first verb that touches the kernel, not for VERSION or STATUS.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const net = (): typeof Net => require('../net') as typeof Net;
 import { parseVethConfig } from './veth-config';
 
 export const ABOUT = 'berth-veth: CNI point-to-point veth plugin (reference ptp semantics)';
@@ -21,19 +25,19 @@ const firewall = (): typeof import('../firewall') => require('../firewall') as t
 const owner = (ctx: Ctx): { network: string; containerId: string; ifname: string } =>
   ({ network: ctx.config.name, containerId: ctx.containerId, ifname: ctx.ifname });
 
-function openContainer(netns: string): net.Rtnl {
+function openContainer(netns: string): Net.Rtnl {
   try {
-    return net.openRtnl(netns);
+    return net().openRtnl(netns);
   } catch (e) {
-    if (e instanceof net.NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
+    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
     throw e;
   }
 }
 
 /** The IPAM address as it is configured here: host prefix, and the gateway the container routes via. */
 function pointToPoint(ip: IPConfig): IPConfig {
-  const c = net.parseCidr(ip.address);
-  const gateway = c.family === 4 ? ip.gateway ?? net.firstHost(ip.address) : V6_GATEWAY;
+  const c = net().parseCidr(ip.address);
+  const gateway = c.family === 4 ? ip.gateway ?? net().firstHost(ip.address) : V6_GATEWAY;
   return { address: `${c.ip}/${c.family === 4 ? 32 : 128}`, gateway, interface: 1 };
 }
 
@@ -41,12 +45,12 @@ async function add(ctx: Ctx): Promise<Result> {
   const conf = parseVethConfig(ctx.config);
   if (!ctx.netns) throw new CniError(ErrInvalidEnvironment, 'CNI_NETNS: required for ADD');
   const cnl = openContainer(ctx.netns);
-  const nl = net.openRtnl();
-  const hostName = net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
+  const nl = net().openRtnl();
+  const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    const pair = await net.setupVeth(nl, cnl, ctx.netns, { ifname: ctx.ifname, hostName, mtu: conf.mtu, mac: conf.mac });
-    undo.push(() => net.deleteLinkByName(nl, hostName));
+    const pair = await net().setupVeth(nl, cnl, ctx.netns, { ifname: ctx.ifname, hostName, mtu: conf.mtu, mac: conf.mac });
+    undo.push(() => net().deleteLinkByName(nl, hostName));
     const ipam = await delegateAdd(conf.ipamType, ctx);
     undo.push(() => delegateDel(conf.ipamType, ctx));
     if (!ipam.ips || ipam.ips.length === 0) throw new CniError(ErrInternal, `IPAM plugin ${conf.ipamType} returned no IP addresses`);
@@ -55,38 +59,38 @@ async function add(ctx: Ctx): Promise<Result> {
     // host side: the gateway addresses (no prefix route: they stand for nothing but themselves here),
     // then one route per container address
     for (const ip of ips) {
-      const fam = net.parseCidr(ip.address).family;
+      const fam = net().parseCidr(ip.address).family;
       const gwCidr = fam === 4 ? `${ip.gateway}/32` : `${V6_GATEWAY}/64`;
-      if (!(await net.listAddrs(nl, { index: pair.host.index })).some((a) => a.cidr === gwCidr)) {
-        await net.addAddr(nl, pair.host.index, gwCidr, { nodad: fam === 6, noPrefixRoute: fam === 4 });
+      if (!(await net().listAddrs(nl, { index: pair.host.index })).some((a) => a.cidr === gwCidr)) {
+        await net().addAddr(nl, pair.host.index, gwCidr, { nodad: fam === 6, noPrefixRoute: fam === 4 });
       }
-      await net.addRoute(nl, { dst: ip.address, dev: pair.host.index, scope: net.RT_SCOPE.LINK, src: fam === 4 ? ip.gateway : undefined });
+      await net().addRoute(nl, { dst: ip.address, dev: pair.host.index, scope: net().RT_SCOPE.LINK, src: fam === 4 ? ip.gateway : undefined });
     }
 
     // container side: the address, then every route via the gateway, onlink
     const routes: Route[] = [...(ipam.routes ?? [])];
     for (const ip of ips) {
-      const dflt = net.parseCidr(ip.address).family === 4 ? '0.0.0.0/0' : '::/0';
+      const dflt = net().parseCidr(ip.address).family === 4 ? '0.0.0.0/0' : '::/0';
       if (!routes.some((r) => r.dst === dflt)) routes.push({ dst: dflt });
     }
-    for (const ip of ips) await net.addAddr(cnl, pair.container.index, ip.address, { nodad: net.parseCidr(ip.address).family === 6 });
+    for (const ip of ips) await net().addAddr(cnl, pair.container.index, ip.address, { nodad: net().parseCidr(ip.address).family === 6 });
     const out: Route[] = [];
     for (const r of routes) {
-      const fam = net.parseCidr(r.dst).family;
-      const gw = r.gw ?? ips.find((ip) => net.parseCidr(ip.address).family === fam)?.gateway;
+      const fam = net().parseCidr(r.dst).family;
+      const gw = r.gw ?? ips.find((ip) => net().parseCidr(ip.address).family === fam)?.gateway;
       if (!gw) continue; // a route of a family we have no address in
-      await net.addRoute(cnl, { dst: r.dst, gw, dev: pair.container.index, onlink: true, mtu: r.mtu, advmss: r.advmss, priority: r.priority, table: r.table });
+      await net().addRoute(cnl, { dst: r.dst, gw, dev: pair.container.index, onlink: true, mtu: r.mtu, advmss: r.advmss, priority: r.priority, table: r.table });
       out.push({ ...r, gw });
     }
 
-    net.enableForwarding(ips);
+    net().enableForwarding(ips);
     if (conf.ipMasq) {
       // masquerade everything leaving the node that did not come from this node's containers' subnet:
       // the IPAM prefix says what the "inside" is, as in the bridge plugin
       firewall().setupMasquerade(owner(ctx), ipam.ips.map((ip) => ip.address));
       undo.push(async () => firewall().teardownMasquerade(owner(ctx)));
     }
-    const host = (await net.getLinkByIndex(nl, pair.host.index)) ?? pair.host;
+    const host = (await net().getLinkByIndex(nl, pair.host.index)) ?? pair.host;
     return {
       cniVersion: '1.1.0',
       interfaces: [{ name: host.name, mac: host.mac }, { name: pair.container.name, mac: pair.container.mac, sandbox: ctx.netns }],
@@ -106,11 +110,11 @@ async function add(ctx: Ctx): Promise<Result> {
 async function del(ctx: Ctx): Promise<void> {
   const conf = parseVethConfig(ctx.config);
   await delegateDel(conf.ipamType, ctx);
-  await net.removeContainerIface(ctx.netns, ctx.ifname);
-  const nl = net.openRtnl();
+  await net().removeContainerIface(ctx.netns, ctx.ifname);
+  const nl = net().openRtnl();
   try {
     // the host end takes its routes and gateway address with it
-    await net.deleteLinkByName(nl, net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname));
+    await net().deleteLinkByName(nl, net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname));
   } finally {
     nl.close();
   }
@@ -122,25 +126,25 @@ async function check(ctx: Ctx): Promise<void> {
   const prev = ctx.config.prevResult;
   if (!prev) throw new CniError(ErrInvalidNetworkConfig, 'prevResult: required for CHECK');
   await delegateCheck(conf.ipamType, ctx);
-  await net.checkContainer(ctx.netns, ctx.ifname, prev).catch((e: unknown) => {
-    if (e instanceof net.NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
+  await net().checkContainer(ctx.netns, ctx.ifname, prev).catch((e: unknown) => {
+    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
     throw e;
   });
-  const nl = net.openRtnl();
+  const nl = net().openRtnl();
   try {
-    const hostName = net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
-    const host = await net.getLink(nl, hostName);
+    const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
+    const host = await net().getLink(nl, hostName);
     if (!host) throw new CniError(ErrInternal, `host veth ${hostName} does not exist`);
-    for (const ip of net.containerIps(prev, ctx.ifname)) {
-      const c = net.parseCidr(ip.address);
-      const routes = await net.listRoutes(nl, c.family);
+    for (const ip of net().containerIps(prev, ctx.ifname)) {
+      const c = net().parseCidr(ip.address);
+      const routes = await net().listRoutes(nl, c.family);
       if (!routes.some((r) => r.dst === `${c.ip}/${c.prefix}` && r.dev === host.index)) throw new CniError(ErrInternal, `host route to ${ip.address} via ${hostName} is missing`);
     }
   } finally {
     nl.close();
   }
   if (conf.ipMasq) {
-    const why = firewall().checkMasquerade(owner(ctx), net.containerIps(prev, ctx.ifname).map((i) => i.address));
+    const why = firewall().checkMasquerade(owner(ctx), net().containerIps(prev, ctx.ifname).map((i) => i.address));
     if (why) throw new CniError(ErrInternal, why);
   }
 }

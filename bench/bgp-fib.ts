@@ -1,0 +1,131 @@
+// On-demand benchmark (not a CI gate): a feeder BIRD announces N prefixes (default 100,000) over eBGP to
+// berth's speaker and to a receiving BIRD at the same moment; we time until berth has all of them in its
+// namespace's kernel (FibSync, protocol 186) against BIRD having them in its table and in its kernel.
+// Everything runs in three namespaces this process creates and deletes (berth-bgpfib-<pid>-*).
+// Run (root): node dist/bench/bgp-fib.js [N]
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const N = Number(process.argv[2] ?? 100_000);
+
+if (process.argv[2] === '--child') child(Number(process.argv[3]));
+else void main();
+
+/** berth's side, inside its namespace: a speaker feeding FibSync; prints timestamps as JSON. */
+function child(n: number): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bgp = require('../lib/cni/bgp') as typeof import('../lib/cni/bgp');
+  const fib = new bgp.FibSync(new bgp.NetlinkFib());
+  let best = 0;
+  let ribAt = 0;
+  let firstAt = 0;
+  const speaker = new bgp.BgpSpeaker({
+    asn: 64512, routerId: '10.210.1.2', listen: { address: '10.210.1.2', port: 179 }, originate: [],
+    peers: [{ address: '10.210.1.1', asn: 65000, holdTime: 90, connectRetryTime: 1, families: ['ipv4'], importPolicy: bgp.ACCEPT_ALL, exportPolicy: bgp.REJECT_ALL }],
+    onBestChange: (changes) => {
+      if (!firstAt) firstAt = Date.now();
+      for (const c of changes) best += (c.best ? 1 : 0) - (c.previous ? 1 : 0);
+      fib.update(changes);
+      if (best >= n && !ribAt) {
+        ribAt = Date.now();
+        void fib.flush().then(async () => {
+          const fibAt = Date.now();
+          const { ours } = await fib['backend'].list();
+          process.stdout.write(JSON.stringify({ firstAt, ribAt, fibAt, kernel: ours.length, errors: fib.errors.length, batches: fib.batches }) + '\n');
+          process.exit(0);
+        });
+      }
+    },
+  });
+  void speaker.start();
+}
+
+function sh(args: string[]): string {
+  return execFileSync(args[0], args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+async function main(): Promise<void> {
+  const tag = `berth-bgpfib-${process.pid}`;
+  const ns = { feed: `${tag}-feed`, berth: `${tag}-berth`, bird: `${tag}-bird` };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bgpfib-'));
+  const procs: ChildProcess[] = [];
+  const cleanup = (): void => {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'delete', n]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => { cleanup(); process.exit(130); });
+  try {
+    for (const n of Object.values(ns)) { sh(['ip', 'netns', 'add', n]); sh(['ip', '-n', n, 'link', 'set', 'lo', 'up']); }
+    const link = (peer: string, i: number): void => {
+      sh(['ip', '-n', ns.feed, 'link', 'add', `f${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', peer]);
+      sh(['ip', '-n', ns.feed, 'addr', 'add', `10.210.${i}.1/24`, 'dev', `f${i}`]);
+      sh(['ip', '-n', ns.feed, 'link', 'set', `f${i}`, 'up']);
+      sh(['ip', '-n', peer, 'addr', 'add', `10.210.${i}.2/24`, 'dev', 'eth0']);
+      sh(['ip', '-n', peer, 'link', 'set', 'eth0', 'up']);
+    };
+    link(ns.berth, 1);
+    link(ns.bird, 2);
+    const bird = (name: string, netns: string, conf: string): { run: () => ChildProcess; birdc: (c: string) => string } => {
+      const file = path.join(dir, `${name}.conf`);
+      const sock = path.join(dir, `${name}.ctl`);
+      fs.writeFileSync(file, conf);
+      return {
+        run: () => { const p = spawn('ip', ['netns', 'exec', netns, 'bird', '-f', '-c', file, '-s', sock, '-P', path.join(dir, `${name}.pid`)], { stdio: 'ignore' }); procs.push(p); return p; },
+        birdc: (c) => sh(['birdc', '-s', sock, ...c.split(' ')]),
+      };
+    };
+    const statics: string[] = [];
+    for (let i = 0; i < N; i++) statics.push(`route ${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24 blackhole;`);
+    const feeder = bird('feed', ns.feed, `router id 10.210.1.1;
+protocol device {}
+protocol static { ipv4; ${statics.join('\n')} }
+protocol bgp berth { local 10.210.1.1 as 65000; neighbor 10.210.1.2 as 64512; ipv4 { import none; export all; }; }
+protocol bgp bird { local 10.210.2.1 as 65000; neighbor 10.210.2.2 as 64513; ipv4 { import none; export all; }; }
+`);
+    const recv = bird('recv', ns.bird, `router id 10.210.2.2;
+protocol device {}
+protocol kernel { ipv4 { import none; export all; }; }
+protocol bgp feed { local 10.210.2.2 as 64513; neighbor 10.210.2.1 as 65000; connect retry time 1; ipv4 { import all; export none; }; }
+`);
+    recv.run();
+    const berth = spawn('ip', ['netns', 'exec', ns.berth, process.execPath, __filename, '--child', String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    procs.push(berth);
+    let berthOut = '';
+    berth.stdout!.on('data', (d: Buffer) => { berthOut += d.toString(); });
+    const berthDone = new Promise<void>((r) => berth.once('exit', () => r()));
+    await new Promise((r) => setTimeout(r, 1500)); // both receivers up and connecting
+    const t0 = Date.now();
+    feeder.run();
+    // BIRD's table: polled every 100 ms (birdc is cheap); its kernel: counted once the table is complete
+    let birdTableAt = 0;
+    let birdKernelAt = 0;
+    const deadline = t0 + 300_000;
+    while (!birdKernelAt && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, birdTableAt ? 250 : 100));
+      if (!birdTableAt) {
+        let out = '';
+        try { out = recv.birdc('show route count'); } catch { continue; }
+        const m = /(\d+) of (\d+) routes/.exec(out);
+        if (m && Number(m[1]) >= N) birdTableAt = Date.now();
+      } else {
+        const count = Number(sh(['sh', '-c', `ip -n ${ns.bird} -4 route show proto bird | wc -l`]).trim());
+        if (count >= N) birdKernelAt = Date.now();
+      }
+    }
+    await Promise.race([berthDone, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    const b = JSON.parse(berthOut.trim().split('\n').pop() ?? '{}') as { firstAt?: number; ribAt?: number; fibAt?: number; kernel?: number; errors?: number; batches?: number };
+    if (!b.fibAt || !birdTableAt) throw new Error(`incomplete: berth ${berthOut.trim() || 'no result'}, BIRD table ${birdTableAt ? 'complete' : 'incomplete'}`);
+    const rate = (at: number): string => `${((at - t0) / 1000).toFixed(2)} s, ${Math.round(N / ((at - t0) / 1000))} routes/s`;
+    console.log(`${N} prefixes from a feeder BIRD, same moment to both (t0 = feeder start)`);
+    console.log(`berth Loc-RIB complete      ${rate(b.ribAt!)}`);
+    console.log(`berth kernel complete       ${rate(b.fibAt)}  (verified ${b.kernel} proto-186 routes, ${b.errors} errors, ${b.batches} batches)`);
+    console.log(`BIRD table complete         ${rate(birdTableAt)}`);
+    if (birdKernelAt) console.log(`BIRD kernel complete        ${rate(birdKernelAt)}  (polled every 250 ms)`);
+    console.log(`ratio berth kernel / BIRD table: ${((b.fibAt - t0) / (birdTableAt - t0)).toFixed(2)}x` + (birdKernelAt ? `; / BIRD kernel: ${((b.fibAt - t0) / (birdKernelAt - t0)).toFixed(2)}x` : ''));
+  } finally {
+    cleanup();
+  }
+}

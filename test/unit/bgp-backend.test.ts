@@ -1,0 +1,87 @@
+// The BGP backend's pure parts: its flags (defaults, errors naming the flag), the neighbour plan from the
+// store's leases (mesh follows the leases; external peers get explicit policies, RFC 8212), and the
+// birdc-like output of `berth bgp peers|routes`.
+import t from 'tap';
+import { parseAgentConfig } from '../../lib/cni/agent/config';
+import { planPeers, externalImport, externalExport } from '../../lib/cni/agent/bgp-plan';
+import { evaluatePolicy } from '../../lib/cni/bgp/policy';
+import { formatPeers, formatRoutes } from '../../lib/cni/bgp/cli';
+import type { Lease } from '../../lib/cni/agent/store';
+import type { Route } from '../../lib/cni/bgp/route';
+import type { PeerStatus, RouteStatus } from '../../lib/cni/bgp/status';
+
+const lease = (node: string, i: number, backend: 'bgp' | 'vxlan' = 'bgp'): Lease =>
+  ({ node, publicIp: `10.250.0.${i}`, vtepMac: '', backend, subnet: `10.244.${i}.0/24`, expiresAt: 0 });
+
+const route = (prefix: string): Route => ({
+  prefix, afi: 1, attrs: { origin: 0, asPath: [] },
+  source: { id: 'x', address: '10.0.0.1', asn: 65000, routerId: '10.0.0.1', internal: false, rrClient: false, local: false },
+});
+
+t.test('--backend bgp is accepted with defaults: AS 64512, hold 90 s, restart 120 s, mesh on, port 179', async (t) => {
+  const c = parseAgentConfig(['--node', 'n1', '--backend', 'bgp']);
+  t.equal(c.backend, 'bgp');
+  t.same(c.bgp, { asn: 64512, holdTime: 90, grTime: 120, mesh: true, peers: [], importPrefixes: [], port: 179 });
+  t.equal(parseAgentConfig(['--node', 'n1']).bgp, undefined, 'no bgp section for vxlan');
+});
+
+t.test('bgp flags are read; repeated and comma-separated peers and imports add up', async (t) => {
+  const c = parseAgentConfig(['--node', 'n1', '--backend', 'bgp', '--bgp-asn', '4200000000', '--bgp-hold-time', '9', '--bgp-gr-time', '30', '--bgp-no-mesh',
+    '--bgp-peer', '10.250.0.250@64512', '--bgp-peer', '10.250.0.251@65000,fd00::1@65001', '--bgp-import', '10.99.0.0/16,fd00:99::/48', '--bgp-port', '1179']);
+  t.same(c.bgp, {
+    asn: 4200000000, holdTime: 9, grTime: 30, mesh: false, port: 1179, importPrefixes: ['10.99.0.0/16', 'fd00:99::/48'],
+    peers: [{ address: '10.250.0.250', asn: 64512 }, { address: '10.250.0.251', asn: 65000 }, { address: 'fd00::1', asn: 65001 }],
+  });
+});
+
+t.test('bad bgp input names the flag', async (t) => {
+  const bad: [string[], RegExp][] = [
+    [['--bgp-asn', '0'], /--bgp-asn/],
+    [['--bgp-asn', 'x'], /--bgp-asn/],
+    [['--bgp-hold-time', '2'], /--bgp-hold-time.*RFC 4271/],
+    [['--bgp-gr-time', '5000'], /--bgp-gr-time/],
+    [['--bgp-peer', '10.0.0.1'], /--bgp-peer.*ADDRESS@ASN/],
+    [['--bgp-peer', 'host@65000'], /--bgp-peer/],
+    [['--bgp-peer', '10.0.0.1@0'], /--bgp-peer.*AS number/],
+    [['--bgp-import', '10.99.0.0'], /--bgp-import/],
+    [['--bgp-import', '10.99.0.0/33'], /--bgp-import/],
+  ];
+  for (const [args, re] of bad) {
+    try { parseAgentConfig(['--node', 'n1', '--backend', 'bgp', ...args]); t.fail('accepted'); } catch (e) { t.match(`${(e as { field?: string }).field}: ${(e as Error).message}`, re, args.join(' ')); }
+  }
+  t.throws(() => parseAgentConfig(['--backend', 'ospf']), /unknown backend "ospf" \(want vxlan or bgp\)/);
+});
+
+t.test('the mesh: every other bgp lease, not ourselves, not vxlan nodes; follows the leases', async (t) => {
+  const c = parseAgentConfig(['--node', 'n1', '--backend', 'bgp', '--bgp-hold-time', '9']).bgp!;
+  const own = lease('n1', 1);
+  const all = [own, lease('n2', 2), lease('n3', 3), lease('v4', 4, 'vxlan')];
+  const plan = planPeers(own, all, c);
+  t.same(plan.map((p) => [p.node, p.config.address, p.config.asn, p.config.localAddress, p.config.holdTime]), [['n2', '10.250.0.2', 64512, '10.250.0.1', 9], ['n3', '10.250.0.3', 64512, '10.250.0.1', 9]]);
+  t.equal(plan[0].config.importPolicy, undefined, 'iBGP: the speaker\'s defaults');
+  t.same(planPeers(own, [own, lease('n3', 3)], c).map((p) => p.node), ['n3'], 'n2 gone with its lease');
+});
+
+t.test('external peers: RR without mesh, eBGP with explicit import and export policies', async (t) => {
+  const c = parseAgentConfig(['--node', 'n1', '--backend', 'bgp', '--bgp-no-mesh', '--bgp-peer', '10.250.0.250@64512', '--bgp-peer', '10.250.0.251@65000', '--bgp-import', '10.99.0.0/16']).bgp!;
+  const own = lease('n1', 1);
+  const plan = planPeers(own, [own, lease('n2', 2)], c);
+  t.same(plan.map((p) => p.config.address), ['10.250.0.250', '10.250.0.251'], 'no mesh peers');
+  t.equal(plan[0].config.exportPolicy, undefined, 'iBGP reflector: default export');
+  const ebgp = plan[1].config;
+  t.ok(evaluatePolicy(ebgp.importPolicy!, route('10.99.1.0/24')), 'imports a listed prefix');
+  t.notOk(evaluatePolicy(ebgp.importPolicy!, route('10.98.0.0/24')), 'rejects the rest');
+  t.ok(evaluatePolicy(ebgp.exportPolicy!, route('10.244.1.0/24')), 'exports our block');
+  t.notOk(evaluatePolicy(ebgp.exportPolicy!, route('10.244.2.0/24')), 'not other nodes\' blocks');
+  t.notOk(evaluatePolicy(externalImport([]), route('10.99.1.0/24')), 'no --bgp-import: nothing (RFC 8212)');
+  t.notOk(evaluatePolicy(externalExport('10.244.1.0/24'), route('10.244.1.0/25')), 'exact block only');
+});
+
+t.test('peers and routes print like birdc', async (t) => {
+  const p: PeerStatus = { address: '10.250.0.2', asn: 64512, description: 'node n2', state: 'Established', since: '2026-01-01T10:11:12.000Z', families: ['ipv4'], received: 2, accepted: 1, advertised: 1, updatesIn: 3, updatesOut: 2, gracefulRestart: false };
+  t.match(formatPeers([p, { ...p, address: '10.250.0.3', state: 'Active', lastError: 'connection closed' }]),
+    /^Name\s+Proto\s+State\s+Since\s+Info\n10\.250\.0\.2\s+BGP\s+up\s+10:11:12\s+Established  AS64512  node n2  1\/2 imported, 1 exported\n10\.250\.0\.3\s+BGP\s+start\s+10:11:12\s+Active  AS64512  node n2  connection closed\n$/);
+  const r: RouteStatus = { prefix: '10.99.1.0/24', nextHop: '10.250.0.251', from: '10.250.0.251', asPath: '65000', origin: 'IGP', localPref: 100, communities: [], best: true, stale: false };
+  t.equal(formatRoutes([r, { ...r, from: '10.250.0.9', best: false, stale: true }]),
+    '10.99.1.0/24         unicast [10.250.0.251] * (100) [AS65000i]\n\tvia 10.250.0.251\n                     unicast [10.250.0.9] stale (100) [AS65000i]\n\tvia 10.250.0.251\n');
+});
