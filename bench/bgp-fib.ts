@@ -1,6 +1,7 @@
 // On-demand benchmark (not a CI gate): a feeder BIRD announces N prefixes (default 100,000) over eBGP to
 // berth's speaker and to a receiving BIRD at the same moment; we time until berth has all of them in its
 // namespace's kernel (FibSync, protocol 186) against BIRD having them in its table and in its kernel.
+// Both sessions are Established before the feeder's static protocol is enabled, so both start together.
 // Everything runs in three namespaces this process creates and deletes (berth-bgpfib-<pid>-*).
 // Run (root): node dist/bench/bgp-fib.js [N]
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -32,7 +33,8 @@ function child(n: number): void {
         ribAt = Date.now();
         void fib.flush().then(async () => {
           const fibAt = Date.now();
-          const { ours } = await fib['backend'].list();
+          // counted afresh from the kernel, not from FibSync's own bookkeeping
+          const { ours } = await new bgp.NetlinkFib().list();
           process.stdout.write(JSON.stringify({ firstAt, ribAt, fibAt, kernel: ours.length, errors: fib.errors.length, batches: fib.batches }) + '\n');
           process.exit(0);
         });
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
     for (const n of Object.values(ns)) spawnSync('ip', ['netns', 'delete', n]);
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  process.on('SIGINT', () => { cleanup(); process.exit(130); });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { cleanup(); process.exit(130); });
   try {
     for (const n of Object.values(ns)) { sh(['ip', 'netns', 'add', n]); sh(['ip', '-n', n, 'link', 'set', 'lo', 'up']); }
     const link = (peer: string, i: number): void => {
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
       const sock = path.join(dir, `${name}.ctl`);
       fs.writeFileSync(file, conf);
       return {
-        run: () => { const p = spawn('ip', ['netns', 'exec', netns, 'bird', '-f', '-c', file, '-s', sock, '-P', path.join(dir, `${name}.pid`)], { stdio: 'ignore' }); procs.push(p); return p; },
+        run: () => { const p = spawn('ip', ['netns', 'exec', netns, 'bird', '-f', '-c', file, '-s', sock, '-P', path.join(dir, `${name}.pid`)], { stdio: ['ignore', 'ignore', 'inherit'] }); procs.push(p); return p; },
         birdc: (c) => sh(['birdc', '-s', sock, ...c.split(' ')]),
       };
     };
@@ -81,9 +83,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < N; i++) statics.push(`route ${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24 blackhole;`);
     const feeder = bird('feed', ns.feed, `router id 10.210.1.1;
 protocol device {}
-protocol static { ipv4; ${statics.join('\n')} }
+protocol static feed4 { disabled; ipv4; ${statics.join('\n')} }
 protocol bgp berth { local 10.210.1.1 as 65000; neighbor 10.210.1.2 as 64512; ipv4 { import none; export all; }; }
-protocol bgp bird { local 10.210.2.1 as 65000; neighbor 10.210.2.2 as 64513; ipv4 { import none; export all; }; }
+protocol bgp recv { local 10.210.2.1 as 65000; neighbor 10.210.2.2 as 64513; ipv4 { import none; export all; }; }
 `);
     const recv = bird('recv', ns.bird, `router id 10.210.2.2;
 protocol device {}
@@ -96,9 +98,18 @@ protocol bgp feed { local 10.210.2.2 as 64513; neighbor 10.210.2.1 as 65000; con
     let berthOut = '';
     berth.stdout!.on('data', (d: Buffer) => { berthOut += d.toString(); });
     const berthDone = new Promise<void>((r) => berth.once('exit', () => r()));
-    await new Promise((r) => setTimeout(r, 1500)); // both receivers up and connecting
-    const t0 = Date.now();
     feeder.run();
+    // both sessions Established with nothing to send yet; then the routes appear at once for both
+    const up = Date.now() + 60_000;
+    for (;;) {
+      let p = '';
+      try { p = feeder.birdc('show protocols'); } catch { /* starting */ }
+      if ((p.match(/Established/g) ?? []).length === 2) break;
+      if (Date.now() > up) throw new Error(`sessions not Established: ${p}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const t0 = Date.now();
+    feeder.birdc('enable feed4');
     // BIRD's table: polled every 100 ms (birdc is cheap); its kernel: counted once the table is complete
     let birdTableAt = 0;
     let birdKernelAt = 0;
@@ -108,7 +119,7 @@ protocol bgp feed { local 10.210.2.2 as 64513; neighbor 10.210.2.1 as 65000; con
       if (!birdTableAt) {
         let out = '';
         try { out = recv.birdc('show route count'); } catch { continue; }
-        const m = /(\d+) of (\d+) routes/.exec(out);
+                const m = /(\d+) of (\d+) routes/.exec(out);
         if (m && Number(m[1]) >= N) birdTableAt = Date.now();
       } else {
         const count = Number(sh(['sh', '-c', `ip -n ${ns.bird} -4 route show proto bird | wc -l`]).trim());
@@ -119,7 +130,7 @@ protocol bgp feed { local 10.210.2.2 as 64513; neighbor 10.210.2.1 as 65000; con
     const b = JSON.parse(berthOut.trim().split('\n').pop() ?? '{}') as { firstAt?: number; ribAt?: number; fibAt?: number; kernel?: number; errors?: number; batches?: number };
     if (!b.fibAt || !birdTableAt) throw new Error(`incomplete: berth ${berthOut.trim() || 'no result'}, BIRD table ${birdTableAt ? 'complete' : 'incomplete'}`);
     const rate = (at: number): string => `${((at - t0) / 1000).toFixed(2)} s, ${Math.round(N / ((at - t0) / 1000))} routes/s`;
-    console.log(`${N} prefixes from a feeder BIRD, same moment to both (t0 = feeder start)`);
+    console.log(`${N} prefixes from a feeder BIRD, both sessions up, t0 = birdc enable of the static routes`);
     console.log(`berth Loc-RIB complete      ${rate(b.ribAt!)}`);
     console.log(`berth kernel complete       ${rate(b.fibAt)}  (verified ${b.kernel} proto-186 routes, ${b.errors} errors, ${b.batches} batches)`);
     console.log(`BIRD table complete         ${rate(birdTableAt)}`);

@@ -3,8 +3,7 @@
 // (Debian runc). Prints containers/s, median and p95 latency per container, the ratios to runc, and the
 // CLI's start-up overhead over a bare `node -e 0`. Run as root:
 //   node dist/bench/containers-per-second.js [count] [inflight]
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

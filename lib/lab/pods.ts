@@ -1,4 +1,4 @@
-// "Pods": plain network namespaces attached to a node's network with the berth-vxlan plugin, run as a CNI
+// "Pods": plain network namespaces attached to a node's network with its plugin (berth-vxlan or berth-bgp), run as a CNI
 // runtime runs it (inside the node's namespace, CNI_* environment, config on stdin).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +19,7 @@ export function cniEnv(command: string, containerId: string, netns: string, ifna
   };
 }
 
-/** The one plugin config of a node's conflist (berth-vxlan reads the node's subnet.json). */
+/** The one plugin config of a node's conflist (the plugin reads the node's subnet.json). */
 export function pluginConf(node: LabNodeState): Record<string, unknown> {
   const list = JSON.parse(fs.readFileSync(node.conflist, 'utf8')) as { cniVersion: string; name: string; plugins: Record<string, unknown>[] };
   return { cniVersion: list.cniVersion, name: list.name, ...list.plugins[0] };

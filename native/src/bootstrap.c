@@ -155,8 +155,9 @@ int stage1_main(struct plan *p) {
     if (unshare(CLONE_NEWUSER) != 0) sync_error(p, STEP_USERNS, errno, -1, "unshare(CLONE_NEWUSER)");
     if (sync_send(p->sync_fd, MSG_NEED_MAPS, getpid(), 0, 0, NULL, 0) != 0) _exit(126);
     (void)sync_wait_go(p);
-    if (setresgid(0, 0, 0) != 0) sync_error(p, STEP_USERNS, errno, -1, "setresgid(0) in the new user namespace");
-    if (setresuid(0, 0, 0) != 0) sync_error(p, STEP_USERNS, errno, -1, "setresuid(0) in the new user namespace");
+    /* raw syscalls: glibc's wrappers wait for Node's threads, absent here (see set_identity) */
+    if (syscall(SYS_setresgid, 0, 0, 0) != 0) sync_error(p, STEP_USERNS, errno, -1, "setresgid(0) in the new user namespace");
+    if (syscall(SYS_setresuid, 0, 0, 0) != 0) sync_error(p, STEP_USERNS, errno, -1, "setresuid(0) in the new user namespace");
   }
   /* The cgroup namespace waits until stage 2 is placed in its cgroup. */
   int flags = p->clone_flags & ~CLONE_NEWCGROUP;

@@ -175,12 +175,18 @@ static void set_capabilities(struct plan *p) {
       sync_error(p, STEP_CAPS, errno, cap, "ambient");
 }
 
+/*
+ * Raw syscalls, not glibc's setgroups/setresgid/setresuid: in a process cloned from multi-threaded Node
+ * with a raw clone, glibc still believes Node's threads exist and its wrappers signal each of them
+ * (SIGSETXID) and wait for answers that never come: a container process hung in __nptl_setxid was seen
+ * with 8 CLIs in flight. The raw calls change this (only) thread, which is the whole process here.
+ */
 static void set_identity(struct plan *p) {
   if (p->has_caps) drop_bounding(p);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) sync_error(p, STEP_CAPS, errno, -1, "keepcaps");
-  if (p->set_groups && setgroups((size_t)p->ngroups, p->groups) != 0) sync_error(p, STEP_GROUPS, errno, -1, NULL);
-  if (setresgid(p->gid, p->gid, p->gid) != 0) sync_error(p, STEP_SETGID, errno, (int)p->gid, NULL);
-  if (setresuid(p->uid, p->uid, p->uid) != 0) sync_error(p, STEP_SETUID, errno, (int)p->uid, NULL);
+  if (p->set_groups && syscall(SYS_setgroups, (size_t)p->ngroups, p->groups) != 0) sync_error(p, STEP_GROUPS, errno, -1, NULL);
+  if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) != 0) sync_error(p, STEP_SETGID, errno, (int)p->gid, NULL);
+  if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) != 0) sync_error(p, STEP_SETUID, errno, (int)p->uid, NULL);
   prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
   if (p->has_caps) set_capabilities(p);
 }

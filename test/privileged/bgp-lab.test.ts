@@ -4,9 +4,11 @@
 // at once (graceful restart) never interrupts forwarding; `berth bgp peers|routes` show the sessions.
 import t from 'tap';
 import { execFileSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Lab } from '../../lib/lab/lab';
-import type { Pod } from '../../lib/lab/pods';
+import { BIN_DIR, cniEnv, pluginConf, type Pod } from '../../lib/lab/pods';
+import { nsPath } from '../../lib/lab/names';
 import { runIn, spawnIn } from '../../lib/lab/sh';
 import { testLab, within } from '../helpers/lab';
 
@@ -78,6 +80,34 @@ t.test('berth bgp peers and routes show the mesh like birdc', async (t) => {
   const json = JSON.parse(run(['peers', '--json'])) as { state: string }[];
   t.same(json.map((p) => p.state), ['Established', 'Established']);
   t.throws(() => execFileSync(process.execPath, [BERTH, 'bgp', 'peers', '--run-dir', '/nonexistent'], { stdio: 'pipe' }), /--run-dir/);
+});
+
+t.test('berth-bgp: errors are the spec\'s JSON naming the field; DEL removes the host route and is idempotent', async (t) => {
+  const node = lab.node('n1');
+  const plugin = (conf: Record<string, unknown>, cmd: string, id: string, netns: string): { status: number; out: { code?: number; msg?: string } } => {
+    const r = runIn(node.ns, path.join(BIN_DIR, 'berth-bgp'), [], { input: JSON.stringify(conf), env: cniEnv(cmd, id, netns) });
+    return { status: r.status, out: r.stdout.trim() ? JSON.parse(r.stdout) as { code?: number; msg?: string } : {} };
+  };
+  const conf = pluginConf(node);
+  let r = plugin({ ...conf, ipam: { type: 'berth-ipam' } }, 'ADD', 'x', nsPath(pods.a.ns));
+  t.equal(r.out.code, 7, 'ipam section: invalid config');
+  t.match(r.out.msg, /^ipam: /);
+  r = plugin({ ...conf, subnetFile: 'run/subnet.json' }, 'ADD', 'x', nsPath(pods.a.ns));
+  t.equal(r.out.code, 7);
+  t.match(r.out.msg, /^subnetFile: .*absolute/);
+  r = plugin({ ...conf, subnetFile: '/nonexistent/subnet.json' }, 'ADD', 'x', nsPath(pods.a.ns));
+  t.equal(r.out.code, 11, 'no agent yet: try again later');
+  t.match(r.out.msg, /^subnetFile: cannot read/);
+  // a second pod on n1, then DEL: its /32 route goes, a repeated DEL still succeeds
+  const d = lab.addPod('n1', 'd');
+  const lease = path.join(lab.settings('n1').ipamDataDir, 'berth', d.ip);
+  t.ok(fs.existsSync(lease), 'address reserved in berth-ipam');
+  t.match(lab.exec('n1', 'ip', ['-4', 'route', 'show', `${d.ip}/32`]).stdout, /scope link/);
+  t.ok(ping(pods.b, d.ip), 'b -> d');
+  lab.removePod(d);
+  t.equal(lab.exec('n1', 'ip', ['-4', 'route', 'show', `${d.ip}/32`]).stdout.trim(), '', 'host route gone');
+  t.notOk(fs.existsSync(lease), 'address released');
+  t.equal(plugin(conf, 'DEL', 'd', '').status, 0, 'DEL again: success');
 });
 
 t.test('an agent killed and restarted at once (graceful restart) never stops forwarding', async (t) => {

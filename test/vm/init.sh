@@ -24,6 +24,11 @@ mount -t tmpfs tmpfs /newroot/tmp
 mount -t tmpfs tmpfs /newroot/run
 
 repo=$(cat /repo)
+# the checkout has its own export: it may live under /tmp, which the guest covers with a tmpfs above.
+# Writable through an overlay, so nothing the tests write reaches the host.
+mkdir -p /repo-lower /upper/repo-data /upper/repo-work "/newroot$repo"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 checkout /repo-lower || finish "cannot mount the checkout"
+mount -t overlay overlay -o lowerdir=/repo-lower,upperdir=/upper/repo-data,workdir=/upper/repo-work "/newroot$repo" || finish "checkout overlay failed"
 # tap keeps run state in <repo>/.tap; the host's copy changes under us while others run tests there
 mkdir -p "/newroot$repo/.tap"
 mount -t tmpfs tmpfs "/newroot$repo/.tap"

@@ -56,6 +56,7 @@ timeout "$timeout_s" qemu-system-x86_64 \
   -kernel "$kernel" -initrd "$work/initramfs.gz" \
   -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all berth.tests=$(echo "$@" | tr ' ' ',')" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  -virtfs local,path="$repo",mount_tag=checkout,security_model=none,readonly=on,multidevs=remap \
   -nic none </dev/null 2>&1 | tee "$log" || true
 
 summary=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 | tr -d '\r')
