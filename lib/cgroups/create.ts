@@ -43,12 +43,28 @@ async function mkdirs(dir: string, attempts = 3): Promise<string[]> {
 }
 
 /** A new v1 cpuset cgroup starts with no cpus or mems, and then no task may join: copy the parent's. */
-async function initCpuset(made: string[]): Promise<void> {
-  for (const d of made) {
+/**
+ * v1 cpuset: a new directory starts with empty cpus/mems and refuses tasks until they are filled. Fill
+ * every empty one on the path, parents first: another create may have just made a shared parent
+ * (e.g. the default "berth") and not yet filled it, and our join would then fail with ENOSPC.
+ */
+async function initCpuset(dir: string): Promise<void> {
+  const chain: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    const cpus = await readOptional(d, 'cpuset.cpus');
+    if (cpus === undefined) break; // above the cpuset hierarchy
+    chain.unshift(d);
+    if (cpus.trim()) break; // filled: everything above it is too
+    if (d === path.dirname(d)) break;
+  }
+  for (const d of chain) {
     for (const f of ['cpuset.cpus', 'cpuset.mems']) {
       if ((await readOptional(d, f))?.trim()) continue;
       const parent = (await readOptional(path.dirname(d), f))?.trim();
-      if (parent) await writeRaw(d, f, parent);
+      if (parent) await writeRaw(d, f, parent).catch(async (e) => {
+        // a concurrent create filled it first: fine if it is filled now
+        if (!(await readOptional(d, f))?.trim()) throw e;
+      });
     }
   }
 }
@@ -77,7 +93,7 @@ export async function createCgroup(spec: CgroupSpec): Promise<CgroupHandle> {
         throw e;
       });
       made.push(...m);
-      if (ctrl === 'cpuset') await initCpuset(m);
+      if (ctrl === 'cpuset') await initCpuset(dir);
     }
     if (handle.paths.unified) await enableControllers(handle.paths.unified, ctx.enable);
     await applySteps(steps);

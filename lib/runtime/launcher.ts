@@ -39,8 +39,7 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
   let stage1: number;
   let direct: boolean;
   try {
-    // `direct` is newer than lib/sys/native.ts's declared type (not this file's to change)
-    const spawned = n.spawn({ ...plan, syncFd: childFd }) as { pid: number; direct?: boolean };
+    const spawned = n.spawn({ ...plan, syncFd: childFd });
     stage1 = spawned.pid;
     direct = spawned.direct === true;
   } catch (e) {

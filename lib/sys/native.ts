@@ -32,8 +32,12 @@ export interface Native {
   setChildSubreaper(on: boolean): void;
   socketpair(): [number, number];
   waitPid(pid: number, callback: (code: number, signal: number) => void): void;
-  /** Starts a container process from a launch plan (see lib/runtime/plan.ts). */
-  spawn(plan: unknown): { pid: number; syncFd: number };
+  /**
+   * Starts a container process from a launch plan (see lib/runtime/plan.ts). `direct`: cloned straight
+   * from this process (nothing to join, no user namespace), so `pid` is the container process itself;
+   * otherwise `pid` is the short-lived first stage.
+   */
+  spawn(plan: unknown): { pid: number; direct: boolean };
   // cgroup v2 device control (lib/cgroups/devices-v2.ts): BPF_PROG_TYPE_CGROUP_DEVICE programs
   bpfLoadDeviceProgram(insns: Buffer): number;
   bpfAttachDeviceProgram(cgroupFd: number, progFd: number): void;
