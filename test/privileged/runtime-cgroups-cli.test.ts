@@ -51,23 +51,29 @@ t.test('update changes a running container\'s limits; bad values are refused and
 });
 
 t.test('a memory limit from config.json is enforced: the container is OOM-killed and events reports it', async (t) => {
-  const { b, id, g } = setup(t, ['/bin/sh', '-c', 'sleep 1; x=a; while true; do x=$x$x; done'], (s) => {
+  const gate = `go-${process.pid}-${Date.now()}`;
+  // the container allocates only once `events` is watching: an OOM before that would go unseen
+  const { b, id, g } = setup(t, ['/bin/sh', '-c', `while [ ! -e /tmp/${gate} ]; do usleep 20000; done; x=a; while true; do x=$x$x; done`], (s) => {
     s.linux!.resources = { ...s.linux!.resources, memory: { limit: 16 * 1024 * 1024, swap: 16 * 1024 * 1024 } };
   });
+  const gateFile = `${b.spec.root!.path}/tmp/${gate}`;
+  t.teardown(() => fs.rmSync(gateFile, { force: true }));
   t.equal((await berth([...g, 'run', '-d', '--bundle', b.dir, id])).code, 0);
-  const events = new Promise<string>((resolve) => {
-    const { spawn } = require('node:child_process') as typeof import('node:child_process');
-    const { BERTH } = require('../helpers/run') as typeof import('../helpers/run');
-    const child = spawn(BERTH, [...g, 'events', '--interval', '0.2', id], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    child.on('exit', () => resolve(out));
-    setTimeout(() => child.kill(), 15_000);
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  const { BERTH } = require('../helpers/run') as typeof import('../helpers/run');
+  const child = spawn(BERTH, [...g, 'events', '--interval', '0.2', id], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  const timer = setTimeout(() => child.kill(), 30_000);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.stdout!.on('data', (d) => {
+    out += d;
+    if (!fs.existsSync(gateFile) && out.includes('"type":"stats"')) fs.writeFileSync(gateFile, '');
   });
-  const out = await events;
+  await exited;
+  clearTimeout(timer);
   const lines = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  t.ok(lines.some((e) => e.type === 'stats'), 'stats while it ran');
   t.ok(lines.some((e) => e.type === 'oom' && e.id === id), 'an oom event was reported');
   const st = JSON.parse((await berth([...g, 'state', id])).stdout);
   t.equal(st.status, 'stopped', 'the container was killed');
-  t.notOk(fs.existsSync(`/proc/${st.pid}/cmdline`) && st.pid > 0);
 });

@@ -70,12 +70,21 @@ export const events: Command = async (argv, g) => {
   }
   const seconds = parseFloat(str(p, 'interval') ?? '5s');
   if (!(seconds > 0)) throw new BerthError('interval must be greater than 0', { field: '--interval' });
-  const stopOom = cgroups.watchOom(h, () => io.out(JSON.stringify({ type: 'oom', id }) + '\n'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { oomKillCount } = require('../../cgroups/oom') as typeof import('../../cgroups/oom');
+  let reported = (await oomKillCount(h).catch(() => undefined)) ?? 0;
+  const reportOom = async () => {
+    const now = (await oomKillCount(h).catch(() => undefined)) ?? reported;
+    if (now > reported) io.out(JSON.stringify({ type: 'oom', id }) + '\n');
+    reported = Math.max(reported, now);
+  };
+  const stopOom = cgroups.watchOom(h, () => void reportOom());
   await new Promise<void>((resolve) => {
     const timer = setInterval(async () => {
       if ((await c.state(id, { root: g.root }).catch(() => undefined))?.status !== 'running') {
         clearInterval(timer);
         stopOom();
+        await reportOom(); // an OOM kill that ended the container may land between two polls
         resolve();
         return;
       }
