@@ -1,15 +1,24 @@
 // The state store: one directory per container under --root, state.json written atomically, and a
 // lock per container (flock on the directory) so concurrent commands on one container serialise.
 import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { LOCK, native } from '../sys/native';
 import { BerthError, errnoCode } from '../util/errors';
-import { writeFileAtomic } from '../util/fs';
 import type { CgroupHandle } from '../cgroups';
 import type { NamespaceType, Spec } from './spec/types';
 
 export const DEFAULT_ROOT = '/run/berth';
+
+// `state` and `list` read through fs's callback API: node:fs/promises and the atomic writer load only in
+// the commands that write (about a millisecond of every short command's start-up).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const fsp = () => require('node:fs/promises') as typeof import('node:fs/promises');
+const sys = () => require('../sys/native') as typeof import('../sys/native');
+const writeFileAtomic: typeof import('../util/fs').writeFileAtomic = (...a) => (require('../util/fs') as typeof import('../util/fs')).writeFileAtomic(...a);
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function readText(file: string): Promise<string> {
+  return new Promise((resolve, reject) => fs.readFile(file, 'utf8', (e, text) => (e ? reject(e) : resolve(text))));
+}
 
 /** What berth remembers of a container between commands. */
 export interface StoredState {
@@ -48,7 +57,7 @@ export function execFifoPath(root: string, id: string): string {
 
 export async function readState(root: string, id: string): Promise<StoredState> {
   try {
-    return JSON.parse(await fsp.readFile(path.join(root, id, 'state.json'), 'utf8')) as StoredState;
+    return JSON.parse(await readText(path.join(root, id, 'state.json'))) as StoredState;
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new NotFoundError(id);
     throw e;
@@ -61,7 +70,7 @@ export async function writeState(root: string, state: StoredState): Promise<void
 
 export async function listIds(root: string): Promise<string[]> {
   try {
-    const entries = await fsp.readdir(root, { withFileTypes: true });
+    const entries = await new Promise<fs.Dirent[]>((resolve, reject) => fs.readdir(root, { withFileTypes: true }, (e, d) => (e ? reject(e) : resolve(d))));
     return entries.filter((e) => e.isDirectory() && fs.existsSync(path.join(root, e.name, 'state.json'))).map((e) => e.name).sort();
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return [];
@@ -75,18 +84,18 @@ export async function claimId(root: string, id: string): Promise<string> {
   // the root usually exists: make it only when the container's directory cannot be made without it
   for (let attempt = 0; ; attempt++) {
     try {
-      await fsp.mkdir(dir, { mode: 0o711 });
+      await fsp().mkdir(dir, { mode: 0o711 });
       return dir;
     } catch (e) {
       if (errnoCode(e) === 'EEXIST') throw new BerthError(`container with id exists: ${id}`);
       if (errnoCode(e) !== 'ENOENT' || attempt > 0) throw e;
-      await fsp.mkdir(root, { recursive: true, mode: 0o711 });
+      await fsp().mkdir(root, { recursive: true, mode: 0o711 });
     }
   }
 }
 
 export async function removeContainerDir(root: string, id: string): Promise<void> {
-  await fsp.rm(containerDir(root, id), { recursive: true, force: true });
+  await fsp().rm(containerDir(root, id), { recursive: true, force: true });
 }
 
 /**
@@ -103,6 +112,7 @@ export async function lockContainer(root: string, id: string): Promise<() => voi
     if (errnoCode(e) === 'ENOENT') throw new NotFoundError(id);
     throw e;
   }
+  const { native, LOCK } = sys();
   const n = native();
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     try {
@@ -136,7 +146,7 @@ export function processStartTime(pid: number): string | undefined {
 /** processStartTime without blocking the event loop (the library's create path). */
 export async function processStartTimeAsync(pid: number): Promise<string | undefined> {
   try {
-    return startTimeOf(await fsp.readFile(`/proc/${pid}/stat`, 'utf8'));
+    return startTimeOf(await readText(`/proc/${pid}/stat`));
   } catch {
     return undefined;
   }
