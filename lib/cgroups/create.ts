@@ -8,7 +8,7 @@ import { readOptional, writeRaw } from './files';
 import { hierarchies } from './hierarchy';
 import { resolvePaths } from './paths';
 import { planResources } from './plan';
-import { PlanContext, v2Available } from './plan-context';
+import { PlanContext, type Step, v2Available } from './plan-context';
 import type { CgroupHandle, CgroupSpec } from './types';
 import { validateResources } from './validate';
 
@@ -42,7 +42,6 @@ async function mkdirs(dir: string, attempts = 3): Promise<string[]> {
   return made;
 }
 
-/** A new v1 cpuset cgroup starts with no cpus or mems, and then no task may join: copy the parent's. */
 /**
  * v1 cpuset: a new directory starts with empty cpus/mems and refuses tasks until they are filled. Fill
  * every empty one on the path, parents first: another create may have just made a shared parent
@@ -69,37 +68,88 @@ async function initCpuset(dir: string): Promise<void> {
   }
 }
 
+/** Removes what one create made, children first (each list is top first). */
 async function removeDirs(dirs: string[]): Promise<void> {
   for (const d of [...dirs].reverse()) await fsp.rmdir(d).catch(() => undefined);
 }
 
+/** Steps grouped by directory, order kept within each; `index` is the step's place in the whole plan. */
+function stepsByDir(steps: Step[]): Map<string, { step: Step; index: number }[]> {
+  const by = new Map<string, { step: Step; index: number }[]>();
+  steps.forEach((step, index) => {
+    const list = by.get(step.dir) ?? [];
+    list.push({ step, index });
+    by.set(step.dir, list);
+  });
+  return by;
+}
+
+/** A step that failed, with its place in the plan: the error reported is the one a serial run would hit first. */
+class StepFailure {
+  constructor(readonly index: number, readonly error: unknown) {}
+}
+
+async function runSteps(list: { step: Step; index: number }[] | undefined): Promise<void> {
+  for (const { step, index } of list ?? []) {
+    try {
+      await applySteps([step]);
+    } catch (e) {
+      throw new StepFailure(index, e);
+    }
+  }
+}
+
+/**
+ * Hierarchies are independent, so each distinct directory is made, initialised and written in parallel
+ * (one after another they were the critical path of starting a container). Within one directory the
+ * plan's order is kept; v2's controllers are enabled before its writes.
+ */
 export async function createCgroup(spec: CgroupSpec): Promise<CgroupHandle> {
   const h = hierarchies();
   const resources = spec.resources ?? {};
   validateResources(resources, h.layout);
   const handle: CgroupHandle = { layout: h.layout, paths: resolvePaths(h, spec.cgroupsPath, spec.containerId) };
   const ctx = new PlanContext(handle, 'create');
-  const steps = await planResources(resources, ctx);
+  const steps = await planResources(resources, ctx); // every check that can fail on input: before any mkdir
   if (h.layout === 'v2') {
     const available = await v2Available(handle.paths.unified);
     for (const c of V2_DEFAULT) if (available.has(c)) ctx.enable.add(c);
   }
-  const made: string[] = [];
-  try {
-    for (const [ctrl, dir] of Object.entries(handle.paths)) {
-      if (made.includes(dir)) continue;
-      const m = await mkdirs(dir).catch((e: Error & { made?: string[] }) => {
-        made.push(...(e.made ?? []));
-        throw e;
-      });
-      made.push(...m);
-      if (ctrl === 'cpuset') await initCpuset(dir);
+  const byDir = stepsByDir(steps);
+  const dirs = new Map<string, string>(); // distinct directory -> a controller it serves
+  for (const [ctrl, dir] of Object.entries(handle.paths)) {
+    if (!dirs.has(dir) || ctrl === 'cpuset' || ctrl === 'unified') dirs.set(dir, ctrl);
+  }
+  const made: string[][] = [];
+  const one = async (dir: string, ctrl: string): Promise<void> => {
+    const mine: string[] = [];
+    made.push(mine);
+    mine.push(...(await mkdirs(dir).catch((e: Error & { made?: string[] }) => {
+      mine.push(...(e.made ?? []));
+      throw e;
+    })));
+    if (ctrl === 'cpuset') await initCpuset(dir);
+    if (ctrl === 'unified') await enableControllers(dir, ctx.enable);
+    await runSteps(byDir.get(dir));
+    byDir.delete(dir);
+  };
+  // allSettled: cleanup must not start while another hierarchy is still making its directories
+  const results = await Promise.allSettled([...dirs].map(([dir, ctrl]) => one(dir, ctrl)));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (!failures.length && byDir.size) {
+    // steps aimed outside the handle's directories (none today): after everything else, in plan order
+    try {
+      await runSteps([...byDir.values()].flat().sort((a, b) => a.index - b.index));
+    } catch (e) {
+      failures.push(e);
     }
-    if (handle.paths.unified) await enableControllers(handle.paths.unified, ctx.enable);
-    await applySteps(steps);
-  } catch (e) {
-    await removeDirs(made);
-    throw e;
+  }
+  if (failures.length) {
+    await Promise.all(made.map(removeDirs));
+    // a mkdir failure (not a StepFailure) comes first: a serial run would have stopped there
+    const first = failures.find((f) => !(f instanceof StepFailure)) ??
+      (failures as StepFailure[]).reduce((a, b) => (b.index < a.index ? b : a));
+    throw first instanceof StepFailure ? first.error : first;
   }
   return handle;
 }

@@ -33,20 +33,27 @@ async function removeDefaultParent(dir: string): Promise<void> {
   if (path.basename(parent) === 'berth') await fsp.rmdir(parent).catch(() => undefined);
 }
 
-/** Idempotent: a missing directory is already destroyed. Parents are left alone, except the default one. */
-export async function destroy(h: CgroupHandle, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const dir of distinctDirs(h.paths)) {
-    for (let i = 0; ; i++) {
-      try {
-        await removeTree(dir);
-        await removeDefaultParent(dir);
-        break;
-      } catch (e) {
-        // EBUSY: processes still exiting (zombies keep a cgroup populated until reaped)
-        if (Date.now() > deadline) throw new BerthError(`removing cgroup ${dir}: ${errnoCode(e) ?? e}`, { cause: e });
-        await sleep(Math.min(5 * (i + 1), 50));
-      }
+/** One directory: retried while its last processes exit (zombies keep a cgroup populated until reaped). */
+async function destroyDir(dir: string, deadline: number): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await removeTree(dir);
+      await removeDefaultParent(dir);
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw new BerthError(`removing cgroup ${dir}: ${errnoCode(e) ?? e}`, { cause: e });
+      await sleep(Math.min(5 * (i + 1), 50));
     }
   }
+}
+
+/**
+ * Idempotent: a missing directory is already destroyed. Parents are left alone, except the default one.
+ * The hierarchies are independent: all are removed at once, and every one is tried even when one fails.
+ */
+export async function destroy(h: CgroupHandle, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const results = await Promise.allSettled(distinctDirs(h.paths).map((dir) => destroyDir(dir, deadline)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

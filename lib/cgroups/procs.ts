@@ -6,15 +6,22 @@ import { readOptional, writeRaw } from './files';
 import { distinctDirs } from './paths';
 import type { CgroupHandle } from './types';
 
+/**
+ * Joins every hierarchy at once: each cgroup.procs write takes the kernel's threadgroup lock and may wait
+ * for an RCU grace period, which overlapping writes share.
+ */
 export async function addProcess(h: CgroupHandle, pid: number): Promise<void> {
   if (!Number.isInteger(pid) || pid <= 0) throw new BerthError(`addProcess: bad pid ${pid}`);
-  for (const dir of distinctDirs(h.paths)) {
+  const join = async (dir: string): Promise<void> => {
     try {
       await writeRaw(dir, 'cgroup.procs', String(pid));
     } catch (e) {
       throw new BerthError(`joining ${dir} with pid ${pid}: ${errnoCode(e) ?? e}`, { cause: e });
     }
-  }
+  };
+  const results = await Promise.allSettled(distinctDirs(h.paths).map(join));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The directory whose cgroup.procs lists every container process: any hierarchy holds them all. */

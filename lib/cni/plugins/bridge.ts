@@ -1,15 +1,11 @@
 // berth-bridge: the reference bridge plugin's semantics (CNI 1.1). Containers get a veth whose host end
 // is a port of a Linux bridge in the node's netns; IPAM is delegated; the bridge can be the subnet's
 // gateway, and traffic leaving the subnet can be masqueraded.
-import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig, ErrUnsupportedField } from '../errors';
-import { delegateAdd, delegateCheck, delegateDel, delegateGC, delegateStatus } from '../invoke';
+import { CniError, ErrInternal, ErrInvalidEnvironment, ErrUnsupportedField } from '../errors';
+import { delegateAdd, delegateDel, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
-import type * as Net from '../net';
-// netlink and its helpers are most of a plugin's start-up (node:crypto, node:net, node:os, the netlink
-// tables): load them on the first verb that touches the kernel, not for VERSION or STATUS.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const net = (): typeof Net => require('../net') as typeof Net;
+import { checkContainerSide, checkMasquerade, delVeth, firewall, gcVeth, hostVeth, net, openContainer, owner } from './veth-steps';
 import { parseBridgeConfig, BridgeConfig } from './bridge-config';
 
 export const ABOUT = 'berth-bridge: CNI bridge plugin (reference bridge semantics)';
@@ -17,22 +13,9 @@ export const ABOUT = 'berth-bridge: CNI bridge plugin (reference bridge semantic
 type Ctx = PluginContext<NetConf>;
 
 /** A netlink socket inside the container's netns; a bad CNI_NETNS is the caller's error (code 4). */
-function openContainer(netns: string): Net.Rtnl {
-  try {
-    return net().openRtnl(netns);
-  } catch (e) {
-    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
-    throw e;
-  }
-}
 
-function owner(ctx: Ctx): { network: string; containerId: string; ifname: string } {
-  return { network: ctx.config.name, containerId: ctx.containerId, ifname: ctx.ifname };
-}
 
 // the firewall layer spawns nft: load it only when a config asks for firewall rules
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const firewall = (): typeof import('../firewall') => require('../firewall') as typeof import('../firewall');
 
 async function add(ctx: Ctx): Promise<Result> {
   const conf = parseBridgeConfig(ctx.config);
@@ -113,50 +96,30 @@ async function add(ctx: Ctx): Promise<Result> {
 
 async function del(ctx: Ctx): Promise<void> {
   const conf = parseBridgeConfig(ctx.config);
-  await delegateDel(conf.ipamType, ctx);
-  const nl = net().openRtnl();
-  try {
-    await net().removeContainerIface(ctx.netns, ctx.ifname);
-    // normally gone with the container end; a half-made ADD may have left it
-    await net().deleteLinkByName(nl, net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname));
-  } finally {
-    nl.close();
-  }
-  if (conf.ipMasq) firewall().teardownMasquerade(owner(ctx));
+  await delVeth(ctx, conf.ipamType, conf.ipMasq);
   if (conf.macspoofchk) firewall().teardownMacspoof(owner(ctx));
 }
 
 async function check(ctx: Ctx): Promise<void> {
   const conf = parseBridgeConfig(ctx.config);
-  const prev = ctx.config.prevResult;
-  if (!prev) throw new CniError(ErrInvalidNetworkConfig, 'prevResult: required for CHECK');
-  await delegateCheck(conf.ipamType, ctx);
-  await net().checkContainer(ctx.netns, ctx.ifname, prev).catch((e: unknown) => {
-    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
-    throw e;
-  });
+  const prev = await checkContainerSide(ctx, conf.ipamType);
   const nl = net().openRtnl();
   try {
     const br = await net().getLink(nl, conf.bridge);
     if (!br || br.kind !== 'bridge') throw new CniError(ErrInternal, `bridge ${conf.bridge} does not exist`);
-    const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
-    const host = await net().getLink(nl, hostName);
-    if (!host) throw new CniError(ErrInternal, `host veth ${hostName} does not exist`);
-    if (host.master !== br.index) throw new CniError(ErrInternal, `host veth ${hostName} is not a port of bridge ${conf.bridge}`);
+    const host = await net().getLink(nl, hostVeth(ctx));
+    if (!host) throw new CniError(ErrInternal, `host veth ${hostVeth(ctx)} does not exist`);
+    if (host.master !== br.index) throw new CniError(ErrInternal, `host veth ${hostVeth(ctx)} is not a port of bridge ${conf.bridge}`);
   } finally {
     nl.close();
   }
-  if (conf.ipMasq) {
-    const why = firewall().checkMasquerade(owner(ctx), net().containerIps(prev, ctx.ifname).map((i) => i.address));
-    if (why) throw new CniError(ErrInternal, why);
-  }
+  if (conf.ipMasq) checkMasquerade(ctx, prev);
 }
 
 /** GC: IPAM collects its own leftovers; we drop masquerade rules of attachments no longer valid. */
 async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> {
   const conf = parseBridgeConfig(ctx.config);
-  await delegateGC(conf.ipamType, ctx);
-  if (conf.ipMasq) firewall().gcOwners('masq', ctx.config.name, ctx.validAttachments);
+  await gcVeth(ctx, conf.ipamType, conf.ipMasq);
 }
 
 /** STATUS: the bridge itself needs nothing that could be missing; the IPAM may (the reference's answer). */

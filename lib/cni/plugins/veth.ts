@@ -2,15 +2,11 @@
 // gets a /32 (/128) on its end of a veth, the host end carries the gateway address, and the node routes
 // each container address to its veth. The container reaches the gateway "onlink", so no subnet route or
 // ARP for a whole subnet is involved: IPv4 uses the IPAM gateway, IPv6 the fixed link-local fe80::1.
-import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig } from '../errors';
-import { delegateAdd, delegateCheck, delegateDel, delegateGC, delegateStatus } from '../invoke';
+import { CniError, ErrInternal, ErrInvalidEnvironment } from '../errors';
+import { delegateAdd, delegateDel, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
-import type * as Net from '../net';
-// netlink and its helpers are most of a plugin's start-up (node:crypto, node:net, node:os, the netlink
-// tables): load them on the first verb that touches the kernel, not for VERSION or STATUS.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const net = (): typeof Net => require('../net') as typeof Net;
+import { checkContainerSide, checkMasquerade, delVeth, firewall, gcVeth, hostVeth, net, openContainer, owner } from './veth-steps';
 import { parseVethConfig } from './veth-config';
 
 export const ABOUT = 'berth-veth: CNI point-to-point veth plugin (reference ptp semantics)';
@@ -19,20 +15,8 @@ type Ctx = PluginContext<NetConf>;
 
 const V6_GATEWAY = 'fe80::1';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const firewall = (): typeof import('../firewall') => require('../firewall') as typeof import('../firewall');
 
-const owner = (ctx: Ctx): { network: string; containerId: string; ifname: string } =>
-  ({ network: ctx.config.name, containerId: ctx.containerId, ifname: ctx.ifname });
 
-function openContainer(netns: string): Net.Rtnl {
-  try {
-    return net().openRtnl(netns);
-  } catch (e) {
-    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
-    throw e;
-  }
-}
 
 /** The IPAM address as it is configured here: host prefix, and the gateway the container routes via. */
 function pointToPoint(ip: IPConfig): IPConfig {
@@ -109,50 +93,31 @@ async function add(ctx: Ctx): Promise<Result> {
 
 async function del(ctx: Ctx): Promise<void> {
   const conf = parseVethConfig(ctx.config);
-  await delegateDel(conf.ipamType, ctx);
-  await net().removeContainerIface(ctx.netns, ctx.ifname);
-  const nl = net().openRtnl();
-  try {
-    // the host end takes its routes and gateway address with it
-    await net().deleteLinkByName(nl, net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname));
-  } finally {
-    nl.close();
-  }
-  if (conf.ipMasq) firewall().teardownMasquerade(owner(ctx));
+  // the host end takes its routes and gateway address with it
+  await delVeth(ctx, conf.ipamType, conf.ipMasq);
 }
 
 async function check(ctx: Ctx): Promise<void> {
   const conf = parseVethConfig(ctx.config);
-  const prev = ctx.config.prevResult;
-  if (!prev) throw new CniError(ErrInvalidNetworkConfig, 'prevResult: required for CHECK');
-  await delegateCheck(conf.ipamType, ctx);
-  await net().checkContainer(ctx.netns, ctx.ifname, prev).catch((e: unknown) => {
-    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
-    throw e;
-  });
+  const prev = await checkContainerSide(ctx, conf.ipamType);
   const nl = net().openRtnl();
   try {
-    const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
-    const host = await net().getLink(nl, hostName);
-    if (!host) throw new CniError(ErrInternal, `host veth ${hostName} does not exist`);
+    const host = await net().getLink(nl, hostVeth(ctx));
+    if (!host) throw new CniError(ErrInternal, `host veth ${hostVeth(ctx)} does not exist`);
     for (const ip of net().containerIps(prev, ctx.ifname)) {
       const c = net().parseCidr(ip.address);
       const routes = await net().listRoutes(nl, c.family);
-      if (!routes.some((r) => r.dst === `${c.ip}/${c.prefix}` && r.dev === host.index)) throw new CniError(ErrInternal, `host route to ${ip.address} via ${hostName} is missing`);
+      if (!routes.some((r) => r.dst === `${c.ip}/${c.prefix}` && r.dev === host.index)) throw new CniError(ErrInternal, `host route to ${ip.address} via ${hostVeth(ctx)} is missing`);
     }
   } finally {
     nl.close();
   }
-  if (conf.ipMasq) {
-    const why = firewall().checkMasquerade(owner(ctx), net().containerIps(prev, ctx.ifname).map((i) => i.address));
-    if (why) throw new CniError(ErrInternal, why);
-  }
+  if (conf.ipMasq) checkMasquerade(ctx, prev);
 }
 
 async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> {
   const conf = parseVethConfig(ctx.config);
-  await delegateGC(conf.ipamType, ctx);
-  if (conf.ipMasq) firewall().gcOwners('masq', ctx.config.name, ctx.validAttachments);
+  await gcVeth(ctx, conf.ipamType, conf.ipMasq);
 }
 
 /** STATUS: as berth-bridge, ready when its IPAM is. */

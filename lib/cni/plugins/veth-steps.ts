@@ -1,0 +1,73 @@
+// Steps every veth-based plugin (berth-bridge, berth-veth) takes the same way: lazy access to the
+// netlink layer and the firewall, the attachment's rule owner, the container namespace, and the
+// parts of DEL, CHECK and GC that do not depend on how the host end is wired.
+import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig } from '../errors';
+import { delegateCheck, delegateDel, delegateGC } from '../invoke';
+import type { PluginContext } from '../skel';
+import type { Attachment, NetConf, Result } from '../types';
+import type * as Net from '../net';
+
+type Ctx = PluginContext<NetConf>;
+
+// netlink and its helpers are most of a plugin's start-up: load them on the first verb that touches the
+// kernel, not for VERSION or STATUS.
+/* eslint-disable @typescript-eslint/no-require-imports */
+export const net = (): typeof Net => require('../net') as typeof Net;
+export const firewall = (): typeof import('../firewall') => require('../firewall') as typeof import('../firewall');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Who owns an attachment's firewall rules: one network, one container, one interface. */
+export function owner(ctx: Ctx): { network: string; containerId: string; ifname: string } {
+  return { network: ctx.config.name, containerId: ctx.containerId, ifname: ctx.ifname };
+}
+
+export function openContainer(netns: string): Net.Rtnl {
+  try {
+    return net().openRtnl(netns);
+  } catch (e) {
+    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
+    throw e;
+  }
+}
+
+export function hostVeth(ctx: Ctx): string {
+  return net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
+}
+
+/** DEL: release the address, remove both ends of the veth, drop the attachment's masquerade rules. */
+export async function delVeth(ctx: Ctx, ipamType: string, ipMasq: boolean): Promise<void> {
+  await delegateDel(ipamType, ctx);
+  await net().removeContainerIface(ctx.netns, ctx.ifname);
+  const nl = net().openRtnl();
+  try {
+    // normally gone with the container end; a half-made ADD may have left it
+    await net().deleteLinkByName(nl, hostVeth(ctx));
+  } finally {
+    nl.close();
+  }
+  if (ipMasq) firewall().teardownMasquerade(owner(ctx));
+}
+
+/** CHECK, container side: IPAM agrees, and the interface has prevResult's addresses and routes. */
+export async function checkContainerSide(ctx: Ctx, ipamType: string): Promise<Result> {
+  const prev = ctx.config.prevResult;
+  if (!prev) throw new CniError(ErrInvalidNetworkConfig, 'prevResult: required for CHECK');
+  await delegateCheck(ipamType, ctx);
+  await net().checkContainer(ctx.netns, ctx.ifname, prev).catch((e: unknown) => {
+    if (e instanceof net().NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
+    throw e;
+  });
+  return prev;
+}
+
+/** CHECK, masquerade: the attachment's rules are there for its addresses. */
+export function checkMasquerade(ctx: Ctx, prev: Result): void {
+  const why = firewall().checkMasquerade(owner(ctx), net().containerIps(prev, ctx.ifname).map((i) => i.address));
+  if (why) throw new CniError(ErrInternal, why);
+}
+
+/** GC: IPAM collects its own leftovers; drop masquerade rules of attachments no longer valid. */
+export async function gcVeth(ctx: Ctx & { validAttachments: Attachment[] }, ipamType: string, ipMasq: boolean): Promise<void> {
+  await delegateGC(ipamType, ctx);
+  if (ipMasq) firewall().gcOwners('masq', ctx.config.name, ctx.validAttachments);
+}
