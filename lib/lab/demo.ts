@@ -2,26 +2,13 @@
 // built from Debian's busybox-static and imported into the OverlayFS store, a container from it on each
 // node attached to the VXLAN overlay with berth-vxlan, pinging each other; a readable summary; a clean
 // teardown, also on failure.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BerthError } from '../util/errors';
 import { Lab } from './lab';
 import type { Pod } from './pods';
 
-export const BUSYBOX = process.env.BERTH_BUSYBOX ?? '/bin/busybox';
-
-/** A read-only busybox root filesystem: the static binary and its applets as symlinks. */
-export function busyboxRootfs(dir: string): void {
-  if (!fs.existsSync(BUSYBOX)) throw new BerthError(`${BUSYBOX} not found: install Debian's busybox-static`);
-  for (const d of ['bin', 'dev', 'proc', 'sys', 'etc', 'tmp']) fs.mkdirSync(path.join(dir, d), { recursive: true });
-  fs.copyFileSync(BUSYBOX, path.join(dir, 'bin', 'busybox'));
-  fs.chmodSync(path.join(dir, 'bin', 'busybox'), 0o755);
-  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
-  for (const a of applets) fs.symlinkSync('busybox', path.join(dir, 'bin', a));
-  fs.writeFileSync(path.join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  fs.writeFileSync(path.join(dir, 'etc', 'group'), 'root:x:0:\n');
-}
+export { BUSYBOX, busyboxRootfs } from '../overlayfs/busybox';
+import { BUSYBOX } from '../overlayfs/busybox';
 
 interface PingOutcome { from: string; to: string; code: number; output: string }
 

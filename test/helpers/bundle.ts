@@ -2,24 +2,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { busyboxRootfs } from '../../lib/overlayfs/busybox';
 import { defaultSpec } from '../../lib/runtime/spec/default';
 import type { Spec } from '../../lib/runtime/spec/types';
 
-const BUSYBOX = '/bin/busybox';
-
-let applets: string[] | undefined;
-
-/** Makes a rootfs with busybox and its applets as symlinks, plus /etc/passwd and /etc/group. */
+/** Makes a busybox rootfs (lib/overlayfs/busybox). */
 export function makeRootfs(dir: string): void {
-  applets ??= execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  for (const d of ['bin', 'dev', 'proc', 'sys', 'tmp', 'etc', 'root', 'home']) fs.mkdirSync(path.join(dir, d), { recursive: true });
-  fs.copyFileSync(BUSYBOX, path.join(dir, 'bin', 'busybox'));
-  fs.chmodSync(path.join(dir, 'bin', 'busybox'), 0o755);
-  for (const a of applets) if (a !== 'busybox') fs.symlinkSync('busybox', path.join(dir, 'bin', a));
-  fs.writeFileSync(path.join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
-  fs.writeFileSync(path.join(dir, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
-  fs.chmodSync(path.join(dir, 'tmp'), 0o1777);
+  busyboxRootfs(dir);
 }
 
 /** runc's default spec (what `berth spec` writes), not interactive, running `args`. */

@@ -131,3 +131,36 @@ t.test('listPids walks sub-cgroups and destroy removes them; destroy is idempote
   for (const d of Object.values(h.paths)) t.notOk(fs.existsSync(d), `removed ${d}`);
   await destroy(h); // a second call is a no-op
 });
+
+t.test('concurrent default-path creates and destroys race on the shared parent and still join and clean up', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { addProcess } = await import('../../lib/cgroups');
+  // one container: create (parallel hierarchies), join a process (ENOSPC if a cpuset on the path is empty),
+  // let it exit, destroy (which removes the shared <own>/berth parent whenever it is empty)
+  const one = async (id: string): Promise<string> => {
+    const h = await createCgroup({ containerId: id, resources: { pids: { limit: 16 } } });
+    const child = spawn('/bin/sh', ['-c', 'read _go'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise((r) => child.on('exit', r));
+    try {
+      await addProcess(h, child.pid as number);
+      return read(h.paths.pids ?? h.paths.unified, 'pids.max');
+    } finally {
+      child.stdin?.end('\n');
+      await exited;
+      await destroy(h);
+    }
+  };
+  const ids = Array.from({ length: 24 }, (_, i) => `${PARENT}-race${i}`);
+  // eight in flight, so some creates find the parent half made and some destroys empty it under them
+  let next = 0;
+  const limits: string[] = [];
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let i = next++; i < ids.length; i = next++) limits.push(await one(ids[i]));
+  }));
+  t.same(limits, ids.map(() => '16'), 'every container got its own limit');
+  // a kernel refusal in one hierarchy while the others are being made: it must remove all it made
+  await t.rejects(createCgroup({ containerId: `${PARENT}-racebad`, resources: { pids: { limit: 4 }, cpu: { cpus: '4095' } } }),
+    { name: 'ConfigError', field: 'linux.resources.cpu.cpus' }, 'a cpuset the host lacks is refused');
+  const left = [...ids, `${PARENT}-racebad`].flatMap((id) => wouldUse(`berth/${id}`)).filter((d) => fs.existsSync(d));
+  t.same(left, [], 'no container cgroup left');
+});
