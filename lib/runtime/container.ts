@@ -13,7 +13,7 @@ import { statusOf, toContainerState, type CommonOptions, type ContainerState, ty
 
 export { list, state, type CommonOptions, type ContainerState, type Status } from './status';
 import {
-  claimId, DEFAULT_ROOT, execFifoPath, isAlive, listIds, lockContainer, NotFoundError, processStartTime, processStartTimeAsync, readState,
+  claimId, DEFAULT_ROOT, execFifoPath, isAlive, lockContainer, NotFoundError, processStartTime, processStartTimeAsync, readState,
   removeContainerDir, writeState, type StoredState,
 } from './state';
 
@@ -163,44 +163,10 @@ function devicesAtCreate(spec: Spec): boolean {
   return (spec.mounts ?? []).every((m) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind') || DEVICELESS_FS.has(m.type ?? ''));
 }
 
-/** One handle per distinct directory: the hierarchies are independent, so they are joined and removed in parallel. */
-function perHierarchy(h: Cgroups.CgroupHandle): Cgroups.CgroupHandle[] {
-  const seen = new Set<string>();
-  const out: Cgroups.CgroupHandle[] = [];
-  for (const [ctrl, dir] of Object.entries(h.paths)) {
-    if (seen.has(dir)) continue;
-    seen.add(dir);
-    out.push({ ...h, paths: { [ctrl]: dir } });
-  }
-  return out;
-}
-
-/**
- * Each cgroup.procs write takes the kernel's global threadgroup lock for writing, which waits for an RCU
- * grace period unless another write holds it already: nine writes one after another cost several ms,
- * the same nine at once well under one (bench/containers-per-second.ts).
- */
-async function joinCgroups(h: Cgroups.CgroupHandle, pid: number): Promise<void> {
-  await Promise.all(perHierarchy(h).map((one) => cgroups.addProcess(one, pid)));
-}
-
-/**
- * createCgroup, one at a time in this process. Containers without a cgroupsPath share the default parent
- * (<own>/berth), which createCgroup makes when missing and destroy removes once empty; createCgroup only
- * copies cpuset.cpus/mems into directories it made itself, so a create that finds the parent just made by
- * another, not yet initialised, leaves its own cpuset empty and the join fails with ENOSPC. (Seen with 8
- * in flight; the fix belongs in lib/cgroups/create.ts.) Creates still overlap with everything else.
- */
-let cgroupQueue: Promise<unknown> = Promise.resolve();
-function createCgroupSerial(spec: Cgroups.CgroupSpec): Promise<Cgroups.CgroupHandle> {
-  const made = cgroupQueue.then(() => cgroups.createCgroup(spec));
-  cgroupQueue = made.catch(() => undefined);
-  return made;
-}
-
-async function destroyCgroups(h: Cgroups.CgroupHandle): Promise<void> {
-  await Promise.all(perHierarchy(h).map((one) => cgroups.destroy(one)));
-}
+// lib/cgroups joins, creates and removes across hierarchies in parallel (each cgroup.procs write waits
+// for an RCU grace period: nine at once cost well under one sequential).
+const joinCgroups = (h: Cgroups.CgroupHandle, pid: number): Promise<void> => cgroups.addProcess(h, pid);
+const destroyCgroups = (h: Cgroups.CgroupHandle): Promise<void> => cgroups.destroy(h);
 
 async function createStored(opts: CreateOptions): Promise<StoredState> {
   const root = opts.root ?? DEFAULT_ROOT;
@@ -235,7 +201,7 @@ async function createStored(opts: CreateOptions): Promise<StoredState> {
     // Where the cgroups will be (pure path arithmetic), so the plan's cgroup mounts need not wait for them.
     const cgroupPaths = cgroupPathsModule().resolvePaths(hierarchyModule().hierarchies(), spec.linux?.cgroupsPath, opts.id);
     // Made while the process is cloned and unshares its namespaces; it joins them once it reports its pid.
-    cgroupMade = createCgroupSerial({
+    cgroupMade = cgroups.createCgroup({
       cgroupsPath: spec.linux?.cgroupsPath, containerId: opts.id,
       resources: resources ? (earlyDevices ? { ...limits, devices: deviceRules } : limits) : undefined,
     });

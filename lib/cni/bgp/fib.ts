@@ -6,6 +6,8 @@ import { AFI } from './codec/constants';
 import { formatPrefix, ipToBytes, parsePrefix } from './codec/ip';
 import type { BestChange } from './rib';
 import type { Route } from './route';
+import { Rtnl } from '../net/nl/socket';
+import { routeBatch, type RouteOp } from '../net/route';
 
 export const RTPROT_BGP = 186;
 const RT_TABLE_MAIN = 254;
@@ -18,12 +20,20 @@ export interface FibBackend {
   list(): Promise<{ ours: FibEntry[]; others: Set<string> }>;
   replace(e: FibEntry): Promise<void>;
   remove(prefix: string): Promise<void>;
+  /**
+   * Optional bulk form of replace/remove: applies every op and resolves with one result per op (undefined =
+   * done, else that op's error), so one failure costs only its own route. Without it FibSync calls
+   * replace/remove one at a time.
+   */
+  applyBatch?(ops: readonly FibOp[]): Promise<(Error | undefined)[]>;
   close(): void;
 }
 
+export type FibOp = { op: 'replace'; entry: FibEntry } | { op: 'remove'; prefix: string };
+
 export interface FibError { prefix: string; op: 'replace' | 'remove'; message: string }
 
-/** Collects Loc-RIB changes and applies them in batches: one kernel dump plus one request per changed prefix. */
+/** Collects Loc-RIB changes and applies them in batches: one kernel dump, then the changed prefixes in bulk. */
 export class FibSync {
   /** prefix -> wanted gateway (undefined = remove); later changes of a prefix overwrite earlier ones */
   private readonly queue = new Map<string, string | undefined>();
@@ -82,17 +92,33 @@ export class FibSync {
     this.batches++;
     const { ours, others } = await this.backend.list();
     const installed = new Map(ours.map((e) => [e.prefix, e.gateway]));
+    const ops: FibOp[] = [];
     for (const [prefix, gw] of batch) {
+      if (gw === undefined) {
+        if (installed.has(prefix)) ops.push({ op: 'remove', prefix });
+      } else if (others.has(prefix) && !installed.has(prefix)) {
+        this.errors.push({ prefix, op: 'replace', message: 'prefix owned by another routing protocol: left alone' });
+      } else if (installed.get(prefix) !== gw) {
+        ops.push({ op: 'replace', entry: { prefix, gateway: gw } });
+      }
+    }
+    const prefixOf = (o: FibOp): string => (o.op === 'remove' ? o.prefix : o.entry.prefix);
+    if (this.backend.applyBatch) {
+      let res: (Error | undefined)[];
       try {
-        if (gw === undefined) {
-          if (installed.has(prefix)) await this.backend.remove(prefix);
-        } else if (others.has(prefix) && !installed.has(prefix)) {
-          this.errors.push({ prefix, op: 'replace', message: 'prefix owned by another routing protocol: left alone' });
-        } else if (installed.get(prefix) !== gw) {
-          await this.backend.replace({ prefix, gateway: gw });
-        }
+        res = await this.backend.applyBatch(ops);
       } catch (e) {
-        this.errors.push({ prefix, op: gw === undefined ? 'remove' : 'replace', message: (e as Error).message });
+        res = ops.map(() => e as Error); // the backend itself failed (socket gone): every op is unapplied
+      }
+      ops.forEach((o, i) => { const e = res[i]; if (e) this.errors.push({ prefix: prefixOf(o), op: o.op, message: e.message }); });
+      return;
+    }
+    for (const o of ops) {
+      try {
+        if (o.op === 'remove') await this.backend.remove(o.prefix);
+        else await this.backend.replace(o.entry);
+      } catch (e) {
+        this.errors.push({ prefix: prefixOf(o), op: o.op, message: (e as Error).message });
       }
     }
   }
@@ -102,12 +128,15 @@ export class FibSync {
 export class NetlinkFib implements FibBackend {
   private readonly sock: NetlinkTypes.RtNetlinkSocket;
   private readonly nl: typeof NetlinkTypes;
+  /** our own encoder's socket, for writes: it batches many route messages per sendmsg */
+  private readonly rtnl: Rtnl;
 
   constructor(private readonly table = RT_TABLE_MAIN) {
     // loaded here: the package costs ~20 ms and only the agent needs it
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     this.nl = require('netlink') as typeof NetlinkTypes;
     this.sock = this.nl.createRtNetlink();
+    this.rtnl = new Rtnl();
   }
 
   async list(): Promise<{ ours: FibEntry[]; others: Set<string> }> {
@@ -131,21 +160,22 @@ export class NetlinkFib implements FibBackend {
   }
 
   async replace(e: FibEntry): Promise<void> {
-    const p = parsePrefix(e.prefix);
-    await this.sock.newRoute(
-      { family: p.afi === AFI.IPV4 ? 2 : 10, dstLen: p.len, table: this.table < 256 ? this.table : 0, protocol: RTPROT_BGP as NetlinkTypes.rt.RouteProtocol, scope: 0 as NetlinkTypes.rt.RouteScope, type: 1 as NetlinkTypes.rt.RouteType },
-      { dst: p.bytes, gateway: ipToBytes(e.gateway), table: this.table },
-      { flags: this.nl.FlagsNew.REPLACE | this.nl.FlagsNew.CREATE },
-    );
+    const [err] = await this.applyBatch([{ op: 'replace', entry: e }]);
+    if (err) throw err;
   }
 
   async remove(prefix: string): Promise<void> {
-    const p = parsePrefix(prefix);
-    await this.sock.delRoute(
-      { family: p.afi === AFI.IPV4 ? 2 : 10, dstLen: p.len, table: this.table < 256 ? this.table : 0, protocol: RTPROT_BGP as NetlinkTypes.rt.RouteProtocol },
-      { dst: p.bytes, table: this.table },
-    );
+    const [err] = await this.applyBatch([{ op: 'remove', prefix }]);
+    if (err) throw err;
   }
 
-  close(): void { this.sock.socket.close(); }
+  /** Every op tagged protocol 186: a delete names it, so the kernel never removes another protocol's route. */
+  applyBatch(ops: readonly FibOp[]): Promise<(Error | undefined)[]> {
+    const rops: RouteOp[] = ops.map((o) => o.op === 'remove'
+      ? { op: 'delete', route: { dst: o.prefix, protocol: RTPROT_BGP, table: this.table } }
+      : { op: 'replace', route: { dst: o.entry.prefix, gw: o.entry.gateway, protocol: RTPROT_BGP, table: this.table, scope: 0 } });
+    return routeBatch(this.rtnl, rops);
+  }
+
+  close(): void { this.rtnl.close(); this.sock.socket.close(); }
 }

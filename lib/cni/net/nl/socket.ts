@@ -53,6 +53,37 @@ export class Rtnl {
     });
   }
 
+  /**
+   * Sends several messages in one sendmsg (one buffer, one nlmsghdr and sequence number each, all with
+   * NLM_F_ACK) and resolves once every one is answered: per message its replies, or the kernel's error for
+   * it. Never rejects; the caller maps results back by index. Keep batches small enough that their ACKs
+   * fit the socket's receive buffer (a success ACK is 36 bytes).
+   */
+  requestMany(reqs: readonly { op: string; type: number; flags: number; body: Buffer }[]): Promise<(NlMessage[] | Error)[]> {
+    const parts: Buffer[] = [];
+    const results: Promise<NlMessage[] | Error>[] = [];
+    const seqs: number[] = [];
+    for (const r of reqs) {
+      const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
+      const hdr = Buffer.alloc(16);
+      hdr.writeUInt32LE(16 + r.body.length, 0);
+      hdr.writeUInt16LE(r.type, 4);
+      hdr.writeUInt16LE(r.flags | NLM_F.REQUEST | NLM_F.ACK, 6);
+      hdr.writeUInt32LE(seq, 8);
+      // bodies are padded so the next header starts 4-aligned, as the kernel's NLMSG_ALIGN expects
+      parts.push(hdr, r.body, Buffer.alloc(((r.body.length + 3) & ~3) - r.body.length));
+      seqs.push(seq);
+      results.push(new Promise<NlMessage[]>((resolve, reject) => {
+        this.pending.set(seq, { op: r.op, dump: false, msgs: [], resolve, reject });
+      }).catch((e: Error) => e));
+    }
+    if (reqs.length) {
+      this.sock.ref();
+      this.sock.send(Buffer.concat(parts), {}, (err) => { if (err) for (const s of seqs) this.settle(s, err); });
+    }
+    return Promise.all(results);
+  }
+
   close(): void {
     this.failAll(new Error('netlink socket closed'));
     this.sock.close();
