@@ -126,7 +126,9 @@ protocol bgp feed { local 10.210.2.2 as 64513; neighbor 10.210.2.1 as 65000; con
         if (count >= N) birdKernelAt = Date.now();
       }
     }
-    await Promise.race([berthDone, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([berthDone, new Promise((r) => { giveUp = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
+    clearTimeout(giveUp); // or the process lingers until the deadline
     const b = JSON.parse(berthOut.trim().split('\n').pop() ?? '{}') as { firstAt?: number; ribAt?: number; fibAt?: number; kernel?: number; errors?: number; batches?: number };
     if (!b.fibAt || !birdTableAt) throw new Error(`incomplete: berth ${berthOut.trim() || 'no result'}, BIRD table ${birdTableAt ? 'complete' : 'incomplete'}`);
     const rate = (at: number): string => `${((at - t0) / 1000).toFixed(2)} s, ${Math.round(N / ((at - t0) / 1000))} routes/s`;

@@ -6,8 +6,8 @@ import { AFI } from './codec/constants';
 import { formatPrefix, ipToBytes, parsePrefix } from './codec/ip';
 import type { BestChange } from './rib';
 import type { Route } from './route';
-import { Rtnl } from '../net/nl/socket';
-import { routeBatch, type RouteOp } from '../net/route';
+import { NLM_F, RTA, RTM } from '../net/nl/constants';
+import { Rtnl, type NlRequest } from '../net/nl/socket';
 
 export const RTPROT_BGP = 186;
 const RT_TABLE_MAIN = 254;
@@ -170,12 +170,59 @@ export class NetlinkFib implements FibBackend {
   }
 
   /** Every op tagged protocol 186: a delete names it, so the kernel never removes another protocol's route. */
-  applyBatch(ops: readonly FibOp[]): Promise<(Error | undefined)[]> {
-    const rops: RouteOp[] = ops.map((o) => o.op === 'remove'
-      ? { op: 'delete', route: { dst: o.prefix, protocol: RTPROT_BGP, table: this.table } }
-      : { op: 'replace', route: { dst: o.entry.prefix, gw: o.entry.gateway, protocol: RTPROT_BGP, table: this.table, scope: 0 } });
-    return routeBatch(this.rtnl, rops);
+  async applyBatch(ops: readonly FibOp[]): Promise<(Error | undefined)[]> {
+    const out: (Error | undefined)[] = new Array(ops.length);
+    const reqs: NlRequest[] = [];
+    const idx: number[] = [];
+    ops.forEach((o, i) => {
+      try {
+        reqs.push(o.op === 'remove' ? routeMsg(o.prefix, undefined, this.table) : routeMsg(o.entry.prefix, o.entry.gateway, this.table));
+        idx.push(i);
+      } catch (e) {
+        out[i] = e as Error; // unparsable prefix or gateway: fails alone
+      }
+    });
+    const res = await this.rtnl.requestBatch(reqs);
+    res.forEach((r, k) => { out[idx[k]] = r instanceof Error ? r : undefined; });
+    return out;
   }
 
   close(): void { this.rtnl.close(); this.sock.socket.close(); }
+}
+
+/** parsed next hops: 100,000 routes typically share a handful */
+const gatewayBytes = new Map<string, Buffer>();
+
+/**
+ * One RTM_NEWROUTE (replace, gateway given) or RTM_DELROUTE (gateway undefined) for protocol 186, encoded
+ * here rather than through net/route.ts: the BGP codec has already parsed the prefix to bytes, and the
+ * generic parser costs more than the kernel's insert at 100,000 routes. The delete names protocol 186, so
+ * the kernel never matches another protocol's route.
+ */
+function routeMsg(prefix: string, gateway: string | undefined, table: number): NlRequest {
+  const p = parsePrefix(prefix);
+  let gw = gateway === undefined ? undefined : gatewayBytes.get(gateway);
+  if (gateway !== undefined && !gw) {
+    gw = ipToBytes(gateway);
+    if (gatewayBytes.size > 4096) gatewayBytes.clear(); // few distinct next hops in practice; stay bounded
+    gatewayBytes.set(gateway, gw);
+  }
+  if (gw && gw.length !== p.bytes.length) throw new Error(`route ${prefix}: gateway ${gateway} is not the same IP family`);
+  const alen = p.bytes.length; // 4 or 16: already 4-aligned
+  const b = Buffer.alloc(12 + 8 + (p.len > 0 ? 4 + alen : 0) + (gw ? 4 + alen : 0));
+  b.writeUInt8(p.afi === AFI.IPV4 ? 2 : 10, 0);
+  b.writeUInt8(p.len, 1);
+  b.writeUInt8(table < 256 ? table : 252, 4);
+  b.writeUInt8(RTPROT_BGP, 5);
+  b.writeUInt8(gw ? 0 : 255, 6); // universe for a replace; "nowhere" matches any scope on delete
+  b.writeUInt8(1, 7); // RTN_UNICAST
+  let off = 12;
+  const attr = (type: number, v: Buffer): void => { b.writeUInt16LE(4 + v.length, off); b.writeUInt16LE(type, off + 2); v.copy(b, off + 4); off += 4 + v.length; };
+  const t = Buffer.alloc(4); t.writeUInt32LE(table);
+  attr(RTA.TABLE, t);
+  if (p.len > 0) attr(RTA.DST, p.bytes.subarray(0, alen));
+  if (gw) attr(RTA.GATEWAY, gw);
+  return gw
+    ? { op: `replace route ${prefix}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.REPLACE, body: b }
+    : { op: `delete route ${prefix}`, type: RTM.DELROUTE, flags: 0, body: b };
 }

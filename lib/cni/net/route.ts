@@ -1,7 +1,7 @@
 // Routes (RTM_*ROUTE): unicast via gateway or device, onlink, scope, protocol, table, blackhole.
 import { Attr, encodeAttrs, parseAttrs, readU32, u32 } from './nl/attrs';
 import { AF, NLM_F, RTA, RTAX, RTM, RTN, RTNH_F_ONLINK, RTPROT, RT_SCOPE, RT_TABLE } from './nl/constants';
-import { NetlinkError, Rtnl } from './nl/socket';
+import { NetlinkError, Rtnl, type NlRequest } from './nl/socket';
 import { formatIp, ipFamily, ipToBytes, parseCidr } from './ip';
 
 export type RouteType = 'unicast' | 'local' | 'blackhole' | 'unreachable' | 'prohibit';
@@ -67,34 +67,26 @@ export interface RouteOp { op: 'replace' | 'delete'; route: RouteSpec }
 
 /**
  * Replaces and deletes many routes with few syscalls: each op is its own netlink message (own sequence
- * number, own ACK) and `chunk` of them go in one sendmsg, with at most `window` messages unanswered so the
- * ACKs fit the receive buffer. Resolves with one entry per op: undefined when the kernel accepted it, else
+ * number, own ACK) and `chunk` of them go in one sendmsg (see Rtnl.requestBatch). Resolves with one entry per op: undefined when the kernel accepted it, else
  * its error (a route that cannot be encoded fails alone, too). Never rejects.
  */
-export async function routeBatch(nl: Rtnl, ops: readonly RouteOp[], chunk = 256, window = 2048): Promise<(Error | undefined)[]> {
+export async function routeBatch(nl: Rtnl, ops: readonly RouteOp[], chunk = 256): Promise<(Error | undefined)[]> {
   const out: (Error | undefined)[] = new Array(ops.length);
-  const inflight = new Set<Promise<void>>();
-  for (let i = 0; i < ops.length; i += chunk) {
-    const reqs: { op: string; type: number; flags: number; body: Buffer }[] = [];
-    const idx: number[] = [];
-    for (let j = i; j < Math.min(i + chunk, ops.length); j++) {
-      const o = ops[j];
-      try {
-        const body = msg(o.route, o.op === 'delete');
-        reqs.push(o.op === 'delete'
-          ? { op: `delete route ${o.route.dst}`, type: RTM.DELROUTE, flags: 0, body }
-          : { op: `replace route ${o.route.dst}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.REPLACE, body });
-        idx.push(j);
-      } catch (e) {
-        out[j] = e as Error;
-      }
+  const reqs: NlRequest[] = [];
+  const idx: number[] = [];
+  ops.forEach((o, j) => {
+    try {
+      const body = msg(o.route, o.op === 'delete');
+      reqs.push(o.op === 'delete'
+        ? { op: `delete route ${o.route.dst}`, type: RTM.DELROUTE, flags: 0, body }
+        : { op: `replace route ${o.route.dst}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.REPLACE, body });
+      idx.push(j);
+    } catch (e) {
+      out[j] = e as Error;
     }
-    const p = nl.requestMany(reqs).then((res) => { res.forEach((r, k) => { out[idx[k]] = r instanceof Error ? r : undefined; }); });
-    const tracked: Promise<void> = p.finally(() => inflight.delete(tracked));
-    inflight.add(tracked);
-    while (inflight.size * chunk >= window) await Promise.race(inflight);
-  }
-  await Promise.all(inflight);
+  });
+  const res = await nl.requestBatch(reqs, chunk);
+  res.forEach((r, k) => { out[idx[k]] = r instanceof Error ? r : undefined; });
   return out;
 }
 

@@ -6,6 +6,7 @@ import type { RawNetlinkSocket } from 'netlink/dist/raw';
 import { NETLINK_ROUTE, NLM_F, NLMSG } from './constants';
 
 export interface NlMessage { type: number; flags: number; body: Buffer }
+export interface NlRequest { op: string; type: number; flags: number; body: Buffer }
 
 /** A kernel refusal: errno name as `code`, as Node's own errors do. */
 export class NetlinkError extends Error {
@@ -56,10 +57,9 @@ export class Rtnl {
   /**
    * Sends several messages in one sendmsg (one buffer, one nlmsghdr and sequence number each, all with
    * NLM_F_ACK) and resolves once every one is answered: per message its replies, or the kernel's error for
-   * it. Never rejects; the caller maps results back by index. Keep batches small enough that their ACKs
-   * fit the socket's receive buffer (a success ACK is 36 bytes).
+   * it. Never rejects; the caller maps results back by index. Keep at most ackWindow() messages unanswered.
    */
-  requestMany(reqs: readonly { op: string; type: number; flags: number; body: Buffer }[]): Promise<(NlMessage[] | Error)[]> {
+  requestMany(reqs: readonly NlRequest[]): Promise<(NlMessage[] | Error)[]> {
     const parts: Buffer[] = [];
     const results: Promise<NlMessage[] | Error>[] = [];
     const seqs: number[] = [];
@@ -82,6 +82,44 @@ export class Rtnl {
       this.sock.send(Buffer.concat(parts), {}, (err) => { if (err) for (const s of seqs) this.settle(s, err); });
     }
     return Promise.all(results);
+  }
+
+  /**
+   * requestMany over any number of messages: `chunk` per sendmsg, at most ackWindow() unanswered.
+   * One result per request, in order (its replies or its error); never rejects.
+   */
+  async requestBatch(reqs: readonly NlRequest[], chunk = 256): Promise<(NlMessage[] | Error)[]> {
+    const window = this.ackWindow();
+    chunk = Math.max(1, Math.min(chunk, window));
+    const out: (NlMessage[] | Error)[] = new Array(reqs.length);
+    const inflight = new Set<Promise<void>>();
+    for (let i = 0; i < reqs.length; i += chunk) {
+      const at = i;
+      const p = this.requestMany(reqs.slice(at, at + chunk)).then((res) => { res.forEach((r, k) => { out[at + k] = r; }); });
+      const tracked: Promise<void> = p.finally(() => inflight.delete(tracked));
+      inflight.add(tracked);
+      while ((inflight.size + 1) * chunk > window && inflight.size) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+    return out;
+  }
+
+  private window?: number;
+
+  /**
+   * How many messages a requestMany caller may have unanswered. Each queued ACK costs its skb's truesize
+   * (about 1 KiB here, not its 36 bytes) of the receive buffer, and an overflowing buffer drops ACKs (the
+   * netlink package's reader then aborts the process), so this raises the buffer once (to 4 MiB) and allows
+   * one message per 2 KiB of it.
+   */
+  ackWindow(): number {
+    if (this.window === undefined) {
+      try { this.sock.setRecvBufferSize(4 << 20); } catch { /* keep the default */ }
+      let size = 212992;
+      try { size = this.sock.getRecvBufferSize(); } catch { /* assume the default */ }
+      this.window = Math.max(16, Math.floor(size / 2048));
+    }
+    return this.window;
   }
 
   close(): void {
