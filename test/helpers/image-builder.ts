@@ -1,6 +1,6 @@
 // Test fixtures on top of lib/overlayfs/builder: a sample multi-layer image with its expected tree, and a
 // re-exec into a private mount namespace.
-import { spawnSync } from 'node:child_process';
+import { reexecIsolated } from './isolate';
 import type { LayerSpec } from '../../lib/overlayfs/builder';
 
 export * from '../../lib/overlayfs/builder';
@@ -87,18 +87,8 @@ export function sampleExpected(): Record<string, ExpectedNode> {
 /**
  * Re-runs this test file in a private mount namespace (`unshare -m --propagation private`) so that every
  * mount it makes vanishes with it, even if it crashes. Call before importing tap: the parent prints nothing
- * and exits with the child's status; the child sees BERTH_PRIVATE_MNTNS=1 and returns.
+ * and exits with the child's status (isolate.ts).
  */
 export function reexecInPrivateMountNamespace(): void {
-  if (process.env.BERTH_PRIVATE_MNTNS === '1') return;
-  const script = process.argv[1];
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', process.execPath, ...process.execArgv, script, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, BERTH_PRIVATE_MNTNS: '1' },
-  });
-  if (r.error) {
-    process.stderr.write(`unshare: ${r.error.message}\n`);
-    process.exit(1);
-  }
-  process.exit(r.status ?? 1);
+  reexecIsolated();
 }

@@ -7,52 +7,24 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { BERTH } from '../helpers/run';
-import { writeBusyboxDockerArchive } from '../helpers/busybox-image';
+import { IMAGE, startContainerd, type Containerd } from '../helpers/containerd';
 import { cgroupParent, removeCgroupParent } from '../helpers/cgroup-parent';
 
-const IMAGE = 'docker.io/library/busybox:latest';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-containerd-'));
-const sock = path.join(dir, 'containerd.sock');
 const parent = cgroupParent(`berth-ctr-${process.pid}`);
-let containerd: ChildProcess | undefined;
-
-function ctr(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('ctr', ['-a', sock, '-n', 'berth', ...args], { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+let containerd: Containerd | undefined;
+const ctr: Containerd['ctr'] = (args, timeoutMs) => containerd!.ctr(args, timeoutMs);
 
 const runArgs = (id: string) => ['--runc-binary', BERTH, '--cgroup', `${parent}/${id}`];
 
 t.before(async () => {
-  // containerd's shim keeps runtime state under /run/containerd: a tmpfs in our private mount namespace
-  fs.mkdirSync('/run/containerd', { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', '/run/containerd']);
-  execFileSync('ip', ['link', 'set', 'lo', 'up']);
-  fs.writeFileSync(path.join(dir, 'config.toml'), [
-    'version = 2',
-    `root = "${dir}/root"`,
-    `state = "${dir}/state"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
-    '[grpc]', `  address = "${sock}"`, '[ttrpc]', `  address = "${sock}.ttrpc"`,
-  ].join('\n'));
-  const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
-  containerd = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
-  for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
-  await writeBusyboxDockerArchive(path.join(dir, 'busybox.tar'), IMAGE);
-  const imported = await ctr(['images', 'import', path.join(dir, 'busybox.tar')]);
-  if (imported.code !== 0) throw new Error(`ctr images import: ${imported.stderr}`);
+  containerd = await startContainerd(dir);
 });
 
 t.teardown(async () => {
-  if (containerd?.pid) {
-    containerd.kill('SIGTERM');
-    await new Promise((r) => containerd!.once('exit', r));
-  }
+  await containerd?.stop();
   removeCgroupParent(parent);
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -86,7 +58,7 @@ t.test('ctr: detached run, task exec, kill and delete', async (t) => {
 t.test('ctr run -t: a terminal session through the console socket', async (t) => {
   // ctr wants a terminal of its own: script(1) gives it one
   const r = await new Promise<{ code: number; out: string }>((resolve) => {
-    const cmd = ['ctr', '-a', sock, '-n', 'berth', 'run', '-t', '--rm', ...runArgs('tty1'), IMAGE, 'tty1', '/bin/sh', '-c', 'tty; stty size; echo TERM=$TERM'].map((a) => `'${a}'`).join(' ');
+    const cmd = ['ctr', ...containerd!.args(['run', '-t', '--rm', ...runArgs('tty1'), IMAGE, 'tty1', '/bin/sh', '-c', 'tty; stty size; echo TERM=$TERM'])].map((a) => `'${a}'`).join(' ');
     execFile('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 }, (err, stdout) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: stdout });
     });

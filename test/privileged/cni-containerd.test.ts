@@ -9,35 +9,23 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { BERTH } from '../helpers/run';
-import { writeBusyboxDockerArchive } from '../helpers/busybox-image';
+import { IMAGE, startContainerd, type Containerd } from '../helpers/containerd';
 import { cgroupParent, removeCgroupParent } from '../helpers/cgroup-parent';
 
-const IMAGE = 'docker.io/library/busybox:latest';
 const NETWORK = 'ctrnet';
 const SUBNET_RE = /10\.89\.3\.(\d+)\/24/;
 const REPO_BIN = path.resolve(__dirname, '..', '..', '..', 'bin');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ctr-cni-'));
-const sock = path.join(dir, 'containerd.sock');
 const ipamDir = path.join(dir, 'ipam');
 const shared = path.join(dir, 'shared'); // bind-mounted into the container: the test's "go on" signal
 const parent = cgroupParent(`berth-ctrcni-${process.pid}`);
-let containerd: ChildProcess | undefined;
+let containerd: Containerd | undefined;
 
-function ctrArgs(args: string[]): string[] {
-  return ['-a', sock, '-n', 'berth', ...args];
-}
+const ctrArgs = (args: string[]): string[] => containerd!.args(args);
+const ctr: Containerd['ctr'] = (args, timeoutMs) => containerd!.ctr(args, timeoutMs);
 
-function ctr(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('ctr', ctrArgs(args), { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** The allocation files of our network: ip -> "containerID\r\nifname". */
 function allocations(): Map<string, string> {
   const d = path.join(ipamDir, NETWORK);
   const out = new Map<string, string>();
@@ -75,30 +63,11 @@ t.before(async () => {
   for (const p of ['berth-bridge', 'berth-ipam']) fs.symlinkSync(path.join(REPO_BIN, p), path.join('/opt/cni/bin', p));
   fs.symlinkSync('/usr/lib/cni/loopback', '/opt/cni/bin/loopback');
 
-  // containerd's shim keeps runtime state under /run/containerd: a tmpfs in our private mount namespace
-  fs.mkdirSync('/run/containerd', { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', '/run/containerd']);
-  execFileSync('ip', ['link', 'set', 'lo', 'up']);
-  fs.writeFileSync(path.join(dir, 'config.toml'), [
-    'version = 2',
-    `root = "${dir}/root"`,
-    `state = "${dir}/state"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
-    '[grpc]', `  address = "${sock}"`, '[ttrpc]', `  address = "${sock}.ttrpc"`,
-  ].join('\n'));
-  const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
-  containerd = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
-  for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
-  await writeBusyboxDockerArchive(path.join(dir, 'busybox.tar'), IMAGE);
-  const imported = await ctr(['images', 'import', path.join(dir, 'busybox.tar')]);
-  if (imported.code !== 0) throw new Error(`ctr images import: ${imported.stderr}`);
+  containerd = await startContainerd(dir);
 });
 
 t.teardown(async () => {
-  if (containerd?.pid) {
-    containerd.kill('SIGTERM');
-    await new Promise((r) => containerd!.once('exit', r));
-  }
+  await containerd?.stop();
   removeCgroupParent(parent);
   // the mounts vanish with this process's mount namespace; the temp dir is ours to remove
   fs.rmSync(dir, { recursive: true, force: true });
