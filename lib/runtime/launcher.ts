@@ -49,8 +49,10 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
     fs.closeSync(childFd);
   }
   // stage 1 exits once it has cloned the container process; a direct spawn is the container process itself,
-  // reaped by whoever waits for the container (run(), a shim, a subreaper), never here
+  // reaped by whoever waits for the container (run(), a shim, a subreaper), never here. A direct spawn
+  // without a pid yet (the vfork launch, see native/src/spawn.c) reports it over the socket like stage 1.
   if (!direct) n.waitPid(stage1, () => undefined);
+  const pidKnown = direct && stage1 > 0;
   const waitForExec = plan.execFifo === null;
 
   return new Promise<Launched>((resolve, reject) => {
@@ -122,7 +124,7 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
       }
     });
     // a direct spawn has no stage 1 to report the pid: it is the one spawn returned
-    if (direct) chain = chain.then(() => handle(MSG.PID, stage1, 0, 0, '')).catch((e: Error) => finish(e));
+    if (pidKnown) chain = chain.then(() => handle(MSG.PID, stage1, 0, 0, '')).catch((e: Error) => finish(e));
     sock.on('error', (e) => finish(e));
     sock.on('close', () => {
       chain.then(() => {

@@ -66,6 +66,10 @@ char *sync_wait_go(struct plan *p) {
     payload = mmap(NULL, (size_t)m.len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (payload == MAP_FAILED || read_full(p->sync_fd, payload, m.len) != 0) _exit(126);
     payload[m.len] = 0;
+    if (p->ngo_payloads < 2) {
+      p->go_payloads[p->ngo_payloads] = payload;
+      p->go_payload_lens[p->ngo_payloads++] = (size_t)m.len + 1;
+    }
   }
   if (m.type != MSG_GO) _exit(126);
   return payload;
@@ -144,6 +148,7 @@ static void close_other_fds(struct plan *p) {
 
 void direct_main(struct plan *p) {
   close_other_fds(p);
+  if (p->report_pid && sync_send(p->sync_fd, MSG_PID, p->child_pid, 0, 0, NULL, 0) != 0) _exit(126);
   stage2_main(p);
   _exit(127);
 }

@@ -132,6 +132,16 @@ struct plan {
   struct hook_step *create_hooks, *start_hooks;
   bool setsid;
   bool ready;           /* READY was sent: the parent may be gone, report errors on stderr */
+
+  /* The bootstrap's own working state. It lives here, not in statics: a child cloned with CLONE_VM
+     shares this process's memory, and several may be setting up at once. */
+  int rootfd;           /* O_PATH fd of rootfs while mounting */
+  char exe_path[4096];  /* the program found on PATH */
+  bool report_pid;      /* vfork launch: the child sends MSG_PID itself (nobody else knows it yet) */
+  pid_t child_pid;      /* written by the kernel at clone (CLONE_PARENT_SETTID), read by the child */
+  void *go_payloads[2]; /* MSG_GO payloads mmapped by a CLONE_VM child: the parent unmaps them */
+  size_t go_payload_lens[2];
+  int ngo_payloads;
 };
 
 /* bootstrap.c */

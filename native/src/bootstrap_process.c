@@ -209,7 +209,7 @@ static const char *getenv_in(char **env, const char *name) {
 static char *lookup(struct plan *p) {
   const char *file = p->args[0];
   if (!file || !*file) sync_error(p, STEP_LOOKUP, ENOENT, -1, "");
-  static char found[4096]; /* no malloc after fork: another Node thread may have held its lock */
+  char *found = p->exe_path; /* no malloc after fork: another Node thread may have held its lock */
   if (strchr(file, '/')) {
     if (access(file, X_OK) != 0) sync_error(p, STEP_LOOKUP, errno, -1, file);
     return (char *)file;
@@ -225,7 +225,7 @@ static char *lookup(struct plan *p) {
     struct stat st;
     if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
       if (access(cand, X_OK) == 0) {
-        memcpy(found, cand, sizeof found);
+        memcpy(found, cand, sizeof p->exe_path);
         return found;
       }
       last_err = EACCES;

@@ -18,16 +18,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-static int rootfd = -1;
-
-static int open_in_root(const char *path, int flags) {
+static int open_in_root(int rootfd, const char *path, int flags) {
   while (*path == '/') path++;
   struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
   return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
 }
 
 /* Creates every missing directory of `path` inside the root, and the last component as a file if asked. */
-static int mkdir_all_in_root(const char *path, bool last_is_file) {
+static int mkdir_all_in_root(int rootfd, const char *path, bool last_is_file) {
   char buf[4096];
   size_t len = strlen(path);
   if (len >= sizeof buf) return errno = ENAMETOOLONG, -1;
@@ -39,7 +37,7 @@ static int mkdir_all_in_root(const char *path, bool last_is_file) {
     bool last = next == NULL || next[strspn(next, "/")] == 0;
     char saved = next ? *next : 0;
     if (next) *next = 0;
-    int fd = open_in_root(buf, O_PATH);
+    int fd = open_in_root(rootfd, buf, O_PATH);
     if (fd >= 0) {
       close(fd);
     } else if (errno == ENOENT) {
@@ -48,10 +46,10 @@ static int mkdir_all_in_root(const char *path, bool last_is_file) {
       int parent;
       if (slash && slash != buf) {
         *slash = 0;
-        parent = open_in_root(buf, O_PATH | O_DIRECTORY);
+        parent = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
         *slash = '/';
       } else {
-        parent = open_in_root("/", O_PATH | O_DIRECTORY);
+        parent = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
       }
       if (parent < 0) return -1;
       int rc;
@@ -98,8 +96,8 @@ static void do_mount(struct plan *p, int i) {
   while (*dest == '/') dest++;
   if (strcmp(dest, "proc") == 0 && (!m->fstype || strcmp(m->fstype, "proc") != 0))
     sync_error(p, STEP_MOUNT, EINVAL, idx, "/proc may only receive a procfs mount");
-  if (mkdir_all_in_root(m->target, m->file) != 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
-  int fd = open_in_root(m->target, O_PATH);
+  if (mkdir_all_in_root(p->rootfd, m->target, m->file) != 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
+  int fd = open_in_root(p->rootfd, m->target, O_PATH);
   if (fd < 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
   char path[64];
   fd_path(path, sizeof path, fd);
@@ -111,7 +109,7 @@ static void do_mount(struct plan *p, int i) {
   }
   close(fd);
   /* Reopen: the new mount now covers the old directory. */
-  fd = open_in_root(m->target, O_PATH);
+  fd = open_in_root(p->rootfd, m->target, O_PATH);
   if (fd < 0) sync_error(p, STEP_MOUNT, errno, idx, m->target);
   fd_path(path, sizeof path, fd);
   unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
@@ -138,14 +136,14 @@ static void make_device(struct plan *p, int i) {
   char *slash = strrchr(parent_path, '/');
   const char *name = slash ? slash + 1 : parent_path;
   if (slash) *slash = 0;
-  if (mkdir_all_in_root(parent_path, false) != 0) sync_error(p, STEP_DEVICE, errno, d->field_index, d->path);
-  int parent = open_in_root(parent_path, O_PATH | O_DIRECTORY);
+  if (mkdir_all_in_root(p->rootfd, parent_path, false) != 0) sync_error(p, STEP_DEVICE, errno, d->field_index, d->path);
+  int parent = open_in_root(p->rootfd, parent_path, O_PATH | O_DIRECTORY);
   if (parent < 0) sync_error(p, STEP_DEVICE, errno, d->field_index, d->path);
   if (d->bind) {
     int fd = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0000);
     if (fd < 0) sync_error(p, STEP_DEVICE, errno, d->field_index, d->path);
     close(fd);
-    int target = open_in_root(d->path, O_PATH | O_NOFOLLOW);
+    int target = open_in_root(p->rootfd, d->path, O_PATH | O_NOFOLLOW);
     char path[64];
     fd_path(path, sizeof path, target);
     if (target < 0 || mount(d->path, path, NULL, MS_BIND, NULL) != 0)
@@ -170,7 +168,7 @@ static void default_links(struct plan *p) {
     {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
     {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
   };
-  int dev = open_in_root("/dev", O_PATH | O_DIRECTORY);
+  int dev = open_in_root(p->rootfd, "/dev", O_PATH | O_DIRECTORY);
   if (dev < 0) return;
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
     if (strcmp(links[i][1], "ptmx") == 0) unlinkat(dev, "ptmx", 0);
@@ -186,15 +184,15 @@ void setup_rootfs_before_hooks(struct plan *p) {
   if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) != 0) sync_error(p, STEP_PROPAGATION, errno, -1, "/");
   if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
     sync_error(p, STEP_ROOTFS, errno, -1, p->rootfs);
-  rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) sync_error(p, STEP_ROOTFS, errno, -1, p->rootfs);
+  p->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (p->rootfd < 0) sync_error(p, STEP_ROOTFS, errno, -1, p->rootfs);
   for (int i = 0; i < p->nmounts; i++) do_mount(p, i);
   for (int i = 0; i < p->ndevices; i++) make_device(p, i);
   if (p->default_links) default_links(p);
 }
 
 static void pivot(struct plan *p) {
-  if (fchdir(rootfd) != 0) sync_error(p, STEP_PIVOT, errno, -1, p->rootfs);
+  if (fchdir(p->rootfd) != 0) sync_error(p, STEP_PIVOT, errno, -1, p->rootfs);
   if (p->no_pivot) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) != 0) sync_error(p, STEP_PIVOT, errno, -1, "move root");
     if (chroot(".") != 0) sync_error(p, STEP_PIVOT, errno, -1, "chroot");
@@ -205,8 +203,8 @@ static void pivot(struct plan *p) {
     if (umount2(".", MNT_DETACH) != 0) sync_error(p, STEP_PIVOT, errno, -1, "umount old root");
   }
   if (chdir("/") != 0) sync_error(p, STEP_PIVOT, errno, -1, "chdir /");
-  close(rootfd);
-  rootfd = -1;
+  close(p->rootfd);
+  p->rootfd = -1;
 }
 
 static void mask_paths(struct plan *p) {

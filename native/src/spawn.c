@@ -5,13 +5,17 @@
 #include "bootstrap.h"
 #include "napi_util.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Every allocation of one plan is recorded, so the parent frees it all after the fork. */
@@ -288,6 +292,107 @@ static void reset_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * The vfork launch (`run`: no exec fifo, nothing to join, no user or time namespace). The container
+ * process is cloned with CLONE_VM | CLONE_VFORK, as posix_spawn does: it borrows this process's memory
+ * until it execs instead of copying Node's page tables, and its execve has no copy to tear down. Those
+ * two were most of a container's start-up cost. CLONE_VFORK suspends the calling thread until the child
+ * execs or exits, so the clone is made from a short-lived thread of its own, never Node's: the event
+ * loop keeps answering the child over the sync socket. The suspended thread is also why the child may use
+ * the C library at all: errno and the other thread-local state it touches are that idle thread's.
+ * Not used with an exec fifo (`create`): a created container waits for `start` for any length of time,
+ * and meanwhile nothing of the caller's live memory should stay mapped into it.
+ */
+enum { CHILD_STACK = 1 << 20 };
+
+struct vfork_launch {
+  parser ps;
+  struct plan *p;
+  void *stack;
+};
+
+static void free_launch(struct vfork_launch *l) {
+  for (int i = 0; i < l->p->ngo_payloads; i++) munmap(l->p->go_payloads[i], l->p->go_payload_lens[i]);
+  if (l->stack) munmap(l->stack, CHILD_STACK);
+  free_all(&l->ps);
+  free(l->p);
+  free(l);
+}
+
+static int vfork_child(void *arg) {
+  struct plan *p = arg;
+  /* PR_SET_DUMPABLE is a property of the memory map, which is Node's until exec: left alone. Nothing can
+     reach this process meanwhile: its pid namespace is new and empty, and run() execs without waiting. */
+  reset_signals();
+  direct_main(p);
+}
+
+static void *vfork_thread(void *arg) {
+  struct vfork_launch *l = arg;
+  struct plan *p = l->p;
+  int flags = (p->clone_flags & ~CLONE_NEWCGROUP) | CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | SIGCHLD;
+  pid_t pid = clone(vfork_child, (char *)l->stack + CHILD_STACK, flags, p, &p->child_pid);
+  if (pid < 0) {
+    /* The kernel refused the namespace flags: stage 1 (a plain fork, no CLONE_VM) unshares them one
+       step at a time and reports which failed, as on the non-vfork path. It must be reaped here. */
+    p->report_pid = false;
+    pid_t stage1 = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+    if (stage1 == 0) {
+      reset_signals();
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+      stage1_main(p);
+      _exit(127);
+    }
+    if (stage1 < 0) {
+      sync_send(p->sync_fd, MSG_ERROR, STEP_CLONE, errno, -1, "clone", 5);
+    } else {
+      while (waitpid(stage1, NULL, __WALL) < 0 && errno == EINTR) {}
+    }
+  }
+  /* The child has exec'd or exited: its stack, payloads and plan are free to go. */
+  close(p->sync_fd);
+  free_launch(l);
+  return NULL;
+}
+
+/* Starts the vfork launch; false (nothing started, nothing to free) when a thread or stack is refused. */
+static bool start_vfork(parser *ps, struct plan *p) {
+  struct vfork_launch *l = calloc(1, sizeof *l);
+  if (!l) return false;
+  l->stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  /* a guard page: an overflowing child would otherwise write into whatever of Node's lies below */
+  if (l->stack != MAP_FAILED && mprotect(l->stack, 4096, PROT_NONE) != 0) {
+    munmap(l->stack, CHILD_STACK);
+    l->stack = MAP_FAILED;
+  }
+  /* the thread owns a copy of the sync fd: the caller closes its own as soon as spawn returns */
+  int fd = l->stack == MAP_FAILED ? -1 : fcntl(p->sync_fd, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) {
+    if (l->stack != MAP_FAILED) munmap(l->stack, CHILD_STACK);
+    free(l);
+    return false;
+  }
+  p->sync_fd = fd;
+  p->report_pid = true;
+  l->ps = *ps;
+  l->p = p;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  /* the thread starts with every signal blocked (the caller's mask now): the child inherits that mask */
+  pthread_t t;
+  int rc = pthread_create(&t, &attr, vfork_thread, l);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    close(fd);
+    munmap(l->stack, CHILD_STACK);
+    free(l);
+    return false;
+  }
+  return true;
+}
+
 static napi_value js_spawn(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -313,6 +418,17 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
    * unshares them one step at a time and reports which step failed.
    */
   bool direct = p->njoin == 0 && !p->new_userns && !p->time_offsets;
+  if (direct && !p->exec_fifo && start_vfork(&ps, p)) {
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* pid 0: the child reports its pid over the sync socket (MSG_PID) */
+    napi_value result;
+    napi_create_object(env, &result);
+    napi_set_named_property(env, result, "pid", make_int(env, 0));
+    napi_value yes;
+    napi_get_boolean(env, true, &yes);
+    napi_set_named_property(env, result, "direct", yes);
+    return result;
+  }
   pid_t pid = -1;
   if (direct) {
     /* The raw syscall, not fork(): glibc's fork runs the atfork handlers that libuv and OpenSSL registered,
