@@ -231,19 +231,19 @@ async function createStored(opts: CreateOptions): Promise<StoredState> {
     // Without networks (their attachments go into the state) the state is written as soon as the pid is
     // known, alongside joining the cgroups: `state` then shows the container while it sets up, as runc does.
     let stateWritten: Promise<void> | undefined;
-    const saveState = async (p: number) => {
+    const saveState = async (p: number, startTime?: string) => {
       st.pid = p;
-      st.pidStartTime = (await processStartTimeAsync(p)) ?? '';
+      st.pidStartTime = startTime ?? (await processStartTimeAsync(p)) ?? '';
       await writeState(root, st);
     };
     const launched = await launch(plan, {
       onNeedMaps: (p) => writeIdMaps(p, spec),
-      onPid: async (p) => {
+      onPid: async (p, startTime) => {
         pid = p;
         cgroup = st.cgroup = await cgroupMade!;
         if (JSON.stringify(cgroup.paths) !== JSON.stringify(cgroupPaths)) throw new BerthError(`cgroup paths changed under container ${opts.id}`);
         if (!networks.length) {
-          stateWritten = saveState(p);
+          stateWritten = saveState(p, startTime);
           stateWritten.catch(() => undefined); // awaited once launched
         }
         await joinCgroups(cgroup, p);

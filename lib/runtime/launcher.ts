@@ -14,8 +14,11 @@ const HEADER = 20;
 export interface LaunchCallbacks {
   /** the process (stage 1) that created a user namespace waits for its uid/gid maps */
   onNeedMaps?(pid: number): Promise<void>;
-  /** the container process exists: put it in its cgroups before it continues */
-  onPid?(pid: number): Promise<void>;
+  /**
+   * the container process exists: put it in its cgroups before it continues. `startTime`: its /proc stat
+   * start time when the process reported it (the vfork launch), else undefined
+   */
+  onPid?(pid: number, startTime?: string): Promise<void>;
   /** mounts are done, pivot_root is next: run prestart/createRuntime hooks; returns the state JSON for container hooks */
   onMounted?(pid: number): Promise<string | undefined>;
 }
@@ -79,10 +82,20 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
     };
     const go = (payload?: string) => {
       const body = payload ? Buffer.from(payload) : Buffer.alloc(0);
-      const head = Buffer.alloc(HEADER);
-      head.writeUInt32LE(MSG.GO, 0);
-      head.writeUInt32LE(body.length, 16);
-      sock.write(Buffer.concat([head, body]));
+      const msg = Buffer.alloc(HEADER + body.length);
+      msg.writeUInt32LE(MSG.GO, 0);
+      msg.writeUInt32LE(body.length, 16);
+      body.copy(msg, HEADER);
+      // One write(2) straight to the socket: the stream machinery cost more than the send itself. A fresh
+      // socketpair's buffer has room, and the child reads each GO before it sends again; the stream stays
+      // as the fallback should the kernel ever take less.
+      let sent = 0;
+      try {
+        sent = fs.writeSync(parentFd, msg);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
+      if (sent < msg.length) sock.write(msg.subarray(sent));
     };
     const handle = async (type: number, a: number, b: number, c: number, payload: string) => {
       switch (type) {
@@ -92,7 +105,7 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
           break;
         case MSG.PID:
           pid = a;
-          await callbacks.onPid?.(a);
+          await callbacks.onPid?.(a, payload || undefined);
           go();
           break;
         case MSG.MOUNTED:

@@ -95,7 +95,16 @@ export async function claimId(root: string, id: string): Promise<string> {
 }
 
 export async function removeContainerDir(root: string, id: string): Promise<void> {
-  await fsp().rm(containerDir(root, id), { recursive: true, force: true });
+  const dir = containerDir(root, id);
+  // Usually the directory holds state.json alone: two calls instead of a recursive walk. Anything else
+  // in it (exec.fifo, hosts, resolv.conf, a crashed write's temp file) takes the walk.
+  try {
+    await fsp().unlink(path.join(dir, 'state.json')).catch((e) => { if (errnoCode(e) !== 'ENOENT') throw e; });
+    await fsp().rmdir(dir);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return;
+    await fsp().rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -22,7 +22,8 @@ enum step {
 /* Sync messages. Child -> parent: */
 enum msg_type {
   MSG_NEED_MAPS = 1, /* a = pid whose uid/gid maps the parent must write */
-  MSG_PID = 2,       /* a = the container process's pid (in the parent's pid namespace) */
+  MSG_PID = 2,       /* a = the container process's pid (in the parent's pid namespace); payload: its
+                        start time (/proc/<pid>/stat field 22) when the process could read it */
   MSG_MOUNTED = 3,   /* mounts done, before pivot_root: parent runs prestart/createRuntime hooks */
   MSG_READY = 4,     /* set up; waiting on the exec fifo (create) or about to execve (run) */
   MSG_ERROR = 5,     /* a = step, b = errno, c = index; payload = detail */
