@@ -53,12 +53,10 @@ static void fail(parser *ps, const char *field, const char *what) {
   }
 }
 
+/* One lookup per field (a missing property reads as undefined): the plan has a few hundred fields. */
 static napi_value prop(parser *ps, napi_value obj, const char *name) {
   napi_value v = NULL;
-  bool has = false;
-  if (napi_has_named_property(ps->env, obj, name, &has) != napi_ok || !has) return NULL;
-  napi_get_named_property(ps->env, obj, name, &v);
-  if (v && is_nullish(ps->env, v)) return NULL;
+  if (napi_get_named_property(ps->env, obj, name, &v) != napi_ok || !v || is_nullish(ps->env, v)) return NULL;
   return v;
 }
 
@@ -303,7 +301,37 @@ static void reset_signals(void) {
  * Not used with an exec fifo (`create`): a created container waits for `start` for any length of time,
  * and meanwhile nothing of the caller's live memory should stay mapped into it.
  */
-enum { CHILD_STACK = 1 << 20 };
+enum { CHILD_STACK = 1 << 20, POOLED_STACKS = 16 };
+
+/* Stacks are kept for the next launch: mapping and unmapping one per container takes the memory map's
+   lock for writing, which every thread of a large Node process contends for. */
+static pthread_mutex_t stack_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *stack_pool[POOLED_STACKS];
+static int nstack_pool;
+
+static void *take_stack(void) {
+  void *stack = NULL;
+  pthread_mutex_lock(&stack_lock);
+  if (nstack_pool > 0) stack = stack_pool[--nstack_pool];
+  pthread_mutex_unlock(&stack_lock);
+  if (stack) return stack;
+  stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return NULL;
+  /* a guard page: an overflowing child would otherwise write into whatever of Node's lies below */
+  if (mprotect(stack, 4096, PROT_NONE) != 0) {
+    munmap(stack, CHILD_STACK);
+    return NULL;
+  }
+  return stack;
+}
+
+static void give_back_stack(void *stack) {
+  pthread_mutex_lock(&stack_lock);
+  bool kept = nstack_pool < POOLED_STACKS;
+  if (kept) stack_pool[nstack_pool++] = stack;
+  pthread_mutex_unlock(&stack_lock);
+  if (!kept) munmap(stack, CHILD_STACK);
+}
 
 struct vfork_launch {
   parser ps;
@@ -313,7 +341,7 @@ struct vfork_launch {
 
 static void free_launch(struct vfork_launch *l) {
   for (int i = 0; i < l->p->ngo_payloads; i++) munmap(l->p->go_payloads[i], l->p->go_payload_lens[i]);
-  if (l->stack) munmap(l->stack, CHILD_STACK);
+  if (l->stack) give_back_stack(l->stack);
   free_all(&l->ps);
   free(l->p);
   free(l);
@@ -359,16 +387,11 @@ static void *vfork_thread(void *arg) {
 static bool start_vfork(parser *ps, struct plan *p) {
   struct vfork_launch *l = calloc(1, sizeof *l);
   if (!l) return false;
-  l->stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  /* a guard page: an overflowing child would otherwise write into whatever of Node's lies below */
-  if (l->stack != MAP_FAILED && mprotect(l->stack, 4096, PROT_NONE) != 0) {
-    munmap(l->stack, CHILD_STACK);
-    l->stack = MAP_FAILED;
-  }
+  l->stack = take_stack();
   /* the thread owns a copy of the sync fd: the caller closes its own as soon as spawn returns */
-  int fd = l->stack == MAP_FAILED ? -1 : fcntl(p->sync_fd, F_DUPFD_CLOEXEC, 3);
+  int fd = l->stack ? fcntl(p->sync_fd, F_DUPFD_CLOEXEC, 3) : -1;
   if (fd < 0) {
-    if (l->stack != MAP_FAILED) munmap(l->stack, CHILD_STACK);
+    if (l->stack) give_back_stack(l->stack);
     free(l);
     return false;
   }
@@ -386,7 +409,7 @@ static bool start_vfork(parser *ps, struct plan *p) {
   pthread_attr_destroy(&attr);
   if (rc != 0) {
     close(fd);
-    munmap(l->stack, CHILD_STACK);
+    give_back_stack(l->stack);
     free(l);
     return false;
   }
