@@ -132,3 +132,39 @@ t.test('50 back-to-back containers each get the memory limit, the pids limit and
   t.same(fs.existsSync(b.root) ? fs.readdirSync(b.root) : [], [], 'no state directory is left');
   t.same(cgroupsNamed(prefix), [], 'no cgroup named after a container is left');
 });
+
+t.test('the launch leaves nothing in the calling process: its threads and descriptors come back', async (t) => {
+  // Each run() clones from a short-lived thread of its own (CLONE_VFORK suspends the cloning thread until
+  // exec) that holds a copy of the sync socket; with createContainer hooks the child also maps a GO payload.
+  const b = makeBundle(['/bin/true']);
+  t.teardown(() => b.cleanup());
+  b.spec.hooks = { createContainer: [{ path: '/bin/true' }] };
+  b.write();
+  const prefix = uniqueId('leak');
+  const threads = () => fs.readdirSync('/proc/self/task').length;
+  const fds = () => fs.readdirSync('/proc/self/fd').length;
+  const devnull = fs.openSync('/dev/null', 'r+');
+  t.teardown(() => fs.closeSync(devnull));
+  const runMany = async (tag: string, n: number) => {
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < n; i = next++) {
+        const code = await run({ id: `${prefix}-${tag}-${i}`, bundle: b.dir, root: b.root, stdio: [devnull, devnull, devnull] });
+        t.equal(code, 0, `${tag} ${i} exited 0`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+  };
+  await runMany('warm', 8); // the addon, libuv's threadpool and the waiter thread exist from here on
+  const settle = async (want: number) => {
+    for (let i = 0; i < 100 && threads() > want; i++) await new Promise((r) => setTimeout(r, 10));
+    return threads();
+  };
+  const threadsBefore = await settle(0);
+  const fdsBefore = fds();
+  await runMany('hot', 40);
+  t.equal(await settle(threadsBefore), threadsBefore, 'every launch thread has exited');
+  t.equal(fds(), fdsBefore, 'no descriptor is left open');
+  t.same(fs.existsSync(b.root) ? fs.readdirSync(b.root) : [], [], 'no state directory is left');
+  t.same(cgroupsNamed(prefix), [], 'no cgroup is left');
+});
