@@ -1,7 +1,9 @@
-// Removing a container's cgroups: children first, retrying briefly while the last processes exit.
+// Removing a container's cgroups: one batch when they are empty, else children first, retrying briefly
+// while the last processes exit.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { BerthError, errnoCode } from '../util/errors';
+import { Batch, errnoName } from './batch';
 import { distinctDirs } from './paths';
 import type { CgroupHandle } from './types';
 
@@ -49,11 +51,19 @@ async function destroyDir(dir: string, deadline: number): Promise<void> {
 
 /**
  * Idempotent: a missing directory is already destroyed. Parents are left alone, except the default one.
- * The hierarchies are independent: all are removed at once, and every one is tried even when one fails.
+ * Fast path, one batch: rmdir every hierarchy's directory, then the default parents (refused while another
+ * container uses them). A directory that is still busy (sub-cgroups, processes not yet reaped) falls back
+ * to the tree walk with retries; the hierarchies are independent, and every one is tried even when one fails.
  */
 export async function destroy(h: CgroupHandle, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const results = await Promise.allSettled(distinctDirs(h.paths).map((dir) => destroyDir(dir, deadline)));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const dirs = distinctDirs(h.paths);
+  const b = new Batch();
+  const leaves = dirs.map((dir) => b.rmdir(dir, { nofail: true }));
+  for (const dir of dirs) if (path.basename(path.dirname(dir)) === 'berth') b.rmdir(path.dirname(dir), { nofail: true });
+  const { results } = await b.run();
+  const busy = dirs.filter((_, i) => results[leaves[i]] !== 0 && errnoName(results[leaves[i]]) !== 'ENOENT');
+  const slow = await Promise.allSettled(busy.map((dir) => destroyDir(dir, deadline)));
+  const failed = slow.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -1,8 +1,9 @@
-// Reading and writing cgroup control files. Each write is one write(2), as the kernel parses per call.
+// Reading and writing cgroup control files one at a time (batch.ts does many in one call). Each write is one
+// write(2), as the kernel parses per call.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ConfigError, errnoCode } from '../util/errors';
+import { errnoCode } from '../util/errors';
 
 export async function readText(dir: string, file: string): Promise<string> {
   return fsp.readFile(path.join(dir, file), 'utf8');
@@ -35,17 +36,6 @@ export async function writeRaw(dir: string, file: string, value: string): Promis
     await fh.write(value);
   } finally {
     await fh.close();
-  }
-}
-
-/** Writes a value; a kernel refusal becomes a ConfigError naming the config field. */
-export async function writeField(dir: string, file: string, value: string, field: string): Promise<void> {
-  try {
-    await writeRaw(dir, file, value);
-  } catch (e) {
-    const code = errnoCode(e) ?? String(e);
-    const why = code === 'ENOENT' ? 'not supported by this kernel or cgroup' : code;
-    throw new ConfigError(field, `writing "${value.trim()}" to ${path.join(dir, file)}: ${why}`);
   }
 }
 

@@ -1,27 +1,26 @@
 // Joining a cgroup and listing its processes.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { BerthError, errnoCode } from '../util/errors';
-import { readOptional, writeRaw } from './files';
+import { BerthError } from '../util/errors';
+import { Batch, errnoName } from './batch';
+import { readOptional } from './files';
 import { distinctDirs } from './paths';
 import type { CgroupHandle } from './types';
 
 /**
- * Joins every hierarchy at once: each cgroup.procs write takes the kernel's threadgroup lock and may wait
- * for an RCU grace period, which overlapping writes share.
+ * Joins every hierarchy in one batch, each write tried even when another fails. Each cgroup.procs write
+ * takes the threadgroup lock and may wait for an RCU grace period, which is why they once ran in parallel;
+ * measured here (bench/cgroups-lifecycle.ts, 9 hierarchies) one batch beats one batch per hierarchy run at
+ * once: median 0.40 vs 0.51-0.57 ms wall and 0.17 vs 0.26-0.30 ms of main-thread CPU per join.
  */
 export async function addProcess(h: CgroupHandle, pid: number): Promise<void> {
   if (!Number.isInteger(pid) || pid <= 0) throw new BerthError(`addProcess: bad pid ${pid}`);
-  const join = async (dir: string): Promise<void> => {
-    try {
-      await writeRaw(dir, 'cgroup.procs', String(pid));
-    } catch (e) {
-      throw new BerthError(`joining ${dir} with pid ${pid}: ${errnoCode(e) ?? e}`, { cause: e });
-    }
-  };
-  const results = await Promise.allSettled(distinctDirs(h.paths).map(join));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const dirs = distinctDirs(h.paths);
+  const b = new Batch();
+  for (const dir of dirs) b.write(dir, 'cgroup.procs', String(pid), { nofail: true });
+  const { results } = await b.run();
+  const i = results.findIndex((r) => errnoName(r) !== undefined);
+  if (i >= 0) throw new BerthError(`joining ${dirs[i]} with pid ${pid}: ${errnoName(results[i])}`, { cause: b.error(i, -(results[i] as number)) });
 }
 
 /** The directory whose cgroup.procs lists every container process: any hierarchy holds them all. */

@@ -1,5 +1,5 @@
 // Typed face of the native addon (native/). Loaded lazily so commands that need no syscalls start faster.
-import * as path from 'node:path';
+import path = require('node:path');
 
 export interface WaitResult {
   /** exit code, or -1 when the process was killed by a signal or was not our child */
@@ -44,13 +44,38 @@ export interface Native {
   bpfDetachDeviceProgram(cgroupFd: number, progFd: number): void;
   bpfQueryDevicePrograms(cgroupFd: number): number[];
   bpfProgFdById(id: number): number;
+  /**
+   * Cgroup file operations run in order on libuv's threadpool (native/src/fsbatch.c; built by
+   * lib/cgroups/batch.ts). ops: flat [op, path, arg] triples; op 1 mkdir, 2 rmdir, 3 write(arg), 4 read,
+   * 5 fill(arg = the parent's file), | 0x100 when the op's error must not stop the batch.
+   */
+  fsBatch(ops: (number | string | null)[]): Promise<FsBatchResult>;
+}
+
+export interface FsBatchResult {
+  /** one per op that ran: 0 or -errno; a read's text; a fill's 1 when it copied the parent's value */
+  results: (number | string)[];
+  /** the op that stopped the batch, or -1 */
+  failed: number;
+  /** its errno, or 0 */
+  errno: number;
 }
 
 let loaded: Native | undefined;
 
+/**
+ * native/build/Release/berth_native.node beside dist/: this file runs as dist/lib/sys/native.js or inside
+ * a CNI plugin bundle in dist/plugins/, so the repository is what comes before the last /dist/.
+ */
+function addonPath(): string {
+  const i = __dirname.lastIndexOf(`${path.sep}dist${path.sep}`);
+  const root = i >= 0 ? __dirname.slice(0, i) : path.join(__dirname, '..', '..');
+  return path.join(root, 'native', 'build', 'Release', 'berth_native.node');
+}
+
 export function native(): Native {
   if (!loaded) {
-    const file = process.env.BERTH_NATIVE ?? path.join(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'berth_native.node');
+    const file = process.env.BERTH_NATIVE ?? addonPath();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require(file) as Native;
   }

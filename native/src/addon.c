@@ -6,6 +6,7 @@ static napi_value init(napi_env env, napi_value exports) {
   berth_init_waiter(env, exports);
   berth_init_spawn(env, exports);
   berth_init_bpf(env, exports);
+  berth_init_fsbatch(env, exports);
   return exports;
 }
 

@@ -30,8 +30,12 @@ async function planV1(m: Memory, t: Target, ctx: PlanContext): Promise<Step[]> {
     swap = write(t, 'memory.memsw.limit_in_bytes', m.swap, `${F}.swap`);
   }
   // the kernel keeps memory <= memory+swap at every moment: raise memsw first, lower it last
-  const currentMemsw = parseNumber(await readOptional(t.dir, 'memory.memsw.limit_in_bytes'), Infinity) || Infinity;
-  const swapFirst = swap !== undefined && (m.swap === -1 || (m.swap as number) > currentMemsw);
+  let swapFirst = false;
+  if (swap) {
+    // read only when swap is set: a create with a plain limit then costs no read
+    const currentMemsw = parseNumber(await readOptional(t.dir, 'memory.memsw.limit_in_bytes'), Infinity) || Infinity;
+    swapFirst = m.swap === -1 || (m.swap as number) > currentMemsw;
+  }
   if (swapFirst && swap) steps.push(swap);
   if (limit) steps.push(limit);
   if (!swapFirst && swap) steps.push(swap);
