@@ -4,6 +4,7 @@
 // Both sessions are Established before the feeder's static protocol is enabled, so both start together.
 // Everything runs in three namespaces this process creates and deletes (berth-bgpfib-<pid>-*).
 // Run (root): node dist/bench/bgp-fib.js [N]
+// BERTH_BENCH_PROF=<file.cpuprofile>: a V8 CPU profile of berth's side from the first route to the last write
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,26 +23,46 @@ function child(n: number): void {
   let best = 0;
   let ribAt = 0;
   let firstAt = 0;
+  let cpu0 = process.cpuUsage();
+  const prof = profiler(process.env.BERTH_BENCH_PROF);
   const speaker = new bgp.BgpSpeaker({
     asn: 64512, routerId: '10.210.1.2', listen: { address: '10.210.1.2', port: 179 }, originate: [],
     peers: [{ address: '10.210.1.1', asn: 65000, holdTime: 90, connectRetryTime: 1, families: ['ipv4'], importPolicy: bgp.ACCEPT_ALL, exportPolicy: bgp.REJECT_ALL }],
     onBestChange: (changes) => {
-      if (!firstAt) firstAt = Date.now();
+      if (!firstAt) { firstAt = Date.now(); cpu0 = process.cpuUsage(); prof?.start(); }
       for (const c of changes) best += (c.best ? 1 : 0) - (c.previous ? 1 : 0);
       fib.update(changes);
       if (best >= n && !ribAt) {
         ribAt = Date.now();
         void fib.flush().then(async () => {
           const fibAt = Date.now();
+          // CPU spent from the first route to the last kernel write: what the load on the machine cannot hide
+          const cpu = process.cpuUsage(cpu0);
+          const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+          await prof?.stop();
           // counted afresh from the kernel, not from FibSync's own bookkeeping
           const { ours } = await new bgp.NetlinkFib().list();
-          process.stdout.write(JSON.stringify({ firstAt, ribAt, fibAt, kernel: ours.length, errors: fib.errors.length, batches: fib.batches }) + '\n');
+          process.stdout.write(JSON.stringify({ firstAt, ribAt, fibAt, cpuMs, kernel: ours.length, errors: fib.errors.length, batches: fib.batches }) + '\n');
           process.exit(0);
         });
       }
     },
   });
   void speaker.start();
+}
+
+/** The inspector's CPU profiler around exactly the measured window (node --cpu-prof would cover start-up too). */
+function profiler(file: string | undefined): { start(): void; stop(): Promise<void> } | undefined {
+  if (!file) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const inspector = require('node:inspector') as typeof import('node:inspector');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> => new Promise((resolve, reject) => session.post(method, (e, r) => (e ? reject(e) : resolve(r))));
+  return {
+    start: () => { void post('Profiler.enable').then(() => post('Profiler.start')); },
+    stop: async () => { const r = (await post('Profiler.stop')) as { profile: unknown }; fs.writeFileSync(file, JSON.stringify(r.profile)); },
+  };
 }
 
 function sh(args: string[]): string {
@@ -129,12 +150,13 @@ protocol bgp feed { local 10.210.2.2 as 64513; neighbor 10.210.2.1 as 65000; con
     let giveUp: NodeJS.Timeout | undefined;
     await Promise.race([berthDone, new Promise((r) => { giveUp = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
     clearTimeout(giveUp); // or the process lingers until the deadline
-    const b = JSON.parse(berthOut.trim().split('\n').pop() ?? '{}') as { firstAt?: number; ribAt?: number; fibAt?: number; kernel?: number; errors?: number; batches?: number };
+    const b = JSON.parse(berthOut.trim().split('\n').pop() ?? '{}') as { firstAt?: number; ribAt?: number; fibAt?: number; cpuMs?: number; kernel?: number; errors?: number; batches?: number };
     if (!b.fibAt || !birdTableAt) throw new Error(`incomplete: berth ${berthOut.trim() || 'no result'}, BIRD table ${birdTableAt ? 'complete' : 'incomplete'}`);
     const rate = (at: number): string => `${((at - t0) / 1000).toFixed(2)} s, ${Math.round(N / ((at - t0) / 1000))} routes/s`;
     console.log(`${N} prefixes from a feeder BIRD, both sessions up, t0 = birdc enable of the static routes`);
     console.log(`berth Loc-RIB complete      ${rate(b.ribAt!)}`);
     console.log(`berth kernel complete       ${rate(b.fibAt)}  (verified ${b.kernel} proto-186 routes, ${b.errors} errors, ${b.batches} batches)`);
+    console.log(`berth CPU, first route to last write: ${b.cpuMs} ms (load ${os.loadavg()[0].toFixed(2)})`);
     console.log(`BIRD table complete         ${rate(birdTableAt)}`);
     if (birdKernelAt) console.log(`BIRD kernel complete        ${rate(birdKernelAt)}  (polled every 250 ms)`);
     console.log(`ratio berth kernel / BIRD table: ${((b.fibAt - t0) / (birdTableAt - t0)).toFixed(2)}x` + (birdKernelAt ? `; / BIRD kernel: ${((b.fibAt - t0) / (birdKernelAt - t0)).toFixed(2)}x` : ''));

@@ -1,8 +1,11 @@
 // FIB sync's batched writes against the real kernel, inside a namespace the test creates: many route
-// messages per sendmsg, each with its own ACK, so one bad route fails alone and is reported alone.
+// messages per sendmsg, only the last asking for an ACK (the kernel reports every failure anyway), so one
+// bad route fails alone and is reported alone.
 import t, { Test } from 'tap';
 import { createNetns, TestNetns } from '../helpers/netns';
 import { withNetns, openRtnl, listRoutes, routeBatch } from '../../lib/cni/net';
+import { NLM_F, RTM } from '../../lib/cni/net/nl/constants';
+import type { NlRequest } from '../../lib/cni/net/nl/socket';
 import { FibSync, NetlinkFib, RTPROT_BGP } from '../../lib/cni/bgp/fib';
 import type { Route } from '../../lib/cni/bgp/route';
 
@@ -73,4 +76,54 @@ t.test('routeBatch maps each result to its op, including ops that cannot even be
   t.match((res[2] as { code?: string } | undefined)?.code, /ESRCH|ENOENT/, 'kernel error on its own op');
   const dsts = (await listRoutes(nl, 4)).map((x) => x.dst);
   t.ok(dsts.includes('10.50.0.0/16') && dsts.includes('10.53.0.0/16'), 'both good routes installed');
+});
+
+/** RTM_DELROUTE of a /24 that is not there: fails with ESRCH (a request the kernel answers with an error) */
+function missingRoute(i: number): NlRequest {
+  const b = Buffer.alloc(12 + 8);
+  b[0] = 2; b[1] = 24; b[4] = 254; b[5] = RTPROT_BGP; b[6] = 255; b[7] = 1;
+  b.writeUInt16LE(8, 12); b.writeUInt16LE(1 /* RTA_DST */, 14); b.writeUInt8(40, 16); b.writeUInt8(i >> 8, 17); b.writeUInt8(i & 255, 18);
+  return { op: `delete missing ${i}`, type: RTM.DELROUTE, flags: 0, body: b };
+}
+
+t.test('writeBatch: errors map to their request wherever they fall, including the ACK-carrying last one', async (t) => {
+  const a = node(t);
+  const nl = openRtnl(a.path);
+  t.teardown(() => nl.close());
+  const ok = (i: number): NlRequest => {
+    const b = Buffer.alloc(12 + 8 + 8 + 8);
+    b[0] = 2; b[1] = 24; b[4] = 254; b[5] = RTPROT_BGP; b[7] = 1;
+    b.writeUInt16LE(8, 12); b.writeUInt16LE(15 /* RTA_TABLE */, 14); b.writeUInt32LE(254, 16);
+    b.writeUInt16LE(8, 20); b.writeUInt16LE(1 /* RTA_DST */, 22); b.writeUInt8(50, 24); b.writeUInt8(i >> 8, 25); b.writeUInt8(i & 255, 26);
+    b.writeUInt16LE(8, 28); b.writeUInt16LE(5 /* RTA_GATEWAY */, 30); Buffer.from([10, 9, 0, 2]).copy(b, 32);
+    return { op: `add ${i}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.EXCL, body: b };
+  };
+  // chunks of 4: [ok ok bad ok] [ok ok ok bad] [bad bad bad bad] [ok]
+  const reqs = [ok(0), ok(1), missingRoute(2), ok(3), ok(4), ok(5), ok(6), missingRoute(7), missingRoute(8), missingRoute(9), missingRoute(10), missingRoute(11), ok(12)];
+  const res = await nl.writeBatch(reqs, 4);
+  t.equal(res.length, reqs.length, 'one result per request');
+  const failed = res.map((e, i) => (e ? i : -1)).filter((i) => i >= 0);
+  t.same(failed, [2, 7, 8, 9, 10, 11], 'exactly the bad ones failed');
+  t.ok(res.filter(Boolean).every((e) => (e as { code?: string }).code === 'ESRCH'), 'each with the kernel\'s errno');
+  const dsts = (await listRoutes(nl, 4)).filter((x) => x.protocol === RTPROT_BGP).map((x) => x.dst).sort();
+  t.same(dsts, ['50.0.0.0/24', '50.0.1.0/24', '50.0.12.0/24', '50.0.3.0/24', '50.0.4.0/24', '50.0.5.0/24', '50.0.6.0/24'], 'the good ones installed');
+  // the same creates again: create-only (NLM_F_EXCL) refuses to touch what is there
+  const again = await nl.writeBatch([ok(0), ok(1)]);
+  t.same(again.map((e) => (e as { code?: string } | undefined)?.code), ['EEXIST', 'EEXIST']);
+});
+
+t.test('a prefix another protocol added after the dump is refused by the create-only write, not replaced', async (t) => {
+  const a = node(t);
+  const fib = new FibSync(withNetns(a.path, () => new NetlinkFib()), 10);
+  t.teardown(() => fib.close());
+  fib.update([{ prefix: '20.0.0.0/24', best: r('20.0.0.0/24', '10.9.0.2') }]);
+  await fib.flush(); // dumped now: 20.1.0.0/24 is free
+  a.exec('ip', ['route', 'add', '20.1.0.0/24', 'via', '10.9.0.3', 'proto', 'static']);
+  fib.update([{ prefix: '20.1.0.0/24', best: r('20.1.0.0/24', '10.9.0.2') }]);
+  await fib.flush();
+  t.match(a.exec('ip', ['route', 'show', '20.1.0.0/24']), /via 10\.9\.0\.3 .*proto static/, 'the static route is untouched');
+  t.same(fib.errors.map((e) => [e.prefix, e.message]), [['20.1.0.0/24', 'prefix owned by another routing protocol: left alone']]);
+  fib.update([{ prefix: '20.1.0.0/24' }]);
+  await fib.flush();
+  t.match(a.exec('ip', ['route', 'show', '20.1.0.0/24']), /proto static/, 'and our withdrawal does not remove it either');
 });

@@ -70,6 +70,14 @@ t.test('pods on three nodes reach each other with no tunnel device and no NAT', 
   srv.kill('SIGKILL');
 });
 
+t.test('a BGP route deleted by hand comes back within ten agent ticks (the periodic FIB resync)', async (t) => {
+  const dst = block('n2');
+  t.equal(lab.exec('n1', 'ip', ['-4', 'route', 'del', dst, 'proto', '186']).status, 0, `deleted ${dst} on n1`);
+  t.notOk(bgpRoutes('n1').includes(dst), 'gone');
+  const ms = await within(10 * 500 + 3000, () => bgpRoutes('n1').includes(`${dst} via ${nodeIp('n2')}`));
+  t.ok(ms >= 0, `back after ${ms} ms (ticks every 0.5 s)`);
+});
+
 t.test('berth bgp peers and routes show the mesh like birdc', async (t) => {
   const run = (args: string[]): string => execFileSync(process.execPath, [BERTH, 'bgp', ...args, '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' });
   const peers = run(['peers']);

@@ -12,9 +12,11 @@ class FakeKernel implements FibBackend {
     this.calls.push('list');
     return { ours: [...this.ours].map(([prefix, gateway]) => ({ prefix, gateway })), others: new Set(this.others) };
   }
-  async replace(e: FibEntry): Promise<void> {
+  async replace(e: FibEntry, exclusive?: boolean): Promise<void> {
     this.calls.push(`replace ${e.prefix} ${e.gateway}`);
     if (e.gateway === '0.0.0.0') throw new Error('ENETUNREACH');
+    // like NLM_F_EXCL: a create-only write fails on a prefix another protocol holds
+    if (exclusive && this.others.has(e.prefix)) throw Object.assign(new Error('EEXIST'), { code: 'EEXIST' });
     this.ours.set(e.prefix, e.gateway);
   }
   async remove(p: string): Promise<void> { this.calls.push(`remove ${p}`); this.ours.delete(p); }
@@ -27,7 +29,7 @@ function r(prefix: string, nextHop: string, local = false): Route {
 const add = (x: Route): BestChange => ({ prefix: x.prefix, best: x });
 const del = (p: string): BestChange => ({ prefix: p });
 
-t.test('changes are coalesced per prefix and applied in one batch with one kernel dump', async (t) => {
+t.test('changes are coalesced per prefix and applied in one batch; the kernel is dumped once, not per batch', async (t) => {
   const k = new FakeKernel();
   const f = new FibSync(k, 10);
   f.update([add(r('10.1.0.0/16', '10.0.0.2')), add(r('10.2.0.0/16', '10.0.0.2'))]);
@@ -39,7 +41,38 @@ t.test('changes are coalesced per prefix and applied in one batch with one kerne
   k.calls = [];
   f.update([add(r('10.1.0.0/16', '10.0.0.3'))]);
   await f.flush();
-  t.same(k.calls, ['list'], 'already right: nothing written');
+  t.same(k.calls, [], 'already right: nothing written, and no second dump');
+});
+
+t.test('a full queue starts a batch at once, and changes arriving meanwhile form the next one', async (t) => {
+  const k = new FakeKernel();
+  const f = new FibSync(k, 60_000, 3); // the timer would never fire within the test
+  f.update([add(r('10.1.0.0/24', '10.0.0.2')), add(r('10.2.0.0/24', '10.0.0.2'))]);
+  await new Promise((res) => setImmediate(res));
+  t.equal(k.ours.size, 0, 'below batchSize: waits for the timer');
+  f.update([add(r('10.3.0.0/24', '10.0.0.2'))]);
+  f.update([add(r('10.4.0.0/24', '10.0.0.2')), del('10.1.0.0/24')]); // while the first batch runs
+  await f.flush();
+  t.same([...k.ours.keys()].sort(), ['10.2.0.0/24', '10.3.0.0/24', '10.4.0.0/24'], 'both batches applied in order');
+  t.equal(f.batches, 2, 'the second batch held what arrived during the first');
+  t.equal(k.calls.filter((c) => c === 'list').length, 1, 'one dump for both');
+  f.close();
+});
+
+t.test('a prefix another protocol took after the dump is not replaced: the create-only write fails and it is left alone', async (t) => {
+  const k = new FakeKernel();
+  const f = new FibSync(k, 10);
+  f.update([add(r('10.1.0.0/24', '10.0.0.2'))]);
+  await f.flush(); // dumps: 10.5.0.0/24 is free at this point
+  k.others.add('10.5.0.0/24'); // e.g. an operator's static route
+  f.update([add(r('10.5.0.0/24', '10.0.0.2'))]);
+  await f.flush();
+  t.notOk(k.ours.has('10.5.0.0/24'), 'not installed over the other route');
+  t.same(f.errors.map((e) => [e.prefix, e.message]), [['10.5.0.0/24', 'prefix owned by another routing protocol: left alone']]);
+  k.calls = [];
+  f.update([add(r('10.5.0.0/24', '10.0.0.3')), del('10.5.0.0/24')]);
+  await f.flush();
+  t.same(k.calls, [], 'remembered as foreign: no further writes, no delete of it');
 });
 
 t.test('prefixes owned by another protocol are left alone; kernel errors are recorded, not thrown', async (t) => {
@@ -58,13 +91,33 @@ t.test('reconcile removes stale protocol-186 routes and installs missing ones; t
   k.ours.set('10.7.0.0/16', '10.0.0.9'); // left by an earlier run
   k.ours.set('10.1.0.0/16', '10.0.0.2'); // already right
   const f = new FibSync(k, 10);
-  await f.reconcile([r('10.1.0.0/16', '10.0.0.2'), r('10.3.0.0/16', '10.0.0.2')]);
+  t.equal(await f.reconcile([r('10.1.0.0/16', '10.0.0.2'), r('10.3.0.0/16', '10.0.0.2')]), 2, 'two prefixes needed a write');
   t.same([...k.ours.keys()].sort(), ['10.1.0.0/16', '10.3.0.0/16']);
+  k.ours.delete('10.3.0.0/16'); // removed behind FibSync's back
+  t.equal(await f.reconcile([r('10.1.0.0/16', '10.0.0.2'), r('10.3.0.0/16', '10.0.0.2')]), 1, 'a fresh dump finds it missing');
+  t.ok(k.ours.has('10.3.0.0/16'), 'and puts it back');
+  t.equal(await f.reconcile([r('10.1.0.0/16', '10.0.0.2'), r('10.3.0.0/16', '10.0.0.2')]), 0, 'nothing to do when right');
   t.notOk(k.calls.includes('replace 10.1.0.0/16 10.0.0.2'), 'right route untouched');
   f.update([del('10.3.0.0/16')]);
   await new Promise((res) => setTimeout(res, 50));
   t.notOk(k.ours.has('10.3.0.0/16'), 'applied by the batch timer');
   await f.removeAll();
   t.equal(k.ours.size, 0);
+  f.close();
+});
+
+t.test('a failed kernel dump applies nothing, keeps the batch queued and is recorded; the next flush applies it', async (t) => {
+  const k = new FakeKernel();
+  let failures = 1;
+  const list = k.list.bind(k);
+  k.list = async () => { if (failures-- > 0) throw new Error('ENOBUFS'); return list(); };
+  const f = new FibSync(k, 5);
+  f.update([add(r('10.1.0.0/24', '10.0.0.2'))]);
+  await new Promise((res) => setTimeout(res, 30)); // the timer's flush fails
+  t.equal(k.ours.size, 0, 'nothing written');
+  t.same(f.errors.map((e) => e.message), ['kernel dump failed: ENOBUFS']);
+  f.update([add(r('10.2.0.0/24', '10.0.0.2'))]);
+  await f.flush();
+  t.same([...k.ours.keys()].sort(), ['10.1.0.0/24', '10.2.0.0/24'], 'the kept batch and the new change both applied');
   f.close();
 });

@@ -154,3 +154,25 @@ t.test('Adj-RIB-Out sends only changes; buildUpdates packs prefixes into <= 4096
   t.equal(v6[0].attrs.mpUnreach?.withdrawn[0], '2001:db8:2::/48');
   t.same([v6[1].attrs.mpReach?.nextHop, v6[1].attrs.mpReach?.linkLocalNextHop], ['2001:db8::1', 'fe80::1']);
 });
+
+t.test('candidates from one, three, then fewer sources: best follows, a source\'s routes replace its own only', async (t) => {
+  const rib = new Rib((r) => r);
+  const a = src('10.0.0.2'), b = src('10.0.0.3'), c = src('10.0.0.4');
+  const lp = (n: number, s: RouteSource): Route => route(P, { localPref: n }, s);
+  t.same(rib.update(a.id, [lp(100, a)], []).map((x) => x.best?.source.id), ['10.0.0.2'], 'one source');
+  rib.update(b.id, [lp(200, b)], []);
+  rib.update(c.id, [lp(150, c)], []);
+  t.equal(rib.best(P)?.source.id, '10.0.0.3', 'highest LOCAL_PREF of three');
+  t.equal(rib.allRoutes().length, 3);
+  rib.update(b.id, [lp(50, b)], []); // b replaces its own route, not another source's
+  t.equal(rib.allRoutes().length, 3, 'still one route per source');
+  t.equal(rib.best(P)?.source.id, '10.0.0.4', 'c now best');
+  t.same(rib.removeSource(c.id).map((x) => [x.previous?.source.id, x.best?.source.id]), [['10.0.0.4', '10.0.0.2']], 'c gone: a takes over');
+  rib.update(a.id, [], [P]);
+  t.equal(rib.best(P)?.source.id, '10.0.0.3', 'down to one source: b');
+  t.same(rib.allRoutes().map((r) => r.source.id), ['10.0.0.3']);
+  rib.markStale(b.id);
+  t.equal(rib.best(P)?.stale, true, 'stale marking reaches the single candidate');
+  t.same(rib.flushStale(b.id).map((x) => x.best), [undefined], 'and flushing it empties the prefix');
+  t.same(rib.allRoutes(), []);
+});

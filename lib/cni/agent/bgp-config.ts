@@ -4,6 +4,8 @@
 import * as net from 'node:net';
 import { bool, str, type Parsed } from '../../runtime/cli/args';
 import { BerthError } from '../../util/errors';
+import type { Ipv4Net } from './subnets';
+import { checkSubnetLen6, parseNet6 } from './subnets6';
 
 export interface ExternalPeer {
   address: string;
@@ -23,13 +25,18 @@ export interface BgpAgentConfig {
   importPrefixes: string[];
   /** TCP port to listen and connect on (179) */
   port: number;
+  /** the IPv6 range, when containers get an IPv6 address too (each node's block: see subnets6.ts) */
+  ipv6?: { network: string; subnetLen: number };
 }
 
 export const BGP_FLAGS = {
   'bgp-asn': { value: true }, 'bgp-hold-time': { value: true }, 'bgp-gr-time': { value: true },
   'bgp-no-mesh': { value: false }, 'bgp-peer': { value: true, repeat: true }, 'bgp-import': { value: true, repeat: true },
-  'bgp-port': { value: true },
+  'bgp-port': { value: true }, network6: { value: true }, 'subnet-len6': { value: true },
 } as const;
+
+/** Calico's IPv6 block size */
+export const DEFAULT_SUBNET_LEN6 = 122;
 
 export const DEFAULT_BGP_ASN = 64512;
 
@@ -62,9 +69,23 @@ function checkPrefix(s: string, flag: string): string {
   return s;
 }
 
-export function parseBgpConfig(p: Parsed): BgpAgentConfig {
+/** --network6 / --subnet-len6 against the IPv4 network they are paired with. */
+function parseIpv6(p: Parsed, net4: Ipv4Net, subnetLen: number): BgpAgentConfig['ipv6'] {
+  const network = str(p, 'network6');
+  if (network === undefined) {
+    if (str(p, 'subnet-len6') !== undefined) throw new BerthError('needs --network6', { field: '--subnet-len6' });
+    return undefined;
+  }
+  const net6 = parseNet6(network, '--network6');
+  const subnetLen6 = int(str(p, 'subnet-len6'), '--subnet-len6', DEFAULT_SUBNET_LEN6, 1, 128);
+  checkSubnetLen6(net4, subnetLen, net6, subnetLen6, '--subnet-len6');
+  return { network, subnetLen: subnetLen6 };
+}
+
+export function parseBgpConfig(p: Parsed, net4: Ipv4Net, subnetLen: number): BgpAgentConfig {
   const holdTime = int(str(p, 'bgp-hold-time'), '--bgp-hold-time', 90, 0, 65535);
   if (holdTime === 1 || holdTime === 2) throw new BerthError('hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)', { field: '--bgp-hold-time' });
+  const ipv6 = parseIpv6(p, net4, subnetLen);
   return {
     asn: int(str(p, 'bgp-asn'), '--bgp-asn', DEFAULT_BGP_ASN, 1, 0xffffffff),
     holdTime,
@@ -73,5 +94,6 @@ export function parseBgpConfig(p: Parsed): BgpAgentConfig {
     peers: list(p, 'bgp-peer').map((s) => parsePeerSpec(s)),
     importPrefixes: list(p, 'bgp-import').map((s) => checkPrefix(s, '--bgp-import')),
     port: int(str(p, 'bgp-port'), '--bgp-port', 179, 1, 65535),
+    ...(ipv6 ? { ipv6 } : {}), // IPv4-only configs stay exactly as they were
   };
 }

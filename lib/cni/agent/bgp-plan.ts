@@ -23,8 +23,13 @@ export function externalImport(prefixes: string[]): Policy {
   return { rules: prefixes.map((p) => ({ match: { prefixes: [{ prefix: p, ge: Number(p.split('/')[1]), le: p.includes(':') ? 128 : 32 }] }, action: 'accept' as const })), default: 'reject' };
 }
 
-export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig): WantedPeer[] {
+/**
+ * `nextHop6`: this node's global IPv6 underlay address, given when the network has an IPv6 range: iBGP
+ * sessions (still over IPv4) then carry IPv6 unicast too, with that address as the blocks' next hop.
+ */
+export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig, nextHop6?: string): WantedPeer[] {
   const out: WantedPeer[] = [];
+  const internal6 = nextHop6 ? { families: ['ipv4', 'ipv6'] as ('ipv4' | 'ipv6')[], nextHop6 } : {};
   const seen = new Set<string>([own.publicIp]);
   for (const p of c.peers) {
     if (seen.has(p.address)) continue;
@@ -34,7 +39,7 @@ export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig): WantedPe
       config: {
         address: p.address, asn: p.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'],
         description: external ? 'external' : 'route reflector',
-        ...(external ? { importPolicy: externalImport(c.importPrefixes), exportPolicy: externalExport(own.subnet) } : {}),
+        ...(external ? { importPolicy: externalImport(c.importPrefixes), exportPolicy: externalExport(own.subnet) } : internal6),
       },
     });
   }
@@ -42,7 +47,7 @@ export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig): WantedPe
     for (const l of all) {
       if (l.node === own.node || l.backend !== 'bgp' || !l.publicIp || seen.has(l.publicIp)) continue;
       seen.add(l.publicIp);
-      out.push({ node: l.node, config: { address: l.publicIp, asn: c.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'], description: `node ${l.node}` } });
+      out.push({ node: l.node, config: { address: l.publicIp, asn: c.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'], description: `node ${l.node}`, ...internal6 } });
     }
   }
   return out;

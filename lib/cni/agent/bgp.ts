@@ -9,11 +9,14 @@ import type { BgpSpeaker, FibSync, PeerConfig } from '../bgp';
 import type { Backend, Published, ReconcileReport } from './backend';
 import type { BgpAgentConfig } from './bgp-config';
 import { planPeers, samePeer } from './bgp-plan';
+import { block6Of } from './subnets6';
 import { BGP_ROUTES_FILE, BGP_STATUS_FILE, type BgpStatusFile } from './bgp-status';
 import { writeJson } from './settings';
 import type { Lease } from './store';
 
 const RTPROT_BGP = 186;
+/** every this many ticks the kernel is dumped and compared with the Loc-RIB (about a minute at 5 s) */
+const FIB_RESYNC_TICKS = 10;
 
 export interface BgpBackendOptions {
   iface: string;
@@ -29,15 +32,20 @@ export class BgpBackend implements Backend {
   private speaker?: BgpSpeaker;
   private fib?: FibSync;
   private block?: string;
+  /** our IPv6 block, when the network has an IPv6 range */
+  private block6?: string;
   private readonly peers = new Map<string, PeerConfig>();
   /** stale routes of ours in the kernel are kept until the sessions are back (our own graceful restart) */
   private fibReconciled = false;
   private readonly startedAt = Date.now();
   private routesDirty = true;
+  private ticks = 0;
+  /** peers in graceful restart at the last status write */
+  private restarting = '';
 
   constructor(private readonly nl: net.Rtnl, private readonly o: BgpBackendOptions) {}
 
-  private async underlay(): Promise<{ ip: string; mtu: number }> {
+  private async underlay(): Promise<{ ip: string; ip6?: string; mtu: number }> {
     const link = await net.getLink(this.nl, this.o.iface);
     if (!link) throw new BerthError(`underlay interface ${this.o.iface} does not exist`, { field: '--iface' });
     let ip = this.o.publicIp;
@@ -46,24 +54,31 @@ export class BgpBackend implements Backend {
       if (!a) throw new BerthError(`underlay interface ${this.o.iface} has no IPv4 address`, { field: '--iface' });
       ip = a.ip;
     }
+    // IPv6 blocks are announced with our global IPv6 underlay address as next hop
+    let ip6: string | undefined;
+    if (this.o.bgp.ipv6) {
+      ip6 = (await net.listAddrs(this.nl, { index: link.index, family: 6 })).find((x) => x.scope === 0)?.ip;
+      if (!ip6) throw new BerthError(`underlay interface ${this.o.iface} has no global IPv6 address (needed with --network6)`, { field: '--iface' });
+    }
     // no encapsulation: containers get the underlay's MTU
-    return { ip, mtu: link.mtu };
+    return { ip, ip6, mtu: link.mtu };
   }
 
   async prepare(): Promise<Published> {
     net.writeSysctl('net.ipv4.ip_forward', '1');
+    if (this.o.bgp.ipv6) net.writeSysctl('net.ipv6.conf.all.forwarding', '1');
     const u = await this.underlay();
     return { publicIp: u.ip, vtepMac: '', mtu: u.mtu };
   }
 
-  private async startSpeaker(routerId: string, block: string): Promise<BgpSpeaker> {
+  private async startSpeaker(routerId: string, blocks: string[]): Promise<BgpSpeaker> {
     // loaded here: only the bgp backend needs the speaker and the netlink package
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bgp = require('../bgp') as typeof import('../bgp');
     const fib = new bgp.FibSync(new bgp.NetlinkFib());
     const c = this.o.bgp;
     const speaker = new bgp.BgpSpeaker({
-      asn: c.asn, routerId, listen: { address: routerId, port: c.port }, peers: [], originate: [block],
+      asn: c.asn, routerId, listen: { address: routerId, port: c.port }, peers: [], originate: blocks,
       gracefulRestartTime: c.grTime,
       // the kernel routes stay when the agent dies or restarts, so peers may keep forwarding to us
       preserveForwarding: true,
@@ -74,15 +89,18 @@ export class BgpBackend implements Backend {
     return speaker;
   }
 
-  /** One blackhole route (protocol 186) for our block; ones for blocks we no longer hold are removed. */
-  private async ensureBlackhole(block: string, changes: string[]): Promise<void> {
-    const mine = (await net.listRoutes(this.nl, 4)).filter((r) => r.type === 'blackhole' && r.protocol === RTPROT_BGP);
+  /**
+   * One blackhole route (protocol 186) for our block of a family (none when `block` is undefined); ones for
+   * blocks we no longer hold are removed.
+   */
+  private async ensureBlackhole(family: 4 | 6, block: string | undefined, changes: string[]): Promise<void> {
+    const mine = (await net.listRoutes(this.nl, family)).filter((r) => r.type === 'blackhole' && r.protocol === RTPROT_BGP);
     for (const r of mine) {
       if (r.dst === block) continue;
       await net.delRoute(this.nl, { dst: r.dst, type: 'blackhole', protocol: RTPROT_BGP });
       changes.push(`blackhole ${r.dst} removed`);
     }
-    if (!mine.some((r) => r.dst === block)) {
+    if (block && !mine.some((r) => r.dst === block)) {
       await net.replaceRoute(this.nl, { dst: block, type: 'blackhole', protocol: RTPROT_BGP });
       changes.push(`blackhole ${block} added`);
     }
@@ -108,19 +126,26 @@ export class BgpBackend implements Backend {
   async reconcile(own: Lease, all: Lease[]): Promise<ReconcileReport> {
     const changes: string[] = [];
     const u = await this.underlay();
+    const block6 = block6Of(this.o.network, this.o.subnetLen, own.subnet, this.o.bgp.ipv6);
     if (!this.speaker) {
-      this.speaker = await this.startSpeaker(u.ip, own.subnet);
+      const blocks = block6 ? [own.subnet, block6] : [own.subnet];
+      this.speaker = await this.startSpeaker(u.ip, blocks);
       this.block = own.subnet;
-      changes.push(`bgp speaker AS${this.o.bgp.asn} router id ${u.ip} announcing ${own.subnet}`);
+      this.block6 = block6;
+      changes.push(`bgp speaker AS${this.o.bgp.asn} router id ${u.ip} announcing ${blocks.join(' ')}`);
     } else if (this.block !== own.subnet) {
       if (this.block) this.speaker.withdraw(this.block);
+      if (this.block6) this.speaker.withdraw(this.block6);
       this.speaker.announce(own.subnet);
-      changes.push(`bgp block ${this.block ?? '-'} -> ${own.subnet}`);
+      if (block6) this.speaker.announce(block6);
+      changes.push(`bgp block ${this.block ?? '-'} -> ${own.subnet}${block6 ? ` and ${this.block6 ?? '-'} -> ${block6}` : ''}`);
       this.block = own.subnet;
+      this.block6 = block6;
     }
     const speaker = this.speaker;
-    await this.ensureBlackhole(own.subnet, changes);
-    this.syncPeers(speaker, planPeers(own, all, this.o.bgp).map((w) => w.config), changes);
+    await this.ensureBlackhole(4, own.subnet, changes);
+    if (block6) await this.ensureBlackhole(6, block6, changes);
+    this.syncPeers(speaker, planPeers(own, all, this.o.bgp, u.ip6).map((w) => w.config), changes);
 
     const peers = speaker.peers();
     if (!this.fibReconciled) {
@@ -132,6 +157,10 @@ export class BgpBackend implements Backend {
         this.fibReconciled = true;
         changes.push('fib reconciled with the Loc-RIB');
       }
+    } else if (++this.ticks % FIB_RESYNC_TICKS === 0) {
+      // FibSync trusts its record of what it wrote; a fresh dump now and then puts hand edits right
+      const fixed = await this.fib!.reconcile(speaker.bestRoutes());
+      if (fixed) changes.push(`fib: ${fixed} route(s) put right`);
     } else await this.fib!.flush();
     this.writeStatus(speaker, u.ip);
 
@@ -146,6 +175,10 @@ export class BgpBackend implements Backend {
       pid: process.pid, asn: this.o.bgp.asn, routerId, updatedAt: new Date().toISOString(),
       peers: speaker.peers(), fibErrors: this.fib?.errors.slice(-20) ?? [],
     };
+    // a peer entering or leaving graceful restart marks its routes stale or fresh without a best-route change
+    const restarting = s.peers.filter((p) => p.gracefulRestart).map((p) => p.address).join(',');
+    if (restarting !== this.restarting) this.routesDirty = true;
+    this.restarting = restarting;
     writeJson(this.o.runDir, BGP_STATUS_FILE, s);
     // the route table can be large: rewritten only when it changed
     if (this.routesDirty) writeJson(this.o.runDir, BGP_ROUTES_FILE, speaker.routes(true));

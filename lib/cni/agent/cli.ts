@@ -8,7 +8,8 @@ import { DEFAULT_RUN_DIR } from './config';
 import type { AgentStatus } from './settings';
 
 const USAGE = `usage: berth agent run [--node NAME] [--iface IF] [--public-ip IP] [--network CIDR] [--subnet-len N]
-                       [--backend vxlan|bgp] [--bgp-asn N] [--bgp-peer ADDR@ASN] [--vni N] [--port N] [--store embedded|etcd] [--store-dir DIR]
+                       [--backend vxlan|bgp] [--bgp-asn N] [--bgp-peer ADDR@ASN] [--network6 CIDR] [--subnet-len6 N]
+                       [--vni N] [--port N] [--store embedded|etcd] [--store-dir DIR]
                        [--etcd-endpoints URL,...] [--etcd-prefix /P] [--ttl SECONDS] [--interval SECONDS]
                        [--data-dir DIR] [--run-dir DIR] [--log FILE] [--debug]
        berth agent status [--run-dir DIR]

@@ -61,6 +61,7 @@ export function parseAgentConfig(argv: string[]): AgentConfig {
   checkSubnetLen(net, subnetLen, '--subnet-len');
   const backend = str(p, 'backend') ?? 'vxlan';
   if (backend !== 'vxlan' && backend !== 'bgp') throw new BerthError(`unknown backend "${backend}" (want vxlan or bgp)`, { field: '--backend' });
+  if (backend !== 'bgp' && str(p, 'network6') !== undefined) throw new BerthError('IPv6 containers need --backend bgp', { field: '--network6' });
   const dataDir = path.resolve(str(p, 'data-dir') ?? DEFAULT_DATA_DIR);
   const kind = str(p, 'store') ?? 'embedded';
   if (kind !== 'embedded' && kind !== 'etcd') throw new BerthError(`unknown store "${kind}" (want embedded or etcd)`, { field: '--store' });
@@ -77,7 +78,7 @@ export function parseAgentConfig(argv: string[]): AgentConfig {
     network,
     subnetLen,
     backend,
-    bgp: backend === 'bgp' ? parseBgpConfig(p) : undefined,
+    bgp: backend === 'bgp' ? parseBgpConfig(p, net, subnetLen) : undefined,
     vni: num(str(p, 'vni'), '--vni', 1, 0, 0xffffff),
     port: num(str(p, 'port'), '--port', DEFAULT_VXLAN_PORT, 1, 65535),
     store: { kind, dir: path.resolve(str(p, 'store-dir') ?? path.join(dataDir, 'store')), endpoints, prefix: str(p, 'etcd-prefix') ?? '/berth/network' },

@@ -10,6 +10,7 @@ import { JsonLog } from './log';
 import { AgentStatus, NodeSettings, readJson, STATUS_FILE, SUBNET_FILE, writeJson } from './settings';
 import { Lease, LeaseLostError, openStore, SubnetStore } from './store';
 import { subnetAddrs } from './subnets';
+import { block6Of } from './subnets6';
 import { VxlanBackend } from './vxlan';
 
 const LAST_LEASE = 'last-lease.json';
@@ -64,6 +65,7 @@ export class Agent {
   private writeSettings(lease: Lease, pub: Published): void {
     const settings: NodeSettings = {
       node: this.cfg.node, backend: this.backend.name, network: this.cfg.network, subnet: lease.subnet,
+      subnet6: block6Of(this.cfg.network, this.cfg.subnetLen, lease.subnet, this.cfg.bgp?.ipv6),
       gateway: subnetAddrs(lease.subnet).gateway, mtu: pub.mtu, ipamDataDir: path.join(this.cfg.dataDir, 'ipam'),
     };
     const file = path.join(this.cfg.runDir, SUBNET_FILE);

@@ -14,6 +14,8 @@ export interface NodeSettings {
   network: string;
   /** this node's lease */
   subnet: string;
+  /** this node's IPv6 block, when the network has an IPv6 range (BGP backend only) */
+  subnet6?: string;
   /** first host of the subnet: the local bridge's address */
   gateway: string;
   /** MTU for container interfaces */

@@ -18,7 +18,8 @@ export interface FibEntry { prefix: string; gateway: string }
 export interface FibBackend {
   /** routes of the table: ours (protocol 186) and, separately, prefixes held by any other protocol */
   list(): Promise<{ ours: FibEntry[]; others: Set<string> }>;
-  replace(e: FibEntry): Promise<void>;
+  /** `exclusive`: the prefix is not ours, so create only; fail (EEXIST) rather than replace a route there */
+  replace(e: FibEntry, exclusive?: boolean): Promise<void>;
   remove(prefix: string): Promise<void>;
   /**
    * Optional bulk form of replace/remove: applies every op and resolves with one result per op (undefined =
@@ -29,20 +30,32 @@ export interface FibBackend {
   close(): void;
 }
 
-export type FibOp = { op: 'replace'; entry: FibEntry } | { op: 'remove'; prefix: string };
+export type FibOp = { op: 'replace'; entry: FibEntry; exclusive?: boolean } | { op: 'remove'; prefix: string };
 
 export interface FibError { prefix: string; op: 'replace' | 'remove'; message: string }
 
-/** Collects Loc-RIB changes and applies them in batches: one kernel dump, then the changed prefixes in bulk. */
+/** the kernel as FibSync believes it: our routes (prefix -> gateway) and prefixes other protocols hold */
+interface Known { ours: Map<string, string>; others: Set<string> }
+
+const OWNED_BY_OTHERS = 'prefix owned by another routing protocol: left alone';
+
+/**
+ * Collects Loc-RIB changes and applies them in batches. The kernel is dumped once (and again on reconcile
+ * and removeAll); after that FibSync trusts its own record of what it wrote, so a batch costs only its
+ * writes. Batches stream: once `batchSize` changes are queued a batch starts at once, and whatever arrives
+ * while it is in flight forms the next one, so a full table load overlaps with its kernel writes.
+ */
 export class FibSync {
   /** prefix -> wanted gateway (undefined = remove); later changes of a prefix overwrite earlier ones */
-  private readonly queue = new Map<string, string | undefined>();
+  private queue = new Map<string, string | undefined>();
+  /** the kernel as last dumped plus our writes since */
+  private known?: Known;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   readonly errors: FibError[] = [];
   batches = 0;
 
-  constructor(private readonly backend: FibBackend, private readonly batchMs = 50) {}
+  constructor(private readonly backend: FibBackend, private readonly batchMs = 50, private readonly batchSize = 1024) {}
 
   /** Feed it the speaker's onBestChange. Local routes (our own blocks) are not installed. */
   update(changes: readonly BestChange[]): void {
@@ -50,36 +63,52 @@ export class FibSync {
       const gw = c.best && !c.best.source.local ? c.best.attrs.nextHop : undefined;
       this.queue.set(c.prefix, gw);
     }
-    if (!this.timer && this.queue.size) {
-      this.timer = setTimeout(() => { this.timer = undefined; void this.flush(); }, this.batchMs);
+    // a full batch goes now (a running one takes the queue when it ends); a trickle waits batchMs
+    if (this.queue.size >= this.batchSize) { if (!this.running) this.flushInBackground(); }
+    else if (!this.timer && this.queue.size) {
+      this.timer = setTimeout(() => { this.timer = undefined; this.flushInBackground(); }, this.batchMs);
     }
   }
 
-  /** Applies everything queued; resolves when the kernel has answered. */
-  async flush(): Promise<void> {
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
-    while (this.running) await this.running;
-    if (this.queue.size === 0) return;
-    const batch = new Map(this.queue);
-    this.queue.clear();
-    this.running = this.apply(batch);
-    try { await this.running; } finally { this.running = undefined; }
+  /** A flush nobody awaits: a failed kernel dump is recorded; its batch stays queued for the next flush. */
+  private flushInBackground(): void {
+    this.flush().catch((e: Error) => { this.errors.push({ prefix: '', op: 'replace', message: `kernel dump failed: ${e.message}` }); });
   }
 
-  /** Start-up: make the kernel's protocol-186 routes exactly `best` (restarting changes nothing right). */
-  async reconcile(best: readonly Route[]): Promise<void> {
+  /** Applies everything queued, including what arrives meanwhile; resolves when the kernel has answered. */
+  async flush(): Promise<void> {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    for (;;) {
+      while (this.running) await this.running;
+      if (this.queue.size === 0) return;
+      const batch = this.queue;
+      this.queue = new Map();
+      const run = this.apply(batch);
+      this.running = run;
+      try { await run; } finally { if (this.running === run) this.running = undefined; }
+    }
+  }
+
+  /**
+   * Makes the kernel's protocol-186 routes exactly `best`, from a fresh dump: at start-up (restarting changes
+   * nothing right) and now and then, so routes removed or changed behind our back come back. Returns how
+   * many prefixes needed a write.
+   */
+  async reconcile(best: readonly Route[]): Promise<number> {
     const want = new Map<string, string>();
     for (const r of best) if (!r.source.local && r.attrs.nextHop) want.set(r.prefix, r.attrs.nextHop);
-    const { ours } = await this.backend.list();
-    for (const e of ours) if (!want.has(e.prefix)) this.queue.set(e.prefix, undefined);
-    for (const [p, gw] of want) if (!ours.some((e) => e.prefix === p && e.gateway === gw)) this.queue.set(p, gw);
+    const k = await this.load();
+    let fixes = 0;
+    for (const p of k.ours.keys()) if (!want.has(p)) { this.queue.set(p, undefined); fixes++; }
+    for (const [p, gw] of want) if (k.ours.get(p) !== gw && !k.others.has(p)) { this.queue.set(p, gw); fixes++; }
     await this.flush();
+    return fixes;
   }
 
   /** Removes every route we installed (after the graceful-restart window, on shutdown). */
   async removeAll(): Promise<void> {
-    const { ours } = await this.backend.list();
-    for (const e of ours) this.queue.set(e.prefix, undefined);
+    const k = await this.load();
+    for (const p of k.ours.keys()) this.queue.set(p, undefined);
     await this.flush();
   }
 
@@ -88,39 +117,76 @@ export class FibSync {
     this.backend.close();
   }
 
+  /** Dumps the kernel afresh, after a running batch so the dump is not older than our writes. */
+  private async load(): Promise<Known> {
+    while (this.running) await this.running;
+    return this.dump();
+  }
+
+  private async dump(): Promise<Known> {
+    const { ours, others } = await this.backend.list();
+    return (this.known = { ours: new Map(ours.map((e) => [e.prefix, e.gateway])), others });
+  }
+
   private async apply(batch: Map<string, string | undefined>): Promise<void> {
     this.batches++;
-    const { ours, others } = await this.backend.list();
-    const installed = new Map(ours.map((e) => [e.prefix, e.gateway]));
+    let k: Known;
+    try {
+      k = this.known ?? (await this.dump());
+    } catch (e) {
+      // nothing applied: the batch goes back under any newer changes, for the next flush
+      for (const [p, gw] of batch) if (!this.queue.has(p)) this.queue.set(p, gw);
+      throw e;
+    }
     const ops: FibOp[] = [];
     for (const [prefix, gw] of batch) {
+      const mine = k.ours.get(prefix);
       if (gw === undefined) {
-        if (installed.has(prefix)) ops.push({ op: 'remove', prefix });
-      } else if (others.has(prefix) && !installed.has(prefix)) {
-        this.errors.push({ prefix, op: 'replace', message: 'prefix owned by another routing protocol: left alone' });
-      } else if (installed.get(prefix) !== gw) {
-        ops.push({ op: 'replace', entry: { prefix, gateway: gw } });
+        if (mine !== undefined) ops.push({ op: 'remove', prefix });
+      } else if (mine === undefined && k.others.has(prefix)) {
+        this.errors.push({ prefix, op: 'replace', message: OWNED_BY_OTHERS });
+      } else if (mine !== gw) {
+        // not ours yet: create only, so a route another protocol added since the dump is never replaced
+        ops.push({ op: 'replace', entry: { prefix, gateway: gw }, exclusive: mine === undefined });
       }
     }
-    const prefixOf = (o: FibOp): string => (o.op === 'remove' ? o.prefix : o.entry.prefix);
+    let res: (Error | undefined)[];
     if (this.backend.applyBatch) {
-      let res: (Error | undefined)[];
       try {
         res = await this.backend.applyBatch(ops);
       } catch (e) {
         res = ops.map(() => e as Error); // the backend itself failed (socket gone): every op is unapplied
       }
-      ops.forEach((o, i) => { const e = res[i]; if (e) this.errors.push({ prefix: prefixOf(o), op: o.op, message: e.message }); });
-      return;
-    }
-    for (const o of ops) {
-      try {
-        if (o.op === 'remove') await this.backend.remove(o.prefix);
-        else await this.backend.replace(o.entry);
-      } catch (e) {
-        this.errors.push({ prefix: prefixOf(o), op: o.op, message: (e as Error).message });
+    } else {
+      res = [];
+      for (const o of ops) {
+        try {
+          if (o.op === 'remove') await this.backend.remove(o.prefix);
+          else await this.backend.replace(o.entry, o.exclusive);
+          res.push(undefined);
+        } catch (e) {
+          res.push(e as Error);
+        }
       }
     }
+    ops.forEach((o, i) => this.record(k, o, res[i]));
+  }
+
+  /** Keeps `known` in step with one op's outcome and records its error. */
+  private record(k: Known, o: FibOp, err: Error | undefined): void {
+    const code = (err as { code?: string } | undefined)?.code;
+    if (o.op === 'remove') {
+      if (!err || code === 'ESRCH') { k.ours.delete(o.prefix); return; } // ESRCH: already gone
+      this.errors.push({ prefix: o.prefix, op: 'remove', message: err.message });
+      return;
+    }
+    if (!err) { k.ours.set(o.entry.prefix, o.entry.gateway); return; }
+    if (o.exclusive && code === 'EEXIST') {
+      k.others.add(o.entry.prefix);
+      this.errors.push({ prefix: o.entry.prefix, op: 'replace', message: OWNED_BY_OTHERS });
+      return;
+    }
+    this.errors.push({ prefix: o.entry.prefix, op: 'replace', message: err.message });
   }
 }
 
@@ -159,8 +225,8 @@ export class NetlinkFib implements FibBackend {
     return { ours, others };
   }
 
-  async replace(e: FibEntry): Promise<void> {
-    const [err] = await this.applyBatch([{ op: 'replace', entry: e }]);
+  async replace(e: FibEntry, exclusive?: boolean): Promise<void> {
+    const [err] = await this.applyBatch([{ op: 'replace', entry: e, exclusive }]);
     if (err) throw err;
   }
 
@@ -176,14 +242,15 @@ export class NetlinkFib implements FibBackend {
     const idx: number[] = [];
     ops.forEach((o, i) => {
       try {
-        reqs.push(o.op === 'remove' ? routeMsg(o.prefix, undefined, this.table) : routeMsg(o.entry.prefix, o.entry.gateway, this.table));
+        reqs.push(o.op === 'remove' ? routeMsg(o.prefix, undefined, this.table) : routeMsg(o.entry.prefix, o.entry.gateway, this.table, o.exclusive));
         idx.push(i);
       } catch (e) {
         out[i] = e as Error; // unparsable prefix or gateway: fails alone
       }
     });
-    const res = await this.rtnl.requestBatch(reqs);
-    res.forEach((r, k) => { out[idx[k]] = r instanceof Error ? r : undefined; });
+    // writes expect no reply: only errors and one ACK per sendmsg come back (see Rtnl.writeBatch)
+    const res = await this.rtnl.writeBatch(reqs);
+    res.forEach((r, k) => { out[idx[k]] = r; });
     return out;
   }
 
@@ -194,12 +261,12 @@ export class NetlinkFib implements FibBackend {
 const gatewayBytes = new Map<string, Buffer>();
 
 /**
- * One RTM_NEWROUTE (replace, gateway given) or RTM_DELROUTE (gateway undefined) for protocol 186, encoded
- * here rather than through net/route.ts: the BGP codec has already parsed the prefix to bytes, and the
- * generic parser costs more than the kernel's insert at 100,000 routes. The delete names protocol 186, so
- * the kernel never matches another protocol's route.
+ * One RTM_NEWROUTE (gateway given) or RTM_DELROUTE (gateway undefined) for protocol 186, encoded here
+ * rather than through net/route.ts: at 100,000 routes the generic encoder costs more than the kernel's
+ * insert. A new route is created with NLM_F_EXCL when `exclusive` (never replacing what is there), else
+ * replaces ours. The delete names protocol 186, so the kernel never matches another protocol's route.
  */
-function routeMsg(prefix: string, gateway: string | undefined, table: number): NlRequest {
+function routeMsg(prefix: string, gateway: string | undefined, table: number, exclusive = false): NlRequest {
   const p = parsePrefix(prefix);
   let gw = gateway === undefined ? undefined : gatewayBytes.get(gateway);
   if (gateway !== undefined && !gw) {
@@ -209,20 +276,31 @@ function routeMsg(prefix: string, gateway: string | undefined, table: number): N
   }
   if (gw && gw.length !== p.bytes.length) throw new Error(`route ${prefix}: gateway ${gateway} is not the same IP family`);
   const alen = p.bytes.length; // 4 or 16: already 4-aligned
-  const b = Buffer.alloc(12 + 8 + (p.len > 0 ? 4 + alen : 0) + (gw ? 4 + alen : 0));
-  b.writeUInt8(p.afi === AFI.IPV4 ? 2 : 10, 0);
-  b.writeUInt8(p.len, 1);
-  b.writeUInt8(table < 256 ? table : 252, 4);
-  b.writeUInt8(RTPROT_BGP, 5);
-  b.writeUInt8(gw ? 0 : 255, 6); // universe for a replace; "nowhere" matches any scope on delete
-  b.writeUInt8(1, 7); // RTN_UNICAST
-  let off = 12;
-  const attr = (type: number, v: Buffer): void => { b.writeUInt16LE(4 + v.length, off); b.writeUInt16LE(type, off + 2); v.copy(b, off + 4); off += 4 + v.length; };
-  const t = Buffer.alloc(4); t.writeUInt32LE(table);
-  attr(RTA.TABLE, t);
-  if (p.len > 0) attr(RTA.DST, p.bytes.subarray(0, alen));
-  if (gw) attr(RTA.GATEWAY, gw);
-  return gw
-    ? { op: `replace route ${prefix}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.REPLACE, body: b }
-    : { op: `delete route ${prefix}`, type: RTM.DELROUTE, flags: 0, body: b };
+  // from the pool (a fresh zeroed Buffer per route costs more than the kernel's insert); every byte is set
+  const b = Buffer.allocUnsafe(12 + 8 + (p.len > 0 ? 4 + alen : 0) + (gw ? 4 + alen : 0)).fill(0, 0, 12);
+  b[0] = p.afi === AFI.IPV4 ? 2 : 10;
+  b[1] = p.len;
+  b[4] = table < 256 ? table : 252;
+  b[5] = RTPROT_BGP;
+  b[6] = gw ? 0 : 255; // universe for an add; "nowhere" matches any scope on delete
+  b[7] = 1; // RTN_UNICAST
+  b.writeUInt16LE(8, 12); // RTA_TABLE: the full 32-bit table id
+  b.writeUInt16LE(RTA.TABLE, 14);
+  b.writeUInt32LE(table, 16);
+  let off = 20;
+  if (p.len > 0) {
+    b.writeUInt16LE(4 + alen, off);
+    b.writeUInt16LE(RTA.DST, off + 2);
+    p.bytes.copy(b, off + 4, 0, alen);
+    off += 4 + alen;
+  }
+  if (gw) {
+    b.writeUInt16LE(4 + alen, off);
+    b.writeUInt16LE(RTA.GATEWAY, off + 2);
+    gw.copy(b, off + 4);
+  }
+  if (!gw) return { op: `delete route ${prefix}`, type: RTM.DELROUTE, flags: 0, body: b };
+  return exclusive
+    ? { op: `add route ${prefix}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.EXCL, body: b }
+    : { op: `replace route ${prefix}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.REPLACE, body: b };
 }

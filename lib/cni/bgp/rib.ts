@@ -17,8 +17,11 @@ export type ImportFn = (route: Route) => Route | undefined;
 export class Rib {
   /** Adj-RIB-In: source id -> prefix -> route as received */
   private readonly adjIn = new Map<string, Map<string, Route>>();
-  /** routes that passed import: prefix -> source id -> route */
-  private readonly candidates = new Map<string, Map<string, Route>>();
+  /**
+   * routes that passed import, one per source: the route itself when there is one (the common case of a
+   * full table: 100,000 prefixes), a short array when several sources have the prefix
+   */
+  private readonly candidates = new Map<string, Route | Route[]>();
   /** Loc-RIB */
   private readonly loc = new Map<string, Route>();
 
@@ -28,16 +31,17 @@ export class Rib {
   update(sourceId: string, announced: readonly Route[], withdrawn: readonly string[]): BestChange[] {
     let inMap = this.adjIn.get(sourceId);
     if (!inMap) this.adjIn.set(sourceId, (inMap = new Map()));
-    const touched = new Set<string>();
+    // a prefix may be listed twice (withdrawn and announced): decide() handles it once it is settled
+    const touched: string[] = [];
     for (const p of withdrawn) {
       inMap.delete(p);
-      this.candidates.get(p)?.delete(sourceId);
-      touched.add(p);
+      this.unplace(p, sourceId);
+      touched.push(p);
     }
     for (const r of announced) {
       inMap.set(r.prefix, r);
       this.place(sourceId, r);
-      touched.add(r.prefix);
+      touched.push(r.prefix);
     }
     return this.decide(touched);
   }
@@ -47,15 +51,21 @@ export class Rib {
     const inMap = this.adjIn.get(sourceId);
     if (!inMap) return [];
     this.adjIn.delete(sourceId);
-    const touched = new Set(inMap.keys());
-    for (const p of touched) this.candidates.get(p)?.delete(sourceId);
+    const touched = [...inMap.keys()];
+    for (const p of touched) this.unplace(p, sourceId);
     return this.decide(touched);
   }
 
   /** RFC 4724 §4.2: the peer restarts: keep its routes in use, but mark them stale. */
   markStale(sourceId: string): void {
-    for (const r of this.adjIn.get(sourceId)?.values() ?? []) r.stale = true;
-    for (const m of this.candidates.values()) { const r = m.get(sourceId); if (r) r.stale = true; }
+    const inMap = this.adjIn.get(sourceId);
+    if (!inMap) return;
+    for (const r of inMap.values()) {
+      r.stale = true;
+      // the accepted copy, when import policy made one
+      const c = this.candidatesOf(r.prefix).find((x) => x.source.id === sourceId);
+      if (c) c.stale = true;
+    }
   }
 
   /** RFC 4724 §4.2: End-of-RIB (one family) or restart time over (all families): stale routes go. */
@@ -69,10 +79,10 @@ export class Rib {
 
   /** Runs import again for every route (after an import policy change). */
   reimport(sourceId?: string): BestChange[] {
-    const touched = new Set<string>();
+    const touched: string[] = [];
     for (const [id, inMap] of this.adjIn) {
       if (sourceId !== undefined && id !== sourceId) continue;
-      for (const r of inMap.values()) { this.place(id, r); touched.add(r.prefix); }
+      for (const r of inMap.values()) { this.place(id, r); touched.push(r.prefix); }
     }
     return this.decide(touched);
   }
@@ -80,24 +90,43 @@ export class Rib {
   best(prefix: string): Route | undefined { return this.loc.get(prefix); }
   bestRoutes(): Route[] { return [...this.loc.values()]; }
   /** every accepted route, best or not (for `berth bgp routes --all`) */
-  allRoutes(): Route[] { return [...this.candidates.values()].flatMap((m) => [...m.values()]); }
+  allRoutes(): Route[] { return [...this.candidates.values()].flat(); }
   received(sourceId: string): Route[] { return [...(this.adjIn.get(sourceId)?.values() ?? [])]; }
 
-  private place(sourceId: string, received: Route): void {
-    const accepted = this.importRoute(received);
-    let m = this.candidates.get(received.prefix);
-    if (accepted) {
-      if (!m) this.candidates.set(received.prefix, (m = new Map()));
-      m.set(sourceId, { ...accepted, stale: received.stale });
-    } else m?.delete(sourceId);
+  private candidatesOf(prefix: string): readonly Route[] {
+    const c = this.candidates.get(prefix);
+    return c === undefined ? [] : Array.isArray(c) ? c : [c];
   }
 
-  private decide(prefixes: Iterable<string>): BestChange[] {
+  /** Runs import on a received route and puts the result (or nothing) in the source's candidate slot. */
+  private place(sourceId: string, received: Route): void {
+    const accepted = this.importRoute(received);
+    if (!accepted) { this.unplace(received.prefix, sourceId); return; }
+    const r = accepted.stale === received.stale ? accepted : { ...accepted, stale: received.stale };
+    const c = this.candidates.get(received.prefix);
+    if (c === undefined || (!Array.isArray(c) && c.source.id === sourceId)) { this.candidates.set(received.prefix, r); return; }
+    const list = Array.isArray(c) ? c : [c];
+    const i = list.findIndex((x) => x.source.id === sourceId);
+    if (i >= 0) list[i] = r;
+    else list.push(r);
+    if (list !== c) this.candidates.set(received.prefix, list);
+  }
+
+  private unplace(prefix: string, sourceId: string): void {
+    const c = this.candidates.get(prefix);
+    if (c === undefined) return;
+    if (!Array.isArray(c)) { if (c.source.id === sourceId) this.candidates.delete(prefix); return; }
+    const i = c.findIndex((x) => x.source.id === sourceId);
+    if (i < 0) return;
+    c.splice(i, 1);
+    if (c.length === 1) this.candidates.set(prefix, c[0]);
+  }
+
+  private decide(prefixes: readonly string[]): BestChange[] {
     const changes: BestChange[] = [];
     for (const p of prefixes) {
-      const m = this.candidates.get(p);
-      if (m && m.size === 0) this.candidates.delete(p);
-      const best = m && m.size ? selectBest(m.values()) : undefined;
+      const c = this.candidates.get(p);
+      const best = c === undefined || !Array.isArray(c) ? c : selectBest(c);
       const previous = this.loc.get(p);
       if (best === previous) continue;
       if (best) this.loc.set(p, best);

@@ -115,6 +115,12 @@ export class Session {
         }
         this.handle({ type: 'Message', message: m });
       }
+      // libuv reads a busy socket up to 32 times per loop turn (2 MB, a whole table): pause after each
+      // chunk so the FIB's netlink replies, our keepalives and other peers get a turn during a table load
+      if (frames.length && !s.isPaused()) {
+        s.pause();
+        setImmediate(() => { if (this.socket === s) s.resume(); });
+      }
     });
     s.on('error', () => { /* 'close' follows and reports the failure */ });
     s.on('close', () => { if (this.socket === s) { this.socket = undefined; this.handle({ type: 'TcpConnectionFails' }); } });

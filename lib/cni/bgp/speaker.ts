@@ -312,23 +312,26 @@ export class BgpSpeaker {
       if (p.staleFamilies.size === 0) this.dropStale(p);
       return;
     }
-    const withdrawn = [...m.withdrawn, ...(m.attrs.mpUnreach?.withdrawn ?? [])];
+    const withdrawn = m.attrs.mpUnreach?.withdrawn.length ? [...m.withdrawn, ...m.attrs.mpUnreach.withdrawn] : m.withdrawn;
     // routes keep the path attributes only; the MP attributes' NLRI become routes or withdrawals here
-    const attrs: PathAttributes = { ...m.attrs, mpReach: undefined, mpUnreach: undefined };
-    delete attrs.mpReach;
-    delete attrs.mpUnreach;
-    const mpReach = m.attrs.mpReach;
+    const { mpReach, mpUnreach: _, ...attrs } = m.attrs;
     let withdrawAll = m.treatAsWithdraw === true;
     // RFC 4271 §6.3 (treat-as-withdraw per RFC 7606 §7.2): an eBGP peer's AS must lead the path
     const first = attrs.asPath?.[0];
     if (!p.internal && (!first || first.type !== 2 || first.asns[0] !== p.config.asn)) withdrawAll ||= m.nlri.length > 0 || !!mpReach?.nlri.length;
+    if (withdrawAll) {
+      this.propagate(this.rib.update(p.id, [], [...withdrawn, ...m.nlri, ...(mpReach?.nlri ?? [])]));
+      return;
+    }
+    // one attribute object for all the NLRI of this UPDATE (they share it on the wire, too)
+    const source = p.source;
     const announced: Route[] = [];
-    const mk = (prefix: string, nextHop: string | undefined, ll?: string): Route => ({
-      prefix, afi: afiOf(prefix), attrs: nextHop ? { ...attrs, nextHop } : attrs, linkLocalNextHop: ll, source: p.source!,
-    });
-    const allNew = [...m.nlri.map((x) => mk(x, attrs.nextHop)), ...(mpReach?.nlri ?? []).map((x) => mk(x, mpReach!.nextHop, mpReach!.linkLocalNextHop))];
-    if (withdrawAll) withdrawn.push(...allNew.map((r) => r.prefix));
-    else announced.push(...allNew);
+    for (const prefix of m.nlri) announced.push({ prefix, afi: AFI.IPV4, attrs, source });
+    if (mpReach?.nlri.length) {
+      const mpAttrs: PathAttributes = { ...attrs, nextHop: mpReach.nextHop };
+      const ll = mpReach.linkLocalNextHop;
+      for (const prefix of mpReach.nlri) announced.push({ prefix, afi: mpReach.afi, attrs: mpAttrs, linkLocalNextHop: ll, source });
+    }
     this.propagate(this.rib.update(p.id, announced, withdrawn));
   }
 
