@@ -45,9 +45,10 @@ export interface Native {
   bpfQueryDevicePrograms(cgroupFd: number): number[];
   bpfProgFdById(id: number): number;
   /**
-   * Cgroup file operations run in order on libuv's threadpool (native/src/fsbatch.c; built by
-   * lib/cgroups/batch.ts). ops: flat [op, path, arg] triples; op 1 mkdir, 2 rmdir, 3 write(arg), 4 read,
-   * 5 fill(arg = the parent's file), | 0x100 when the op's error must not stop the batch.
+   * Small file operations (cgroup files, container state) run in order on libuv's threadpool (native/src/fsbatch.c; built by
+   * lib/cgroups/batch.ts, lib/runtime/state.ts). ops: flat [op, path, arg] triples; op 1 mkdir, 2 rmdir,
+   * 3 write(arg), 4 read, 5 fill(arg = the parent's file), 6 create(arg = content; new file, mode 0600),
+   * 7 rename(arg = target), 8 unlink; | 0x100 when the op's error must not stop the batch.
    */
   fsBatch(ops: (number | string | null)[]): Promise<FsBatchResult>;
 }

@@ -1,5 +1,5 @@
 /*
- * fsBatch(ops): runs a list of cgroup-file operations in order, in ONE napi_async_work on libuv's threadpool,
+ * fsBatch(ops): runs a list of small file operations (cgroup files, container state) in order, in ONE napi_async_work on libuv's threadpool,
  * and resolves once with every result. Making, joining or removing a container's cgroups is ~100 small
  * syscalls; one promise per syscall costs the main thread far more than the kernel work (lib/cgroups/batch.ts).
  *
@@ -11,8 +11,12 @@
  *   4 read   path           the whole file as a string; at most 64 KiB (EFBIG beyond)
  *   5 fill   path  parent   cpuset: when path's content is blank, copy the parent file's content into it;
  *                           the result is 1 when it copied, 0 when there was nothing to do
+ *   6 create path  content  a new file (O_CREAT | O_EXCL, mode 0600) holding content: the first half of
+ *                           an atomic replace, with rename
+ *   7 rename path  target   rename(2) path to target
+ *   8 unlink path
  *   op | 0x100 (NOFAIL): the op's error is reported but does not stop the batch
- * arg is a string for write and fill, null or undefined otherwise.
+ * arg is a string for write, fill, create and rename, null or undefined otherwise.
  *
  * The batch stops at the first error of an op without NOFAIL (EEXIST of mkdir excepted). The promise
  * resolves with { results, failed, errno }: results[i] for every op that ran (0 or -errno; a read's text;
@@ -27,7 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { OP_MKDIR = 1, OP_RMDIR, OP_WRITE, OP_READ, OP_FILL };
+enum { OP_MKDIR = 1, OP_RMDIR, OP_WRITE, OP_READ, OP_FILL, OP_CREATE, OP_RENAME, OP_UNLINK };
 #define OP_NOFAIL 0x100
 #define READ_MAX (64 * 1024)
 #define MAX_OPS 65536
@@ -36,7 +40,7 @@ typedef struct {
   int op;      /* OP_* */
   int nofail;
   char *path;
-  char *arg;   /* write: the value; fill: the parent's file */
+  char *arg;   /* write, create: the content; fill: the parent's file; rename: the target */
   size_t arg_len;
   int result;  /* 0, 1 (fill copied) or -errno */
   char *text;  /* read: the content */
@@ -101,6 +105,24 @@ static int write_once(const char *path, const char *value, size_t len) {
   return err;
 }
 
+static int create_file(const char *path, const char *content, size_t len) {
+  int fd = open_retry(path, O_WRONLY | O_CREAT | O_EXCL);
+  if (fd < 0) return -errno;
+  /* a regular file may take a write in parts, unlike a control file */
+  size_t off = 0;
+  int err = 0;
+  while (off < len) {
+    ssize_t n = write(fd, content + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { err = n < 0 ? -errno : -EIO; break; }
+    off += (size_t)n;
+  }
+  if (fchmod(fd, 0600) != 0 && !err) err = -errno; /* exactly 0600, whatever the umask */
+  close(fd);
+  if (err) unlink(path);
+  return err;
+}
+
 static int blank(const char *s, size_t len) {
   for (size_t i = 0; i < len; i++)
     if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t') return 0;
@@ -140,6 +162,9 @@ static int run_op(fs_op *o, char *buf) {
       return 0;
     }
     case OP_FILL: return fill_if_empty(o, buf);
+    case OP_CREATE: return create_file(o->path, o->arg, o->arg_len);
+    case OP_RENAME: return rename(o->path, o->arg) == 0 ? 0 : -errno;
+    case OP_UNLINK: return unlink(o->path) == 0 ? 0 : -errno;
   }
   return -EINVAL;
 }
@@ -232,8 +257,8 @@ static napi_value js_fs_batch(napi_env env, napi_callback_info info) {
     napi_get_element(env, argv[0], (uint32_t)(3 * i), &vop);
     napi_get_element(env, argv[0], (uint32_t)(3 * i + 1), &vpath);
     napi_get_element(env, argv[0], (uint32_t)(3 * i + 2), &varg);
-    if (!arg_int32(env, vop, &code) || (code & ~OP_NOFAIL) < OP_MKDIR || (code & ~OP_NOFAIL) > OP_FILL) {
-      snprintf(msg, sizeof msg, "fsBatch(ops): ops[%zu] (op %zu) must be an op code 1-5, optionally | 0x100", 3 * i, i);
+    if (!arg_int32(env, vop, &code) || (code & ~OP_NOFAIL) < OP_MKDIR || (code & ~OP_NOFAIL) > OP_UNLINK) {
+      snprintf(msg, sizeof msg, "fsBatch(ops): ops[%zu] (op %zu) must be an op code 1-8, optionally | 0x100", 3 * i, i);
       return type_error(env, b, msg);
     }
     o->op = code & ~OP_NOFAIL;
@@ -242,14 +267,15 @@ static napi_value js_fs_batch(napi_env env, napi_callback_info info) {
       snprintf(msg, sizeof msg, "fsBatch(ops): ops[%zu] (path of op %zu) must be a non-empty string without NUL bytes", 3 * i + 1, i);
       return type_error(env, b, msg);
     }
-    if (o->op == OP_WRITE || o->op == OP_FILL) {
-      if (!(o->arg = copy_string(env, varg, &o->arg_len)) || (o->op == OP_FILL && !o->arg[0])) {
+    if (o->op == OP_WRITE || o->op == OP_FILL || o->op == OP_CREATE || o->op == OP_RENAME) {
+      bool names_a_file = o->op == OP_FILL || o->op == OP_RENAME;
+      if (!(o->arg = copy_string(env, varg, &o->arg_len)) || (names_a_file && !o->arg[0])) {
         snprintf(msg, sizeof msg, "fsBatch(ops): ops[%zu] (%s of op %zu) must be a string without NUL bytes", 3 * i + 2,
-                 o->op == OP_WRITE ? "value" : "parent file", i);
+                 o->op == OP_FILL ? "parent file" : o->op == OP_RENAME ? "target" : o->op == OP_WRITE ? "value" : "content", i);
         return type_error(env, b, msg);
       }
     } else if (!is_nullish(env, varg)) {
-      snprintf(msg, sizeof msg, "fsBatch(ops): ops[%zu] (arg of op %zu) must be null: only write and fill take one", 3 * i + 2, i);
+      snprintf(msg, sizeof msg, "fsBatch(ops): ops[%zu] (arg of op %zu) must be null: only write, fill, create and rename take one", 3 * i + 2, i);
       return type_error(env, b, msg);
     }
   }

@@ -161,3 +161,28 @@ t.test('bad arguments are TypeErrors that say what is wrong', async (t) => {
   }
   t.same(await n.fsBatch([]), { results: [], failed: -1, errno: 0 }, 'an empty batch resolves');
 });
+
+t.test('create makes a new 0600 file (never over an old one), rename replaces, unlink removes', async (t) => {
+  const d = tmp(t);
+  const n = native();
+  const tmpFile = path.join(d, '.state.tmp');
+  const file = path.join(d, 'state.json');
+  fs.writeFileSync(file, 'old');
+  const big = 'x'.repeat(200 * 1024); // a regular file takes content beyond a control file's one write
+  const out = await n.fsBatch([6, tmpFile, big, 7, tmpFile, file]);
+  t.same(out, { results: [0, 0], failed: -1, errno: 0 });
+  t.equal(fs.readFileSync(file, 'utf8'), big, 'the content replaced the old file whole');
+  t.equal(fs.statSync(file).mode & 0o777, 0o600, 'mode 0600 whatever the umask');
+  t.notOk(fs.existsSync(tmpFile), 'the temp file is gone');
+
+  fs.writeFileSync(tmpFile, 'someone else');
+  const clash = await n.fsBatch([6, tmpFile, 'mine', 7, tmpFile, file]);
+  t.same(clash, { results: [-EEXIST], failed: 0, errno: EEXIST }, 'create refuses an existing file and stops');
+  t.equal(fs.readFileSync(tmpFile, 'utf8'), 'someone else', 'the existing file is untouched');
+  t.equal(fs.readFileSync(file, 'utf8'), big, 'nothing was renamed');
+
+  const gone = await n.fsBatch([8, tmpFile, null, 8 | 0x100, tmpFile, null, 7, tmpFile, file]);
+  t.same(gone, { results: [0, -ENOENT, -ENOENT], failed: 2, errno: ENOENT }, 'unlink, then a nofail unlink and a rename of what is gone');
+  t.throws(() => n.fsBatch([7, tmpFile, null]), { name: 'TypeError', message: /target of op 0/ }, 'rename needs a target');
+  t.throws(() => n.fsBatch([9, tmpFile, null]), { name: 'TypeError', message: /op code 1-8/ }, 'unknown op codes are refused');
+});
