@@ -4,38 +4,19 @@
 // Pure functions, no I/O.
 import { BerthError } from '../../util/errors';
 import { parseNet, type Ipv4Net } from './subnets';
+import { formatIP, parseIP } from '../ipam/ip';
 
 export interface Ipv6Net { base: bigint; prefix: number }
 
-/** Parses an IPv6 address; undefined when it is not one (dotted-quad tails are not accepted). */
+/** An IPv6 address as a bigint (lib/cni/ipam/ip.ts parses both families); undefined when it is not one. */
 function parseIp6(s: string): bigint | undefined {
-  if (!/^[0-9a-fA-F:]+$/.test(s) || (s.match(/::/g) ?? []).length > 1) return undefined;
-  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
-  const groups = (x: string): string[] => (x ? x.split(':') : []);
-  const h = groups(head);
-  const t = tail === undefined ? [] : groups(tail);
-  const missing = 8 - h.length - t.length;
-  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
-  const all = [...h, ...new Array<string>(tail === undefined ? 0 : missing).fill('0'), ...t];
-  if (all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  return all.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+  const a = parseIP(s);
+  return a?.family === 6 ? a.n : undefined;
 }
 
-/** RFC 5952 text: lower case, the longest run of two or more zero groups as "::". */
+/** RFC 5952 text. */
 export function formatIp6(n: bigint): string {
-  const g: number[] = [];
-  for (let i = 7; i >= 0; i--) g.push(Number((n >> BigInt(16 * i)) & 0xffffn));
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return formatIP({ family: 6, n });
 }
 
 /** Parses "fd00:244::/48"; `field` names the flag in the error. */
