@@ -1,8 +1,8 @@
 // Calling another CNI plugin (the reference's pkg/invoke + ipam.Exec*): find the binary in CNI_PATH,
 // run it with the CNI environment and a config on stdin, and turn its output into a Result or a CniError.
 // Delegations to berth-ipam run in-process (no exec, no second Node start-up) unless BERTH_IPAM_EXEC=1.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CniError, ErrDecodingFailure, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig } from './errors';
 import type { PluginContext } from './skel';
 import type { IPAMConfig, NetConf, Result } from './types';

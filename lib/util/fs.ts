@@ -1,7 +1,6 @@
 // Small file helpers shared by every store: atomic writes and tolerant reads/removes.
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { errnoCode } from './errors';
 
 let counter = 0;
@@ -22,6 +21,8 @@ export function writeFileAtomicSync(file: string, data: string | Buffer, mode = 
 }
 
 export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  // fs.promises loads on first use (about 1 ms): short-lived CLIs that only write synchronously skip it
+  const fsp = fs.promises;
   const tmp = tempName(file);
   try {
     await fsp.writeFile(tmp, data, { mode });

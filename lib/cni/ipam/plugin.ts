@@ -1,8 +1,8 @@
 // berth-ipam: host-local semantics (ranges, round robin, requested IPs, one address per range set) over
 // the file store in ./store.ts. The ipam* functions are also called in-process by other berth plugins
 // (lib/cni/invoke.ts) to skip a second Node start-up.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CniError, ErrInternal, ErrInvalidNetworkConfig, ErrPluginNotAvailable, ErrUnknownContainer } from '../errors';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPAMConfig, NetConf, Result } from '../types';

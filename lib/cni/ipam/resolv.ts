@@ -1,5 +1,5 @@
 // Reads a resolv.conf into the CNI DNS shape (berth-ipam's `resolvConf` option).
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { CniError, ErrInvalidNetworkConfig } from '../errors';
 import type { DNS } from '../types';
 

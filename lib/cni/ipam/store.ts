@@ -3,8 +3,8 @@
 //   <dataDir>/<network>/last_reserved_ip.<N>  the last address handed out from range set N
 // Every method expects the caller to hold the lock: an flock on the network directory itself (as the
 // reference does), blocking, which is fine in a short-lived plugin process.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { LOCK, native } from '../../sys/native';
 import { readFileIfExists, writeFileAtomicSync } from '../../util/fs';
 import { formatIP, parseIP } from './ip';

@@ -1,6 +1,6 @@
 // Attaching a container: the veth pair that crosses into its netns, and its addresses and routes
 // (the reference's ip.SetupVeth + ipam.ConfigureIface, shared by berth-bridge and berth-veth).
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { IPConfig, Route } from '../types';
 import { addAddr } from './addr';
 import { ipFamily, parseCidr } from './ip';

@@ -177,15 +177,13 @@ export async function deleteLink(nl: Rtnl, index: number): Promise<void> {
   await nl.request(`delete link #${index}`, RTM.DELLINK, 0, ifinfomsg(index));
 }
 
-/** Deletes `name` if it exists; true when something was deleted. */
+/** Deletes `name` if it exists; true when something was deleted. One request: the kernel finds the name. */
 export async function deleteLinkByName(nl: Rtnl, name: string): Promise<boolean> {
-  const l = await getLink(nl, name);
-  if (!l) return false;
   try {
-    await deleteLink(nl, l.index);
+    await nl.request(`delete link ${name}`, RTM.DELLINK, 0, Buffer.concat([ifinfomsg(), encodeAttrs([{ type: IFLA.IFNAME, value: str(name) }])]));
     return true;
   } catch (e) {
-    if (e instanceof NetlinkError && e.code === 'ENODEV') return false; // raced with another delete
+    if (e instanceof NetlinkError && e.code === 'ENODEV') return false; // not there, or raced with another delete
     throw e;
   }
 }

@@ -4,7 +4,7 @@
 // - /proc/sys/net opened synchronously while inside shows that netns's sysctls;
 // - asynchronous fs calls run on libuv's pool threads, which never move: use the *Sync variants inside;
 // - a child process spawned while inside starts in that netns.
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { native, CLONE } from '../../sys/native';
 import { Rtnl } from './nl/socket';
 
@@ -34,8 +34,10 @@ export function netnsExists(path: string): boolean {
 }
 
 function enter(fd: number, path: string): void {
+  // outside the try: a missing addon is not a bad netns path
+  const sys = native();
   try {
-    native().setns(fd, CLONE.NEWNET);
+    sys.setns(fd, CLONE.NEWNET);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EINVAL';
     throw new NetnsError(path, code, `${path} is not a network namespace (setns: ${code})`);

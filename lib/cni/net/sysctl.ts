@@ -1,6 +1,6 @@
 // Sysctls under /proc/sys/net for a given netns. The kernel picks the netns of the thread that opens the
 // file, so we open and write synchronously with the main thread inside (see netns.ts).
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { withNetns } from './netns';
 
 function file(key: string): string {

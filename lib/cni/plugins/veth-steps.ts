@@ -37,14 +37,16 @@ export function hostVeth(ctx: Ctx): string {
 /** DEL: release the address, remove both ends of the veth, drop the attachment's masquerade rules. */
 export async function delVeth(ctx: Ctx, ipamType: string, ipMasq: boolean): Promise<void> {
   await delegateDel(ipamType, ctx);
-  await net().removeContainerIface(ctx.netns, ctx.ifname);
+  // The host end's name is ours (hostVethName) and deleting it takes the container end along, with no
+  // switch into the container's netns. Only when it is already gone is the container side looked at.
   const nl = net().openRtnl();
+  let deleted: boolean;
   try {
-    // normally gone with the container end; a half-made ADD may have left it
-    await net().deleteLinkByName(nl, hostVeth(ctx));
+    deleted = await net().deleteLinkByName(nl, hostVeth(ctx));
   } finally {
     nl.close();
   }
+  if (!deleted) await net().removeContainerIface(ctx.netns, ctx.ifname);
   if (ipMasq) firewall().teardownMasquerade(owner(ctx));
 }
 

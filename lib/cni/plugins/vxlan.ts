@@ -2,8 +2,8 @@
 // The agent leased the node a subnet and wrote it, with the overlay MTU, to subnet.json; this plugin turns
 // that into a berth-bridge config (local bridge as the subnet's gateway, berth-ipam over the subnet, the
 // overlay MTU on the veth) and delegates to berth-bridge in-process.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CniError, ErrInvalidNetworkConfig, ErrPluginNotAvailable, ErrTryAgainLater } from '../errors';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, NetConf, Result } from '../types';
