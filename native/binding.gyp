@@ -12,7 +12,8 @@
         "src/bootstrap_process.c",
         "src/spawn.c",
         "src/bpf.c",
-        "src/fsbatch.c"
+        "src/fsbatch.c",
+        "src/rtnl.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"]

@@ -244,7 +244,9 @@ export function runPlugin<C extends NetConf>(plugin: Plugin<C>, about?: string):
   const stdin = process.env.CNI_COMMAND === 'VERSION' ? Buffer.alloc(0) : readStdin();
   invokePlugin(plugin, process.env, stdin).then(({ stdout, exitCode }) => {
     writeStdout(stdout);
-    process.exitCode = exitCode;
+    // The answer is out (written synchronously) and nothing is left to do: exit now rather than let Node
+    // tear down its heap and environment, which costs a short-lived plugin a few milliseconds.
+    process.exit(exitCode);
   }, (e: unknown) => {
     process.stderr.write(`${String(e)}\n`);
     process.exitCode = 1;

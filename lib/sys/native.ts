@@ -51,6 +51,11 @@ export interface Native {
    * 7 rename(arg = target), 8 unlink; | 0x100 when the op's error must not stop the batch.
    */
   fsBatch(ops: (number | string | null)[]): Promise<FsBatchResult>;
+  /**
+   * One rtnetlink request (nlmsghdr + body) sent and acknowledged on libuv's threadpool, in the network
+   * namespace the process started in (native/src/rtnl.c): resolves with 0 or -errno from the ACK.
+   */
+  rtnlRequest(message: Buffer): Promise<number>;
 }
 
 export interface FsBatchResult {

@@ -7,6 +7,7 @@ static napi_value init(napi_env env, napi_value exports) {
   berth_init_spawn(env, exports);
   berth_init_bpf(env, exports);
   berth_init_fsbatch(env, exports);
+  berth_init_rtnl(env, exports);
   return exports;
 }
 

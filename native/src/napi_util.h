@@ -35,4 +35,5 @@ void berth_init_waiter(napi_env env, napi_value exports);
 void berth_init_spawn(napi_env env, napi_value exports);
 void berth_init_bpf(napi_env env, napi_value exports);
 void berth_init_fsbatch(napi_env env, napi_value exports);
+void berth_init_rtnl(napi_env env, napi_value exports);
 #endif

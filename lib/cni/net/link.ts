@@ -3,7 +3,7 @@ import { Attr, encodeAttrs, parseAttrs, readStr, readU32, str, u8, u16, u16be, u
 import {
   AF, BRIDGE_VLAN_INFO, IFF, IFLA, IFLA_BR, IFLA_BRIDGE, IFLA_BRPORT, IFLA_INFO, IFLA_VXLAN, NLM_F, RTM, VETH_INFO_PEER,
 } from './nl/constants';
-import { NetlinkError, Rtnl } from './nl/socket';
+import { NetlinkError, requestOffThread, Rtnl } from './nl/socket';
 import { formatMac, ipFamily, ipToBytes, parseMac } from './ip';
 
 export interface Link {
@@ -181,6 +181,21 @@ export async function deleteLink(nl: Rtnl, index: number): Promise<void> {
 export async function deleteLinkByName(nl: Rtnl, name: string): Promise<boolean> {
   try {
     await nl.request(`delete link ${name}`, RTM.DELLINK, 0, Buffer.concat([ifinfomsg(), encodeAttrs([{ type: IFLA.IFNAME, value: str(name) }])]));
+    return true;
+  } catch (e) {
+    if (e instanceof NetlinkError && e.code === 'ENODEV') return false; // not there, or raced with another delete
+    throw e;
+  }
+}
+
+/**
+ * deleteLinkByName for a link in the namespace the process started in (the host end of a veth), without
+ * blocking this thread: removing a device waits ~20 ms for RCU inside the kernel, which DEL overlaps with
+ * releasing the address (see requestOffThread).
+ */
+export async function deleteHostLinkByName(name: string): Promise<boolean> {
+  try {
+    await requestOffThread(`delete link ${name}`, RTM.DELLINK, 0, Buffer.concat([ifinfomsg(), encodeAttrs([{ type: IFLA.IFNAME, value: str(name) }])]));
     return true;
   } catch (e) {
     if (e instanceof NetlinkError && e.code === 'ENODEV') return false; // not there, or raced with another delete

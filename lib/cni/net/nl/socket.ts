@@ -23,6 +23,24 @@ interface Pending { op: string; dump: boolean; msgs: NlMessage[]; resolve(m: NlM
 /** writeBatch's messages without an ACK: sequence numbers first .. first+count-1 */
 interface WriteChunk { first: number; count: number; onError(k: number, e: Error): void; op(k: number): string }
 
+/**
+ * One request that expects only an ACK, sent from a thread of libuv's pool (native/src/rtnl.c) so that a
+ * request the kernel is slow to carry out (a device removal waits for RCU grace periods inside it) does not
+ * block this thread. It acts in the network namespace the process started in, whatever netns.ts did to
+ * the main thread.
+ */
+export async function requestOffThread(op: string, type: number, flags: number, body: Buffer): Promise<void> {
+  const msg = Buffer.alloc(16 + body.length);
+  msg.writeUInt32LE(msg.length, 0);
+  msg.writeUInt16LE(type, 4);
+  msg.writeUInt16LE(flags | NLM_F.REQUEST | NLM_F.ACK, 6);
+  body.copy(msg, 16);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { native } = require('../../../sys/native') as typeof import('../../../sys/native');
+  const result = await native().rtnlRequest(msg);
+  if (result < 0) throw new NetlinkError(op, -result, errnoNames.get(-result) ?? `errno ${-result}`);
+}
+
 export class Rtnl {
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private readonly pending = new Map<number, Pending>();
