@@ -1,7 +1,7 @@
 // Containers per second: the same busybox bundle's /bin/true, 100 times sequentially and 100 times with 8 in
 // flight, three ways in one run: berth's library (run() in this Node process), the berth CLI, and runc run
 // (Debian runc). Prints containers/s, median and p95 latency per container, the ratios to runc, and the
-// CLI's start-up overhead over a bare `node -e 0`. Run as root:
+// CLI's start-up overhead over a bare `node -e 0`. Each row starts on a quiet machine (settle()). Run as root:
 //   node dist/bench/containers-per-second.js [count] [inflight]
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -35,6 +35,28 @@ async function measure(name: string, width: number, one: (i: number) => Promise<
   await Promise.all(Array.from({ length: width }, worker));
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   return { name, perSecond: (count - failures.length) / wall, latency: stats(name, ms), failures };
+}
+
+/** Busy share of all CPUs over `ms` (from /proc/stat: everything but idle and iowait). */
+async function busyShare(ms: number): Promise<number> {
+  const sample = () => {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { total, idle: f[3] + f[4] };
+  };
+  const a = sample();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = sample();
+  return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+/**
+ * Waits (at most 10 s) until the machine is quiet: a row leaves work behind in the kernel (network
+ * namespaces are destroyed by a worker after their last process exits), which would otherwise be billed
+ * to the next row.
+ */
+async function settle(): Promise<void> {
+  for (let quiet = 0, i = 0; quiet < 2 && i < 50; i++) quiet = (await busyShare(200)) < 0.15 ? quiet + 1 : 0;
 }
 
 /** A whole process run without blocking the event loop (so several can be in flight). */
@@ -81,8 +103,11 @@ async function main(): Promise<void> {
       const tag = `w${width}`;
       console.log(`\n## ${width === 1 ? 'sequential' : `${width} in flight`}`);
       const rows: Result[] = [];
+      await settle();
       rows.push(await measure('runc run', width, (i) => runc(i, tag)));
+      await settle();
       rows.push(await measure('berth library run()', width, (i) => lib(i, tag)));
+      await settle();
       rows.push(await measure('berth run (CLI)', width, (i) => cli(i, tag)));
       print(rows, rows[0]);
     }
