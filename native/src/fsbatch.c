@@ -280,22 +280,13 @@ static napi_value js_fs_batch(napi_env env, napi_callback_info info) {
     }
   }
 
-  napi_value promise, name;
+  napi_value promise;
   if (napi_create_promise(env, &b->deferred, &promise) != napi_ok) {
     batch_free(b);
     napi_throw_error(env, NULL, "fsBatch: cannot create a promise");
     return NULL;
   }
-  napi_create_string_utf8(env, "berth.fsBatch", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, execute, complete, b, &b->work) != napi_ok ||
-      napi_queue_async_work(env, b->work) != napi_ok) {
-    napi_value m, err;
-    napi_create_string_utf8(env, "fsBatch: cannot queue the work", NAPI_AUTO_LENGTH, &m);
-    napi_create_error(env, NULL, m, &err);
-    napi_reject_deferred(env, b->deferred, err);
-    if (b->work) napi_delete_async_work(env, b->work);
-    batch_free(b);
-  }
+  if (!queue_promise_work(env, "fsBatch", execute, complete, b, &b->work, b->deferred)) batch_free(b);
   return promise;
 }
 

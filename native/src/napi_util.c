@@ -88,3 +88,22 @@ void export_fn(napi_env env, napi_value exports, const char *name, napi_callback
   napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
   napi_set_named_property(env, exports, name, f);
 }
+
+bool queue_promise_work(napi_env env, const char *what, napi_async_execute_callback execute,
+                        napi_async_complete_callback complete, void *data, napi_async_work *work,
+                        napi_deferred deferred) {
+  char text[128];
+  napi_value name, msg, err;
+  snprintf(text, sizeof text, "berth.%s", what);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &name);
+  *work = NULL;
+  if (napi_create_async_work(env, NULL, name, execute, complete, data, work) == napi_ok &&
+      napi_queue_async_work(env, *work) == napi_ok)
+    return true;
+  if (*work) napi_delete_async_work(env, *work);
+  snprintf(text, sizeof text, "%s: cannot queue the work", what);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &err);
+  napi_reject_deferred(env, deferred, err);
+  return false;
+}

@@ -29,6 +29,15 @@ napi_value make_undefined(napi_env env);
 void export_fn(napi_env env, napi_value exports, const char *name, napi_callback fn);
 const char *errno_name(int err);
 
+/*
+ * Queues `execute` on libuv's threadpool with `complete` back on the main thread, for a function that
+ * returns a promise (already made, `deferred`). On failure the promise is rejected with
+ * "<what>: cannot queue the work" and false is returned: `data` is then the caller's to free.
+ */
+bool queue_promise_work(napi_env env, const char *what, napi_async_execute_callback execute,
+                        napi_async_complete_callback complete, void *data, napi_async_work *work,
+                        napi_deferred deferred);
+
 /* Each C file registers its functions through one of these. */
 void berth_init_syscalls(napi_env env, napi_value exports);
 void berth_init_waiter(napi_env env, napi_value exports);

@@ -101,15 +101,9 @@ static napi_value js_rtnl_request(napi_env env, napi_callback_info info) {
   }
   memcpy(r->msg, data, len); /* the worker owns its copy: the caller's Buffer may be reused meanwhile */
   r->len = len;
-  napi_value promise, name;
+  napi_value promise;
   NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
-  napi_create_string_utf8(env, "berth.rtnlRequest", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, execute, complete, r, &r->work) != napi_ok ||
-      napi_queue_async_work(env, r->work) != napi_ok) {
-    napi_value msg, err;
-    napi_create_string_utf8(env, "rtnlRequest: cannot queue the work", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_reject_deferred(env, r->deferred, err);
+  if (!queue_promise_work(env, "rtnlRequest", execute, complete, r, &r->work, r->deferred)) {
     free(r->msg);
     free(r);
   }
