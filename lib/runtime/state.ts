@@ -118,7 +118,10 @@ export async function removeContainerDir(root: string, id: string): Promise<void
   const dir = containerDir(root, id);
   // Usually the directory holds state.json alone: one batch (unlink, rmdir) instead of a recursive walk.
   // Anything else in it (exec.fifo, hosts, resolv.conf, a crashed write's temp file) takes the walk.
-  const r = await sys().native().fsBatch([OP.unlink | OP.nofail, path.join(dir, 'state.json'), null, OP.rmdir, dir, null]);
+  // (The walk is also the way out when the addon itself failed to load: a create that failed for that
+  // reason must still leave nothing behind.)
+  const r = await Promise.resolve().then(() => sys().native().fsBatch([OP.unlink | OP.nofail, path.join(dir, 'state.json'), null, OP.rmdir, dir, null]))
+    .catch(() => ({ failed: 1, errno: 0 }));
   if (r.failed === 1 && r.errno !== 2 /* ENOENT: already gone */) await fsp().rm(dir, { recursive: true, force: true });
 }
 

@@ -72,3 +72,18 @@ t.test('invalid container ids and unknown flags', async (t) => {
   const s = await berth(['--systemd-cgroup', 'state', 'x']);
   t.match(s.stderr, /systemd cgroup driver is not supported/);
 });
+
+t.test('a native addon that cannot load fails create and run cleanly, leaving no state', async (t) => {
+  const b = bundle(['/bin/true']);
+  t.teardown(() => b.cleanup());
+  const saved = process.env.BERTH_NATIVE;
+  process.env.BERTH_NATIVE = path.join(b.dir, 'no-such-addon.node');
+  t.teardown(() => { if (saved === undefined) delete process.env.BERTH_NATIVE; else process.env.BERTH_NATIVE = saved; });
+  for (const cmd of ['create', 'run']) {
+    const id = uniqueId('noaddon');
+    const r = await berth(['--root', b.root, cmd, '--bundle', b.dir, id]);
+    t.equal(r.code, 1, `${cmd} fails`);
+    t.match(r.stderr, /no-such-addon\.node/, `${cmd} names the addon it could not load`);
+    t.same(leftovers(b.root, id), [], `${cmd}: no state dir, mount or cgroup`);
+  }
+});
