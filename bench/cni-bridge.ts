@@ -9,7 +9,7 @@
 //      DEL each within 20 ms of it. The reference's verb time less its VERSION (its Go start-up) is mostly
 //      kernel work, which any plugin pays (a veth's removal waits for RCU, ~20 ms here): the last lines
 //      also give berth's overhead without it.
-// The plugins run from their bundles (npm run build:plugins); the bench bundles first when they are stale.
+// The plugins run from their bundles (npm run build:bundles); the bench bundles first when they are stale.
 // The bench process runs in its own network and mount namespace (the "node"): plugins are spawned
 // directly, without nsenter, and nothing it creates can outlive it.
 //   node dist/bench/cni-bridge.js [rounds]
@@ -66,8 +66,8 @@ interface Candidate {
 /** Missing or stale bundles are rebuilt first: the bench measures what `npm run build` installs. */
 function ensureBundles(): void {
   if (Object.keys(PLUGINS).every((p) => bundleFresh(p) !== undefined)) return;
-  console.log('bundling the plugins (npm run build:plugins)');
-  execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'bundle-plugins.js')], { stdio: 'inherit' });
+  console.log('bundling the plugins (npm run build:bundles)');
+  execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'bundle.js')], { stdio: 'inherit' });
 }
 
 /** An entry that runs berth-bridge from tsc's output, as bin/berth-bridge does when its bundle is stale. */

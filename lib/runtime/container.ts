@@ -28,7 +28,8 @@ function lazy<T>(load: () => T): () => T {
 const cgroupsModule = lazy(() => require('../cgroups') as typeof Cgroups);
 const cgroups = new Proxy({} as typeof Cgroups, { get: (_, k) => (cgroupsModule() as unknown as Record<string | symbol, unknown>)[k] });
 const hooksModule = lazy(() => require('./host-hooks') as typeof import('./host-hooks'));
-const runHooks: typeof import('./host-hooks').runHooks = (...a) => hooksModule().runHooks(...a);
+// no hooks (the usual case): the hook runner and node:child_process never load
+const runHooks: typeof import('./host-hooks').runHooks = async (hooks, ...rest) => { if (hooks?.length) await hooksModule().runHooks(hooks, ...rest); };
 const launcherModule = lazy(() => require('./launcher') as typeof import('./launcher'));
 const launch: typeof import('./launcher').launch = (...a) => launcherModule().launch(...a);
 const plans = lazy(() => require('./plan') as typeof import('./plan'));

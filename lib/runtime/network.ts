@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { NetworkList } from '../cni/libcni';
 import type { Result } from '../cni/types';
+import { installRoot } from '../util/install';
 
 /** What the state file keeps of one attachment, enough to DEL it later. */
 export interface Attachment {
@@ -19,7 +20,7 @@ export interface NetOptions {
   cniPath?: string[];
 }
 
-export const DEFAULT_CNI_PATH = ['/opt/cni/bin', path.resolve(__dirname, '..', '..', '..', 'bin')];
+export const DEFAULT_CNI_PATH = ['/opt/cni/bin', path.join(installRoot(), 'bin')];
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const libcni = () => require('../cni/libcni') as typeof import('../cni/libcni');

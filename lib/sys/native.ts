@@ -69,14 +69,11 @@ export interface FsBatchResult {
 
 let loaded: Native | undefined;
 
-/**
- * native/build/Release/berth_native.node beside dist/: this file runs as dist/lib/sys/native.js or inside
- * a CNI plugin bundle in dist/plugins/, so the repository is what comes before the last /dist/.
- */
+/** native/build/Release/berth_native.node of this installation (a bundle runs from dist/plugins or dist/cli). */
 function addonPath(): string {
-  const i = __dirname.lastIndexOf(`${path.sep}dist${path.sep}`);
-  const root = i >= 0 ? __dirname.slice(0, i) : path.join(__dirname, '..', '..');
-  return path.join(root, 'native', 'build', 'Release', 'berth_native.node');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { installRoot } = require('../util/install') as typeof import('../util/install');
+  return path.join(installRoot(), 'native', 'build', 'Release', 'berth_native.node');
 }
 
 export function native(): Native {

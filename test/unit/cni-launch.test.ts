@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cachePath, freshness, launch, PLUGINS } from '../../lib/cni/plugins/launch';
 
-const LAUNCH = path.resolve(__dirname, '../../lib/cni/plugins/launch.js');
+const UTIL = path.resolve(__dirname, '../../lib/util/bundle.js');
 const BIN = path.resolve(__dirname, '../../../bin');
 
 function tmp(t: { teardown(fn: () => void): void }): string {
@@ -48,17 +48,18 @@ t.test('code caches are per verb and per bundle build', async (t) => {
   t.equal(cachePath('/d/berth-bridge.js', 1, '../../etc/x'), '/d/berth-bridge.other.1.v8cache', 'CNI_COMMAND never becomes a path');
 });
 
-t.test('runBundle runs a CommonJS file with its own require and __dirname; the first run writes the cache', async (t) => {
+t.test('requireBundle runs a CommonJS file with its own require and __dirname, returns its exports; the first run writes the cache', async (t) => {
   const dir = tmp(t);
   const bundle = path.join(dir, 'b.js');
   // require of a builtin and a path relative to __dirname, as the plugin bundles do
-  fs.writeFileSync(bundle, `const p = require('node:path'); require('node:fs').writeFileSync(p.join(__dirname, 'ran'), __filename + ' ' + typeof module.exports);`);
+  fs.writeFileSync(bundle, `const p = require('node:path'); require('node:fs').writeFileSync(p.join(__dirname, 'ran'), __filename + ' ' + typeof module.exports); module.exports.answer = 42;`);
   const mtime = fs.statSync(bundle).mtimeMs;
   const cache = cachePath(bundle, mtime, 'ADD');
-  const run = () => spawnSync(process.execPath, ['-e', `require(${JSON.stringify(LAUNCH)}).runBundle(${JSON.stringify(bundle)}, ${mtime})`], { env: { PATH: process.env.PATH, CNI_COMMAND: 'ADD' }, encoding: 'utf8' });
+  const run = () => spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(UTIL)}).requireBundle(${JSON.stringify(bundle)}, ${mtime}, 'ADD', new Set(['ADD'])).answer))`], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
 
   let r = run();
   t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, '42', 'its exports are returned');
   t.equal(fs.readFileSync(path.join(dir, 'ran'), 'utf8'), `${bundle} object`);
   t.ok(fs.existsSync(cache), 'the first run of a verb writes its cache');
   age(cache, 1000);

@@ -1,4 +1,5 @@
 // `berth`: runc's command line. Global flags, then a command; each command module loads only on use.
+import path = require('node:path');
 import * as io from './io';
 import { BerthError } from '../../util/errors';
 import { bool, parseFlags, str } from './args';
@@ -7,18 +8,33 @@ import { Logger, type LogFormat } from './log';
 
 const VERSION = '0.1.0';
 
+/**
+ * The lifecycle commands load most of the runtime: from its one-file bundle (dist/cli/lifecycle.js, made
+ * by `npm run build:bundles`) with a V8 code cache per command while the bundle is fresh, else from tsc's
+ * output (lib/util/bundle.ts). state and list stay light and never load it.
+ */
+const LIFECYCLE_COMMANDS: ReadonlySet<string> = new Set(['create', 'start', 'run', 'kill', 'delete', 'exec', 'ps', 'pause', 'resume']);
+
+function lifecycle(command: string): typeof import('./lifecycle') {
+  const { freshness, inputsOf, requireBundle } = require('../../util/bundle') as typeof import('../../util/bundle');
+  const file = path.join(__dirname, '..', '..', '..', 'cli', 'lifecycle.js');
+  const mtime = freshness(file, inputsOf(file));
+  if (mtime === undefined) return require('./lifecycle');
+  return requireBundle(file, mtime, command, LIFECYCLE_COMMANDS) as typeof import('./lifecycle');
+}
+
 const COMMANDS: Record<string, () => Command> = {
-  create: () => require('./lifecycle').create,
-  start: () => require('./lifecycle').start,
-  run: () => require('./lifecycle').run,
+  create: () => lifecycle('create').create,
+  start: () => lifecycle('start').start,
+  run: () => lifecycle('run').run,
   state: () => require('./query').state,
-  kill: () => require('./lifecycle').kill,
-  delete: () => require('./lifecycle').del,
-  exec: () => require('./lifecycle').exec,
-  ps: () => require('./lifecycle').ps,
+  kill: () => lifecycle('kill').kill,
+  delete: () => lifecycle('delete').del,
+  exec: () => lifecycle('exec').exec,
+  ps: () => lifecycle('ps').ps,
   list: () => require('./query').listCmd,
-  pause: () => require('./lifecycle').pause,
-  resume: () => require('./lifecycle').resume,
+  pause: () => lifecycle('pause').pause,
+  resume: () => lifecycle('resume').resume,
   spec: () => require('./info').spec,
   features: () => require('./info').features,
   events: () => require('./info').events,
