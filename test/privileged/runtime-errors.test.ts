@@ -87,3 +87,15 @@ t.test('a native addon that cannot load fails create and run cleanly, leaving no
     t.same(leftovers(b.root, id), [], `${cmd}: no state dir, mount or cgroup`);
   }
 });
+
+t.test('run (the vfork launch) reports setup errors the same way and leaves nothing', async (t) => {
+  for (const c of cases.filter((x) => ['missing executable', 'bad mount source', 'missing cwd directory'].includes(x.name))) {
+    const b = bundle(['/bin/true'], c.edit);
+    t.teardown(() => b.cleanup());
+    const id = uniqueId('badrun');
+    const r = await berth(['--root', b.root, 'run', '--bundle', b.dir, id]);
+    t.equal(r.code, 1, `${c.name}: exit 1`);
+    t.match(r.stderr, c.expect, `${c.name}: ${r.stderr.trim()}`);
+    t.same(leftovers(b.root, id), [], `${c.name}: no state dir, mount or cgroup`);
+  }
+});
