@@ -34,8 +34,9 @@ export interface Native {
   waitPid(pid: number, callback: (code: number, signal: number) => void): void;
   /**
    * Starts a container process from a launch plan (see lib/runtime/plan.ts). `direct`: cloned straight
-   * from this process (nothing to join, no user namespace), so `pid` is the container process itself;
-   * otherwise `pid` is the short-lived first stage.
+   * from this process (nothing to join, no user namespace), so `pid` is the container process itself, or
+   * 0 for the vfork launch (no exec fifo): that child reports its pid over the sync socket (MSG_PID).
+   * Otherwise `pid` is the short-lived first stage.
    */
   spawn(plan: unknown): { pid: number; direct: boolean };
   // cgroup v2 device control (lib/cgroups/devices-v2.ts): BPF_PROG_TYPE_CGROUP_DEVICE programs
