@@ -395,6 +395,7 @@ static bool start_vfork(parser *ps, struct plan *p) {
     free(l);
     return false;
   }
+  int caller_fd = p->sync_fd;
   p->sync_fd = fd;
   p->report_pid = true;
   l->ps = *ps;
@@ -408,6 +409,9 @@ static bool start_vfork(parser *ps, struct plan *p) {
   int rc = pthread_create(&t, &attr, vfork_thread, l);
   pthread_attr_destroy(&attr);
   if (rc != 0) {
+    /* the caller forks instead, with the plan as it was */
+    p->sync_fd = caller_fd;
+    p->report_pid = false;
     close(fd);
     give_back_stack(l->stack);
     free(l);
