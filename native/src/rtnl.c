@@ -45,7 +45,7 @@ static int transact(unsigned char *msg, size_t len) {
       if (n < 0) { result = -errno; break; }
       struct nlmsghdr *h = (struct nlmsghdr *)buf;
       bool done = false;
-      for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      for (; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
         if (h->nlmsg_seq != 1 || h->nlmsg_type != NLMSG_ERROR) continue;
         result = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
         done = true;
