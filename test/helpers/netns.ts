@@ -2,6 +2,7 @@
 // run inside them. Names carry the purpose and our pid so parallel runs and leftovers are recognisable.
 import { execFileSync, spawn, ChildProcess, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export interface TestNetns {
@@ -68,6 +69,26 @@ export function connect(a: TestNetns, aIf: string, b: TestNetns, bIf: string): v
 
 /** Our plugins first, then the reference plugins (Debian containernetworking-plugins). */
 export const CNI_PATH = `${path.resolve(__dirname, '../../../bin')}:/usr/lib/cni`;
+
+/** A node namespace linked to an "outside" one (up0 -- down0), a container namespace, an IPAM data dir. */
+export interface NodeOutsideLab { node: TestNetns; outside: TestNetns; ctr: TestNetns; dataDir: string }
+
+/**
+ * The CNI tests' small lab: node (192.168.200.1 or fd00:200::1) -- outside (.2 / ::2), and a container
+ * namespace; everything is removed at the test's end.
+ */
+export function nodeOutsideLab(t: { teardown(fn: () => void): void }, family: 4 | 6 = 4): NodeOutsideLab {
+  const node = createNetns('node');
+  const outside = createNetns('outside');
+  const ctr = createNetns('ctr');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ipam-'));
+  t.teardown(() => { ctr.remove(); outside.remove(); node.remove(); fs.rmSync(dataDir, { recursive: true, force: true }); });
+  connect(node, 'up0', outside, 'down0');
+  const [a, b, extra] = family === 4 ? ['192.168.200.1/24', '192.168.200.2/24', []] : ['fd00:200::1/64', 'fd00:200::2/64', ['nodad']];
+  node.exec('ip', ['addr', 'add', a, 'dev', 'up0', ...extra]);
+  outside.exec('ip', ['addr', 'add', b, 'dev', 'down0', ...extra]);
+  return { node, outside, ctr, dataDir };
+}
 
 export interface CniCall { command: 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'GC' | 'STATUS'; containerId?: string; netns?: string; ifname?: string; args?: string }
 export interface CniOutcome { status: number; json: Record<string, unknown> | undefined; stdout: string; stderr: string }

@@ -1,24 +1,9 @@
 // Chaining with the reference plugins (Debian containernetworking-plugins), run as a conflist by hand:
 // each plugin gets the previous one's result as prevResult, DEL runs in reverse.
 import t, { Test } from 'tap';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { cni, cniChainAdd, cniChainDel, connect, createNetns, killChild, peerServer, tcpAsk, TestNetns } from '../helpers/netns';
+import { cni, cniChainAdd, cniChainDel, killChild, nodeOutsideLab, NodeOutsideLab, peerServer, tcpAsk } from '../helpers/netns';
 
-interface Lab { node: TestNetns; outside: TestNetns; ctr: TestNetns; dataDir: string }
-
-function lab(t: Test): Lab {
-  const node = createNetns('node');
-  const outside = createNetns('outside');
-  const ctr = createNetns('ctr');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ipam-'));
-  t.teardown(() => { ctr.remove(); outside.remove(); node.remove(); fs.rmSync(dataDir, { recursive: true, force: true }); });
-  connect(node, 'up0', outside, 'down0');
-  node.exec('ip', ['addr', 'add', '192.168.200.1/24', 'dev', 'up0']);
-  outside.exec('ip', ['addr', 'add', '192.168.200.2/24', 'dev', 'down0']);
-  return { node, outside, ctr, dataDir };
-}
+const lab = (t: Test): NodeOutsideLab => nodeOutsideLab(t);
 
 const mapping = { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] };
 

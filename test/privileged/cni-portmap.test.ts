@@ -1,10 +1,7 @@
 // berth-portmap chained after berth-bridge: node ports reach a server in the container from the outside,
 // from the node itself (its own address and 127.0.0.1) and from the container itself (hairpin).
 import t, { Test } from 'tap';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { cni, connect, createNetns, killChild, peerServer, tcpAsk, TestNetns } from '../helpers/netns';
+import { cni, killChild, nodeOutsideLab, peerServer, tcpAsk, TestNetns } from '../helpers/netns';
 
 interface Lab { node: TestNetns; outside: TestNetns; ctr: TestNetns; bridge: Record<string, unknown>; added: Record<string, unknown> }
 
@@ -12,14 +9,7 @@ interface Lab { node: TestNetns; outside: TestNetns; ctr: TestNetns; bridge: Rec
 // with br_netfilter (built into this kernel) a DNATed packet from a container back to itself is bridged
 // out of the port it came in on, which the bridge allows only in hairpin mode.
 async function lab(t: Test): Promise<Lab> {
-  const node = createNetns('node');
-  const outside = createNetns('outside');
-  const ctr = createNetns('ctr');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ipam-'));
-  t.teardown(() => { ctr.remove(); outside.remove(); node.remove(); fs.rmSync(dataDir, { recursive: true, force: true }); });
-  connect(node, 'up0', outside, 'down0');
-  node.exec('ip', ['addr', 'add', '192.168.200.1/24', 'dev', 'up0']);
-  outside.exec('ip', ['addr', 'add', '192.168.200.2/24', 'dev', 'down0']);
+  const { node, outside, ctr, dataDir } = nodeOutsideLab(t);
   const bridge = { cniVersion: '1.0.0', name: 'pmnet', type: 'berth-bridge', bridge: 'br-pm', isDefaultGateway: true, hairpinMode: true, ipam: { type: 'host-local', subnet: '10.91.0.0/24', dataDir } };
   const r = cni(node, 'berth-bridge', { command: 'ADD', netns: ctr.path }, bridge);
   if (r.status !== 0) throw new Error(`bridge ADD failed: ${r.stdout}`);
@@ -99,14 +89,7 @@ t.test('GC removes the mappings of attachments no longer valid and keeps the oth
 });
 
 t.test('IPv6: a mapping reaches a dual-stack container through the node IPv6 address', async (t) => {
-  const node = createNetns('node');
-  const outside = createNetns('outside');
-  const ctr = createNetns('ctr');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ipam-'));
-  t.teardown(() => { ctr.remove(); outside.remove(); node.remove(); fs.rmSync(dataDir, { recursive: true, force: true }); });
-  connect(node, 'up0', outside, 'down0');
-  node.exec('ip', ['addr', 'add', 'fd00:200::1/64', 'dev', 'up0', 'nodad']);
-  outside.exec('ip', ['addr', 'add', 'fd00:200::2/64', 'dev', 'down0', 'nodad']);
+  const { node, outside, ctr, dataDir } = nodeOutsideLab(t, 6);
   const bridge = {
     cniVersion: '1.1.0', name: 'pm6', type: 'berth-bridge', bridge: 'br-pm6', isDefaultGateway: true,
     ipam: { type: 'berth-ipam', ranges: [[{ subnet: '10.99.0.0/24' }], [{ subnet: 'fd00:99::/64' }]], dataDir },

@@ -14,6 +14,7 @@ import type { Attachment, IPAMConfig, NetConf, Result } from '../types';
 import * as net from '../net';
 import { ipamAdd, ipamCheck, ipamDel, ipamGC } from '../ipam/plugin';
 import { invalid, optInt, optString } from './common-config';
+import { addWithRollback, openContainer } from './veth-steps';
 import type { NodeSettings } from '../agent/settings';
 
 export const ABOUT = 'berth-bgp: CNI plugin for berth\'s BGP-routed network (needs `berth agent --backend bgp` on the node)';
@@ -94,17 +95,10 @@ async function add(ctx: Ctx): Promise<Result> {
   const c = check(ctx.config);
   const s = readSettings(c.file);
   if (!ctx.netns) throw new CniError(ErrInvalidEnvironment, 'CNI_NETNS: required for ADD');
-  let cnl: net.Rtnl;
-  try {
-    cnl = net.openRtnl(ctx.netns);
-  } catch (e) {
-    if (e instanceof net.NetnsError) throw new CniError(ErrInvalidEnvironment, `CNI_NETNS: ${e.message}`);
-    throw e;
-  }
+  const cnl = openContainer(ctx.netns);
   const nl = net.openRtnl();
   const hostName = net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
-  const undo: (() => Promise<unknown>)[] = [];
-  try {
+  return addWithRollback(nl, cnl, async (undo) => {
     const ipam = await ipamAdd(ctx, ipamConf(s));
     undo.push(() => ipamDel(ctx, ipamConf(s)));
     const ip = ipam.ips?.find((x) => net.parseCidr(x.address).family === 4);
@@ -141,13 +135,7 @@ async function add(ctx: Ctx): Promise<Result> {
       routes,
       dns: ctx.config.dns,
     };
-  } catch (e) {
-    for (const u of undo.reverse()) await u().catch(() => undefined);
-    throw e;
-  } finally {
-    nl.close();
-    cnl.close();
-  }
+  });
 }
 
 async function del(ctx: Ctx): Promise<void> {

@@ -5,7 +5,7 @@ import { CniError, ErrInternal, ErrInvalidEnvironment, ErrUnsupportedField } fro
 import { delegateAdd, delegateDel, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
-import { checkContainerSide, checkMasquerade, delVeth, firewall, gcVeth, hostVeth, net, openContainer, owner } from './veth-steps';
+import { addWithRollback, checkContainerSide, checkMasquerade, delVeth, firewall, gcVeth, hostVeth, net, openContainer, owner } from './veth-steps';
 import { parseBridgeConfig, BridgeConfig } from './bridge-config';
 
 export const ABOUT = 'berth-bridge: CNI bridge plugin (reference bridge semantics)';
@@ -23,8 +23,7 @@ async function add(ctx: Ctx): Promise<Result> {
   const cnl = openContainer(ctx.netns);
   const nl = net().openRtnl();
   const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
-  const undo: (() => Promise<unknown>)[] = [];
-  try {
+  return addWithRollback(nl, cnl, async (undo) => {
     const br = await net().ensureBridge(nl, { name: conf.bridge, mtu: conf.mtu, vlanFiltering: conf.vlan !== undefined ? true : undefined, promisc: conf.promiscMode })
       .catch((e: unknown) => {
         // kernels built without CONFIG_BRIDGE_VLAN_FILTERING refuse the attribute
@@ -84,14 +83,7 @@ async function add(ctx: Ctx): Promise<Result> {
       routes,
       dns: ipam.dns ?? ctx.config.dns,
     };
-  } catch (e) {
-    // leave nothing behind: undo what this ADD did, newest first, and report the original error
-    for (const u of undo.reverse()) await u().catch(() => undefined);
-    throw e;
-  } finally {
-    nl.close();
-    cnl.close();
-  }
+  });
 }
 
 async function del(ctx: Ctx): Promise<void> {

@@ -34,6 +34,27 @@ export function hostVeth(ctx: Ctx): string {
   return net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
 }
 
+/** An ADD's undo steps, in the order they were recorded. */
+export type Undo = (() => Promise<unknown>)[];
+
+/**
+ * Runs an ADD with its host (nl) and container (cnl) sockets. On failure every step recorded in `undo` is
+ * undone, newest first, and the original error reported, so a failed ADD leaves nothing behind; the
+ * sockets are closed either way.
+ */
+export async function addWithRollback<T>(nl: Net.Rtnl, cnl: Net.Rtnl, add: (undo: Undo) => Promise<T>): Promise<T> {
+  const undo: Undo = [];
+  try {
+    return await add(undo);
+  } catch (e) {
+    for (const u of undo.reverse()) await u().catch(() => undefined);
+    throw e;
+  } finally {
+    nl.close();
+    cnl.close();
+  }
+}
+
 /** DEL: release the address, remove both ends of the veth, drop the attachment's masquerade rules. */
 export async function delVeth(ctx: Ctx, ipamType: string, ipMasq: boolean): Promise<void> {
   // The host end's name is ours (hostVethName) and deleting it takes the container end along, with no

@@ -6,7 +6,7 @@ import { CniError, ErrInternal, ErrInvalidEnvironment } from '../errors';
 import { delegateAdd, delegateDel, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
-import { checkContainerSide, checkMasquerade, delVeth, firewall, gcVeth, hostVeth, net, openContainer, owner } from './veth-steps';
+import { addWithRollback, checkContainerSide, checkMasquerade, delVeth, firewall, gcVeth, hostVeth, net, openContainer, owner } from './veth-steps';
 import { parseVethConfig } from './veth-config';
 
 export const ABOUT = 'berth-veth: CNI point-to-point veth plugin (reference ptp semantics)';
@@ -31,8 +31,7 @@ async function add(ctx: Ctx): Promise<Result> {
   const cnl = openContainer(ctx.netns);
   const nl = net().openRtnl();
   const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
-  const undo: (() => Promise<unknown>)[] = [];
-  try {
+  return addWithRollback(nl, cnl, async (undo) => {
     const pair = await net().setupVeth(nl, cnl, ctx.netns, { ifname: ctx.ifname, hostName, mtu: conf.mtu, mac: conf.mac });
     undo.push(() => net().deleteLinkByName(nl, hostName));
     const ipam = await delegateAdd(conf.ipamType, ctx);
@@ -82,13 +81,7 @@ async function add(ctx: Ctx): Promise<Result> {
       routes: out,
       dns: ipam.dns ?? ctx.config.dns,
     };
-  } catch (e) {
-    for (const u of undo.reverse()) await u().catch(() => undefined);
-    throw e;
-  } finally {
-    nl.close();
-    cnl.close();
-  }
+  });
 }
 
 async function del(ctx: Ctx): Promise<void> {
