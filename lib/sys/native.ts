@@ -53,10 +53,11 @@ export interface Native {
    */
   fsBatch(ops: (number | string | null)[]): Promise<FsBatchResult>;
   /**
-   * One rtnetlink request (nlmsghdr + body) sent and acknowledged on libuv's threadpool, in the network
-   * namespace the process started in (native/src/rtnl.c): resolves with 0 or -errno from the ACK.
+   * Removes a network device of the namespace the process started in (native/src/rtnl.c): resolves with 0
+   * once the kernel has taken it out of the namespace, not after the RCU wait that follows (a child process
+   * sits that out); -ENODEV when there is none, -errno when the kernel refuses.
    */
-  rtnlRequest(message: Buffer): Promise<number>;
+  rtnlDeleteLink(name: string): Promise<number>;
 }
 
 export interface FsBatchResult {

@@ -58,6 +58,6 @@ t.test('a request resolves on ACK, a dump collects parts until DONE, errors carr
   t.equal(raw.sent[0].readUInt16LE(6) & NLM_F.ACK, NLM_F.ACK, 'non-dump requests ask for an ACK');
   const parts = await nl.request('dump', RTM.GETLINK, NLM_F.DUMP, Buffer.alloc(16));
   t.same(parts.map((p) => p.body.readUInt32LE(0)), [1, 2]);
-  await t.rejects(nl.request('del', RTM.DELLINK, 0, Buffer.alloc(16)), new NetlinkError('del', 19, 'ENODEV'));
+  await t.rejects(nl.request('del', RTM.DELLINK, 0, Buffer.alloc(16)), new NetlinkError('del', 19));
   t.equal(raw.refs, 0, 'idle socket is unreferenced, so it never holds the process open');
 });

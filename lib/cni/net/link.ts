@@ -1,10 +1,13 @@
 // Links: get/list, create bridge / veth / vxlan, set attributes, bridge-port flags, delete.
+import os = require('node:os');
 import { Attr, encodeAttrs, parseAttrs, readStr, readU32, str, u8, u16, u16be, u32 } from './nl/attrs';
 import {
   AF, BRIDGE_VLAN_INFO, IFF, IFLA, IFLA_BR, IFLA_BRIDGE, IFLA_BRPORT, IFLA_INFO, IFLA_VXLAN, NLM_F, RTM, VETH_INFO_PEER,
 } from './nl/constants';
-import { NetlinkError, requestOffThread, Rtnl } from './nl/socket';
+import { NetlinkError, Rtnl } from './nl/socket';
 import { formatMac, ipFamily, ipToBytes, parseMac } from './ip';
+
+const { ENODEV } = os.constants.errno;
 
 export interface Link {
   index: number;
@@ -81,7 +84,7 @@ export async function getLinkByIndex(nl: Rtnl, index: number): Promise<Link | un
 
 export async function mustGetLink(nl: Rtnl, name: string): Promise<Link> {
   const l = await getLink(nl, name);
-  if (!l) throw new NetlinkError(`get link ${name}`, 19, 'ENODEV');
+  if (!l) throw new NetlinkError(`get link ${name}`, ENODEV);
   return l;
 }
 
@@ -189,18 +192,18 @@ export async function deleteLinkByName(nl: Rtnl, name: string): Promise<boolean>
 }
 
 /**
- * deleteLinkByName for a link in the namespace the process started in (the host end of a veth), without
- * blocking this thread: removing a device waits ~20 ms for RCU inside the kernel, which DEL overlaps with
- * releasing the address (see requestOffThread).
+ * deleteLinkByName for a link in the namespace the process started in (the host end of a veth), whatever
+ * netns.ts did to the main thread. It resolves once the kernel has taken the device out of the namespace
+ * (native/src/rtnl.c): the RCU wait the kernel adds before it frees a device (12-25 ms) is sat out by a
+ * child process, not by a DEL, which releases the address meanwhile. false: there was no such device.
  */
 export async function deleteHostLinkByName(name: string): Promise<boolean> {
-  try {
-    await requestOffThread(`delete link ${name}`, RTM.DELLINK, 0, Buffer.concat([ifinfomsg(), encodeAttrs([{ type: IFLA.IFNAME, value: str(name) }])]));
-    return true;
-  } catch (e) {
-    if (e instanceof NetlinkError && e.code === 'ENODEV') return false; // not there, or raced with another delete
-    throw e;
-  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { native } = require('../../sys/native') as typeof import('../../sys/native');
+  const result = await native().rtnlDeleteLink(name);
+  if (result === -ENODEV) return false; // not there, or raced with another delete
+  if (result < 0) throw new NetlinkError(`delete link ${name}`, -result);
+  return true;
 }
 
 export interface BridgePortFlags { hairpin?: boolean; learning?: boolean }
@@ -221,7 +224,7 @@ export async function getBridgePort(nl: Rtnl, index: number): Promise<{ hairpin:
     const p = parseAttrs(parseAttrs(m.body.subarray(16)).get(IFLA.PROTINFO) ?? Buffer.alloc(0));
     return { hairpin: (p.get(IFLA_BRPORT.MODE)?.[0] ?? 0) === 1, learning: (p.get(IFLA_BRPORT.LEARNING)?.[0] ?? 0) === 1 };
   }
-  throw new NetlinkError(`get bridge port #${index}`, 19, 'ENODEV');
+  throw new NetlinkError(`get bridge port #${index}`, ENODEV);
 }
 
 /**

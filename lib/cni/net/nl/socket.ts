@@ -8,38 +8,23 @@ import { NETLINK_ROUTE, NLM_F, NLMSG } from './constants';
 export interface NlMessage { type: number; flags: number; body: Buffer }
 export interface NlRequest { op: string; type: number; flags: number; body: Buffer }
 
+const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([k, v]) => [v as number, k]));
+
 /** A kernel refusal: errno name as `code`, as Node's own errors do. */
 export class NetlinkError extends Error {
-  constructor(readonly op: string, readonly errno: number, readonly code: string) {
+  readonly code: string;
+  constructor(readonly op: string, readonly errno: number) {
+    const code = errnoNames.get(errno) ?? `errno ${errno}`;
     super(`netlink ${op}: ${code}`);
     this.name = 'NetlinkError';
+    this.code = code;
   }
 }
-
-const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([k, v]) => [v as number, k]));
 
 interface Pending { op: string; dump: boolean; msgs: NlMessage[]; resolve(m: NlMessage[]): void; reject(e: Error): void }
 
 /** writeBatch's messages without an ACK: sequence numbers first .. first+count-1 */
 interface WriteChunk { first: number; count: number; onError(k: number, e: Error): void; op(k: number): string }
-
-/**
- * One request that expects only an ACK, sent from a thread of libuv's pool (native/src/rtnl.c) so that a
- * request the kernel is slow to carry out (a device removal waits for RCU grace periods inside it) does not
- * block this thread. It acts in the network namespace the process started in, whatever netns.ts did to
- * the main thread.
- */
-export async function requestOffThread(op: string, type: number, flags: number, body: Buffer): Promise<void> {
-  const msg = Buffer.alloc(16 + body.length);
-  msg.writeUInt32LE(msg.length, 0);
-  msg.writeUInt16LE(type, 4);
-  msg.writeUInt16LE(flags | NLM_F.REQUEST | NLM_F.ACK, 6);
-  body.copy(msg, 16);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { native } = require('../../../sys/native') as typeof import('../../../sys/native');
-  const result = await native().rtnlRequest(msg);
-  if (result < 0) throw new NetlinkError(op, -result, errnoNames.get(-result) ?? `errno ${-result}`);
-}
 
 export class Rtnl {
   private seq = Math.floor(Math.random() * 0x7fffffff);
@@ -192,7 +177,7 @@ export class Rtnl {
   private chunkError(seq: number, errno: number): void {
     for (const c of this.chunks) {
       const k = (seq - c.first) & 0x7fffffff; // wraps with the sequence numbers
-      if (k < c.count) { c.onError(k, new NetlinkError(c.op(k), errno, errnoNames.get(errno) ?? `errno ${errno}`)); return; }
+      if (k < c.count) { c.onError(k, new NetlinkError(c.op(k), errno)); return; }
     }
   }
 
@@ -236,7 +221,7 @@ export class Rtnl {
       }
       if (type === NLMSG.ERROR) {
         const errno = -body.readInt32LE(0);
-        this.settle(seq, errno === 0 ? undefined : new NetlinkError(p.op, errno, errnoNames.get(errno) ?? `errno ${errno}`));
+        this.settle(seq, errno === 0 ? undefined : new NetlinkError(p.op, errno));
       } else if (type === NLMSG.DONE) {
         this.settle(seq);
       } else {

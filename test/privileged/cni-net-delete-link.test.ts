@@ -1,0 +1,89 @@
+// deleteHostLinkByName (native/src/rtnl.c): DEL removes the host end of a veth this way. It resolves once
+// the kernel has taken the device out of the namespace; the RCU wait before the kernel frees it is sat out
+// by a short-lived child process. It acts in the namespace the process started in, so this test runs in a
+// network namespace of its own (reexecIsolated).
+import { reexecIsolated } from '../helpers/isolate';
+reexecIsolated({ net: true });
+
+import t from 'tap';
+import * as fs from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createNetns } from '../helpers/netns';
+import { deleteHostLinkByName, NetlinkError, withNetns } from '../../lib/cni/net';
+import { native } from '../../lib/sys/native';
+
+// asked of the kernel, not /sys: sysfs shows the namespace it was mounted in
+const linkExists = (name: string, netns?: string) =>
+  spawnSync('ip', [...(netns ? ['-n', netns] : []), 'link', 'show', name], { stdio: 'ignore' }).status === 0;
+const children = (): number[] => fs.readdirSync('/proc/self/task')
+  .flatMap((tid) => fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+t.test('a veth is gone, both ends, when the call resolves; its name is free at once', async (t) => {
+  const ctr = createNetns('dellink');
+  t.teardown(() => ctr.remove());
+  execFileSync('ip', ['link', 'add', 'vethdel', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ctr.name]);
+  execFileSync('ip', ['addr', 'add', '10.123.0.1/24', 'dev', 'vethdel']);
+  execFileSync('ip', ['link', 'set', 'vethdel', 'up']);
+  t.ok(linkExists('vethdel'), 'the host end exists');
+  t.equal(await deleteHostLinkByName('vethnone'), false, 'a link that is not there: false');
+  const t0 = process.hrtime.bigint();
+  const removal = deleteHostLinkByName('vethdel');
+  const callMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  t.ok(callMs < 5, `the calling thread was not held: ${callMs.toFixed(2)} ms in the call`);
+  t.equal(await removal, true, 'reported as removed');
+  t.notOk(linkExists('vethdel'), 'the host end is gone');
+  t.notOk(linkExists('eth0', ctr.name), 'the container end went with it');
+  t.equal(execFileSync('ip', ['-4', 'route', 'show', '10.123.0.0/24'], { encoding: 'utf8' }).trim(), '', 'its subnet route went with it');
+  execFileSync('ip', ['link', 'add', 'vethdel', 'type', 'bridge']);
+  t.ok(linkExists('vethdel'), 'a new device can take the name straight away');
+  t.equal(await deleteHostLinkByName('vethdel'), true, 'and that one is removed as well');
+  t.equal(await deleteHostLinkByName('vethdel'), false, 'a second removal finds nothing: false, not an error');
+});
+
+t.test('it resolves while the kernel is still busy with the request in a helper that holds only its socket and pipe; the helper is reaped', async (t) => {
+  const ctr = createNetns('dellink');
+  t.teardown(() => ctr.remove());
+  const fdsBefore = fdCount();
+  // the kernel's RCU wait is 12-25 ms here and the call resolves ~1 ms in: the helper is nearly always
+  // still there; a few tries make that certain
+  let caught: { pid: number; fds: string[] } | undefined;
+  for (let i = 0; i < 10 && !caught; i++) {
+    execFileSync('ip', ['link', 'add', `vethh${i}`, 'type', 'veth', 'peer', 'name', `eth${i}`, 'netns', ctr.name]);
+    const before = new Set(children());
+    t.equal(await deleteHostLinkByName(`vethh${i}`), true, `vethh${i} removed`);
+    const helper = children().find((p) => !before.has(p));
+    if (helper === undefined) continue;
+    try {
+      caught = { pid: helper, fds: fs.readdirSync(`/proc/${helper}/fd`).map((fd) => fs.readlinkSync(`/proc/${helper}/fd/${fd}`)).sort() };
+    } catch { /* it finished between the two looks */ }
+  }
+  t.ok(caught, 'the call resolved before the helper finished the request');
+  t.match(caught?.fds, [/^pipe:/, /^socket:/], `the helper holds a pipe and a socket only: ${JSON.stringify(caught?.fds)}`);
+  await sleep(300);
+  t.notOk(children().includes(caught?.pid ?? -1), 'the helper was reaped');
+  t.same(children(), [], 'no child left');
+  t.equal(fdCount(), fdsBefore, 'no descriptor left open');
+});
+
+t.test('it acts in the namespace the process started in, not the one the main thread entered', async (t) => {
+  const other = createNetns('dellink');
+  t.teardown(() => other.remove());
+  execFileSync('ip', ['-n', other.name, 'link', 'add', 'dummyish', 'type', 'bridge']);
+  // the main thread inside `other`: the worker is still in this process's own namespace
+  const removed = await withNetns(other.path, () => deleteHostLinkByName('dummyish'));
+  t.equal(removed, false, 'the link in the other namespace was not seen');
+  t.ok(linkExists('dummyish', other.name), 'and it is still there');
+});
+
+t.test('a kernel refusal is a NetlinkError naming the errno; a bad name is a TypeError', async (t) => {
+  // the loopback device cannot be deleted: it has no rtnl_link_ops
+  const err = await deleteHostLinkByName('lo').catch((e: unknown) => e);
+  t.type(err, NetlinkError);
+  t.match(err, { op: 'delete link lo', code: 'EOPNOTSUPP' }, `errno named: ${(err as Error).message}`);
+  t.ok(linkExists('lo'), 'lo is still there');
+  t.throws(() => native().rtnlDeleteLink(''), { name: 'TypeError', message: /name must be a device name/ }, 'empty');
+  t.throws(() => native().rtnlDeleteLink('a'.repeat(16)), { name: 'TypeError' }, 'longer than 15 characters');
+  t.throws(() => native().rtnlDeleteLink(7 as unknown as string), { name: 'TypeError' }, 'not a string');
+});
