@@ -51,8 +51,8 @@ static int netlink_socket(unsigned groups) {
   return fd;
 }
 
-/* The child: RTM_DELLINK for `index` on `sock`, the kernel's answer (0 or -errno) written to `report`. */
-static void delete_and_report(int sock, int report, int index) {
+/* RTM_DELLINK for `index` on `sock`: the kernel's answer, 0 or -errno. */
+static int delete_request(int sock, int index) {
   struct {
     struct nlmsghdr h;
     struct ifinfomsg i;
@@ -75,7 +75,7 @@ static void delete_and_report(int sock, int report, int index) {
         break;
       }
   }
-  (void)!write(report, &result, sizeof result);
+  return result;
 }
 
 /* Whether `buf` holds the kernel's announcement that device `index` left the namespace. */
@@ -138,17 +138,19 @@ static int delete_link_unlisted(const char *name) {
     if (lo > 0) syscall(SYS_close_range, 0, lo - 1, 0);
     if (hi > lo + 1) syscall(SYS_close_range, lo + 1, hi - 1, 0);
     syscall(SYS_close_range, hi + 1, ~0U, 0);
-    delete_and_report(sock, report[1], index);
+    int result = delete_request(sock, index);
+    (void)!write(report[1], &result, sizeof result);
     _exit(0);
   }
-  int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  close(sock);
   close(report[1]);
   int result;
   if (pid < 0) {
-    result = -clone_errno;
+    /* no helper (a pids limit, say): this thread sits out the wait itself */
+    result = delete_request(sock, index);
+    close(sock);
   } else {
+    close(sock);
     result = await_removal(events, report[0], index);
     pthread_t reaper;
     pthread_attr_t attr;

@@ -7,10 +7,13 @@ reexecIsolated({ net: true });
 
 import t from 'tap';
 import * as fs from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { createNetns } from '../helpers/netns';
 import { deleteHostLinkByName, NetlinkError, withNetns } from '../../lib/cni/net';
 import { native } from '../../lib/sys/native';
+import { addProcess } from '../../lib/cgroups';
+import { testCgroup } from './cgroups-fixture';
 
 // asked of the kernel, not /sys: sysfs shows the namespace it was mounted in
 const linkExists = (name: string, netns?: string) =>
@@ -86,4 +89,38 @@ t.test('a kernel refusal is a NetlinkError naming the errno; a bad name is a Typ
   t.throws(() => native().rtnlDeleteLink(''), { name: 'TypeError', message: /name must be a device name/ }, 'empty');
   t.throws(() => native().rtnlDeleteLink('a'.repeat(16)), { name: 'TypeError' }, 'longer than 15 characters');
   t.throws(() => native().rtnlDeleteLink(7 as unknown as string), { name: 'TypeError' }, 'not a string');
+});
+
+t.test('when no helper can be forked (a pids limit), the calling thread sits out the kernel\'s wait itself', async (t) => {
+  const ctr = createNetns('dellink');
+  t.teardown(() => ctr.remove());
+  execFileSync('ip', ['link', 'add', 'vethpids', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ctr.name]);
+  const h = await testCgroup(t, `dellink-${process.pid}`);
+  const pidsDir = h.paths.pids ?? h.paths.unified;
+  const net = path.resolve(__dirname, '..', '..', 'lib', 'cni', 'net');
+  // a first call starts libuv's pool; then the script waits, so its thread count can be made the limit
+  const script = `const { deleteHostLinkByName } = require(${JSON.stringify(net)});
+    deleteHostLinkByName('vethnone').then(() => {
+      process.stdout.write('ready\\n');
+      process.stdin.once('data', () => deleteHostLinkByName('vethpids').then((r) => process.stdout.write(JSON.stringify(r) + '\\n'), (e) => process.stdout.write(String(e) + '\\n')));
+    });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const lines: string[] = [];
+  const line = () => new Promise<string>((resolve) => {
+    const take = () => { if (lines.length) resolve(lines.shift()!); else child.stdout!.once('data', (d: Buffer) => { lines.push(...d.toString().split('\n').filter(Boolean)); take(); }); };
+    take();
+  });
+  t.equal(await line(), 'ready');
+  await addProcess(h, child.pid!);
+  const tasks = fs.readdirSync(`/proc/${child.pid}/task`).length;
+  fs.writeFileSync(path.join(pidsDir, 'pids.max'), String(tasks));
+  const refusedBefore = Number(/max (\d+)/.exec(fs.readFileSync(path.join(pidsDir, 'pids.events'), 'utf8'))?.[1] ?? 0);
+  child.stdin!.write('go\n');
+  t.equal(await line(), 'true', 'reported as removed');
+  const refused = Number(/max (\d+)/.exec(fs.readFileSync(path.join(pidsDir, 'pids.events'), 'utf8'))?.[1] ?? 0) - refusedBefore;
+  t.ok(refused >= 1, `the helper's fork was refused (${refused} time(s) at pids.max ${tasks})`);
+  t.notOk(linkExists('vethpids'), 'the host end is gone');
+  t.notOk(linkExists('eth0', ctr.name), 'the container end went with it');
+  child.kill('SIGKILL');
 });
