@@ -34,7 +34,7 @@ t.test('a veth is gone, both ends, when the call resolves; its name is free at o
   const t0 = process.hrtime.bigint();
   const removal = deleteHostLinkByName('vethdel');
   const callMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  t.ok(callMs < 5, `the calling thread was not held: ${callMs.toFixed(2)} ms in the call`);
+  t.ok(callMs < 10, `the calling thread was not held (the kernel alone takes 12-25 ms to free a veth): ${callMs.toFixed(2)} ms in the call`);
   t.equal(await removal, true, 'reported as removed');
   t.notOk(linkExists('vethdel'), 'the host end is gone');
   t.notOk(linkExists('eth0', ctr.name), 'the container end went with it');
