@@ -85,17 +85,30 @@ t.test('pause stops progress and resume restarts it', async (t) => {
   const { b, id, g } = setup(t, sh('i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; usleep 10000; done'));
   t.equal((await berth([...g, 'run', '-d', '--bundle', b.dir, id])).code, 0);
   const counter = path.join(b.spec.root!.path, 'tmp', 'counter');
-  const read = () => Number(fs.readFileSync(counter, 'utf8') || '0');
+  // the shell truncates, then writes: a read in between sees an empty file, which is not a count
+  const read = async (): Promise<number> => {
+    for (let i = 0; i < 500; i++) {
+      const text = fs.readFileSync(counter, 'utf8').trim();
+      if (text) return Number(text);
+      await sleep(2);
+    }
+    return 0;
+  };
   await sleep(200);
   t.equal((await berth([...g, 'pause', id])).code, 0);
   t.equal(await status(g, id), 'paused');
-  const frozen = read();
+  const frozen = fs.readFileSync(counter, 'utf8');
   await sleep(300);
-  t.equal(read(), frozen, 'no progress while paused');
+  t.equal(fs.readFileSync(counter, 'utf8'), frozen, 'no progress while paused (not even a write begun)');
   t.equal((await berth([...g, 'resume', id])).code, 0);
   t.equal(await status(g, id), 'running');
-  await sleep(300);
-  t.ok(read() > frozen, 'progress after resume');
+  const before = Number(frozen.trim() || '0');
+  let now = before;
+  for (let i = 0; i < 100 && now <= before; i++) {
+    await sleep(30);
+    now = await read();
+  }
+  t.ok(now > before, `progress after resume: ${before} -> ${now}`);
   fs.rmSync(counter, { force: true });
 });
 
