@@ -126,6 +126,16 @@ static void write_time_offsets(struct plan *p) {
 
 static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
+void close_fds_except(unsigned from, int *keep, int n) {
+  qsort(keep, (size_t)n, sizeof(int), cmp_int);
+  for (int i = 0; i < n; i++) {
+    if (keep[i] < (int)from) continue;
+    if ((unsigned)keep[i] > from) syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+    from = (unsigned)keep[i] + 1;
+  }
+  syscall(SYS_close_range, from, ~0U, 0);
+}
+
 /*
  * fork() copies every descriptor, close-on-exec or not: another container's sync socket, Node's epoll
  * fd. Keep only what the plan names, so nothing of the parent leaks and no other launch is held open.
@@ -136,14 +146,7 @@ static void close_other_fds(struct plan *p) {
   keep[n++] = p->sync_fd;
   if (p->console_socket >= 0) keep[n++] = p->console_socket;
   for (int i = 0; i < 3; i++) if (p->stdio[i] >= 0) keep[n++] = p->stdio[i];
-  qsort(keep, (size_t)n, sizeof(int), cmp_int);
-  unsigned from = 3 + (unsigned)p->preserve_fds;
-  for (int i = 0; i < n; i++) {
-    if (keep[i] < (int)from) continue;
-    if ((unsigned)keep[i] > from) syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
-    from = (unsigned)keep[i] + 1;
-  }
-  syscall(SYS_close_range, from, ~0U, 0);
+  close_fds_except(3 + (unsigned)p->preserve_fds, keep, n);
 }
 
 /*

@@ -148,6 +148,11 @@ struct plan {
 /* bootstrap.c */
 void sync_error(struct plan *p, enum step s, int err, int index, const char *detail) __attribute__((noreturn));
 int sync_send(int fd, uint32_t type, int a, int b, int c, const char *payload, uint32_t len);
+/*
+ * Closes every descriptor from `from` up except those in keep[0..n) (sorted in place). Runs in forked
+ * children: system calls only, no allocation.
+ */
+void close_fds_except(unsigned from, int *keep, int n);
 /* Waits for MSG_GO; returns payload (malloc'd, may be NULL) or exits on abort/EOF. */
 char *sync_wait_go(struct plan *p);
 int stage1_main(struct plan *p);

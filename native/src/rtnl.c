@@ -13,6 +13,7 @@
  * lib/cni/net/netns.ts did to the main thread.
  */
 #include "napi_util.h"
+#include "bootstrap.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -132,12 +133,10 @@ static int delete_link_unlisted(const char *name) {
   /* fork without glibc's atfork handlers: the child makes system calls only */
   pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (pid == 0) {
-    /* only what the request needs stays open: not the caller's stdout, which a CNI runtime reads to EOF */
-    /* (without close_range, before Linux 5.9, the caller just waits longer for EOF) */
-    unsigned lo = (unsigned)(sock < report[1] ? sock : report[1]), hi = (unsigned)(sock < report[1] ? report[1] : sock);
-    if (lo > 0) syscall(SYS_close_range, 0, lo - 1, 0);
-    if (hi > lo + 1) syscall(SYS_close_range, lo + 1, hi - 1, 0);
-    syscall(SYS_close_range, hi + 1, ~0U, 0);
+    /* only what the request needs stays open: not the caller's stdout, which a CNI runtime reads to EOF
+       (without close_range, before Linux 5.9, the caller just waits longer for EOF) */
+    int keep[2] = {sock, report[1]};
+    close_fds_except(0, keep, 2);
     int result = delete_request(sock, index);
     (void)!write(report[1], &result, sizeof result);
     _exit(0);
