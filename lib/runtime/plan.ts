@@ -7,6 +7,7 @@ import { ConfigError } from '../util/errors';
 import type { DeviceStep, HookStep, LaunchPlan, MountStep, RlimitStep } from './launch-plan';
 import { PROPAGATION_FLAGS, parseMountOptions } from './mount-options';
 import type { Device, Hook, Namespace, NamespaceType, Process, Spec } from './spec/types';
+import { validateProcess } from './spec/validate';
 import { capabilityMask } from './tables/capabilities';
 import { rlimitNumber } from './tables/rlimits';
 import { personalityValue } from './tables/personality';
@@ -90,15 +91,14 @@ export function processPlan(process: Process): Pick<LaunchPlan,
     setGroups: true,
     umask: process.user.umask ?? -1,
     rlimits: rlimitSteps(process),
-    capabilities: caps
-      ? {
-          bounding: capabilityMask(caps.bounding ?? [], 'process.capabilities.bounding'),
-          effective: capabilityMask(caps.effective ?? [], 'process.capabilities.effective'),
-          inheritable: capabilityMask(caps.inheritable ?? [], 'process.capabilities.inheritable'),
-          permitted: capabilityMask(caps.permitted ?? [], 'process.capabilities.permitted'),
-          ambient: capabilityMask(caps.ambient ?? [], 'process.capabilities.ambient'),
-        }
-      : null,
+    // no capabilities, or no set, is an empty set (as runc): not "keep the runtime's own"
+    capabilities: {
+      bounding: capabilityMask(caps?.bounding ?? [], 'process.capabilities.bounding'),
+      effective: capabilityMask(caps?.effective ?? [], 'process.capabilities.effective'),
+      inheritable: capabilityMask(caps?.inheritable ?? [], 'process.capabilities.inheritable'),
+      permitted: capabilityMask(caps?.permitted ?? [], 'process.capabilities.permitted'),
+      ambient: capabilityMask(caps?.ambient ?? [], 'process.capabilities.ambient'),
+    },
     noNewPrivileges: process.noNewPrivileges ?? false,
     oomScoreAdj: process.oomScoreAdj ?? null,
     terminal: process.terminal ?? false,
@@ -235,6 +235,7 @@ export interface ExecPlanOptions {
 
 /** `berth exec`: join every namespace of the running container through /proc/<pid>/ns. */
 export function buildExecPlan(opts: ExecPlanOptions): LaunchPlan {
+  validateProcess(opts.process); // `exec --process` and `-u` bring their own, unchecked until here
   const order = [...opts.namespaces].sort((a, b) => Number(b === 'user') - Number(a === 'user'));
   return {
     cloneFlags: 0,

@@ -1,0 +1,160 @@
+// Walks a config beside the schema table (schema.ts): every field the spec defines must have its type, and
+// no string that reaches the kernel may hold a NUL byte (C would cut it there). Null in an optional field
+// is Go's zero value, which is what runc sees: the field is removed, so that planning sees it absent.
+// The tree is built once; the field path is put together only for an error.
+import { ConfigError } from '../../util/errors';
+import { type Kind, NUL_ALLOWED, PROCESS_SCHEMA, SPEC_SCHEMA } from './schema';
+
+interface Node {
+  kind: Kind;
+  required: boolean;
+  /** strings (and map keys) below may hold NUL */
+  nulOk: boolean;
+  props: Map<string, Node> | null;
+  items: Node | null;
+  /** a map's values, for any key */
+  values: Node | null;
+}
+
+const RANGES: Partial<Record<Kind, [number, number]>> = {
+  // JSON.parse rounds 2^63-1 and 2^64-1 up to 2^63 and 2^64: accept those
+  int32: [-(2 ** 31), 2 ** 31 - 1], int64: [-(2 ** 63), 2 ** 63], uint16: [0, 65535], uint32: [0, 2 ** 32 - 1],
+  uint64: [0, 2 ** 64], id: [0, 2 ** 31 - 1],
+};
+
+function node(spec: string, nulOk: boolean): Node {
+  const required = spec.endsWith('!');
+  return { kind: (required ? spec.slice(0, -1) : spec) as Kind, required, nulOk, props: null, items: null, values: null };
+}
+
+function compile(table: Record<string, string>): Node {
+  const root = node(table[''], false);
+  for (const [key, spec] of Object.entries(table)) {
+    if (key === '') continue;
+    const tokens = key.replace(/\[\]/g, '.[]').split('.').filter(Boolean);
+    let parent = root;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      const last = i === tokens.length - 1;
+      const existing = t === '[]' ? parent.items : t === '*' ? parent.values : parent.props?.get(t);
+      if (!last) {
+        if (!existing) throw new Error(`schema: ${key} comes before its parent`);
+        parent = existing;
+        continue;
+      }
+      const n = node(spec, parent.nulOk || NUL_ALLOWED.has(key));
+      if (t === '[]') parent.items = n;
+      else if (t === '*') parent.values = n;
+      else (parent.props ??= new Map()).set(t, n);
+    }
+  }
+  return root;
+}
+
+const SPEC_TREE = compile(SPEC_SCHEMA);
+const PROCESS_TREE = compile(PROCESS_SCHEMA);
+
+const PLAIN_KEY = /^[\w.\-/]+$/;
+
+/** The field path of the stack: `linux.sysctl.kernel.shmmax`, `mounts[2].options[0]`, `linux.sysctl["a\nb"]`. */
+function fieldOf(stack: (string | number)[]): string {
+  let out = '';
+  for (const s of stack) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (!PLAIN_KEY.test(s)) out += `[${JSON.stringify(s)}]`;
+    else out += out ? `.${s}` : s;
+  }
+  return out;
+}
+
+/** `base` and a map key: `linux.sysctl.kernel.shmmax`, or `linux.sysctl["a\nb"]` for a key that needs quoting. */
+export function memberField(base: string, key: string): string {
+  return fieldOf([base, key]);
+}
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+class Walker {
+  constructor(private readonly stack: (string | number)[]) {}
+
+  private fail(message: string): never {
+    throw new ConfigError(fieldOf(this.stack), message);
+  }
+
+  /** v is neither undefined nor null */
+  value(v: unknown, n: Node): void {
+    switch (n.kind) {
+      case 'object':
+        if (!isObject(v)) this.fail(`expected object, got ${jsonType(v)}`);
+        if (n.props) for (const [k, child] of n.props) this.member(v, k, child);
+        if (n.values) for (const k of Object.keys(v)) {
+          if (!n.nulOk && k.includes('\0')) { this.stack.push(k); this.fail('the key contains a NUL byte'); }
+          this.member(v, k, n.values);
+        }
+        return;
+      case 'array':
+        if (!Array.isArray(v)) this.fail(`expected array, got ${jsonType(v)}`);
+        for (let i = 0; i < v.length; i++) {
+          this.stack.push(i);
+          const x: unknown = v[i];
+          if (x === null || x === undefined) this.fail(`expected ${typeName(n.items!.kind)}, got ${x === null ? 'null' : 'nothing'}`);
+          this.value(x, n.items!);
+          this.stack.pop();
+        }
+        return;
+      case 'string':
+        if (typeof v !== 'string') this.fail(`expected string, got ${jsonType(v)}`);
+        if (!n.nulOk && v.includes('\0')) this.fail('contains a NUL byte');
+        return;
+      case 'boolean':
+        if (typeof v !== 'boolean') this.fail(`expected boolean, got ${jsonType(v)}`);
+        return;
+      default: {
+        if (typeof v !== 'number') this.fail(`expected ${typeName(n.kind)}, got ${jsonType(v)}`);
+        const range = RANGES[n.kind];
+        if (Number.isInteger(v) && (!range || (v >= range[0] && v <= range[1]))) return;
+        if (n.kind === 'id' && Number.isInteger(v)) this.fail(`uids and gids must be in range 0-2147483647, got ${v}`);
+        this.fail(`expected ${typeName(n.kind)}, got ${v}`);
+      }
+    }
+  }
+
+  private member(obj: Record<string, unknown>, key: string, child: Node): void {
+    const x = obj[key];
+    this.stack.push(key);
+    if (x === undefined || x === null) {
+      if (child.required) this.fail(x === null ? `expected ${typeName(child.kind)}, got null` : `missing (expected ${typeName(child.kind)})`);
+      if (x === null) delete obj[key];
+    } else {
+      this.value(x, child);
+    }
+    this.stack.pop();
+  }
+}
+
+function typeName(k: Kind): string {
+  return k === 'id' ? 'uint32' : k;
+}
+
+/**
+ * Checks config.json against the schema, and removes null optional fields (Go's zero value, as runc reads
+ * them). Throws a ConfigError naming the first wrong field.
+ */
+export function checkSpecTypes(spec: unknown): void {
+  if (!isObject(spec)) throw new ConfigError('config.json', `expected object, got ${jsonType(spec)}`);
+  new Walker([]).value(spec, SPEC_TREE);
+}
+
+/** The same for a process alone (`berth exec --process`); `field` names it in errors. */
+export function checkProcessTypes(proc: unknown, field = 'process'): void {
+  if (proc === null || proc === undefined) throw new ConfigError(field, 'missing: a container needs a process');
+  new Walker([field]).value(proc, PROCESS_TREE);
+}
