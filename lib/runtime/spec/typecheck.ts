@@ -11,6 +11,8 @@ interface Node {
   /** strings (and map keys) below may hold NUL */
   nulOk: boolean;
   props: Map<string, Node> | null;
+  /** the names of required props, checked for presence apart from the walk over what is there */
+  requiredProps: string[];
   items: Node | null;
   /** a map's values, for any key */
   values: Node | null;
@@ -24,7 +26,7 @@ const RANGES: Partial<Record<Kind, [number, number]>> = {
 
 function node(spec: string, nulOk: boolean): Node {
   const required = spec.endsWith('!');
-  return { kind: (required ? spec.slice(0, -1) : spec) as Kind, required, nulOk, props: null, items: null, values: null };
+  return { kind: (required ? spec.slice(0, -1) : spec) as Kind, required, nulOk, props: null, requiredProps: [], items: null, values: null };
 }
 
 function compile(table: Record<string, string>): Node {
@@ -45,7 +47,10 @@ function compile(table: Record<string, string>): Node {
       const n = node(spec, parent.nulOk || NUL_ALLOWED.has(key));
       if (t === '[]') parent.items = n;
       else if (t === '*') parent.values = n;
-      else (parent.props ??= new Map()).set(t, n);
+      else {
+        (parent.props ??= new Map()).set(t, n);
+        if (n.required) parent.requiredProps.push(t);
+      }
     }
   }
   return root;
@@ -94,11 +99,14 @@ class Walker {
     switch (n.kind) {
       case 'object':
         if (!isObject(v)) this.fail(`expected object, got ${jsonType(v)}`);
-        if (n.props) for (const [k, child] of n.props) this.member(v, k, child);
-        if (n.values) for (const k of Object.keys(v)) {
-          if (!n.nulOk && k.includes('\0')) { this.stack.push(k); this.fail('the key contains a NUL byte'); }
-          this.member(v, k, n.values);
+        // walk what is there (a config holds few of the fields the spec defines), then what must be
+        for (const k of Object.keys(v)) {
+          const child = n.props ? n.props.get(k) : n.values;
+          if (!child) continue;
+          if (n.values && !n.nulOk && k.includes('\0')) { this.stack.push(k); this.fail('the key contains a NUL byte'); }
+          this.member(v, k, child);
         }
+        for (const k of n.requiredProps) if (v[k] === undefined) this.member(v, k, n.props!.get(k)!);
         return;
       case 'array':
         if (!Array.isArray(v)) this.fail(`expected array, got ${jsonType(v)}`);

@@ -44,15 +44,19 @@ export function parseSpec(text: string, file = 'config.json'): Spec {
  */
 export function validateProcess(proc: Process | undefined | null, field = 'process'): asserts proc is Process {
   checkProcessTypes(proc, field);
-  if (!proc!.args?.length) throw new ConfigError(`${field}.args`, 'must name the program to run');
-  if (!path.isAbsolute(proc!.cwd)) throw new ConfigError(`${field}.cwd`, 'must be an absolute path');
-  const user = (proc!.user ??= { uid: 0, gid: 0 });
+  checkProcessValues(proc!, field);
+}
+
+function checkProcessValues(proc: Process, field: string): void {
+  if (!proc.args?.length) throw new ConfigError(`${field}.args`, 'must name the program to run');
+  if (!path.isAbsolute(proc.cwd)) throw new ConfigError(`${field}.cwd`, 'must be an absolute path');
+  const user = (proc.user ??= { uid: 0, gid: 0 });
   user.uid ??= 0;
   user.gid ??= 0;
   if (user.umask !== undefined) checkInt(user.umask, `${field}.user.umask`, 0, 0o777);
-  if (proc!.oomScoreAdj !== undefined) checkInt(proc!.oomScoreAdj, `${field}.oomScoreAdj`, -1000, 1000);
-  if (proc!.apparmorProfile) throw new ConfigError(`${field}.apparmorProfile`, 'AppArmor is not supported by berth on this host');
-  if (proc!.selinuxLabel) throw new ConfigError(`${field}.selinuxLabel`, 'SELinux is not supported by berth on this host');
+  if (proc.oomScoreAdj !== undefined) checkInt(proc.oomScoreAdj, `${field}.oomScoreAdj`, -1000, 1000);
+  if (proc.apparmorProfile) throw new ConfigError(`${field}.apparmorProfile`, 'AppArmor is not supported by berth on this host');
+  if (proc.selinuxLabel) throw new ConfigError(`${field}.selinuxLabel`, 'SELinux is not supported by berth on this host');
 }
 
 /** The kernel refuses a uid/gid map range that reaches 4294967295, (uid_t)-1: say so naming the field. */
@@ -72,7 +76,7 @@ export function validateSpec(spec: Spec): void {
   checkSpecTypes(spec);
   if (!spec.ociVersion) throw new ConfigError('ociVersion', 'missing');
   if (!spec.process) throw new ConfigError('process', 'missing: a container needs a process');
-  validateProcess(spec.process);
+  checkProcessValues(spec.process, 'process');
   if (!isObject(spec.root) || typeof spec.root.path !== 'string' || !spec.root.path) throw new ConfigError('root.path', 'missing');
 
   const linux = spec.linux ?? {};
