@@ -106,7 +106,7 @@ const LINUX: Table = {
   ...at('maskedPaths', STRINGS),
   ...at('readonlyPaths', STRINGS),
   mountLabel: 'string',
-  personality: 'object', 'personality.domain': 'string', ...at('personality.flags', STRINGS),
+  personality: 'object', 'personality.domain': 'string!', ...at('personality.flags', STRINGS),
   intelRdt: 'object', 'intelRdt.closID': 'string', ...at('intelRdt.schemata', STRINGS), 'intelRdt.l3CacheSchema': 'string',
   'intelRdt.memBwSchema': 'string', 'intelRdt.enableMonitoring': 'boolean',
   memoryPolicy: 'object', 'memoryPolicy.mode': 'string', 'memoryPolicy.nodes': 'string', ...at('memoryPolicy.flags', STRINGS),
