@@ -16,9 +16,13 @@ interface Node {
   items: Node | null;
   /** a map's values, for any key */
   values: Node | null;
+  /** integers: the range of the Go type */
+  min: number;
+  max: number;
 }
 
 const RANGES: Partial<Record<Kind, [number, number]>> = {
+  integer: [-Infinity, Infinity],
   // JSON.parse rounds 2^63-1 and 2^64-1 up to 2^63 and 2^64: accept those
   int32: [-(2 ** 31), 2 ** 31 - 1], int64: [-(2 ** 63), 2 ** 63], uint16: [0, 65535], uint32: [0, 2 ** 32 - 1],
   uint64: [0, 2 ** 64], id: [0, 2 ** 31 - 1],
@@ -26,7 +30,9 @@ const RANGES: Partial<Record<Kind, [number, number]>> = {
 
 function node(spec: string, nulOk: boolean): Node {
   const required = spec.endsWith('!');
-  return { kind: (required ? spec.slice(0, -1) : spec) as Kind, required, nulOk, props: null, requiredProps: [], items: null, values: null };
+  const kind = (required ? spec.slice(0, -1) : spec) as Kind;
+  const [min, max] = RANGES[kind] ?? [0, 0];
+  return { kind, required, nulOk, props: null, requiredProps: [], items: null, values: null, min, max };
 }
 
 function compile(table: Record<string, string>): Node {
@@ -127,8 +133,7 @@ class Walker {
         return;
       default: {
         if (typeof v !== 'number') this.fail(`expected ${typeName(n.kind)}, got ${jsonType(v)}`);
-        const range = RANGES[n.kind];
-        if (Number.isInteger(v) && (!range || (v >= range[0] && v <= range[1]))) return;
+        if (Number.isInteger(v) && v >= n.min && v <= n.max) return;
         if (n.kind === 'id' && Number.isInteger(v)) this.fail(`uids and gids must be in range 0-2147483647, got ${v}`);
         this.fail(`expected ${typeName(n.kind)}, got ${v}`);
       }
