@@ -86,11 +86,16 @@ export const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
  * the runtime's stdout/stderr open, and a pipe would then never reach end-of-file.
  */
 export function berth(args: string[], input?: string): Promise<RunResult> {
+  return cli(BERTH, args, input);
+}
+
+/** Runs a runtime's CLI (berth, or runc as the control) the way berth() does. */
+export function cli(program: string, args: string[], input?: string): Promise<RunResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cli-'));
   const out = fs.openSync(path.join(dir, 'out'), 'w+');
   const err = fs.openSync(path.join(dir, 'err'), 'w+');
   return new Promise<RunResult>((resolve) => {
-    const child = spawn(BERTH, args, { stdio: [input === undefined ? 'ignore' : 'pipe', out, err] });
+    const child = spawn(program, args, { stdio: [input === undefined ? 'ignore' : 'pipe', out, err] });
     if (input !== undefined) child.stdin!.end(input);
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('exit', (code, signal) => {
