@@ -243,7 +243,22 @@ static void write_sysctls(struct plan *p) {
   }
 }
 
+/*
+ * runc creates a missing process.cwd (mkdir -p, 0755, owned by the container's root) once the hooks have
+ * run. Resolved in the root with openat2 like every other path here: a component that is a symlink stays
+ * inside, and one through a magic link (/proc/self/fd/N, CVE-2024-21626) is refused with ELOOP.
+ */
+static void make_cwd(struct plan *p) {
+  int fd = open_in_root(p->rootfd, p->cwd, O_PATH | O_DIRECTORY);
+  if (fd >= 0) {
+    close(fd);
+    return;
+  }
+  if (errno != ENOENT || mkdir_all_in_root(p->rootfd, p->cwd, false) != 0) sync_error(p, STEP_CWD, errno, -1, p->cwd);
+}
+
 void setup_rootfs_after_hooks(struct plan *p) {
+  if (p->cwd) make_cwd(p);
   pivot(p);
   if (p->root_propagation && mount(NULL, "/", NULL, p->root_propagation, NULL) != 0)
     sync_error(p, STEP_PROPAGATION, errno, -1, "linux.rootfsPropagation");
