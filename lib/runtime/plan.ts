@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLONE, MS } from '../sys/native';
 import { ConfigError } from '../util/errors';
+import { passwdAtCreate, passwdAtExec, readInRoot, withHome } from './home';
 import type { DeviceStep, HookStep, LaunchPlan, MountStep, RlimitStep } from './launch-plan';
 import { PROPAGATION_FLAGS, parseMountOptions } from './mount-options';
 import type { Device, Hook, Namespace, NamespaceType, Process, Spec } from './spec/types';
@@ -190,6 +191,8 @@ export function buildCreatePlan(spec: Spec, opts: CreatePlanOptions): LaunchPlan
   ];
   const sysctl = Object.entries(linux.sysctl ?? {});
   const proc = processPlan(process);
+  const passwd = passwdAtCreate(rootfs, spec.mounts ?? [], opts.bundle);
+  proc.env = withHome(proc.env, proc.uid, () => (passwd ? readInRoot(passwd) : undefined));
   return {
     ...ns,
     timeOffsets: timeOffsets(spec),
@@ -236,6 +239,8 @@ export interface ExecPlanOptions {
 /** `berth exec`: join every namespace of the running container through /proc/<pid>/ns. */
 export function buildExecPlan(opts: ExecPlanOptions): LaunchPlan {
   const order = [...opts.namespaces].sort((a, b) => Number(b === 'user') - Number(a === 'user'));
+  const proc = processPlan(opts.process);
+  proc.env = withHome(proc.env, proc.uid, () => readInRoot(passwdAtExec(opts.pid, opts.namespaces.includes('mount'))));
   return {
     cloneFlags: 0,
     newUserns: false,
@@ -255,7 +260,7 @@ export function buildExecPlan(opts: ExecPlanOptions): LaunchPlan {
     domainname: null,
     sysctlPaths: [],
     sysctlValues: [],
-    ...processPlan(opts.process),
+    ...proc,
     personality: -1,
     seccomp: opts.seccomp?.filter ?? null,
     seccompFlags: opts.seccomp?.flags ?? 0,
