@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,14 @@ static int mkdir_all_in_root(int rootfd, const char *path, bool last_is_file) {
 }
 
 static void fd_path(char *buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
+
+/* A container without a mount namespace of its own (none created, none joined) lives in the caller's. */
+static bool own_mount_namespace(struct plan *p) {
+  if (p->clone_flags & CLONE_NEWNS) return true;
+  for (int i = 0; i < p->njoin; i++)
+    if (p->join_types[i] == CLONE_NEWNS) return true;
+  return false;
+}
 
 /* Mount flags a user namespace locks on a bind mount: a remount must repeat them or fail with EPERM. */
 static unsigned long locked_flags(const char *path) {
@@ -180,10 +189,14 @@ static void default_links(struct plan *p) {
 }
 
 void setup_rootfs_before_hooks(struct plan *p) {
-  /* Nothing we mount may propagate back to the host. */
-  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) != 0) sync_error(p, STEP_PROPAGATION, errno, -1, "/");
+  bool own_ns = own_mount_namespace(p);
+  /* Nothing we mount may propagate back to the host. Without a mount namespace of its own the caller's
+     mounts keep their propagation: only the container's own rootfs bind (below) is made a slave. */
+  if (own_ns && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) != 0) sync_error(p, STEP_PROPAGATION, errno, -1, "/");
   if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
     sync_error(p, STEP_ROOTFS, errno, -1, p->rootfs);
+  if (!own_ns && mount(NULL, p->rootfs, NULL, MS_SLAVE | MS_REC, NULL) != 0)
+    sync_error(p, STEP_PROPAGATION, errno, -1, p->rootfs);
   p->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (p->rootfd < 0) sync_error(p, STEP_ROOTFS, errno, -1, p->rootfs);
   for (int i = 0; i < p->nmounts; i++) do_mount(p, i);
@@ -193,7 +206,11 @@ void setup_rootfs_before_hooks(struct plan *p) {
 
 static void pivot(struct plan *p) {
   if (fchdir(p->rootfd) != 0) sync_error(p, STEP_PIVOT, errno, -1, p->rootfs);
-  if (p->no_pivot) {
+  if (!own_mount_namespace(p)) {
+    /* runc's jail without a mount namespace: chroot only. pivot_root or MS_MOVE would rearrange the
+       caller's own mount tree. */
+    if (chroot(".") != 0) sync_error(p, STEP_PIVOT, errno, -1, "chroot");
+  } else if (p->no_pivot) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) != 0) sync_error(p, STEP_PIVOT, errno, -1, "move root");
     if (chroot(".") != 0) sync_error(p, STEP_PIVOT, errno, -1, "chroot");
   } else {
