@@ -83,6 +83,24 @@ static bool own_mount_namespace(struct plan *p) {
   return false;
 }
 
+/*
+ * runc's rule for proc and sysfs: the target must be an ordinary directory, never a symlink (a link would
+ * send the mount wherever it points). Checked on the descriptor the mount then goes through: no window
+ * for the rootfs to swap it.
+ */
+static int open_pseudo_fs_target(struct plan *p, struct mount_step *m) {
+  int fd = open_in_root(p->rootfd, m->target, O_PATH | O_NOFOLLOW);
+  if (fd < 0) sync_error(p, STEP_MOUNTPOINT, errno, m->field_index, m->target);
+  struct stat st;
+  if (fstat(fd, &st) != 0) sync_error(p, STEP_MOUNTPOINT, errno, m->field_index, m->target);
+  if (!S_ISDIR(st.st_mode)) {
+    char detail[4200];
+    snprintf(detail, sizeof detail, "%s: filesystem \"%s\" must be mounted on ordinary directory", m->target, m->fstype);
+    sync_error(p, STEP_MOUNT, 0, m->field_index, detail);
+  }
+  return fd;
+}
+
 /* Mount flags a user namespace locks on a bind mount: a remount must repeat them or fail with EPERM. */
 static unsigned long locked_flags(const char *path) {
   struct statvfs st;
@@ -106,7 +124,8 @@ static void do_mount(struct plan *p, int i) {
   if (strcmp(dest, "proc") == 0 && (!m->fstype || strcmp(m->fstype, "proc") != 0))
     sync_error(p, STEP_MOUNT, EINVAL, idx, "/proc may only receive a procfs mount");
   if (mkdir_all_in_root(p->rootfd, m->target, m->file) != 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
-  int fd = open_in_root(p->rootfd, m->target, O_PATH);
+  bool pseudo = !m->bind && m->fstype && (strcmp(m->fstype, "proc") == 0 || strcmp(m->fstype, "sysfs") == 0);
+  int fd = pseudo ? open_pseudo_fs_target(p, m) : open_in_root(p->rootfd, m->target, O_PATH);
   if (fd < 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
   char path[64];
   fd_path(path, sizeof path, fd);
