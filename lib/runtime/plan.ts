@@ -130,10 +130,12 @@ function cgroupMounts(dest: string, base: MountStep, cgroupPaths: Record<string,
   if (names.length === 1 && names[0] === 'unified') {
     return [{ ...base, source: paths.unified, target: dest, fstype: null, bind: true, flags: base.flags | MS.BIND | MS.REC, data: null }];
   }
-  // v1 and hybrid: a tmpfs with one bind mount per hierarchy, as runc lays it out
+  // v1 and hybrid: a tmpfs with one bind mount per v1 hierarchy, as runc lays it out (the v2 tree of a
+  // hybrid host is not mounted; name=systemd is, at "systemd")
   const steps: MountStep[] = [{ ...base, source: 'tmpfs', target: dest, fstype: 'tmpfs', flags: base.flags & ~MS.RDONLY, data: 'mode=755', bind: false }];
-  for (const name of names) {
-    steps.push({ ...base, source: paths[name], target: path.posix.join(dest, name), fstype: null, bind: true, flags: base.flags | MS.BIND | MS.REC, data: null, propagation: [] });
+  for (const name of names.filter((n) => n !== 'unified')) {
+    const dir = name.replace(/^name=/, '');
+    steps.push({ ...base, source: paths[name], target: path.posix.join(dest, dir), fstype: null, bind: true, flags: base.flags | MS.BIND | MS.REC, data: null, propagation: [] });
   }
   return steps;
 }
