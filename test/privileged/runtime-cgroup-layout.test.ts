@@ -62,6 +62,7 @@ t.test('exec joins the name=systemd cgroup too', async (t) => {
   const init = (await berth(['--root', b.root, 'exec', id, '/bin/cat', '/proc/1/cgroup'])).stdout;
   const self = (await berth(['--root', b.root, 'exec', id, '/bin/cat', '/proc/self/cgroup'])).stdout;
   t.equal(self, init, 'the exec\'d process is in every cgroup of the container\'s init');
+  if (hierarchies().v1['name=systemd']) t.match(self, new RegExp(`^\\d+:name=systemd:/.*${id}$`, 'm'), 'name=systemd included');
   t.equal((await berth(['--root', b.root, 'delete', '--force', id])).code, 0);
   t.same(dirsOf(id).filter((d) => fs.existsSync(d)), [], 'removed after delete');
 });
