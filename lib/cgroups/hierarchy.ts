@@ -3,15 +3,21 @@
 import * as fs from 'node:fs';
 import type { CgroupLayout } from './types';
 
-/** v1 controllers berth knows how to use (name=systemd and other named hierarchies are left alone). */
+/** v1 controllers berth knows how to use. */
 export const V1_CONTROLLERS = [
   'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'hugetlb',
   'net_cls', 'net_prio', 'perf_event', 'rdma', 'misc',
 ] as const;
 
+/**
+ * The one named v1 hierarchy a container gets its own cgroup in, as runc does (systemd in a container on a
+ * v1 or hybrid host needs it); other named hierarchies are left alone. Its key in every map is the option.
+ */
+export const SYSTEMD_HIERARCHY = 'name=systemd';
+
 export interface Hierarchies {
   layout: CgroupLayout;
-  /** v1 controller -> mount point (co-mounted controllers share one) */
+  /** v1 controller (or SYSTEMD_HIERARCHY) -> mount point (co-mounted controllers share one) */
   v1: Record<string, string>;
   /** the cgroup2 mount point, when there is one */
   unified?: string;
@@ -38,7 +44,7 @@ export function parseMountinfo(text: string): { v1: Record<string, string>; unif
       if (unified === undefined || mountPoint === '/sys/fs/cgroup' || mountPoint === '/sys/fs/cgroup/unified') unified = mountPoint;
     } else if (fstype === 'cgroup' && root === '/') {
       for (const opt of superOpts.split(',')) {
-        if ((V1_CONTROLLERS as readonly string[]).includes(opt) && !v1[opt]) v1[opt] = mountPoint;
+        if (((V1_CONTROLLERS as readonly string[]).includes(opt) || opt === SYSTEMD_HIERARCHY) && !v1[opt]) v1[opt] = mountPoint;
       }
     }
   }

@@ -60,6 +60,8 @@ export class BootstrapError extends BerthError {
       else message = errnoName.startsWith('ENOENT') ? `exec: "${detail}": executable file not found in $PATH` : `exec: "${detail}": permission denied`;
     } else if (step === STEP_HOOK) {
       message = `${name}: ${detail}`;
+    } else if (errno === 0) {
+      message = `${name} ${detail}`; // a refusal of the bootstrap's own, fully said in detail
     } else {
       message = `${name}${detail ? ` ${detail}` : ''}: ${errnoName}`;
     }

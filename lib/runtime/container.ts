@@ -41,6 +41,8 @@ const deviceRulesModule = lazy(() => require('./device-rules') as typeof import(
 const cgroupValidation = lazy(() => require('../cgroups/validate') as typeof import('../cgroups/validate'));
 const cgroupPathsModule = lazy(() => require('../cgroups/paths') as typeof import('../cgroups/paths'));
 const hierarchyModule = lazy(() => require('../cgroups/hierarchy') as typeof import('../cgroups/hierarchy'));
+// no mount namespace: the rootfs bind the bootstrap made in our own mount namespace goes with the container
+const releaseRootfsBind = (s: { namespaces: NamespaceType[]; rootfs: string }): void => { if (!s.namespaces.includes('mount')) (require('./host-mounts') as typeof import('./host-mounts')).releaseRootfsBind(s.rootfs); };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface CreateOptions extends CommonOptions {
@@ -273,6 +275,7 @@ async function createStored(opts: CreateOptions): Promise<StoredState> {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
     if (stored?.networks?.length) await network().detachNetworks(opts.id, `/proc/${pid}/ns/net`, stored.networks).catch(() => undefined);
+    if (stored) releaseRootfsBind(stored);
     const made = cgroup ?? (cgroupMade ? await cgroupMade.catch(() => null) : null);
     if (made) await destroyCgroups(made).catch(() => undefined);
     await removeContainerDir(root, opts.id);
@@ -447,6 +450,7 @@ export async function del(id: string, opts: DeleteOptions = {}): Promise<void> {
 async function removeStopped(root: string, s: StoredState): Promise<void> {
   if (s.networks?.length) await network().detachNetworks(s.id, `/proc/${s.pid}/ns/net`, s.networks);
   if (s.cgroup) await destroyCgroups(s.cgroup);
+  releaseRootfsBind(s);
   if (s.image) await overlay().releaseRootfs(s.image.dataRoot, s.id);
   await removeContainerDir(root, s.id);
   await runHooks(s.config.hooks?.poststop, ociState(s, 'stopped'), 'poststop').catch(() => undefined);

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLONE, MS } from '../sys/native';
 import { ConfigError } from '../util/errors';
+import { passwdAtCreate, passwdAtExec, readInRoot, withHome } from './home';
 import type { DeviceStep, HookStep, LaunchPlan, MountStep, RlimitStep } from './launch-plan';
 import { PROPAGATION_FLAGS, parseMountOptions } from './mount-options';
 import type { Device, Hook, Namespace, NamespaceType, Process, Spec } from './spec/types';
@@ -129,10 +130,12 @@ function cgroupMounts(dest: string, base: MountStep, cgroupPaths: Record<string,
   if (names.length === 1 && names[0] === 'unified') {
     return [{ ...base, source: paths.unified, target: dest, fstype: null, bind: true, flags: base.flags | MS.BIND | MS.REC, data: null }];
   }
-  // v1 and hybrid: a tmpfs with one bind mount per hierarchy, as runc lays it out
+  // v1 and hybrid: a tmpfs with one bind mount per v1 hierarchy, as runc lays it out (the v2 tree of a
+  // hybrid host is not mounted; name=systemd is, at "systemd")
   const steps: MountStep[] = [{ ...base, source: 'tmpfs', target: dest, fstype: 'tmpfs', flags: base.flags & ~MS.RDONLY, data: 'mode=755', bind: false }];
-  for (const name of names) {
-    steps.push({ ...base, source: paths[name], target: path.posix.join(dest, name), fstype: null, bind: true, flags: base.flags | MS.BIND | MS.REC, data: null, propagation: [] });
+  for (const name of names.filter((n) => n !== 'unified')) {
+    const dir = name.replace(/^name=/, '');
+    steps.push({ ...base, source: paths[name], target: path.posix.join(dest, dir), fstype: null, bind: true, flags: base.flags | MS.BIND | MS.REC, data: null, propagation: [] });
   }
   return steps;
 }
@@ -190,6 +193,8 @@ export function buildCreatePlan(spec: Spec, opts: CreatePlanOptions): LaunchPlan
   ];
   const sysctl = Object.entries(linux.sysctl ?? {});
   const proc = processPlan(process);
+  const passwd = passwdAtCreate(rootfs, spec.mounts ?? [], opts.bundle);
+  proc.env = withHome(proc.env, proc.uid, () => (passwd ? readInRoot(passwd) : undefined));
   return {
     ...ns,
     timeOffsets: timeOffsets(spec),
@@ -237,6 +242,8 @@ export interface ExecPlanOptions {
 export function buildExecPlan(opts: ExecPlanOptions): LaunchPlan {
   validateProcess(opts.process); // `exec --process` and `-u` bring their own, unchecked until here
   const order = [...opts.namespaces].sort((a, b) => Number(b === 'user') - Number(a === 'user'));
+  const proc = processPlan(opts.process);
+  proc.env = withHome(proc.env, proc.uid, () => readInRoot(passwdAtExec(opts.pid, opts.namespaces.includes('mount'))));
   return {
     cloneFlags: 0,
     newUserns: false,
@@ -256,7 +263,7 @@ export function buildExecPlan(opts: ExecPlanOptions): LaunchPlan {
     domainname: null,
     sysctlPaths: [],
     sysctlValues: [],
-    ...processPlan(opts.process),
+    ...proc,
     personality: -1,
     seccomp: opts.seccomp?.filter ?? null,
     seccompFlags: opts.seccomp?.flags ?? 0,

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,32 @@ static int mkdir_all_in_root(int rootfd, const char *path, bool last_is_file) {
 
 static void fd_path(char *buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
 
+/* A container without a mount namespace of its own (none created, none joined) lives in the caller's. */
+static bool own_mount_namespace(struct plan *p) {
+  if (p->clone_flags & CLONE_NEWNS) return true;
+  for (int i = 0; i < p->njoin; i++)
+    if (p->join_types[i] == CLONE_NEWNS) return true;
+  return false;
+}
+
+/*
+ * runc's rule for proc and sysfs: the target must be an ordinary directory, never a symlink (a link would
+ * send the mount wherever it points). Checked on the descriptor the mount then goes through: no window
+ * for the rootfs to swap it.
+ */
+static int open_pseudo_fs_target(struct plan *p, struct mount_step *m) {
+  int fd = open_in_root(p->rootfd, m->target, O_PATH | O_NOFOLLOW);
+  if (fd < 0) sync_error(p, STEP_MOUNTPOINT, errno, m->field_index, m->target);
+  struct stat st;
+  if (fstat(fd, &st) != 0) sync_error(p, STEP_MOUNTPOINT, errno, m->field_index, m->target);
+  if (!S_ISDIR(st.st_mode)) {
+    char detail[4200];
+    snprintf(detail, sizeof detail, "%s: filesystem \"%s\" must be mounted on ordinary directory", m->target, m->fstype);
+    sync_error(p, STEP_MOUNT, 0, m->field_index, detail);
+  }
+  return fd;
+}
+
 /* Mount flags a user namespace locks on a bind mount: a remount must repeat them or fail with EPERM. */
 static unsigned long locked_flags(const char *path) {
   struct statvfs st;
@@ -97,7 +124,8 @@ static void do_mount(struct plan *p, int i) {
   if (strcmp(dest, "proc") == 0 && (!m->fstype || strcmp(m->fstype, "proc") != 0))
     sync_error(p, STEP_MOUNT, EINVAL, idx, "/proc may only receive a procfs mount");
   if (mkdir_all_in_root(p->rootfd, m->target, m->file) != 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
-  int fd = open_in_root(p->rootfd, m->target, O_PATH);
+  bool pseudo = !m->bind && m->fstype && (strcmp(m->fstype, "proc") == 0 || strcmp(m->fstype, "sysfs") == 0);
+  int fd = pseudo ? open_pseudo_fs_target(p, m) : open_in_root(p->rootfd, m->target, O_PATH);
   if (fd < 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
   char path[64];
   fd_path(path, sizeof path, fd);
@@ -180,10 +208,14 @@ static void default_links(struct plan *p) {
 }
 
 void setup_rootfs_before_hooks(struct plan *p) {
-  /* Nothing we mount may propagate back to the host. */
-  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) != 0) sync_error(p, STEP_PROPAGATION, errno, -1, "/");
+  bool own_ns = own_mount_namespace(p);
+  /* Nothing we mount may propagate back to the host. Without a mount namespace of its own the caller's
+     mounts keep their propagation: only the container's own rootfs bind (below) is made a slave. */
+  if (own_ns && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) != 0) sync_error(p, STEP_PROPAGATION, errno, -1, "/");
   if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
     sync_error(p, STEP_ROOTFS, errno, -1, p->rootfs);
+  if (!own_ns && mount(NULL, p->rootfs, NULL, MS_SLAVE | MS_REC, NULL) != 0)
+    sync_error(p, STEP_PROPAGATION, errno, -1, p->rootfs);
   p->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (p->rootfd < 0) sync_error(p, STEP_ROOTFS, errno, -1, p->rootfs);
   for (int i = 0; i < p->nmounts; i++) do_mount(p, i);
@@ -193,7 +225,11 @@ void setup_rootfs_before_hooks(struct plan *p) {
 
 static void pivot(struct plan *p) {
   if (fchdir(p->rootfd) != 0) sync_error(p, STEP_PIVOT, errno, -1, p->rootfs);
-  if (p->no_pivot) {
+  if (!own_mount_namespace(p)) {
+    /* runc's jail without a mount namespace: chroot only. pivot_root or MS_MOVE would rearrange the
+       caller's own mount tree. */
+    if (chroot(".") != 0) sync_error(p, STEP_PIVOT, errno, -1, "chroot");
+  } else if (p->no_pivot) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) != 0) sync_error(p, STEP_PIVOT, errno, -1, "move root");
     if (chroot(".") != 0) sync_error(p, STEP_PIVOT, errno, -1, "chroot");
   } else {
@@ -243,7 +279,22 @@ static void write_sysctls(struct plan *p) {
   }
 }
 
+/*
+ * runc creates a missing process.cwd (mkdir -p, 0755, owned by the container's root) once the hooks have
+ * run. Resolved in the root with openat2 like every other path here: a component that is a symlink stays
+ * inside, and one through a magic link (/proc/self/fd/N, CVE-2024-21626) is refused with ELOOP.
+ */
+static void make_cwd(struct plan *p) {
+  int fd = open_in_root(p->rootfd, p->cwd, O_PATH | O_DIRECTORY);
+  if (fd >= 0) {
+    close(fd);
+    return;
+  }
+  if (errno != ENOENT || mkdir_all_in_root(p->rootfd, p->cwd, false) != 0) sync_error(p, STEP_CWD, errno, -1, p->cwd);
+}
+
 void setup_rootfs_after_hooks(struct plan *p) {
+  if (p->cwd) make_cwd(p);
   pivot(p);
   if (p->root_propagation && mount(NULL, "/", NULL, p->root_propagation, NULL) != 0)
     sync_error(p, STEP_PROPAGATION, errno, -1, "linux.rootfsPropagation");

@@ -2,6 +2,7 @@
 #include "napi_util.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,7 +292,35 @@ static napi_value js_socketpair(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/*
+ * openInRoot(root, path, flags) -> fd: path resolved as if root were "/" (openat2 RESOLVE_IN_ROOT, no magic
+ * links), so a file of a container's tree is read without any symlink in that tree reaching the host's.
+ */
+static napi_value js_open_in_root(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  bool ok1, ok2;
+  int32_t flags;
+  char *root = arg_string(env, argv[0], &ok1);
+  char *path = arg_string(env, argv[1], &ok2);
+  napi_value ret = NULL;
+  if (!ok1 || !ok2 || !root || !path || !arg_int32(env, argv[2], &flags)) {
+    napi_throw_type_error(env, NULL, "openInRoot(root, path, flags)");
+  } else {
+    int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    const char *rel = path;
+    while (*rel == '/') rel++;
+    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    int fd = rootfd < 0 ? -1 : (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
+    int err = errno;
+    if (rootfd >= 0) close(rootfd);
+    ret = fd < 0 ? throw_errno(env, err, "openat2", path) : make_int(env, fd);
+  }
+  free(root); free(path);
+  return ret;
+}
+
 void berth_init_syscalls(napi_env env, napi_value exports) {
+  export_fn(env, exports, "openInRoot", js_open_in_root);
   export_fn(env, exports, "mount", js_mount);
   export_fn(env, exports, "umount2", js_umount2);
   export_fn(env, exports, "setns", js_setns);

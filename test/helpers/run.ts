@@ -132,3 +132,6 @@ export function leftovers(root: string, id: string): string[] {
   }
   return found;
 }
+
+/** The same as command(): a runtime's CLI (berth, or runc as the control). */
+export const cli = command;

@@ -25,7 +25,7 @@ const cases: Case[] = [
   { name: 'unknown capability', edit: (s) => { s.process!.capabilities!.bounding = ['CAP_NOPE']; }, expect: /process\.capabilities\.bounding\[0\]/ },
   { name: 'unknown rlimit', edit: (s) => { s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }]; }, expect: /process\.rlimits\[0\]\.type/ },
   { name: 'relative cwd', edit: (s) => { s.process!.cwd = 'tmp'; }, expect: /process\.cwd: must be an absolute path/ },
-  { name: 'missing cwd directory', edit: (s) => { s.process!.cwd = '/no/such/dir'; }, expect: /process\.cwd: enter working directory \/no\/such\/dir: ENOENT/ },
+  { name: 'cwd below a file', edit: (s) => { s.process!.cwd = '/bin/sh/dir'; }, expect: /process\.cwd: enter working directory \/bin\/sh\/dir: ENOTDIR/ },
   { name: 'proc destination with another filesystem', edit: (s) => { s.mounts![0] = { destination: '/proc', type: 'tmpfs', source: 'tmpfs' }; }, expect: /mounts\[0\]: mount \/proc may only receive a procfs mount/ },
   { name: 'bad seccomp action', edit: (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_NOPE' }; }, expect: /linux\.seccomp\.defaultAction/ },
   { name: 'hostname without uts namespace', edit: (s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, expect: /hostname: setting the hostname needs a uts namespace/ },
@@ -89,7 +89,7 @@ t.test('a native addon that cannot load fails create and run cleanly, leaving no
 });
 
 t.test('run (the vfork launch) reports setup errors the same way and leaves nothing', async (t) => {
-  for (const c of cases.filter((x) => ['missing executable', 'bad mount source', 'missing cwd directory'].includes(x.name))) {
+  for (const c of cases.filter((x) => ['missing executable', 'bad mount source', 'cwd below a file'].includes(x.name))) {
     const b = bundle(['/bin/true'], c.edit);
     t.teardown(() => b.cleanup());
     const id = uniqueId('badrun');

@@ -22,7 +22,8 @@ t.test('mountinfo gives each v1 controller its mount and finds the cgroup2 tree'
   t.same(m.v1, {
     cpu: '/sys/fs/cgroup/cpu,cpuacct', cpuacct: '/sys/fs/cgroup/cpu,cpuacct', memory: '/sys/fs/cgroup/memory',
     net_cls: '/sys/fs/cgroup/net_cls,net_prio', net_prio: '/sys/fs/cgroup/net_cls,net_prio',
-  }, 'named hierarchies and non-root bind mounts are skipped');
+    'name=systemd': '/sys/fs/cgroup/systemd',
+  }, 'name=systemd is kept as runc keeps it; non-root bind mounts are skipped');
   t.equal(m.unified, '/sys/fs/cgroup/unified');
 });
 
@@ -48,6 +49,7 @@ t.test('resolvePaths gives one directory per hierarchy and refuses the root', as
   t.equal(p.cpuacct, p.cpu, 'co-mounted controllers share the directory');
   t.equal(p.memory, '/sys/fs/cgroup/memory/process_api/abc/ctr');
   t.equal(p.unified, '/sys/fs/cgroup/unified/init.scope/ctr');
+  t.equal(p['name=systemd'], '/sys/fs/cgroup/systemd/init.scope/ctr', 'the container gets its own name=systemd cgroup');
   t.equal(resolvePaths(h, '/a/b', 'x').memory, '/sys/fs/cgroup/memory/a/b');
   t.throws(() => resolvePaths(h, '/', 'x'), { name: 'ConfigError', field: 'linux.cgroupsPath' });
 });

@@ -91,7 +91,10 @@ export function validateSpec(spec: Spec): void {
   });
   const has = (t: NamespaceType) => seen.has(t);
   const newUserns = (linux.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
-  if (!has('mount')) throw new ConfigError('linux.namespaces', 'a mount namespace is required to set up the root filesystem');
+  // Without a mount namespace the container's mounts are made in the caller's (runtime-spec: inherited);
+  // runc refuses masks and read-only paths there, with this message.
+  if (!has('mount') && (linux.maskedPaths?.length || linux.readonlyPaths?.length))
+    throw new ConfigError(linux.maskedPaths?.length ? 'linux.maskedPaths' : 'linux.readonlyPaths', 'unable to restrict sys entries without a private mount namespace');
   if ((linux.uidMappings?.length || linux.gidMappings?.length) && !newUserns)
     throw new ConfigError(linux.uidMappings?.length ? 'linux.uidMappings' : 'linux.gidMappings', 'mappings need a new user namespace in linux.namespaces');
   if (newUserns && (!linux.uidMappings?.length || !linux.gidMappings?.length))
