@@ -1,7 +1,6 @@
 // `berth lab`: up, down, status, exec, run, demo. The lab's modules load only for the sub-command used.
 import { spawn } from 'node:child_process';
-import type { Command, Group } from '../util/command';
-import { int, str, type FlagSpec, type Parsed } from '../util/flags';
+import { int, str, type Command, type FlagSpec, type Group, type Parsed } from '../util/command-line';
 import { BerthError } from '../util/errors';
 
 const NAME: FlagSpec = { name: { value: true, arg: 'LAB', default: 'berth', help: 'the lab\'s name' } };

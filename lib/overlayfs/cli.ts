@@ -1,6 +1,5 @@
 // `berth image ...`: import, ls, inspect, rm, gc. Returns the exit code; errors are one line on stderr.
-import { runEntry, type Command, type Group } from '../util/command';
-import { str, UsageError, type FlagSpec } from '../util/flags';
+import { UsageError, runEntry, str, type Command, type FlagSpec, type Group } from '../util/command-line';
 import { gcLayers } from './gc';
 import { importImage } from './import';
 import { findImage, listImages, removeImageRecord } from './images';

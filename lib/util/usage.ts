@@ -1,7 +1,6 @@
 // --help text in runc's shape (NAME, USAGE, COMMANDS, OPTIONS), made from a command's own definition
-// (lib/util/command.ts): a flag documented here is the flag the parser reads. Loaded only for --help.
-import { isGroup, resolve, type Command, type Group } from './command';
-import type { FlagDef, FlagSpec } from './flags';
+// (lib/util/command-line.ts): a flag documented here is the flag the parser reads. Loaded only for --help.
+import { isGroup, resolve, type Command, type FlagDef, type FlagSpec, type Group } from './command-line';
 
 function flagName(name: string, f: FlagDef): string {
   const arg = f.value ? ` ${f.arg ?? 'value'}` : '';

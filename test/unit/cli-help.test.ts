@@ -2,8 +2,7 @@
 // that usage names every flag of the command's table, the same table its parser reads. Walks the table.
 import t from 'tap';
 import * as io from '../../lib/util/io';
-import { isGroup, resolve, runEntry, type Entry } from '../../lib/util/command';
-import { parseFlags } from '../../lib/util/flags';
+import { isGroup, parseFlags, resolve, runEntry, type Entry } from '../../lib/util/command-line';
 import { BERTH } from '../../lib/runtime/cli/main';
 import type { Globals } from '../../lib/runtime/cli/context';
 import { Logger } from '../../lib/runtime/cli/log';

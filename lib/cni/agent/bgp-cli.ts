@@ -3,8 +3,7 @@
 // (no control socket: the CLI stays a cheap, read-only process). --json prints the raw records.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Command, Group } from '../../util/command';
-import { bool, str, type FlagSpec, type Parsed } from '../../util/flags';
+import { bool, str, type Command, type FlagSpec, type Group, type Parsed } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
 import type { PeerStatus, RouteStatus } from '../bgp/status';
 import type { BgpStatusFile } from './bgp-status';

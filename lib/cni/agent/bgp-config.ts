@@ -2,7 +2,7 @@
 // (route reflectors, top-of-rack routers). config.ts spreads BGP_FLAGS into its flag table and calls
 // parseBgpConfig only for the bgp backend; every error names its flag.
 import * as net from 'node:net';
-import { bool, str, type FlagSpec, type Parsed } from '../../util/flags';
+import { bool, str, type FlagSpec, type Parsed } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
 import type { Ipv4Net } from './subnets';
 import { checkSubnetLen6, parseNet6 } from './subnets6';

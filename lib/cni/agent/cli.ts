@@ -2,8 +2,7 @@
 // `run` loads its flag table (./config, with the agent's network modules) only when it is used.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Command, Group } from '../../util/command';
-import { str } from '../../util/flags';
+import { str, type Command, type Group } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
 import { DEFAULT_RUN_DIR, STATUS_FILE, type AgentStatus } from './settings';
 

@@ -1,7 +1,7 @@
 // `berth agent run` flags, validated into an AgentConfig; every error names its flag.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bool, parseFlags, str, type FlagSpec, type Parsed } from '../../util/flags';
+import { bool, parseFlags, str, type FlagSpec, type Parsed } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
 import type { StoreOptions } from './store';
 import { checkSubnetLen, parseNet } from './subnets';

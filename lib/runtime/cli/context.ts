@@ -1,5 +1,5 @@
 // What every command gets: its parsed flags, the global flags and the logger.
-import type { Parsed } from '../../util/flags';
+import type { Parsed } from '../../util/command-line';
 import type { Logger } from './log';
 
 export interface Globals {

@@ -6,7 +6,7 @@ import * as cgroups from '../../cgroups';
 import { BerthError, ConfigError } from '../../util/errors';
 import * as c from '../container';
 import type { LinuxResources } from '../spec/types';
-import { bool, int, str } from '../../util/flags';
+import { bool, int, str } from '../../util/command-line';
 import type { Handler } from './context';
 
 export const spec: Handler = async (p) => {

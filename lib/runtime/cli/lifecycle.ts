@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { BerthError } from '../../util/errors';
 import * as c from '../container';
 import type { Process } from '../spec/types';
-import { bool, int, list, str, type Parsed } from '../../util/flags';
+import { bool, int, list, str, type Parsed } from '../../util/command-line';
 import type { Handler } from './context';
 
 function needId(positional: string[], cmd: string): string {

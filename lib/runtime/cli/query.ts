@@ -2,7 +2,7 @@
 import * as io from '../../util/io';
 import { BerthError } from '../../util/errors';
 import * as status from '../status';
-import { bool, str } from '../../util/flags';
+import { bool, str } from '../../util/command-line';
 import type { Handler } from './context';
 
 function needId(positional: string[], cmd: string): string {
