@@ -17,7 +17,6 @@ else void main();
 
 /** berth's side, inside its namespace: a speaker feeding FibSync; prints timestamps as JSON. */
 function child(n: number): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const bgp = require('../lib/cni/bgp') as typeof import('../lib/cni/bgp');
   const fib = new bgp.FibSync(new bgp.NetlinkFib());
   let best = 0;
@@ -54,7 +53,6 @@ function child(n: number): void {
 /** The inspector's CPU profiler around exactly the measured window (node --cpu-prof would cover start-up too). */
 function profiler(file: string | undefined): { start(): void; stop(): Promise<void> } | undefined {
   if (!file) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const inspector = require('node:inspector') as typeof import('node:inspector');
   const session = new inspector.Session();
   session.connect();

@@ -146,7 +146,6 @@ async function joins(): Promise<void> {
 async function main(): Promise<void> {
   const libs: [string, Cgroups][] = [['this build', cgroups]];
   const before = process.env.BERTH_CGROUPS_BEFORE;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   if (before) libs.unshift([`before (${before})`, require(before) as Cgroups]);
   await lifecycle(libs);
   await joins();

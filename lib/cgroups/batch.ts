@@ -1,6 +1,6 @@
 // A list of cgroup file operations run in order by the native batch executor (native/src/fsbatch.c) on
 // libuv's threadpool: one call and one completion for the main thread instead of a promise per syscall,
-// which cost it 30-60 µs each while the kernel work is a few µs. Failures become the errors the fs-promises
+// each costing it far more than the kernel work does. Failures become the errors the fs-promises
 // code threw: a Node-style fs error, or for a write that carries a config field, a ConfigError naming it.
 import * as path from 'node:path';
 import * as util from 'node:util';

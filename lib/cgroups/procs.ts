@@ -10,8 +10,8 @@ import type { CgroupHandle } from './types';
 /**
  * Joins every hierarchy in one batch, each write tried even when another fails. Each cgroup.procs write
  * takes the threadgroup lock and may wait for an RCU grace period, which is why they once ran in parallel;
- * measured here (bench/cgroups-lifecycle.ts, 9 hierarchies) one batch beats one batch per hierarchy run at
- * once: median 0.40 vs 0.51-0.57 ms wall and 0.17 vs 0.26-0.30 ms of main-thread CPU per join.
+ * measured (bench/cgroups-lifecycle.ts, 9 hierarchies), one batch beats one batch per hierarchy run at
+ * once, in wall time and in main-thread CPU per join.
  */
 export async function addProcess(h: CgroupHandle, pid: number): Promise<void> {
   if (!Number.isInteger(pid) || pid <= 0) throw new BerthError(`addProcess: bad pid ${pid}`);

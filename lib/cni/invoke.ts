@@ -32,7 +32,6 @@ export function findInPath(type: string, paths: string[]): string {
  */
 export async function execPlugin(type: string, paths: string[], env: Record<string, string>, stdin: Buffer): Promise<unknown> {
   const file = findInPath(type, paths);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve, reject) => {
     const child = spawn(file, [], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -87,7 +86,6 @@ type IpamModule = typeof import('./ipam/plugin');
 
 function inProcess(type: string): IpamModule | undefined {
   if (type !== 'berth-ipam' || process.env.BERTH_IPAM_EXEC === '1') return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('./ipam/plugin') as IpamModule;
 }
 

@@ -2,7 +2,7 @@
 // as CNI SPEC 1.1 requires, dispatches the verb, converts the result to the caller's cniVersion and
 // prints either the result or the spec's error JSON. A plugin file holds only what makes it different.
 // `import x = require()` for built-ins on a plugin's start-up path: tsc compiles `import * as x` into a
-// copy of the module's properties (__importStar), about 0.2 ms each time (see plugins/launch.ts)
+// copy of the module's properties (__importStar), paid on every start (see plugins/launch.ts)
 import fs = require('node:fs');
 import {
   CniError, ErrDecodingFailure, ErrIncompatibleVersion, ErrInvalidEnvironment, ErrInvalidNetworkConfig,

@@ -1,44 +1,47 @@
-// `berth lab`: up, down, status, exec, run. The lab's modules load only for the sub-command used.
+// `berth lab`: up, down, status, exec, run, demo. The lab's modules load only for the sub-command used.
 import { spawn } from 'node:child_process';
-import type { Globals } from '../runtime/cli/context';
-import { int, parseFlags, str } from '../runtime/cli/args';
+import { int, str, type Command, type FlagSpec, type Group, type Parsed } from '../util/command-line';
 import { BerthError } from '../util/errors';
 
-const USAGE = `usage: berth lab up --nodes N [--name LAB] [--network vxlan|bgp] [--store embedded|etcd] [--mtu N] [--ttl S] [--interval S]
-       berth lab status [--name LAB]
-       berth lab exec [--name LAB] NODE|world -- CMD [ARGS...]
-       berth lab run [--name LAB] NODE [berth run args]   (berth run inside NODE with --net set to the node's network)
-       berth lab down [--name LAB]
-       berth lab demo [--name LAB]   (2 nodes, a busybox container on each pinging the other, then down)
-`;
+const NAME: FlagSpec = { name: { value: true, arg: 'LAB', default: 'berth', help: 'the lab\'s name' } };
 
-const NAME = { name: { value: true } } as const;
+const UP_FLAGS: FlagSpec = {
+  ...NAME,
+  nodes: { value: true, arg: 'N', help: 'how many nodes (required)' },
+  network: { value: true, arg: 'vxlan|bgp', default: 'vxlan', help: 'how the nodes reach each other\'s subnets' },
+  store: { value: true, arg: 'embedded|etcd', default: 'embedded', help: 'the agents\' store: a shared directory, or etcd in the world namespace' },
+  mtu: { value: true, arg: 'N', default: '1500', help: 'the underlay MTU' },
+  ttl: { value: true, arg: 'SECONDS', default: '10', help: 'the agents\' lease time to live' },
+  interval: { value: true, arg: 'SECONDS', default: '1', help: 'the agents\' reconcile period' },
+};
 
-export async function labCommand(argv: string[], _g: Globals): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'up': return up(rest);
-    case 'down': return down(rest);
-    case 'status': return status(rest);
-    case 'exec': return exec(rest);
-    case 'run': return run(rest);
-    case 'demo': return demo(rest);
-    case undefined: case 'help': case '--help': case '-h':
-      process.stdout.write(USAGE);
-      return sub === undefined ? 1 : 0;
-    default:
-      throw new BerthError(`unknown lab command "${sub}" (want up, down, status, exec, run or demo)`, { field: 'berth lab' });
-  }
-}
+const COMMANDS: Record<string, Command<unknown>> = {
+  up: { summary: 'create a lab: a world namespace with an underlay bridge, N nodes, their agents', flags: UP_FLAGS, interspersed: true, run: (p) => up(p) },
+  status: { summary: 'the lab\'s nodes: underlay address, subnet, agent', flags: NAME, run: (p) => status(p) },
+  exec: { summary: 'run a command in a node\'s (or the world\'s) network namespace', args: 'NODE|world -- CMD [ARGS...]', flags: NAME, run: (p) => exec(p) },
+  run: { summary: 'berth run inside NODE, with --net set to the node\'s network', args: 'NODE [berth run args]', flags: NAME, run: (p) => run(p) },
+  down: { summary: 'remove the lab: its namespaces and processes', flags: NAME, run: (p) => down(p) },
+  demo: {
+    summary: '2 nodes, a busybox container on each pinging the other, then down',
+    flags: { name: { ...NAME.name, default: 'demo' } }, run: (p) => demo(p),
+  },
+};
 
-async function up(argv: string[]): Promise<number> {
-  const p = parseFlags(argv, { ...NAME, nodes: { value: true }, network: { value: true }, store: { value: true }, mtu: { value: true }, ttl: { value: true }, interval: { value: true } }, 'berth lab up', false);
+/** `berth lab COMMAND`, as the berth command table runs it. */
+export const labGroup: Group<unknown> = {
+  summary: 'a multi-node network on this machine, entirely inside namespaces it creates',
+  flags: {},
+  commands: () => COMMANDS,
+  enter: (_p, ctx) => ctx,
+};
+
+async function up(p: Parsed): Promise<number> {
   if (p.positional.length) throw new BerthError(`unexpected argument "${p.positional[0]}"`, { field: 'berth lab up' });
   if (str(p, 'nodes') === undefined) throw new BerthError('required', { field: '--nodes' });
   const { Lab } = await import('./lab');
   const lab = await Lab.up({
-    name: str(p, 'name') ?? 'berth', nodes: int(p, 'nodes', 0), network: str(p, 'network') as 'vxlan' | undefined,
-    store: str(p, 'store') as 'embedded' | undefined, mtu: int(p, 'mtu', 1500), ttlS: int(p, 'ttl', 10), intervalS: int(p, 'interval', 1),
+    name: str(p, 'name')!, nodes: int(p, 'nodes'), network: str(p, 'network') as 'vxlan',
+    store: str(p, 'store') as 'embedded', mtu: int(p, 'mtu'), ttlS: int(p, 'ttl'), intervalS: int(p, 'interval'),
   });
   printStatus(lab);
   return 0;
@@ -55,17 +58,15 @@ function printStatus(lab: import('./lab').Lab): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-async function status(argv: string[]): Promise<number> {
-  const p = parseFlags(argv, NAME, 'berth lab status');
+async function status(p: Parsed): Promise<number> {
   const { Lab } = await import('./lab');
-  printStatus(Lab.load(str(p, 'name') ?? 'berth'));
+  printStatus(Lab.load(str(p, 'name')!));
   return 0;
 }
 
-async function down(argv: string[]): Promise<number> {
-  const p = parseFlags(argv, NAME, 'berth lab down');
+async function down(p: Parsed): Promise<number> {
   const { Lab } = await import('./lab');
-  const name = str(p, 'name') ?? 'berth';
+  const name = str(p, 'name')!;
   const r = await Lab.down(name);
   process.stdout.write(`lab ${name} down: removed ${r.namespaces.length} namespace(s), stopped ${r.pids.length} process(es)\n`);
   return 0;
@@ -79,29 +80,26 @@ function passthrough(ns: string, cmd: string, args: string[]): Promise<number> {
   });
 }
 
-async function exec(argv: string[]): Promise<number> {
-  const p = parseFlags(argv, NAME, 'berth lab exec');
+async function exec(p: Parsed): Promise<number> {
   const [target, ...rest] = p.positional;
   const cmd = rest[0] === '--' ? rest.slice(1) : rest;
   if (!target || cmd.length === 0) throw new BerthError('want NODE -- CMD [ARGS...]', { field: 'berth lab exec' });
   const { Lab } = await import('./lab');
-  return passthrough(Lab.load(str(p, 'name') ?? 'berth').nsOf(target), cmd[0], cmd.slice(1));
+  return passthrough(Lab.load(str(p, 'name')!).nsOf(target), cmd[0], cmd.slice(1));
 }
 
-async function run(argv: string[]): Promise<number> {
-  const p = parseFlags(argv, NAME, 'berth lab run');
+async function run(p: Parsed): Promise<number> {
   const [target, ...rest] = p.positional;
   if (!target) throw new BerthError('want NODE [berth run args]', { field: 'berth lab run' });
   const { Lab } = await import('./lab');
   const { BERTH_BIN } = await import('./agent');
-  const lab = Lab.load(str(p, 'name') ?? 'berth');
+  const lab = Lab.load(str(p, 'name')!);
   const node = lab.node(target);
   // `berth run --net` is the runtime's CNI attachment (issue 5): the node's conflist names berth-vxlan
   return passthrough(node.ns, process.execPath, [BERTH_BIN, 'run', '--net', node.conflist, ...rest]);
 }
 
-async function demo(argv: string[]): Promise<number> {
-  const p = parseFlags(argv, NAME, 'berth lab demo');
+async function demo(p: Parsed): Promise<number> {
   const { runDemo } = await import('./demo');
-  return (await runDemo(str(p, 'name') ?? 'demo', (l) => process.stdout.write(l + '\n'))) ? 0 : 1;
+  return (await runDemo(str(p, 'name')!, (l) => process.stdout.write(l + '\n'))) ? 0 : 1;
 }

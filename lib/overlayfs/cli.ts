@@ -1,9 +1,10 @@
 // `berth image ...`: import, ls, inspect, rm, gc. Returns the exit code; errors are one line on stderr.
-import { parseArgs } from 'node:util';
+import { UsageError, runEntry, str, type Command, type FlagSpec, type Group } from '../util/command-line';
 import { gcLayers } from './gc';
 import { importImage } from './import';
 import { findImage, listImages, removeImageRecord } from './images';
 import { withStoreLock } from './lock';
+import { DEFAULT_DATA_ROOT } from './paths';
 import { terminalProgress } from './progress';
 import type { ImageRecord } from './types';
 
@@ -12,10 +13,6 @@ export interface ImageCommandOptions {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
 }
-
-const USAGE = 'usage: berth image import FILE|DIR [--name NAME] | ls [--format table|json] | inspect NAME | rm NAME | gc';
-
-class UsageError extends Error {}
 
 function humanSize(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -36,66 +33,102 @@ function onePositional(positionals: string[], what: string): string {
   return positionals[0];
 }
 
+function noPositional(positionals: string[]): void {
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+}
+
+const out = (o: ImageCommandOptions) => o.stdout ?? process.stdout;
+const errOut = (o: ImageCommandOptions) => o.stderr ?? process.stderr;
+
+// flags may follow the positional arguments: `image import FILE --name NAME`
+const COMMANDS: Record<string, Command<ImageCommandOptions>> = {
+  import: {
+    summary: 'import an OCI or docker image archive (a tar file or an OCI layout directory)', args: 'FILE|DIR', interspersed: true,
+    flags: { name: { value: true, arg: 'NAME', help: 'the name to store it under (default: the archive\'s own reference)' } },
+    async run(p, opts) {
+      const file = onePositional(p.positional, 'FILE or DIR');
+      const err = errOut(opts);
+      const meter = terminalProgress(err);
+      let record: ImageRecord;
+      try {
+        record = await importImage(opts.dataRoot, file, {
+          name: str(p, 'name'),
+          progress: meter?.update,
+          warn: (m) => err.write(`warning: ${m}\n`),
+        });
+      } finally {
+        meter?.end();
+      }
+      out(opts).write(`${record.name} ${record.id}\n`);
+      return 0;
+    },
+  },
+  ls: {
+    summary: 'list the images', interspersed: true,
+    flags: { format: { value: true, alias: 'f', arg: 'table|json', default: 'table', help: 'output format' } },
+    async run(p, opts) {
+      noPositional(p.positional);
+      const format = str(p, 'format');
+      if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, not ${format}`);
+      const images = await listImages(opts.dataRoot);
+      out(opts).write(format === 'json' ? `${JSON.stringify(images, null, 2)}\n` : table(images));
+      return 0;
+    },
+  },
+  inspect: {
+    summary: 'print an image\'s record as JSON', args: 'NAME', interspersed: true, flags: {},
+    async run(p, opts) {
+      out(opts).write(`${JSON.stringify(await findImage(opts.dataRoot, onePositional(p.positional, 'NAME')), null, 2)}\n`);
+      return 0;
+    },
+  },
+  rm: {
+    summary: 'remove an image (its layers stay until gc)', args: 'NAME', interspersed: true, flags: {},
+    async run(p, opts) {
+      const name = onePositional(p.positional, 'NAME');
+      // layers stay until `image gc`: a running container may still use them
+      const removed = await withStoreLock(opts.dataRoot, 'exclusive', () => removeImageRecord(opts.dataRoot, name));
+      out(opts).write(`${removed.name}\n`);
+      return 0;
+    },
+  },
+  gc: {
+    summary: 'remove the layers no image or container uses', interspersed: true, flags: {},
+    async run(p, opts) {
+      noPositional(p.positional);
+      for (const d of await gcLayers(opts.dataRoot)) out(opts).write(`${d}\n`);
+      return 0;
+    },
+  },
+};
+COMMANDS.list = { ...COMMANDS.ls, summary: 'the same as ls' };
+
+const DATA_ROOT: FlagSpec = {
+  'data-root': { value: true, arg: 'DIR', default: DEFAULT_DATA_ROOT, help: 'the image store' },
+};
+
+/** `berth image [--data-root DIR] COMMAND`, as the berth command table runs it. */
+export const imageGroup: Group<unknown, ImageCommandOptions> = {
+  summary: 'manage the OverlayFS image store',
+  flags: DATA_ROOT,
+  commands: () => COMMANDS,
+  enter: (p) => ({ dataRoot: str(p, 'data-root')! }),
+};
+
+/** The image commands on argv (after `image` and its flags); usage errors exit 2 with the usage. */
 export async function imageCommand(argv: string[], opts: ImageCommandOptions): Promise<number> {
-  const out = opts.stdout ?? process.stdout;
-  const err = opts.stderr ?? process.stderr;
-  const [sub, ...rest] = argv;
+  const group: Group<ImageCommandOptions> = { ...imageGroup, flags: {}, enter: () => opts };
   try {
-    switch (sub) {
-      case 'import': {
-        const { values, positionals } = parseArgs({ args: rest, options: { name: { type: 'string' } }, allowPositionals: true });
-        const file = onePositional(positionals, 'FILE or DIR');
-        const meter = terminalProgress(err);
-        let record: ImageRecord;
-        try {
-          record = await importImage(opts.dataRoot, file, {
-            name: values.name,
-            progress: meter?.update,
-            warn: (m) => err.write(`warning: ${m}\n`),
-          });
-        } finally {
-          meter?.end();
-        }
-        out.write(`${record.name} ${record.id}\n`);
-        return 0;
-      }
-      case 'ls':
-      case 'list': {
-        const { values, positionals } = parseArgs({ args: rest, options: { format: { type: 'string', short: 'f', default: 'table' } }, allowPositionals: true });
-        if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-        if (values.format !== 'table' && values.format !== 'json') throw new UsageError(`--format must be table or json, not ${values.format}`);
-        const images = await listImages(opts.dataRoot);
-        out.write(values.format === 'json' ? `${JSON.stringify(images, null, 2)}\n` : table(images));
-        return 0;
-      }
-      case 'inspect': {
-        const { positionals } = parseArgs({ args: rest, allowPositionals: true });
-        out.write(`${JSON.stringify(await findImage(opts.dataRoot, onePositional(positionals, 'NAME')), null, 2)}\n`);
-        return 0;
-      }
-      case 'rm': {
-        const { positionals } = parseArgs({ args: rest, allowPositionals: true });
-        const name = onePositional(positionals, 'NAME');
-        // layers stay until `image gc`: a running container may still use them
-        const removed = await withStoreLock(opts.dataRoot, 'exclusive', () => removeImageRecord(opts.dataRoot, name));
-        out.write(`${removed.name}\n`);
-        return 0;
-      }
-      case 'gc': {
-        const { positionals } = parseArgs({ args: rest, allowPositionals: true });
-        if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-        for (const d of await gcLayers(opts.dataRoot)) out.write(`${d}\n`);
-        return 0;
-      }
-      default:
-        throw new UsageError(sub ? `unknown image command ${JSON.stringify(sub)}` : 'missing image command');
-    }
+    return await runEntry('berth image', group, argv, opts);
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      err.write(`berth image: ${(e as Error).message}\n${USAGE}\n`);
+    const msg = (e as Error).message;
+    const line = msg.startsWith('berth image') ? msg : `berth image: ${msg}`;
+    if (e instanceof UsageError) {
+      const { usage } = require('../util/usage') as typeof import('../util/usage');
+      errOut(opts).write(`${line}\n${usage('berth image', imageGroup)}`);
       return 2;
     }
-    err.write(`berth image: ${(e as Error).message}\n`);
+    errOut(opts).write(`${line}\n`);
     return 1;
   }
 }

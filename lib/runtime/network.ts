@@ -22,7 +22,6 @@ export interface NetOptions {
 
 export const DEFAULT_CNI_PATH = ['/opt/cni/bin', path.join(installRoot(), 'bin')];
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const libcni = () => require('../cni/libcni') as typeof import('../cni/libcni');
 
 function cniPathOf(opts: NetOptions): string[] {

@@ -10,10 +10,8 @@ export const DEFAULT_ROOT = '/run/berth';
 
 // `state` and `list` read through fs's callback API: node:fs/promises and the atomic writer load only in
 // the commands that write (about a millisecond of every short command's start-up).
-/* eslint-disable @typescript-eslint/no-require-imports */
 const fsp = () => require('node:fs/promises') as typeof import('node:fs/promises');
 const sys = () => require('../sys/native') as typeof import('../sys/native');
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 function readText(file: string): Promise<string> {
   return new Promise((resolve, reject) => fs.readFile(file, 'utf8', (e, text) => (e ? reject(e) : resolve(text))));
@@ -68,7 +66,7 @@ let tempCounter = 0;
 
 /** A failed batch op as node:fs would have reported it: "ENOSPC: ..., rename '/run/berth/x/...'". */
 function batchError(errno: number, syscall: string, file: string): NodeJS.ErrnoException {
-  const util = require('node:util') as typeof import('node:util'); // eslint-disable-line @typescript-eslint/no-require-imports
+  const util = require('node:util') as typeof import('node:util');
   const [code, desc] = util.getSystemErrorMap().get(-errno) ?? ['EUNKNOWN', 'unknown error'];
   return Object.assign(new Error(`${code}: ${desc}, ${syscall} '${file}'`), { code, errno: -errno, syscall, path: file });
 }

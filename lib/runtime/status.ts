@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import type { CgroupHandle } from '../cgroups';
 import { DEFAULT_ROOT, execFifoPath, isAlive, listIds, readState, type StoredState } from './state';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const isFrozen = (h: CgroupHandle): Promise<boolean> => (require('../cgroups/freezer') as typeof import('../cgroups/freezer')).isFrozen(h);
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';

@@ -75,7 +75,6 @@ let loaded: Native | undefined;
 
 /** native/build/Release/berth_native.node of this installation (a bundle runs from dist/plugins or dist/cli). */
 function addonPath(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { installRoot } = require('../util/install') as typeof import('../util/install');
   return path.join(installRoot(), 'native', 'build', 'Release', 'berth_native.node');
 }
@@ -83,7 +82,6 @@ function addonPath(): string {
 export function native(): Native {
   if (!loaded) {
     const file = process.env.BERTH_NATIVE ?? addonPath();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require(file) as Native;
   }
   return loaded;

@@ -40,10 +40,8 @@ export function cachePath(file: string, mtime: number, key: string, keys: Readon
  * missing or rejected), and returns its exports.
  */
 export function requireBundle(file: string, mtime: number, key: string, keys: ReadonlySet<string>): unknown {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const vm = require('node:vm') as typeof import('node:vm');
   const { createRequire } = require('node:module') as typeof import('node:module');
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const cacheFile = cachePath(file, mtime, key, keys);
   let cachedData: Buffer | undefined;
   try {

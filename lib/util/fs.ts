@@ -21,7 +21,7 @@ export function writeFileAtomicSync(file: string, data: string | Buffer, mode = 
 }
 
 export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  // fs.promises loads on first use (about 1 ms): short-lived CLIs that only write synchronously skip it
+  // fs.promises loads on first use: short-lived CLIs that only write synchronously skip its cost
   const fsp = fs.promises;
   const tmp = tempName(file);
   try {

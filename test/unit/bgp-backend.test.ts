@@ -5,7 +5,7 @@ import t from 'tap';
 import { parseAgentConfig } from '../../lib/cni/agent/config';
 import { planPeers, externalImport, externalExport } from '../../lib/cni/agent/bgp-plan';
 import { evaluatePolicy } from '../../lib/cni/bgp/policy';
-import { formatPeers, formatRoutes } from '../../lib/cni/bgp/cli';
+import { formatPeers, formatRoutes } from '../../lib/cni/agent/bgp-cli';
 import type { Lease } from '../../lib/cni/agent/store';
 import type { Route } from '../../lib/cni/bgp/route';
 import type { PeerStatus, RouteStatus } from '../../lib/cni/bgp/status';

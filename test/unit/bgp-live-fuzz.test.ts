@@ -6,15 +6,7 @@ import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
 import {
   AFI, BgpError, decodeMessage, emptyCapabilities, encodeMessage, Framer, type BgpMessage, type UpdateMessage,
 } from '../../lib/cni/bgp/codec';
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/random';
 
 /** a BGP client that reads whole messages from its socket */
 class RawPeer {

@@ -2,7 +2,7 @@
 // (route reflectors, top-of-rack routers). config.ts spreads BGP_FLAGS into its flag table and calls
 // parseBgpConfig only for the bgp backend; every error names its flag.
 import * as net from 'node:net';
-import { bool, str, type Parsed } from '../../runtime/cli/args';
+import { bool, str, type FlagSpec, type Parsed } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
 import type { Ipv4Net } from './subnets';
 import { checkSubnetLen6, parseNet6 } from './subnets6';
@@ -29,19 +29,24 @@ export interface BgpAgentConfig {
   ipv6?: { network: string; subnetLen: number };
 }
 
-export const BGP_FLAGS = {
-  'bgp-asn': { value: true }, 'bgp-hold-time': { value: true }, 'bgp-gr-time': { value: true },
-  'bgp-no-mesh': { value: false }, 'bgp-peer': { value: true, repeat: true }, 'bgp-import': { value: true, repeat: true },
-  'bgp-port': { value: true }, network6: { value: true }, 'subnet-len6': { value: true },
-} as const;
-
 /** Calico's IPv6 block size */
 export const DEFAULT_SUBNET_LEN6 = 122;
 
 export const DEFAULT_BGP_ASN = 64512;
 
-function int(v: string | undefined, flag: string, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
+export const BGP_FLAGS: FlagSpec = {
+  'bgp-asn': { value: true, arg: 'N', default: String(DEFAULT_BGP_ASN), help: 'the AS number of every node (bgp backend)' },
+  'bgp-hold-time': { value: true, arg: 'SECONDS', default: '90', help: 'the hold time proposed to peers: 0, or 3 and more' },
+  'bgp-gr-time': { value: true, arg: 'SECONDS', default: '120', help: 'graceful restart time: advertised, and how long a restarting peer\'s routes are kept' },
+  'bgp-no-mesh': { value: false, help: 'no full iBGP mesh between the nodes (when route reflectors serve them)' },
+  'bgp-peer': { value: true, repeat: true, arg: 'ADDR@ASN', help: 'an external peer (route reflector, top-of-rack router); comma-separated lists too' },
+  'bgp-import': { value: true, repeat: true, arg: 'PREFIX', help: 'accept this prefix from external peers (none by default, RFC 8212)' },
+  'bgp-port': { value: true, arg: 'N', default: '179', help: 'the TCP port to listen and connect on' },
+  network6: { value: true, arg: 'CIDR', help: 'give containers an IPv6 address from this range too (bgp backend)' },
+  'subnet-len6': { value: true, arg: 'N', help: `prefix length of each node's IPv6 block (default: ${DEFAULT_SUBNET_LEN6}, with --network6)` },
+};
+
+function int(v: string, flag: string, min: number, max: number): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < min || n > max) throw new BerthError(`invalid value "${v}" (want an integer from ${min} to ${max})`, { field: flag });
   return n;
@@ -77,23 +82,23 @@ function parseIpv6(p: Parsed, net4: Ipv4Net, subnetLen: number): BgpAgentConfig[
     return undefined;
   }
   const net6 = parseNet6(network, '--network6');
-  const subnetLen6 = int(str(p, 'subnet-len6'), '--subnet-len6', DEFAULT_SUBNET_LEN6, 1, 128);
+  const subnetLen6 = int(str(p, 'subnet-len6') ?? String(DEFAULT_SUBNET_LEN6), '--subnet-len6', 1, 128);
   checkSubnetLen6(net4, subnetLen, net6, subnetLen6, '--subnet-len6');
   return { network, subnetLen: subnetLen6 };
 }
 
 export function parseBgpConfig(p: Parsed, net4: Ipv4Net, subnetLen: number): BgpAgentConfig {
-  const holdTime = int(str(p, 'bgp-hold-time'), '--bgp-hold-time', 90, 0, 65535);
+  const holdTime = int(str(p, 'bgp-hold-time')!, '--bgp-hold-time', 0, 65535);
   if (holdTime === 1 || holdTime === 2) throw new BerthError('hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)', { field: '--bgp-hold-time' });
   const ipv6 = parseIpv6(p, net4, subnetLen);
   return {
-    asn: int(str(p, 'bgp-asn'), '--bgp-asn', DEFAULT_BGP_ASN, 1, 0xffffffff),
+    asn: int(str(p, 'bgp-asn')!, '--bgp-asn', 1, 0xffffffff),
     holdTime,
-    grTime: int(str(p, 'bgp-gr-time'), '--bgp-gr-time', 120, 1, 4095),
+    grTime: int(str(p, 'bgp-gr-time')!, '--bgp-gr-time', 1, 4095),
     mesh: !bool(p, 'bgp-no-mesh'),
     peers: list(p, 'bgp-peer').map((s) => parsePeerSpec(s)),
     importPrefixes: list(p, 'bgp-import').map((s) => checkPrefix(s, '--bgp-import')),
-    port: int(str(p, 'bgp-port'), '--bgp-port', 179, 1, 65535),
+    port: int(str(p, 'bgp-port')!, '--bgp-port', 1, 65535),
     ...(ipv6 ? { ipv6 } : {}), // IPv4-only configs stay exactly as they were
   };
 }

@@ -73,7 +73,6 @@ export class BgpBackend implements Backend {
 
   private async startSpeaker(routerId: string, blocks: string[]): Promise<BgpSpeaker> {
     // loaded here: only the bgp backend needs the speaker and the netlink package
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bgp = require('../bgp') as typeof import('../bgp');
     const fib = new bgp.FibSync(new bgp.NetlinkFib());
     const c = this.o.bgp;

@@ -40,7 +40,6 @@ export class Agent {
     const store = await openStore(cfg.store);
     // the agent runs inside the node's network namespace: this socket is bound to it
     const backend = cfg.backend === 'bgp'
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       ? new (require('./bgp') as typeof import('./bgp')).BgpBackend(new net.Rtnl(), { iface: cfg.iface, publicIp: cfg.publicIp, network: cfg.network, subnetLen: cfg.subnetLen, runDir: cfg.runDir, bgp: cfg.bgp! })
       : new VxlanBackend(new net.Rtnl(), { vni: cfg.vni, port: cfg.port, iface: cfg.iface, publicIp: cfg.publicIp });
     return new Agent(cfg, store, backend, log);

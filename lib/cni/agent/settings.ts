@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readFileIfExists, writeFileAtomicSync } from '../../util/fs';
 
+/** where the agent writes these files unless --run-dir says otherwise */
+export const DEFAULT_RUN_DIR = '/run/berth/agent';
 export const SUBNET_FILE = 'subnet.json';
 export const STATUS_FILE = 'status.json';
 

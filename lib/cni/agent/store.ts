@@ -71,13 +71,11 @@ export interface StoreOptions {
 export async function openStore(o: StoreOptions): Promise<SubnetStore> {
   if (o.kind === 'embedded') {
     if (!o.dir) throw new BerthError('the embedded store needs a directory', { field: '--store-dir' });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { FileStore } = require('./store-file') as typeof import('./store-file');
     return new FileStore(o.dir);
   }
   if (o.kind === 'etcd') {
     if (!o.endpoints?.length) throw new BerthError('the etcd store needs at least one endpoint', { field: '--etcd-endpoints' });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { EtcdStore } = require('./store-etcd') as typeof import('./store-etcd');
     return EtcdStore.connect(o.endpoints, o.prefix ?? '/berth/network');
   }

@@ -198,8 +198,7 @@ export class NetlinkFib implements FibBackend {
   private readonly rtnl: Rtnl;
 
   constructor(private readonly table = RT_TABLE_MAIN) {
-    // loaded here: the package costs ~20 ms and only the agent needs it
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // loaded here: the package is slow to load and only the agent needs it
     this.nl = require('netlink') as typeof NetlinkTypes;
     this.sock = this.nl.createRtNetlink();
     this.rtnl = new Rtnl();

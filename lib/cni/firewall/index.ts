@@ -10,7 +10,7 @@
 // - one table serves IPv4 and IPv6 (inet family), where iptables needs iptables and ip6tables;
 // - coexistence: the machine's iptables is iptables-nft, so rules written by other tools (the reference
 //   plugins, Docker) sit in their own nf_tables tables; NAT hooks of all tables run, by priority.
-// Cost: one `nft` process (~2-3 ms) per transaction, one more to list handles when removing.
+// Cost: one `nft` process per transaction, one more to list handles when removing.
 export { Owner, ownerTag, ownerChain } from './owner';
 export { setupMasquerade, teardownMasquerade, checkMasquerade } from './masquerade';
 export { setupPortmap, teardownPortmap, checkPortmap, PortMapping, PortmapOptions, Protocol } from './portmap';

@@ -65,7 +65,6 @@ export async function ipamAdd(ctx: PluginContext, ipamConf: IPAMConfig): Promise
   const settings = parseIpamConfig(ipamConf);
   const requests = assignRequests(settings.rangeSets, requestedIPs(ctx));
   // loaded only when configured: every module costs start-up time in each plugin process
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dns = settings.resolvConf ? (require('./resolv') as typeof import('./resolv')).readResolvConf(settings.resolvConf) : undefined;
   const store = new IpamStore(settings.dataDir, ctx.config.name);
   const owner = ownerOf(ctx);

@@ -13,7 +13,7 @@ import { addRoute } from './route';
  * Host-side veth name, derived from the attachment so a retried ADD or a DEL finds it without state
  * ("veth" + 8 hex characters, like the reference's random names).
  */
-/** FNV-1a, 32 bits: stable, well spread, and without loading node:crypto (~3 ms of start-up). */
+/** FNV-1a, 32 bits: stable, well spread, and without loading node:crypto (a start-up cost). */
 function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
   for (const byte of Buffer.from(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;

@@ -1,4 +1,5 @@
-// What every command gets: global flags and the logger.
+// What every command gets: its parsed flags, the global flags and the logger.
+import type { Parsed } from '../../util/command-line';
 import type { Logger } from './log';
 
 export interface Globals {
@@ -7,4 +8,4 @@ export interface Globals {
   debug: boolean;
 }
 
-export type Command = (argv: string[], g: Globals) => Promise<number>;
+export type Handler = (p: Parsed, g: Globals) => Promise<number>;

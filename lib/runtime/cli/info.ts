@@ -1,27 +1,24 @@
 // runc's informational and tuning commands: spec, features, events, update.
-import * as io from './io';
+import * as io from '../../util/io';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cgroups from '../../cgroups';
 import { BerthError, ConfigError } from '../../util/errors';
 import * as c from '../container';
 import type { LinuxResources } from '../spec/types';
-import { bool, int, parseFlags, str } from './args';
-import type { Command } from './context';
+import { bool, int, str } from '../../util/command-line';
+import type { Handler } from './context';
 
-export const spec: Command = async (argv) => {
-  const p = parseFlags(argv, { bundle: { value: true, alias: 'b' }, rootless: { value: false } }, 'spec');
+export const spec: Handler = async (p) => {
   const bundle = str(p, 'bundle') ?? process.cwd();
   const file = path.join(bundle, 'config.json');
   if (fs.existsSync(file)) throw new BerthError('File config.json exists. Remove it first.');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { defaultSpec } = require('../spec/default') as typeof import('../spec/default');
   fs.writeFileSync(file, JSON.stringify(defaultSpec({ rootless: bool(p, 'rootless') }), null, '\t'));
   return 0;
 };
 
-export const features: Command = async () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+export const features: Handler = async () => {
   const { CAPABILITIES } = require('../tables/capabilities') as typeof import('../tables/capabilities');
   const out = {
     ociVersionMin: '1.0.0',
@@ -56,8 +53,7 @@ export const features: Command = async () => {
   return 0;
 };
 
-export const events: Command = async (argv, g) => {
-  const p = parseFlags(argv, { stats: { value: false }, interval: { value: true } }, 'events');
+export const events: Handler = async (p, g) => {
   const id = p.positional[0];
   if (!id) throw new BerthError('"events" requires a container id');
   const s = await c.stored(id, { root: g.root });
@@ -68,9 +64,8 @@ export const events: Command = async (argv, g) => {
     await emit();
     return 0;
   }
-  const seconds = parseFloat(str(p, 'interval') ?? '5s');
+  const seconds = parseFloat(str(p, 'interval')!);
   if (!(seconds > 0)) throw new BerthError('interval must be greater than 0', { field: '--interval' });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { oomKillCount } = require('../../cgroups/oom') as typeof import('../../cgroups/oom');
   let reported = (await oomKillCount(h).catch(() => undefined)) ?? 0;
   const reportOom = async () => {
@@ -102,14 +97,7 @@ function bytes(v: string, field: string): number {
   return Math.round(Number(m[1]) * UNITS[m[2].toLowerCase()]);
 }
 
-export const update: Command = async (argv, g) => {
-  const p = parseFlags(argv, {
-    resources: { value: true, alias: 'r' }, memory: { value: true }, 'memory-reservation': { value: true }, 'memory-swap': { value: true },
-    'cpu-shares': { value: true }, 'cpu-quota': { value: true }, 'cpu-period': { value: true }, 'cpu-burst': { value: true },
-    'cpu-rt-period': { value: true }, 'cpu-rt-runtime': { value: true }, 'cpuset-cpus': { value: true }, 'cpuset-mems': { value: true },
-    'pids-limit': { value: true }, 'blkio-weight': { value: true }, 'kernel-memory': { value: true }, 'kernel-memory-tcp': { value: true },
-    'l3-cache-schema': { value: true }, 'mem-bw-schema': { value: true },
-  }, 'update');
+export const update: Handler = async (p, g) => {
   const id = p.positional[0];
   if (!id) throw new BerthError('"update" requires a container id');
   const s = await c.stored(id, { root: g.root });

@@ -1,11 +1,11 @@
 // runc's lifecycle commands: create, start, run, state, kill, delete, exec, ps, list, pause, resume.
-import * as io from './io';
+import * as io from '../../util/io';
 import * as fs from 'node:fs';
 import { BerthError } from '../../util/errors';
 import * as c from '../container';
 import type { Process } from '../spec/types';
-import { bool, int, list, parseFlags, str, type FlagSpec } from './args';
-import type { Command } from './context';
+import { bool, int, list, str, type Parsed } from '../../util/command-line';
+import type { Handler } from './context';
 
 function needId(positional: string[], cmd: string): string {
   const id = positional[0];
@@ -13,40 +13,29 @@ function needId(positional: string[], cmd: string): string {
   return id;
 }
 
-const CREATE_FLAGS: FlagSpec = {
-  bundle: { value: true, alias: 'b' }, 'pid-file': { value: true }, 'console-socket': { value: true },
-  'no-pivot': { value: false }, 'no-new-keyring': { value: false }, 'preserve-fds': { value: true },
-  // berth's own: CNI networks for the container (libcni semantics)
-  net: { value: true, repeat: true }, 'cni-path': { value: true }, 'cni-conf-dir': { value: true },
-  // berth's own: start from an image of the OverlayFS store; arguments after the id replace its Cmd
-  image: { value: true }, 'data-root': { value: true },
-};
-
-function imageOptions(p: ReturnType<typeof parseFlags>) {
+function imageOptions(p: Parsed) {
   const name = str(p, 'image');
   if (!name) return undefined;
-  return { name, dataRoot: str(p, 'data-root') ?? '/var/lib/berth', args: p.positional.slice(1) };
+  return { name, dataRoot: str(p, 'data-root')!, args: p.positional.slice(1) };
 }
 
-function netOptions(p: ReturnType<typeof parseFlags>) {
+function netOptions(p: Parsed) {
   const networks = list(p, 'net');
   if (!networks.length) return undefined;
   return { networks, confDir: str(p, 'cni-conf-dir'), cniPath: str(p, 'cni-path')?.split(':').filter(Boolean) };
 }
 
-export const create: Command = async (argv, g) => {
-  const p = parseFlags(argv, CREATE_FLAGS, 'create');
+export const create: Handler = async (p, g) => {
   const id = needId(p.positional, 'create');
   await c.create({
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
-    consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds', 0),
+    consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds'),
     net: netOptions(p), image: imageOptions(p),
   });
   return 0;
 };
 
-export const start: Command = async (argv, g) => {
-  const p = parseFlags(argv, {}, 'start');
+export const start: Handler = async (p, g) => {
   await c.start(needId(p.positional, 'start'), { root: g.root });
   return 0;
 };
@@ -59,12 +48,11 @@ function forwardSignals(pid: number): () => void {
   return () => { for (const s of sigs) process.off(s, handler); };
 }
 
-export const run: Command = async (argv, g) => {
-  const p = parseFlags(argv, { ...CREATE_FLAGS, detach: { value: false, alias: 'd' }, keep: { value: false } }, 'run');
+export const run: Handler = async (p, g) => {
   const id = needId(p.positional, 'run');
   const opts = {
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
-    consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds', 0),
+    consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds'),
     net: netOptions(p), image: imageOptions(p),
   };
   if (bool(p, 'detach')) {
@@ -80,18 +68,15 @@ export const run: Command = async (argv, g) => {
   }
 };
 
-export const kill: Command = async (argv, g) => {
-  const p = parseFlags(argv, { all: { value: false, alias: 'a' } }, 'kill');
+export const kill: Handler = async (p, g) => {
   const id = needId(p.positional, 'kill');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { parseSignal } = require('../tables/signals') as typeof import('../tables/signals');
   const signal = parseSignal(p.positional[1] ?? 'SIGTERM');
   await c.kill(id, signal, { root: g.root, all: bool(p, 'all') });
   return 0;
 };
 
-export const del: Command = async (argv, g) => {
-  const p = parseFlags(argv, { force: { value: false, alias: 'f' } }, 'delete');
+export const del: Handler = async (p, g) => {
   for (const id of p.positional.length ? p.positional : [needId(p.positional, 'delete')]) {
     await c.del(id, { root: g.root, force: bool(p, 'force') });
   }
@@ -105,14 +90,7 @@ function parseUser(spec: string, base: Process['user']): Process['user'] {
   return { ...base, uid, gid: gid !== undefined ? Number(gid) : base.gid };
 }
 
-export const exec: Command = async (argv, g) => {
-  const p = parseFlags(argv, {
-    process: { value: true, alias: 'p' }, tty: { value: false, alias: 't' }, detach: { value: false, alias: 'd' },
-    'pid-file': { value: true }, 'console-socket': { value: true }, env: { value: true, repeat: true, alias: 'e' },
-    cwd: { value: true }, user: { value: true, alias: 'u' }, cap: { value: true, repeat: true, alias: 'c' },
-    'preserve-fds': { value: true }, 'no-new-privs': { value: false }, 'additional-gids': { value: true, repeat: true, alias: 'g' },
-    'process-label': { value: true }, 'apparmor': { value: true }, cgroup: { value: true, repeat: true }, 'ignore-paused': { value: false },
-  }, 'exec');
+export const exec: Handler = async (p, g) => {
   const id = needId(p.positional, 'exec');
   const stored = await c.stored(id, { root: g.root });
   let proc: Process;
@@ -141,7 +119,7 @@ export const exec: Command = async (argv, g) => {
   }
   const pid = await c.exec({
     id, root: g.root, process: proc, consoleSocket: str(p, 'console-socket'), pidFile: str(p, 'pid-file'),
-    preserveFds: int(p, 'preserve-fds', 0),
+    preserveFds: int(p, 'preserve-fds'),
   });
   if (bool(p, 'detach')) return 0;
   const stop = forwardSignals(pid);
@@ -150,18 +128,16 @@ export const exec: Command = async (argv, g) => {
   return signal ? 128 + signal : code;
 };
 
-export const ps: Command = async (argv, g) => {
-  const p = parseFlags(argv, { format: { value: true, alias: 'f' } }, 'ps');
+export const ps: Handler = async (p, g) => {
   const id = needId(p.positional, 'ps');
   const pids = await c.pids(id, { root: g.root });
-  const format = str(p, 'format') ?? 'table';
+  const format = str(p, 'format')!;
   if (format === 'json') {
     io.out(JSON.stringify(pids) + '\n');
     return 0;
   }
   if (format !== 'table') throw new BerthError(`invalid format option "${format}"`, { field: '--format' });
   // like runc: run ps(1) with the given options and keep the header and our processes
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
   const out = execFileSync('ps', p.positional.length > 1 ? p.positional.slice(1) : ['-ef'], { encoding: 'utf8' });
   const lines = out.split('\n');
@@ -173,14 +149,12 @@ export const ps: Command = async (argv, g) => {
   return 0;
 };
 
-export const pause: Command = async (argv, g) => {
-  const p = parseFlags(argv, {}, 'pause');
+export const pause: Handler = async (p, g) => {
   await c.pause(needId(p.positional, 'pause'), { root: g.root });
   return 0;
 };
 
-export const resume: Command = async (argv, g) => {
-  const p = parseFlags(argv, {}, 'resume');
+export const resume: Handler = async (p, g) => {
   await c.resume(needId(p.positional, 'resume'), { root: g.root });
   return 0;
 };

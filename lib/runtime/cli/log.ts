@@ -1,5 +1,5 @@
 // runc's --log / --log-format: JSON lines {"level","msg","time"} or logfmt text, appended; stderr by default.
-import * as io from './io';
+import * as io from '../../util/io';
 import * as fs from 'node:fs';
 
 export type LogFormat = 'text' | 'json';

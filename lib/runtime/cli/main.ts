@@ -1,18 +1,16 @@
-// `berth`: runc's command line. Global flags, then a command; each command module loads only on use.
+// `berth`: runc's command line. The command table: every command's flags (name, type, default, help), its
+// arguments and its handler; the parser and --help both read it. Handlers load on use: the lifecycle ones
+// from the CLI bundle (dist/cli/lifecycle.js, with a V8 code cache per command, while it is fresh), berth's
+// own groups from their modules. `state` and `list` stay light and never load the bundle.
 import path = require('node:path');
-import * as io from './io';
+import * as io from '../../util/io';
 import { BerthError } from '../../util/errors';
-import { bool, parseFlags, str } from './args';
-import type { Command, Globals } from './context';
+import { bool, dispatch, parseFlags, printUsage, str, type Command, type Entry, type FlagSpec, type Group } from '../../util/command-line';
+import type { Globals } from './context';
 import { Logger, type LogFormat } from './log';
 
 const VERSION = '0.1.0';
 
-/**
- * The lifecycle commands load most of the runtime: from its one-file bundle (dist/cli/lifecycle.js, made
- * by `npm run build:bundles`) with a V8 code cache per command while the bundle is fresh, else from tsc's
- * output (lib/util/bundle.ts). state and list stay light and never load it.
- */
 const LIFECYCLE_COMMANDS: ReadonlySet<string> = new Set(['create', 'start', 'run', 'kill', 'delete', 'exec', 'ps', 'pause', 'resume']);
 
 function lifecycle(command: string): typeof import('./lifecycle') {
@@ -23,46 +21,176 @@ function lifecycle(command: string): typeof import('./lifecycle') {
   return requireBundle(file, mtime, command, LIFECYCLE_COMMANDS) as typeof import('./lifecycle');
 }
 
-const COMMANDS: Record<string, () => Command> = {
-  create: () => lifecycle('create').create,
-  start: () => lifecycle('start').start,
-  run: () => lifecycle('run').run,
-  state: () => require('./query').state,
-  kill: () => lifecycle('kill').kill,
-  delete: () => lifecycle('delete').del,
-  exec: () => lifecycle('exec').exec,
-  ps: () => lifecycle('ps').ps,
-  list: () => require('./query').listCmd,
-  pause: () => lifecycle('pause').pause,
-  resume: () => lifecycle('resume').resume,
-  spec: () => require('./info').spec,
-  features: () => require('./info').features,
-  events: () => require('./info').events,
-  update: () => require('./info').update,
-  // berth's own commands beyond runc's
-  image: () => require('./image').image,
-  agent: () => require('../../cni/agent/cli').agentCommand,
-  lab: () => require('../../lab/cli').labCommand,
-  bgp: () => require('../../cni/bgp/cli').bgpCommand,
+export const GLOBAL_FLAGS: FlagSpec = {
+  root: { value: true, arg: 'DIR', default: '/run/berth', help: 'root directory for storage of container state' },
+  log: { value: true, arg: 'FILE', help: 'append log lines to FILE (errors also go to stderr)' },
+  'log-format': { value: true, arg: 'text|json', default: 'text', help: 'the log format' },
+  debug: { value: false, help: 'enable debug logging' },
+  'systemd-cgroup': { value: false, help: 'refused: berth places cgroups itself (cgroupfs paths)' },
+  version: { value: false, alias: 'v', help: 'print the version' },
+  criu: { value: true, help: 'accepted for runc compatibility, unused (no checkpoint/restore)' },
+  rootless: { value: true, help: 'accepted for runc compatibility, unused' },
 };
 
-const USAGE = `berth ${VERSION}: an OCI container runtime with runc's command line
+const PRESERVE_FDS = { value: true, arg: 'N', default: '0', help: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' };
+const PID_FILE = { value: true, arg: 'FILE', help: 'write the process id to FILE' };
+const CONSOLE_SOCKET = { value: true, arg: 'PATH', help: 'AF_UNIX socket that receives the master end of the console\'s pseudoterminal' };
+const FORMAT = { value: true, alias: 'f', arg: 'table|json', default: 'table', help: 'output format' };
 
-usage: berth [global options] COMMAND [options] [arguments]
+export const CREATE_FLAGS: FlagSpec = {
+  bundle: { value: true, alias: 'b', arg: 'DIR', help: 'path to the root of the bundle directory (default: the current directory)' },
+  'console-socket': CONSOLE_SOCKET,
+  'pid-file': PID_FILE,
+  'no-pivot': { value: false, help: 'do not use pivot_root to jail the process inside the rootfs (for a rootfs on a ramdisk)' },
+  'no-new-keyring': { value: false, help: 'do not create a new session keyring for the container' },
+  'preserve-fds': PRESERVE_FDS,
+  net: { value: true, repeat: true, arg: 'NETWORK', help: 'attach the container to this CNI network (a conflist name or file)' },
+  'cni-path': { value: true, arg: 'DIRS', help: 'colon-separated directories of CNI plugins' },
+  'cni-conf-dir': { value: true, arg: 'DIR', help: 'directory of CNI network configurations' },
+  image: { value: true, arg: 'NAME', help: 'start from this image of the OverlayFS store; arguments after the id replace its Cmd' },
+  'data-root': { value: true, arg: 'DIR', default: '/var/lib/berth', help: 'the image store, with --image' },
+};
 
-commands: ${Object.keys(COMMANDS).join(', ')}
-global options: --root DIR (default /run/berth), --log FILE, --log-format text|json, --debug, --version
-`;
+const ID = '<container-id>';
+
+type Cmd = Command<Globals>;
+
+const create: Cmd = {
+  summary: 'create a container', args: ID, flags: CREATE_FLAGS,
+  run: (p, g) => lifecycle('create').create(p, g),
+};
+const start: Cmd = {
+  summary: 'execute the user-defined process in a created container', args: ID, flags: {},
+  run: (p, g) => lifecycle('start').start(p, g),
+};
+const run: Cmd = {
+  summary: 'create and run a container', args: `${ID} [args... with --image]`,
+  flags: {
+    ...CREATE_FLAGS,
+    detach: { value: false, alias: 'd', help: 'detach from the container\'s process' },
+    keep: { value: false, help: 'do not delete the container after it exits' },
+  },
+  run: (p, g) => lifecycle('run').run(p, g),
+};
+const state: Cmd = {
+  summary: 'output the state of a container', args: ID, flags: {},
+  run: (p, g) => (require('./query') as typeof import('./query')).state(p, g),
+};
+const kill: Cmd = {
+  summary: 'send a signal (default: SIGTERM) to the container\'s init process', args: `${ID} [signal]`,
+  flags: { all: { value: false, alias: 'a', help: 'send the signal to every process of the container\'s cgroup' } },
+  run: (p, g) => lifecycle('kill').kill(p, g),
+};
+const del: Cmd = {
+  summary: 'delete any resources held by the container', args: `${ID}...`,
+  flags: { force: { value: false, alias: 'f', help: 'delete the container even if it is still running (SIGKILL)' } },
+  run: (p, g) => lifecycle('delete').del(p, g),
+};
+const exec: Cmd = {
+  summary: 'execute a new process inside the container', args: `${ID} <command> [args...] | -p process.json ${ID}`,
+  flags: {
+    'console-socket': CONSOLE_SOCKET,
+    cwd: { value: true, arg: 'DIR', help: 'current working directory in the container' },
+    env: { value: true, repeat: true, alias: 'e', arg: 'KEY=VALUE', help: 'set an environment variable' },
+    tty: { value: false, alias: 't', help: 'allocate a pseudo-TTY' },
+    user: { value: true, alias: 'u', arg: 'UID[:GID]', help: 'the user to run as' },
+    'additional-gids': { value: true, repeat: true, alias: 'g', arg: 'GID', help: 'accepted for runc compatibility, unused' },
+    process: { value: true, alias: 'p', arg: 'FILE', help: 'path to the process.json' },
+    detach: { value: false, alias: 'd', help: 'detach from the container\'s process' },
+    'pid-file': PID_FILE,
+    'process-label': { value: true, help: 'accepted for runc compatibility, unused (no SELinux)' },
+    apparmor: { value: true, help: 'accepted for runc compatibility, unused (no AppArmor)' },
+    'no-new-privs': { value: false, help: 'set the no new privileges value for the process' },
+    cap: { value: true, repeat: true, alias: 'c', arg: 'CAP', help: 'add a capability to the process\'s sets' },
+    'preserve-fds': PRESERVE_FDS,
+    cgroup: { value: true, repeat: true, help: 'accepted for runc compatibility, unused' },
+    'ignore-paused': { value: false, help: 'accepted for runc compatibility, unused' },
+  },
+  run: (p, g) => lifecycle('exec').exec(p, g),
+};
+const ps: Cmd = {
+  summary: 'display the processes running inside a container', args: `${ID} [ps options]`,
+  flags: { format: FORMAT },
+  run: (p, g) => lifecycle('ps').ps(p, g),
+};
+const list: Cmd = {
+  summary: 'list the containers under --root', flags: { format: FORMAT, quiet: { value: false, alias: 'q', help: 'display only container IDs' } },
+  run: (p, g) => (require('./query') as typeof import('./query')).listCmd(p, g),
+};
+const pause: Cmd = {
+  summary: 'suspend every process inside the container', args: ID, flags: {},
+  run: (p, g) => lifecycle('pause').pause(p, g),
+};
+const resume: Cmd = {
+  summary: 'resume every process that was paused', args: ID, flags: {},
+  run: (p, g) => lifecycle('resume').resume(p, g),
+};
+const info = (): typeof import('./info') => require('./info');
+const spec: Cmd = {
+  summary: 'create a new specification file (config.json)',
+  flags: {
+    bundle: { value: true, alias: 'b', arg: 'DIR', help: 'path to the root of the bundle directory (default: the current directory)' },
+    rootless: { value: false, help: 'generate a configuration for a rootless container' },
+  },
+  run: (p, g) => info().spec(p, g),
+};
+const features: Cmd = {
+  summary: 'show the enabled features', flags: {},
+  run: (p, g) => info().features(p, g),
+};
+const events: Cmd = {
+  summary: 'display container events: OOM notifications, cpu, memory and IO usage statistics', args: ID,
+  flags: {
+    interval: { value: true, arg: 'DURATION', default: '5s', help: 'the stats collection interval' },
+    stats: { value: false, help: 'display the container\'s stats, then exit' },
+  },
+  run: (p, g) => info().events(p, g),
+};
+const update: Cmd = {
+  summary: 'update container resource constraints', args: ID,
+  flags: {
+    resources: { value: true, alias: 'r', arg: 'FILE', help: 'a LinuxResources JSON file to apply, or - for stdin (other options are then ignored)' },
+    'blkio-weight': { value: true, help: 'per-cgroup block IO weight, from 10 to 1000' },
+    'cpu-period': { value: true, help: 'CPU CFS period for hardcapping (in usecs); 0 for the system default' },
+    'cpu-quota': { value: true, help: 'CPU CFS hardcap limit (in usecs): allowed CPU time in a given period' },
+    'cpu-shares': { value: true, alias: 'cpu-share', help: 'CPU shares (relative weight vs. other containers)' },
+    'cpu-burst': { value: true, help: 'CPU CFS burst (in usecs)' },
+    'cpu-rt-period': { value: true, help: 'CPU realtime period for hardcapping (in usecs); 0 for the system default' },
+    'cpu-rt-runtime': { value: true, help: 'CPU realtime hardcap limit (in usecs)' },
+    'cpuset-cpus': { value: true, help: 'CPU(s) to use' },
+    'cpuset-mems': { value: true, help: 'memory node(s) to use' },
+    memory: { value: true, help: 'memory limit (bytes, or with a unit: 512m, 1g)' },
+    'memory-reservation': { value: true, help: 'memory reservation or soft limit (bytes, or with a unit)' },
+    'memory-swap': { value: true, help: 'total memory usage (memory + swap); -1 for unlimited swap' },
+    'pids-limit': { value: true, help: 'maximum number of pids allowed in the container' },
+    'kernel-memory': { value: true, help: 'refused: not supported' },
+    'kernel-memory-tcp': { value: true, help: 'refused: not supported' },
+    'l3-cache-schema': { value: true, help: 'refused: Intel RDT is not supported' },
+    'mem-bw-schema': { value: true, help: 'refused: Intel RDT is not supported' },
+  },
+  run: (p, g) => info().update(p, g),
+};
+
+export const COMMANDS: Record<string, Entry<Globals>> = {
+  create, start, run, state, kill, delete: del, exec, ps, list, pause, resume, spec, features, events, update,
+  // berth's own commands beyond runc's
+  image: { load: () => (require('../../overlayfs/cli') as typeof import('../../overlayfs/cli')).imageGroup },
+  agent: { load: () => (require('../../cni/agent/cli') as typeof import('../../cni/agent/cli')).agentGroup },
+  bgp: { load: () => (require('../../cni/agent/bgp-cli') as typeof import('../../cni/agent/bgp-cli')).bgpGroup },
+  lab: { load: () => (require('../../lab/cli') as typeof import('../../lab/cli')).labGroup },
+};
+export const BERTH: Group<Globals> = {
+  summary: `an OCI container runtime with runc's command line (version ${VERSION})`,
+  flags: GLOBAL_FLAGS,
+  commands: () => COMMANDS,
+  enter: (_p, g) => g,
+};
 
 export async function main(argv: string[]): Promise<number> {
   let log = new Logger(undefined, 'text', false);
   try {
-    const p = parseFlags(argv, {
-      root: { value: true }, log: { value: true }, 'log-format': { value: true }, debug: { value: false },
-      'systemd-cgroup': { value: false }, version: { value: false, alias: 'v' }, help: { value: false, alias: 'h' },
-      criu: { value: true }, rootless: { value: true },
-    }, 'berth');
-    const format = (str(p, 'log-format') ?? 'text') as LogFormat;
+    const p = parseFlags(argv, GLOBAL_FLAGS, 'berth');
+    const format = str(p, 'log-format') as LogFormat;
     if (format !== 'text' && format !== 'json') throw new BerthError(`invalid log format "${format}"`, { field: '--log-format' });
     log = new Logger(str(p, 'log'), format, bool(p, 'debug'));
     if (bool(p, 'version')) {
@@ -71,15 +199,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (bool(p, 'systemd-cgroup')) throw new BerthError('systemd cgroup driver is not supported by berth: use cgroupfs paths', { field: '--systemd-cgroup' });
     const [name, ...rest] = p.positional;
-    if (!name || bool(p, 'help') || name === 'help') {
-      io.out(USAGE);
-      return name || bool(p, 'help') ? 0 : 1;
+    if (p.help || name === undefined) {
+      printUsage('berth', BERTH);
+      return p.help ? 0 : 1;
     }
-    const load = COMMANDS[name];
-    if (!load) throw new BerthError(`No help topic for '${name}'`);
-    const g: Globals = { root: str(p, 'root') ?? '/run/berth', log, debug: bool(p, 'debug') };
+    if (name !== 'help' && !Object.hasOwn(COMMANDS, name)) throw new BerthError(`No help topic for '${name}'`);
+    const g: Globals = { root: str(p, 'root')!, log, debug: bool(p, 'debug') };
     log.debug(`${name} ${rest.join(' ')}`);
-    return await load()(rest, g);
+    return await dispatch('berth', BERTH, p, g);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     log.error(msg);

@@ -1,30 +1,28 @@
 // `state` and `list`: the queries clients run most, loading only lib/runtime/status.
-import * as io from './io';
+import * as io from '../../util/io';
 import { BerthError } from '../../util/errors';
 import * as status from '../status';
-import { bool, parseFlags, str } from './args';
-import type { Command } from './context';
+import { bool, str } from '../../util/command-line';
+import type { Handler } from './context';
 
 function needId(positional: string[], cmd: string): string {
   if (!positional[0]) throw new BerthError(`"${cmd}" requires a container id`);
   return positional[0];
 }
 
-export const state: Command = async (argv, g) => {
-  const p = parseFlags(argv, {}, 'state');
+export const state: Handler = async (p, g) => {
   const s = await status.state(needId(p.positional, 'state'), { root: g.root });
   io.out(JSON.stringify(s, null, '  ') + '\n');
   return 0;
 };
 
-export const listCmd: Command = async (argv, g) => {
-  const p = parseFlags(argv, { format: { value: true, alias: 'f' }, quiet: { value: false, alias: 'q' } }, 'list');
+export const listCmd: Handler = async (p, g) => {
   const all = await status.list({ root: g.root });
   if (bool(p, 'quiet')) {
     io.out(all.map((s) => s.id + '\n').join(''));
     return 0;
   }
-  const format = str(p, 'format') ?? 'table';
+  const format = str(p, 'format')!;
   if (format === 'json') {
     io.out(JSON.stringify(all) + '\n');
     return 0;

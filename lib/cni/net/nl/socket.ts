@@ -39,7 +39,6 @@ export class Rtnl {
   }
 
   private static rawSocket(): RawNetlinkSocket {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { RawNetlinkSocket: Raw } = require('netlink/dist/raw') as typeof import('netlink/dist/raw');
     return new Raw(NETLINK_ROUTE);
   }

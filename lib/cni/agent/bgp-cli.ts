@@ -3,16 +3,11 @@
 // (no control socket: the CLI stays a cheap, read-only process). --json prints the raw records.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Globals } from '../../runtime/cli/context';
-import { bool, parseFlags, str } from '../../runtime/cli/args';
+import { bool, str, type Command, type FlagSpec, type Group, type Parsed } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
-import type { BgpStatusFile } from '../agent/bgp-status';
-import type { PeerStatus, RouteStatus } from './status';
-
-const USAGE = `usage: berth bgp peers [--run-dir DIR] [--json]
-       berth bgp routes [--run-dir DIR] [--all] [--json]
-`;
-const DEFAULT_RUN_DIR = '/run/berth/agent';
+import type { PeerStatus, RouteStatus } from '../bgp/status';
+import type { BgpStatusFile } from './bgp-status';
+import { DEFAULT_RUN_DIR } from './settings';
 
 function readFile<T>(dir: string, file: string, what: string): T {
   const f = path.join(dir, file);
@@ -56,23 +51,41 @@ export function formatRoutes(routes: RouteStatus[]): string {
   return out;
 }
 
-export async function bgpCommand(argv: string[], _g: Globals): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
-    process.stdout.write(USAGE);
-    return sub === undefined ? 1 : 0;
-  }
-  if (sub !== 'peers' && sub !== 'routes') throw new BerthError(`unknown bgp command "${sub}" (want peers or routes)`, { field: 'berth bgp' });
-  const p = parseFlags(rest, { 'run-dir': { value: true }, json: { value: false }, all: { value: false } }, `berth bgp ${sub}`, false);
-  if (p.positional.length) throw new BerthError(`unexpected argument "${p.positional[0]}"`, { field: `berth bgp ${sub}` });
-  const dir = path.resolve(str(p, 'run-dir') ?? DEFAULT_RUN_DIR);
-  if (sub === 'peers') {
-    const s = readFile<BgpStatusFile>(dir, 'bgp.json', 'BGP status');
+const RUN_DIR: FlagSpec[string] = { value: true, arg: 'DIR', default: DEFAULT_RUN_DIR, help: 'the agent\'s --run-dir' };
+const JSON_FLAG: FlagSpec[string] = { value: false, help: 'print the raw records as JSON' };
+
+function runDir(p: Parsed, where: string): string {
+  if (p.positional.length) throw new BerthError(`unexpected argument "${p.positional[0]}"`, { field: where });
+  return path.resolve(str(p, 'run-dir')!);
+}
+
+const peers: Command<unknown> = {
+  summary: 'one line per peer, like `birdc show protocols`',
+  flags: { 'run-dir': RUN_DIR, json: JSON_FLAG },
+  interspersed: true,
+  async run(p) {
+    const s = readFile<BgpStatusFile>(runDir(p, 'berth bgp peers'), 'bgp.json', 'BGP status');
     process.stdout.write(bool(p, 'json') ? JSON.stringify(s.peers, null, 2) + '\n' : formatPeers(s.peers));
     return 0;
-  }
-  let routes = readFile<RouteStatus[]>(dir, 'bgp-routes.json', 'BGP routes');
-  if (!bool(p, 'all')) routes = routes.filter((r) => r.best);
-  process.stdout.write(bool(p, 'json') ? JSON.stringify(routes, null, 2) + '\n' : formatRoutes(routes));
-  return 0;
-}
+  },
+};
+
+const routes: Command<unknown> = {
+  summary: 'the routes, like `birdc show route` (best paths only, unless --all)',
+  flags: { 'run-dir': RUN_DIR, all: { value: false, help: 'every path, not only the best one per prefix' }, json: JSON_FLAG },
+  interspersed: true,
+  async run(p) {
+    let all = readFile<RouteStatus[]>(runDir(p, 'berth bgp routes'), 'bgp-routes.json', 'BGP routes');
+    if (!bool(p, 'all')) all = all.filter((r) => r.best);
+    process.stdout.write(bool(p, 'json') ? JSON.stringify(all, null, 2) + '\n' : formatRoutes(all));
+    return 0;
+  },
+};
+
+/** `berth bgp peers|routes`, as the berth command table runs it. */
+export const bgpGroup: Group<unknown> = {
+  summary: 'the agent\'s BGP peers and routes',
+  flags: {},
+  commands: () => ({ peers, routes }),
+  enter: (_p, ctx) => ctx,
+};
