@@ -4,7 +4,9 @@
  * binaries (what a runtime's exec through /proc/self/exe would give), holds that file with O_PATH, and
  * then keeps trying to reopen it for writing through /proc/self/fd/N, past ETXTBSY, until the deadline;
  * when it can, it writes a marker over the first bytes. It reports what it saw, one key=value per line,
- * in the file named by argv[1]; argv[2] is the deadline in seconds.
+ * in the file named by argv[1]; argv[2] is the deadline in seconds; argv[3...] are the only targets it may
+ * write (prefixes of the /proc/<pid>/exe link: the test's copy of node, the exec shim), so that a mistake
+ * can never reach another binary of the machine.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,6 +22,12 @@ static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int allowed(const char *link, int argc, char **argv) {
+  for (int i = 3; i < argc; i++)
+    if (!strncmp(link, argv[i], strlen(argv[i]))) return 1;
+  return 0;
 }
 
 static const char *errname(int e) {
@@ -42,7 +50,7 @@ int main(int argc, char **argv) {
   ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
   if (sl > 0) self[sl] = 0;
   int denied = 0, fd = -1;
-  char target[4096] = "";
+  char target[4096] = "", skipped[4096] = "";
   fprintf(out, "ready=1\n");
   fflush(out);
   /* 1: find a process running something that is neither this program nor busybox */
@@ -61,6 +69,10 @@ int main(int argc, char **argv) {
       }
       link[n] = 0;
       if (!strcmp(link, self) || !strcmp(link, "/bin/busybox")) continue;
+      if (!allowed(link, argc, argv)) {
+        memcpy(skipped, link, sizeof skipped);
+        continue;
+      }
       fd = open(path, O_PATH | O_CLOEXEC);
       if (fd < 0) {
         fprintf(out, "open_path_error=%s\n", errname(errno));
@@ -71,6 +83,7 @@ int main(int argc, char **argv) {
     if (d) closedir(d);
   }
   fprintf(out, "nondumpable_seen=%d\n", denied);
+  if (skipped[0]) fprintf(out, "skipped=%s\n", skipped);
   if (fd < 0) {
     fprintf(out, "target=none\n");
     return 0;

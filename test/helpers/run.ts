@@ -83,14 +83,15 @@ export const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
 
 /**
  * Runs the berth CLI; never rejects. Output goes through files, not pipes: a detached container keeps
- * the runtime's stdout/stderr open, and a pipe would then never reach end-of-file.
+ * the runtime's stdout/stderr open, and a pipe would then never reach end-of-file. `interpreter`: the node
+ * binary to run it with (a copy, for attack tests) instead of bin/berth's own.
  */
-export function berth(args: string[], input?: string): Promise<RunResult> {
+export function berth(args: string[], input?: string, interpreter?: string): Promise<RunResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cli-'));
   const out = fs.openSync(path.join(dir, 'out'), 'w+');
   const err = fs.openSync(path.join(dir, 'err'), 'w+');
   return new Promise<RunResult>((resolve) => {
-    const child = spawn(BERTH, args, { stdio: [input === undefined ? 'ignore' : 'pipe', out, err] });
+    const child = spawn(interpreter ?? BERTH, interpreter ? [BERTH, ...args] : args, { stdio: [input === undefined ? 'ignore' : 'pipe', out, err] });
     if (input !== undefined) child.stdin!.end(input);
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('exit', (code, signal) => {

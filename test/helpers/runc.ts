@@ -9,10 +9,14 @@ export function requireRunc(): void {
   if (r.error || r.status !== 0) throw new Error('runc not found: install it (scripts/setup.sh installs Debian\'s runc)');
 }
 
-/** `runc --root ROOT ARGS...` in the foreground, stdin from /dev/null; never throws. */
+/**
+ * `runc --root ROOT ARGS...`, stdin from /dev/null; never throws. A detached container would hold output
+ * pipes open for its whole life, so with --detach (or -d) its output goes to /dev/null.
+ */
 export function runc(root: string, args: string[], cwd?: string): RunResult {
   fs.mkdirSync(root, { recursive: true });
-  const r = spawnSync('runc', ['--root', root, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  const detached = args.includes('--detach') || args.includes('-d');
+  const r = spawnSync('runc', ['--root', root, ...args], { cwd, encoding: 'utf8', stdio: detached ? 'ignore' : ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   return { code: r.status ?? 128, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
 }
 
