@@ -98,8 +98,16 @@ void run_hooks(struct plan *p, struct hook_step *hooks, int n, const char *state
     if (pid < 0) sync_error(p, STEP_HOOK, errno, i, field);
     if (pid == 0) {
       dup3(in[0], 0, 0);
-      syscall(SYS_close_range, 3, ~0U, 0);
-      execve(h->path, h->args, h->env);
+      int shim = p->exec_shim_fd;
+      close_fds_except(3, &shim, 1);
+      /* Through the exec shim too (see exec_program): a startContainer hook's path resolves inside the
+         container, where it may be a link to /proc/self/exe. argv on the stack: no malloc after fork. */
+      int nargs = 0;
+      while (h->args[nargs]) nargs++;
+      char *argv[nargs + 2];
+      argv[0] = h->path;
+      memcpy(argv + 1, h->args, (size_t)(nargs + 1) * sizeof(char *));
+      syscall(SYS_execveat, (long)shim, "", argv, h->env, (long)AT_EMPTY_PATH);
       _exit(127);
     }
     close(in[0]);
