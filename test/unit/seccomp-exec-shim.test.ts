@@ -1,7 +1,7 @@
 // The rule berth puts in front of every profile (lib/runtime/seccomp/exec-shim.ts): exactly the
 // bootstrap's execveat of its exec shim is allowed; every other call, including other execveat calls,
 // gets what the profile says.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { compileSeccomp } from '../../lib/runtime/seccomp';
 import { allowExecShim } from '../../lib/runtime/seccomp/exec-shim';
 import type { LinuxSeccomp } from '../../lib/runtime/spec/types';
@@ -25,6 +25,8 @@ const x64 = (nr: number, args: (number | bigint)[] = []) => runFilter(filter, { 
 /** what the profile alone answers: ENOSYS here, for numbers above the largest it names (runc's stub) */
 const profile = (nr: number, args: (number | bigint)[] = [], arch = AUDIT_ARCH_X86_64) => runFilter(plain, { arch, nr, args });
 const ENOSYS = 38;
+const unchanged = (t: Test, nr: number, args: (number | bigint)[], label: string, arch = AUDIT_ARCH_X86_64) =>
+  t.equal(runFilter(filter, { arch, nr, args }), profile(nr, args, arch), label);
 
 t.test('the shim execveat is allowed although the profile does not name execveat', async (t) => {
   t.equal(x64(EXECVEAT.x86_64, [SHIM_FD, 0x7ffd0000, 0x7ffe0000, 0x7fff0000, AT_EMPTY_PATH]), RET_ALLOW);
@@ -32,13 +34,13 @@ t.test('the shim execveat is allowed although the profile does not name execveat
 
 t.test('any other execveat gets the profile\'s answer', async (t) => {
   t.equal(profile(EXECVEAT.x86_64, [SHIM_FD + 1, 0, 0, 0, AT_EMPTY_PATH]), RET_ERRNO(ENOSYS), 'which here is ENOSYS');
-  t.equal(x64(EXECVEAT.x86_64, [SHIM_FD + 1, 0, 0, 0, AT_EMPTY_PATH]), profile(EXECVEAT.x86_64, [SHIM_FD + 1, 0, 0, 0, AT_EMPTY_PATH]), 'another fd');
-  t.equal(x64(EXECVEAT.x86_64, [SHIM_FD, 0, 0, 0, 0]), profile(EXECVEAT.x86_64, [SHIM_FD, 0, 0, 0, 0]), 'no AT_EMPTY_PATH: a path relative to the fd');
-  t.equal(x64(EXECVEAT.x86_64, [SHIM_FD, 0, 0, 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW]), profile(EXECVEAT.x86_64, [SHIM_FD, 0, 0, 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW]), 'other flags too');
-  t.equal(x64(EXECVEAT.x86_64, [BigInt(SHIM_FD) | (1n << 32n), 0, 0, 0, AT_EMPTY_PATH]), profile(EXECVEAT.x86_64, [BigInt(SHIM_FD) | (1n << 32n), 0, 0, 0, AT_EMPTY_PATH]), 'fd with high bits set');
-  t.equal(x64(EXECVEAT.x86_64, [SHIM_FD, 0, 0, 0, BigInt(AT_EMPTY_PATH) | (1n << 40n)]), profile(EXECVEAT.x86_64, [SHIM_FD, 0, 0, 0, BigInt(AT_EMPTY_PATH) | (1n << 40n)]), 'flags with high bits set');
-  t.equal(runFilter(filter, { arch: AUDIT_ARCH_I386, nr: EXECVEAT.i386, args: [SHIM_FD, 0, 0, 0, AT_EMPTY_PATH] }), profile(EXECVEAT.i386, [SHIM_FD, 0, 0, 0, AT_EMPTY_PATH], AUDIT_ARCH_I386), 'i386 execveat');
-  t.equal(x64(EXECVEAT.x86_64 | 0x40000000, [SHIM_FD, 0, 0, 0, AT_EMPTY_PATH]), profile(EXECVEAT.x86_64 | 0x40000000, [SHIM_FD, 0, 0, 0, AT_EMPTY_PATH]), 'x32 number');
+  unchanged(t, EXECVEAT.x86_64, [SHIM_FD + 1, 0, 0, 0, AT_EMPTY_PATH], 'another fd');
+  unchanged(t, EXECVEAT.x86_64, [SHIM_FD, 0, 0, 0, 0], 'no AT_EMPTY_PATH: a path relative to the fd');
+  unchanged(t, EXECVEAT.x86_64, [SHIM_FD, 0, 0, 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW], 'other flags too');
+  unchanged(t, EXECVEAT.x86_64, [BigInt(SHIM_FD) | (1n << 32n), 0, 0, 0, AT_EMPTY_PATH], 'fd with high bits set');
+  unchanged(t, EXECVEAT.x86_64, [SHIM_FD, 0, 0, 0, BigInt(AT_EMPTY_PATH) | (1n << 40n)], 'flags with high bits set');
+  unchanged(t, EXECVEAT.i386, [SHIM_FD, 0, 0, 0, AT_EMPTY_PATH], 'i386 execveat', AUDIT_ARCH_I386);
+  unchanged(t, EXECVEAT.x86_64 | 0x40000000, [SHIM_FD, 0, 0, 0, AT_EMPTY_PATH], 'x32 number');
 });
 
 t.test('the rest of the profile is unchanged', async (t) => {
@@ -46,7 +48,7 @@ t.test('the rest of the profile is unchanged', async (t) => {
   t.equal(x64(1), RET_ALLOW, 'write');
   t.equal(x64(83), RET_ERRNO(1), 'mkdir');
   for (const nr of [0, 1, 59, 83, 231, 322, 436]) {
-    t.equal(x64(nr, [7, 7, 7, 7, 7]), profile(nr, [7, 7, 7, 7, 7]), `nr ${nr}`);
+    unchanged(t, nr, [7, 7, 7, 7, 7], `nr ${nr}`);
   }
 });
 
