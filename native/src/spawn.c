@@ -498,7 +498,8 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
     pid = (pid_t)syscall(SYS_clone, (p->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid == 0) {
       reset_signals();
-      /* Not dumpable: a container process cannot open /proc/<pid>/exe or mem (CVE-2019-5736). */
+      /* Not dumpable until it execs the sealed shim (exec_shim_fd.c): until then its /proc/<pid>/exe is
+         the host's node and its memory a copy of Node's, neither for a container to open (CVE-2019-5736). */
       prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
       direct_main(p);
     }
