@@ -13,8 +13,18 @@
         "src/spawn.c",
         "src/bpf.c",
         "src/fsbatch.c",
-        "src/rtnl.c"
+        "src/rtnl.c",
+        "src/exec_shim_fd.c"
       ],
+      "actions": [
+        {
+          "action_name": "embed_exec_shim",
+          "inputs": ["src/exec_shim.c", "tools/embed-exec-shim.js"],
+          "outputs": ["<(INTERMEDIATE_DIR)/exec_shim_bytes.h"],
+          "action": ["node", "tools/embed-exec-shim.js", "src/exec_shim.c", "<(INTERMEDIATE_DIR)/exec_shim_bytes.h"]
+        }
+      ],
+      "include_dirs": ["<(INTERMEDIATE_DIR)"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"]
     }

@@ -7,6 +7,7 @@ import * as util from 'node:util';
 import { native } from '../sys/native';
 import { BootstrapError } from './bootstrap-steps';
 import type { LaunchPlan } from './launch-plan';
+import { allowExecShim } from './seccomp/exec-shim';
 
 const MSG = { NEED_MAPS: 1, PID: 2, MOUNTED: 3, READY: 4, ERROR: 5, GO: 10 } as const;
 const HEADER = 20;
@@ -42,7 +43,9 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
   let stage1: number;
   let direct: boolean;
   try {
-    const spawned = n.spawn({ ...plan, syncFd: childFd });
+    // the bootstrap's last call, the exec shim's execveat, comes after the filter (seccomp/exec-shim.ts)
+    const seccomp = plan.seccomp && allowExecShim(plan.seccomp, n.execShimFd());
+    const spawned = n.spawn({ ...plan, seccomp, syncFd: childFd });
     stage1 = spawned.pid;
     direct = spawned.direct === true;
   } catch (e) {

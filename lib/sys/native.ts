@@ -41,6 +41,8 @@ export interface Native {
    * Otherwise `pid` is the short-lived first stage.
    */
   spawn(plan: unknown): { pid: number; direct: boolean };
+  /** The descriptor of this process's sealed exec shim (native/src/exec_shim_fd.c), made on first use. */
+  execShimFd(): number;
   // cgroup v2 device control (lib/cgroups/devices-v2.ts): BPF_PROG_TYPE_CGROUP_DEVICE programs
   bpfLoadDeviceProgram(insns: Buffer): number;
   bpfAttachDeviceProgram(cgroupFd: number, progFd: number): void;

@@ -40,8 +40,12 @@ int sync_send(int fd, uint32_t type, int a, int b, int c, const char *payload, u
 void sync_error(struct plan *p, enum step s, int err, int index, const char *detail) {
   const char *d = detail ? detail : "";
   if (p->ready || sync_send(p->sync_fd, MSG_ERROR, (int)s, err, index, d, (uint32_t)strlen(d)) != 0) {
-    /* After `create` returned nobody reads the sync socket: say it on stderr instead. */
-    dprintf(2, "berth: container process: step %d: %s: %s\n", (int)s, d, strerror(err));
+    /* After `create` returned nobody reads the sync socket: say it on stderr instead. One write of a
+       message formatted on the stack: dprintf may allocate, which a seccomp filter (or a malloc lock held
+       by another of Node's threads at fork) can refuse. */
+    char line[1024];
+    int n = snprintf(line, sizeof line, "berth: container process: step %d: %s: %s\n", (int)s, d, strerror(err));
+    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
   }
   _exit(127);
 }
@@ -144,6 +148,7 @@ static void close_other_fds(struct plan *p) {
   int keep[16 + 3];
   int n = 0;
   keep[n++] = p->sync_fd;
+  keep[n++] = p->exec_shim_fd;
   if (p->console_socket >= 0) keep[n++] = p->console_socket;
   for (int i = 0; i < 3; i++) if (p->stdio[i] >= 0) keep[n++] = p->stdio[i];
   close_fds_except(3 + (unsigned)p->preserve_fds, keep, n);

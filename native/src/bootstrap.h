@@ -102,7 +102,9 @@ struct plan {
   char **sysctl_keys, **sysctl_values;
 
   /* process */
-  char **args;
+  char **args;          /* = exec_argv + 1 */
+  char **exec_argv;     /* [program found on PATH, args...]: what the exec shim is given */
+  int exec_shim_fd;     /* the sealed exec shim (exec_shim_fd.c), executed as the very last step */
   char **env;
   char *cwd;
   uid_t uid;

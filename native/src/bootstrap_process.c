@@ -98,8 +98,16 @@ void run_hooks(struct plan *p, struct hook_step *hooks, int n, const char *state
     if (pid < 0) sync_error(p, STEP_HOOK, errno, i, field);
     if (pid == 0) {
       dup3(in[0], 0, 0);
-      syscall(SYS_close_range, 3, ~0U, 0);
-      execve(h->path, h->args, h->env);
+      int shim = p->exec_shim_fd;
+      close_fds_except(3, &shim, 1);
+      /* Through the exec shim too (see exec_program): a startContainer hook's path resolves inside the
+         container, where it may be a link to /proc/self/exe. argv on the stack: no malloc after fork. */
+      int nargs = 0;
+      while (h->args[nargs]) nargs++;
+      char *argv[nargs + 2];
+      argv[0] = h->path;
+      memcpy(argv + 1, h->args, (size_t)(nargs + 1) * sizeof(char *));
+      syscall(SYS_execveat, (long)shim, "", argv, h->env, (long)AT_EMPTY_PATH);
       _exit(127);
     }
     close(in[0]);
@@ -141,12 +149,9 @@ static void write_oom_score(struct plan *p) {
   close(fd);
 }
 
-static void load_seccomp(struct plan *p) {
-  struct sock_fprog prog = {.len = (unsigned short)(p->seccomp_len / sizeof(struct sock_filter)),
-                            .filter = (struct sock_filter *)p->seccomp};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) != 0)
-    sync_error(p, STEP_SECCOMP, errno, -1, NULL);
-  p->seccomp = NULL;
+
+static bool needs_admin_for_filter(struct plan *p) {
+  return p->seccomp && !p->no_new_privs && p->has_caps && !(p->cap_permitted & (1ULL << CAP_SYS_ADMIN));
 }
 
 static void drop_bounding(struct plan *p) {
@@ -162,8 +167,12 @@ static void set_capabilities(struct plan *p) {
   struct __user_cap_data_struct data[2];
   data[0].effective = (uint32_t)p->cap_effective;
   data[1].effective = (uint32_t)(p->cap_effective >> 32);
-  data[0].permitted = (uint32_t)p->cap_permitted;
-  data[1].permitted = (uint32_t)(p->cap_permitted >> 32);
+  /* Without no_new_privs, loading the filter takes CAP_SYS_ADMIN: it is kept in the permitted set (not the
+     effective one) until then; exec_program drops it again right after the filter is on. */
+  uint64_t permitted = p->cap_permitted;
+  if (needs_admin_for_filter(p)) permitted |= 1ULL << CAP_SYS_ADMIN;
+  data[0].permitted = (uint32_t)permitted;
+  data[1].permitted = (uint32_t)(permitted >> 32);
   data[0].inheritable = (uint32_t)p->cap_inheritable;
   data[1].inheritable = (uint32_t)(p->cap_inheritable >> 32);
   if (syscall(SYS_capset, &hdr, data) != 0) sync_error(p, STEP_CAPS, errno, -1, "capset");
@@ -249,6 +258,58 @@ static void wait_for_start(struct plan *p, int fifo) {
   close(fifo);
 }
 
+static int caps_get(struct __user_cap_data_struct data[2]) {
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  return (int)syscall(SYS_capget, &hdr, data);
+}
+
+static int caps_set(struct __user_cap_data_struct data[2]) {
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  return (int)syscall(SYS_capset, &hdr, data);
+}
+
+/*
+ * The end of the bootstrap: the seccomp filter, then the exec shim. The filter goes on as late as possible
+ * (runc's rule), so that a profile needs to allow nothing of berth's own. After seccomp() returns, the only
+ * system calls this process makes are:
+ *   - noNewPrivileges true: execveat(shim fd, "", ..., AT_EMPTY_PATH), which the filter lets through by a
+ *     rule berth puts in front of the profile (lib/runtime/seccomp/exec-shim.ts), then the shim's
+ *     execve of the program, which the profile must allow (as under runc);
+ *   - noNewPrivileges false: a filter can only be loaded with CAP_SYS_ADMIN, which the process may not
+ *     keep (runc loads it before dropping uid and capabilities, and then makes those calls and more under
+ *     it). Here uid, groups and capabilities are already final except that CAP_SYS_ADMIN stayed in the
+ *     permitted set: one capset() raises it, seccomp() loads, and one capset() drops it, so the calls after
+ *     the filter are that one capset (only when the process's own sets lack CAP_SYS_ADMIN), then the
+ *     execveat and execve above;
+ *   - when either exec fails: the error report (send on the sync socket or write to stderr) and exit_group.
+ */
+__attribute__((noreturn)) static void exec_program(struct plan *p, char *exe) {
+  if (p->seccomp) {
+    struct __user_cap_data_struct now[2], raised[2];
+    const uint32_t admin = 1U << CAP_SYS_ADMIN; /* < 32: in the first word */
+    bool raise = false;
+    if (!p->no_new_privs) {
+      if (caps_get(now) != 0) sync_error(p, STEP_SECCOMP, errno, -1, "capget");
+      raise = !(now[0].effective & admin);
+      memcpy(raised, now, sizeof raised);
+      raised[0].effective |= admin;
+      if (raise && caps_set(raised) != 0) sync_error(p, STEP_SECCOMP, errno, -1, "CAP_SYS_ADMIN to load the filter without noNewPrivileges");
+      if (needs_admin_for_filter(p)) now[0].permitted &= ~admin;
+    }
+    struct sock_fprog prog = {.len = (unsigned short)(p->seccomp_len / sizeof(struct sock_filter)),
+                              .filter = (struct sock_filter *)p->seccomp};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) != 0)
+      sync_error(p, STEP_SECCOMP, errno, -1, NULL);
+    /* from here on: nothing but what the comment above lists */
+    if (raise && caps_set(now) != 0) sync_error(p, STEP_CAPS, errno, -1, "capset after the seccomp filter");
+  }
+  /* The shim, not the program: /proc/self/exe of the process is then the sealed shim, never the host's
+     node (native/src/exec_shim.c says why). Arguments as longs: the filter compares all 64 bits. */
+  p->exec_argv[0] = exe;
+  syscall(SYS_execveat, (long)p->exec_shim_fd, "", p->exec_argv, p->env, (long)AT_EMPTY_PATH);
+  sync_error(p, STEP_EXEC, errno, -1, exe);
+}
+
 void finish_and_exec(struct plan *p, const char *hook_state) {
   int fifo = p->fifo_fd;
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) != 0)
@@ -267,16 +328,16 @@ void finish_and_exec(struct plan *p, const char *hook_state) {
   if (p->personality >= 0 && personality((unsigned long)p->personality) < 0)
     sync_error(p, STEP_PERSONALITY, errno, -1, NULL);
   set_rlimits(p);
-  /* Without no_new_privs, only a privileged process may load a filter: do it before dropping privileges. */
-  if (p->seccomp && !p->no_new_privs) load_seccomp(p);
   set_identity(p);
   enter_cwd(p);
   if (p->umask >= 0) umask((mode_t)p->umask);
   char *exe = lookup(p);
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) sync_error(p, STEP_NNP, errno, -1, NULL);
   /* Nothing beyond 0-2 and the preserved fds may reach the container. */
-  /* Node marks its own 0-2 close-on-exec: clear it, or the program starts without stdio. */
-  for (int fd = 0; fd < 3 + p->preserve_fds; fd++) fcntl(fd, F_SETFD, 0);
+  /* Node marks its own 0-2 close-on-exec: clear it, or the program starts without stdio. The shim's fd
+     stays close-on-exec wherever it is: the shim runs from it, the program never sees it. */
+  for (int fd = 0; fd < 3 + p->preserve_fds; fd++)
+    if (fd != p->exec_shim_fd) fcntl(fd, F_SETFD, 0);
   if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
     sync_error(p, STEP_FDS, errno, -1, "close_range");
   if (sync_send(p->sync_fd, MSG_READY, 0, 0, 0, NULL, 0) != 0) _exit(126);
@@ -284,7 +345,5 @@ void finish_and_exec(struct plan *p, const char *hook_state) {
   if (fifo >= 0) p->ready = true;
   if (fifo >= 0) wait_for_start(p, fifo);
   run_hooks(p, p->start_hooks, p->nstart_hooks, hook_state, "hooks.startContainer");
-  if (p->seccomp) load_seccomp(p);
-  execve(exe, p->args, p->env);
-  sync_error(p, STEP_EXEC, errno, -1, exe);
+  exec_program(p, exe);
 }

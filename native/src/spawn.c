@@ -3,6 +3,7 @@
  * bootstrap. Everything the child needs is allocated before the fork; the child runs no JavaScript.
  */
 #include "bootstrap.h"
+#include "exec_shim_fd.h"
 #include "napi_util.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -105,11 +106,11 @@ static napi_value elem(parser *ps, napi_value arr, uint32_t i) {
   return v;
 }
 
-/* A NULL-terminated string vector (for execve). */
-static char **strv(parser *ps, napi_value obj, const char *name, int *count) {
+/* A NULL-terminated string vector (for execve), after `lead` empty slots. */
+static char **strv_after(parser *ps, napi_value obj, const char *name, int *count, uint32_t lead) {
   napi_value arr = prop(ps, obj, name);
   uint32_t n = length(ps, arr);
-  char **out = zalloc(ps, n + 1, sizeof(char *));
+  char **out = (char **)zalloc(ps, n + lead + 1, sizeof(char *)) + lead;
   for (uint32_t i = 0; i < n; i++) {
     bool ok;
     out[i] = string_of(ps, elem(ps, arr, i), &ok);
@@ -118,6 +119,8 @@ static char **strv(parser *ps, napi_value obj, const char *name, int *count) {
   if (count) *count = (int)n;
   return out;
 }
+
+static char **strv(parser *ps, napi_value obj, const char *name, int *count) { return strv_after(ps, obj, name, count, 0); }
 
 static struct hook_step *hooks(parser *ps, napi_value obj, const char *name, int *count) {
   napi_value arr = prop(ps, obj, name);
@@ -207,7 +210,9 @@ static void parse_plan(parser *ps, napi_value o, struct plan *p) {
   p->sysctl_values = strv(ps, o, "sysctlValues", &nvalues);
   if (nvalues != p->nsysctl) fail(ps, "sysctlValues", "length differs from sysctlPaths");
 
-  p->args = strv(ps, o, "args", NULL);
+  /* one slot in front for the exec shim's first argument, the path of the program (set in the child) */
+  p->args = strv_after(ps, o, "args", NULL, 1);
+  p->exec_argv = p->args - 1;
   if (!p->args[0]) fail(ps, "args", "empty");
   p->env = strv(ps, o, "env", NULL);
   p->cwd = str(ps, o, "cwd");
@@ -349,17 +354,44 @@ static void free_launch(struct vfork_launch *l) {
 
 static int vfork_child(void *arg) {
   struct plan *p = arg;
-  /* PR_SET_DUMPABLE is a property of the memory map, which is Node's until exec: left alone. Nothing can
-     reach this process meanwhile: its pid namespace is new and empty, and run() execs without waiting. */
   reset_signals();
   direct_main(p);
+}
+
+/*
+ * PR_SET_DUMPABLE belongs to the memory map, and a vfork child has Node's until it execs. Once the child has
+ * dropped to the container's uid and capabilities, a process that shares them and sees its pid (the host's
+ * pid namespace: a hostPID container, or a container without a pid namespace of its own) would pass the
+ * ptrace checks on a dumpable map: /proc/<child>/exe is the host's node and /proc/<child>/mem is this
+ * process's memory. So the map is not dumpable while any vfork child may still be running on it, and is
+ * given back its own setting when the last one has exec'd.
+ */
+static pthread_mutex_t dumpable_lock = PTHREAD_MUTEX_INITIALIZER;
+static int vfork_children;
+static int dumpable_before;
+
+static void hide_memory_map(void) {
+  pthread_mutex_lock(&dumpable_lock);
+  if (vfork_children++ == 0) {
+    dumpable_before = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  }
+  pthread_mutex_unlock(&dumpable_lock);
+}
+
+static void restore_memory_map(void) {
+  pthread_mutex_lock(&dumpable_lock);
+  if (--vfork_children == 0 && dumpable_before > 0) prctl(PR_SET_DUMPABLE, dumpable_before, 0, 0, 0);
+  pthread_mutex_unlock(&dumpable_lock);
 }
 
 static void *vfork_thread(void *arg) {
   struct vfork_launch *l = arg;
   struct plan *p = l->p;
   int flags = (p->clone_flags & ~CLONE_NEWCGROUP) | CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | SIGCHLD;
+  hide_memory_map();
   pid_t pid = clone(vfork_child, (char *)l->stack + CHILD_STACK, flags, p, &p->child_pid);
+  restore_memory_map();
   if (pid < 0) {
     /* The kernel refused the namespace flags: stage 1 (a plain fork, no CLONE_VM) unshares them one
        step at a time and reports which failed, as on the non-vfork path. It must be reaped here. */
@@ -424,9 +456,12 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int shim_fd = exec_shim_fd();
+  if (shim_fd < 0) return throw_errno(env, errno, "exec shim memfd", NULL);
   parser ps = {.env = env};
   struct plan *p = calloc(1, sizeof *p);
   parse_plan(&ps, argv[0], p);
+  p->exec_shim_fd = shim_fd;
   if (ps.failed) {
     /* The plan is built by lib/runtime/plan.ts: a mistake here is a bug there, not user input. */
     free_all(&ps);
@@ -463,7 +498,8 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
     pid = (pid_t)syscall(SYS_clone, (p->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid == 0) {
       reset_signals();
-      /* Not dumpable: a container process cannot open /proc/<pid>/exe or mem (CVE-2019-5736). */
+      /* Not dumpable until it execs the sealed shim (exec_shim_fd.c): until then its /proc/<pid>/exe is
+         the host's node and its memory a copy of Node's, neither for a container to open (CVE-2019-5736). */
       prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
       direct_main(p);
     }

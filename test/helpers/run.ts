@@ -83,10 +83,11 @@ export const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
 
 /**
  * Runs the berth CLI; never rejects. Output goes through files, not pipes: a detached container keeps
- * the runtime's stdout/stderr open, and a pipe would then never reach end-of-file.
+ * the runtime's stdout/stderr open, and a pipe would then never reach end-of-file. `interpreter`: the node
+ * binary to run it with (a copy, for attack tests) instead of bin/berth's own.
  */
-export function berth(args: string[], input?: string): Promise<RunResult> {
-  return command(BERTH, args, input);
+export function berth(args: string[], input?: string, interpreter?: string): Promise<RunResult> {
+  return interpreter ? command(interpreter, [BERTH, ...args], input) : command(BERTH, args, input);
 }
 
 /** Runs any program as berth() runs the CLI: runc on the same bundle as the control, for one. */
