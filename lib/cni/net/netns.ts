@@ -15,13 +15,37 @@ export class NetnsError extends Error {
   }
 }
 
+const NSFS_MAGIC = 0x6e736673;
+// O_NONBLOCK: a FIFO (or a device) named as a netns must not block the open until a writer comes;
+// O_NOCTTY: nor may a terminal become ours
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
+
+/**
+ * An fd of the network namespace at `path`, checked to be one: a file of the nsfs file system (fstatfs
+ * through /proc/self/fd, which names the open file, not the path again) whose link reads "net:[inode]"
+ * (a mount or pid namespace file is nsfs too). Anything else is refused before it is used.
+ */
 export function openNetns(path: string): number {
+  let fd: number;
   try {
-    return fs.openSync(path, 'r');
+    fd = fs.openSync(path, OPEN_FLAGS);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     throw new NetnsError(path, code, `cannot open network namespace ${path}: ${code}`);
   }
+  let what: string;
+  try {
+    const self = `/proc/self/fd/${fd}`;
+    const type = fs.statfsSync(self).type;
+    what = type === NSFS_MAGIC ? fs.readlinkSync(self) : '';
+  } catch {
+    what = '';
+  }
+  if (!/^net:\[\d+\]$/.test(what)) {
+    fs.closeSync(fd);
+    throw new NetnsError(path, 'EINVAL', `${path} is not a network namespace${what ? ` (it is a ${what.split(':')[0]} namespace)` : ''}`);
+  }
+  return fd;
 }
 
 export function netnsExists(path: string): boolean {
