@@ -21,9 +21,11 @@ const NSFS_MAGIC = 0x6e736673;
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
 
 /**
- * An fd of the network namespace at `path`, checked to be one: a file of the nsfs file system (fstatfs
- * through /proc/self/fd, which names the open file, not the path again) whose link reads "net:[inode]"
- * (a mount or pid namespace file is nsfs too). Anything else is refused before it is used.
+ * An fd of the namespace at `path`, checked to be a namespace: a file of the nsfs file system (fstatfs
+ * through /proc/self/fd, which names the open file, not the path again). A FIFO, a regular file or a
+ * directory is refused here. Which kind of namespace: /proc/PID/ns/X opened directly reads "type:[inode]"
+ * and anything but net is refused here; a bind mount (/run/netns/NAME) reads as its path, and setns or
+ * IFLA_NET_NS_FD, which check the type themselves, refuse a mount or pid namespace with EINVAL.
  */
 export function openNetns(path: string): number {
   let fd: number;
@@ -33,17 +35,20 @@ export function openNetns(path: string): number {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     throw new NetnsError(path, code, `cannot open network namespace ${path}: ${code}`);
   }
-  let what: string;
+  let why: string | undefined;
   try {
     const self = `/proc/self/fd/${fd}`;
-    const type = fs.statfsSync(self).type;
-    what = type === NSFS_MAGIC ? fs.readlinkSync(self) : '';
-  } catch {
-    what = '';
+    if (fs.statfsSync(self).type !== NSFS_MAGIC) why = 'not a namespace file';
+    else {
+      const type = /^([a-z_]+):\[\d+\]$/.exec(fs.readlinkSync(self))?.[1];
+      if (type !== undefined && type !== 'net') why = `a ${type} namespace`;
+    }
+  } catch (e) {
+    why = `cannot inspect it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
   }
-  if (!/^net:\[\d+\]$/.test(what)) {
+  if (why) {
     fs.closeSync(fd);
-    throw new NetnsError(path, 'EINVAL', `${path} is not a network namespace${what ? ` (it is a ${what.split(':')[0]} namespace)` : ''}`);
+    throw new NetnsError(path, 'EINVAL', `${path} is not a network namespace (${why})`);
   }
   return fd;
 }
