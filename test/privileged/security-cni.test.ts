@@ -143,7 +143,7 @@ function boundedCni(node: TestNetns, type: string, command: string, netns: strin
   const file = CNI_PATH.split(':').map((d) => `${d}/${type}`).find((f) => fs.existsSync(f))!;
   const start = Date.now();
   const r = spawnSync('nsenter', [`--net=${node.path}`, file], {
-    input: JSON.stringify(conf), timeout: ms, encoding: 'utf8',
+    input: JSON.stringify(conf), timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8',
     env: { PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: 'fifo1', CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH },
   });
   let json: Record<string, unknown> | undefined;
