@@ -8,6 +8,7 @@ import {
   CniError, ErrDecodingFailure, ErrIncompatibleVersion, ErrInvalidEnvironment, ErrInvalidNetworkConfig,
   ErrUnknownContainer, toCniError,
 } from './errors';
+import { canonicalConfig, GoShape } from './goconf';
 import type { Attachment, NetConf, Result } from './types';
 import { compareVersions, convertResult, CURRENT_VERSION, parseResult, SUPPORTED_VERSIONS } from './version';
 
@@ -31,6 +32,8 @@ export interface PluginContext<C extends NetConf = NetConf> {
 export interface Plugin<C extends NetConf = NetConf> {
   /** default: SUPPORTED_VERSIONS (0.3.0 to 1.1.0) */
   supportedVersions?: string[];
+  /** the plugin's own config keys (its reference's struct), read as Go reads them; NetConf's are always */
+  configShape?: GoShape;
   /** returns a 1.1.0-shaped result; the skel converts it to config.cniVersion */
   add(ctx: PluginContext<C>): Promise<Result>;
   del(ctx: PluginContext<C>): Promise<void>;
@@ -109,7 +112,7 @@ async function run<C extends NetConf>(plugin: Plugin<C>, env: NodeJS.ProcessEnv,
     return;
   }
 
-  const config = parseConfig(stdin);
+  const config = canonicalConfig(parseConfig(stdin), plugin.configShape);
   const version = config.cniVersion;
   if (typeof version === 'string' && supported.includes(version)) o.version = version;
   if (typeof version !== 'string' || !supported.includes(version)) {
@@ -139,7 +142,13 @@ async function run<C extends NetConf>(plugin: Plugin<C>, env: NodeJS.ProcessEnv,
     validateIfname(ifname);
   }
   if (config.prevResult !== undefined && config.prevResult !== null) {
-    config.prevResult = parseResult(config.prevResult);
+    try {
+      config.prevResult = parseResult(config.prevResult);
+    } catch (e) {
+      // DEL removes what it finds and needs no prevResult: a garbled one must not keep it from that
+      if (cmd !== 'DEL') throw e;
+      delete config.prevResult;
+    }
   }
 
   const ctx: PluginContext<C> = {

@@ -1,6 +1,7 @@
 // cniVersion negotiation and result conversion. Internally every result has the 1.1.0 shape;
 // convertResult writes it in the version a caller asked for, parseResult reads any version back.
 import { CniError, ErrDecodingFailure, ErrIncompatibleVersion } from './errors';
+import { canonicalKeys, RESULT_SHAPE } from './goconf';
 import type { DNS, IPConfig, Interface, Result, Route } from './types';
 
 export const SUPPORTED_VERSIONS: string[] = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
@@ -111,7 +112,8 @@ function parseDNS(v: unknown): DNS | undefined {
 
 /** Reads a result of any version (0.1.0 to 1.1.0) into the 1.1.0 shape. */
 export function parseResult(json: unknown): Result {
-  const o = obj(json, 'result');
+  // prevResult from a Go runtime: the reference decodes it into types100.Result, keys in any case
+  const o = obj(canonicalKeys(json, RESULT_SHAPE), 'result');
   const out: Result = { cniVersion: CURRENT_VERSION };
   const dns = parseDNS(o.dns);
   if (o.ip4 !== undefined || o.ip6 !== undefined) {

@@ -1,10 +1,22 @@
 // berth-ipam's configuration (the reference host-local's): parsed, defaulted and validated up front so
 // that a bad config fails with code 7 naming the field, before anything is allocated.
 import { CniError, ErrInvalidNetworkConfig } from '../errors';
+import { GoShape, ROUTE_SHAPE } from '../goconf';
 import type { IPAMConfig, Route } from '../types';
 import { Addr, Family, contains, formatPrefix, lastAddr, networkAddr, parseIP, parsePrefix, parseSpan, Prefix } from './ip';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
+
+// host-local's structs (backend/allocator/config.go): Range, IPAMConfig (which embeds the legacy Range),
+// and the Net around it with the capability arguments and args.cni.ips. "exclude" is berth's own.
+const RANGE_SHAPE: GoShape = { rangeStart: true, rangeEnd: true, subnet: true, gateway: true, exclude: true };
+export const IPAM_SHAPE: GoShape = {
+  rangeStart: true, rangeEnd: true, subnet: true, gateway: true,
+  type: true, routes: [ROUTE_SHAPE], dataDir: true, resolvConf: true, ranges: [[RANGE_SHAPE]], exclude: true,
+};
+export const IPAM_NET_SHAPE: GoShape = {
+  ipam: IPAM_SHAPE, runtimeConfig: { ipRanges: [[RANGE_SHAPE]], ips: true }, args: { cni: { ips: true } },
+};
 
 export interface Range {
   subnet: Prefix;
@@ -60,6 +72,11 @@ function parseRange(raw: unknown, field: string): Range {
   if (!contains(subnet, end) || (fam === 4 && end.n === last.n)) fail(`${field}.rangeEnd`, `${r.rangeEnd} is not a usable address of ${r.subnet}`);
   if (start.n > end.n) fail(`${field}.rangeStart`, `${r.rangeStart ?? 'start'} is after rangeEnd ${r.rangeEnd ?? 'end'}`);
   const gateway = addrField(r.gateway, `${field}.gateway`, fam) ?? { family: fam, n: net.n + 1n };
+  // host-local takes any gateway and the bridge then fails late (its route or address cannot be added)
+  // after the address was allocated: an address outside the subnet cannot be the subnet's gateway
+  if (!contains(subnet, gateway) || gateway.n === net.n || (fam === 4 && gateway.n === last.n)) {
+    fail(`${field}.gateway`, `${r.gateway} is not a usable address of ${r.subnet}`);
+  }
   return { subnet, start, end, gateway, field };
 }
 
@@ -89,26 +106,32 @@ function overlaps(a: Range, b: Range): boolean {
   return a.start.family === b.start.family && a.start.n <= b.end.n && b.start.n <= a.end.n;
 }
 
-export function parseIpamConfig(ipam: IPAMConfig): IpamSettings {
-  const raw: unknown[][] = [];
-  // the legacy single range comes first, as in the reference
+/** Range sets given as a list (ipam.ranges, runtimeConfig.ipRanges), each with its field path. */
+function rangeSetList(v: unknown, field: string): { set: unknown[]; field: string }[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail(field, 'expected an array of range sets (arrays of ranges)');
+  return v.map((set, i) => {
+    if (!Array.isArray(set) || set.length === 0) fail(`${field}[${i}]`, 'expected a non-empty array of ranges');
+    return { set, field: `${field}[${i}]` };
+  });
+}
+
+/**
+ * ipam: the network's IPAM section; runtimeRanges: runtimeConfig.ipRanges (the capability argument),
+ * which host-local puts before the configured ranges.
+ */
+export function parseIpamConfig(ipam: IPAMConfig, runtimeRanges?: unknown): IpamSettings {
+  const raw = rangeSetList(runtimeRanges, 'runtimeConfig.ipRanges');
+  // then the legacy single range, then ranges, as in the reference
   if (ipam.subnet !== undefined) {
-    raw.push([{ subnet: ipam.subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway }]);
+    raw.push({ set: [{ subnet: ipam.subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway }], field: 'ipam' });
   }
-  if (ipam.ranges !== undefined) {
-    if (!Array.isArray(ipam.ranges)) fail('ipam.ranges', 'expected an array of range sets (arrays of ranges)');
-    ipam.ranges.forEach((set, i) => {
-      if (!Array.isArray(set) || set.length === 0) fail(`ipam.ranges[${i}]`, 'expected a non-empty array of ranges');
-      raw.push(set);
-    });
-  }
+  raw.push(...rangeSetList(ipam.ranges, 'ipam.ranges'));
   if (raw.length === 0) fail('ipam.ranges', 'no IP ranges specified (set ranges or subnet)');
-  const legacyOffset = ipam.subnet !== undefined ? 1 : 0;
   const globalExcludes = parseExcludes(ipam.exclude, 'ipam.exclude');
 
-  const rangeSets = raw.map((set, si): RangeSet => {
-    const setField = si < legacyOffset ? 'ipam' : `ipam.ranges[${si - legacyOffset}]`;
-    const ranges = set.map((r, ri) => parseRange(r, si < legacyOffset ? 'ipam' : `${setField}[${ri}]`));
+  const rangeSets = raw.map(({ set, field: setField }): RangeSet => {
+    const ranges = set.map((r, ri) => parseRange(r, setField === 'ipam' ? 'ipam' : `${setField}[${ri}]`));
     const family = ranges[0].subnet.ip.family;
     for (const r of ranges) {
       if (r.subnet.ip.family !== family) fail(`${r.field}.subnet`, 'all ranges of a range set must be of one address family');

@@ -7,7 +7,8 @@ import { CniError, ErrInternal, ErrInvalidNetworkConfig, ErrPluginNotAvailable, 
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPAMConfig, NetConf, Result } from '../types';
 import { Allocation, allocateNext, allocateRequested, rangeFor } from './allocator';
-import { DEFAULT_DATA_DIR, parseIpamConfig, RangeSet } from './config';
+import { canonicalKeys } from '../goconf';
+import { DEFAULT_DATA_DIR, IPAM_NET_SHAPE, IPAM_SHAPE, parseIpamConfig, RangeSet } from './config';
 import { Addr, parseIP } from './ip';
 import { IpamStore, Owner } from './store';
 
@@ -61,8 +62,21 @@ function missingIpam(): never {
   throw new CniError(ErrInvalidNetworkConfig, 'ipam: missing IPAM configuration');
 }
 
-export async function ipamAdd(ctx: PluginContext, ipamConf: IPAMConfig): Promise<Result> {
-  const settings = parseIpamConfig(ipamConf);
+/**
+ * The context and IPAM section with host-local's keys as Go reads them. The skel did that for berth-ipam's
+ * own process; a plugin delegating in-process hands over its config as it read it.
+ */
+function hostLocalView(ctx: PluginContext, ipamConf: IPAMConfig): { ctx: PluginContext; ipam: IPAMConfig } {
+  return { ctx: { ...ctx, config: canonicalKeys(ctx.config, IPAM_NET_SHAPE) as NetConf }, ipam: canonicalKeys(ipamConf, IPAM_SHAPE) as IPAMConfig };
+}
+
+function settingsOf(ctx: PluginContext, ipam: IPAMConfig): ReturnType<typeof parseIpamConfig> {
+  return parseIpamConfig(ipam, ctx.config.runtimeConfig?.ipRanges);
+}
+
+export async function ipamAdd(rawCtx: PluginContext, rawIpam: IPAMConfig): Promise<Result> {
+  const { ctx, ipam: ipamConf } = hostLocalView(rawCtx, rawIpam);
+  const settings = settingsOf(ctx, ipamConf);
   const requests = assignRequests(settings.rangeSets, requestedIPs(ctx));
   // loaded only when configured: every module costs start-up time in each plugin process
   const dns = settings.resolvConf ? (require('./resolv') as typeof import('./resolv')).readResolvConf(settings.resolvConf) : undefined;
@@ -108,7 +122,8 @@ function lenientStore(ctx: PluginContext, ipamConf: IPAMConfig): IpamStore {
   return new IpamStore(dataDir, ctx.config.name);
 }
 
-export async function ipamDel(ctx: PluginContext, ipamConf: IPAMConfig): Promise<void> {
+export async function ipamDel(rawCtx: PluginContext, rawIpam: IPAMConfig): Promise<void> {
+  const { ctx, ipam: ipamConf } = hostLocalView(rawCtx, rawIpam);
   const store = lenientStore(ctx, ipamConf);
   const owner = ownerOf(ctx);
   if (!store.exists()) return;
@@ -117,8 +132,9 @@ export async function ipamDel(ctx: PluginContext, ipamConf: IPAMConfig): Promise
   });
 }
 
-export async function ipamCheck(ctx: PluginContext, ipamConf: IPAMConfig): Promise<void> {
-  const settings = parseIpamConfig(ipamConf);
+export async function ipamCheck(rawCtx: PluginContext, rawIpam: IPAMConfig): Promise<void> {
+  const { ctx, ipam: ipamConf } = hostLocalView(rawCtx, rawIpam);
+  const settings = settingsOf(ctx, ipamConf);
   const store = new IpamStore(settings.dataDir, ctx.config.name);
   const owner = ownerOf(ctx);
   const ips = store.withLock(() => store.byOwner(owner));
@@ -132,8 +148,8 @@ export async function ipamCheck(ctx: PluginContext, ipamConf: IPAMConfig): Promi
   }
 }
 
-export async function ipamGC(ctx: PluginContext & { validAttachments: Attachment[] }, ipamConf: IPAMConfig): Promise<void> {
-  const store = lenientStore(ctx, ipamConf);
+export async function ipamGC(ctx: PluginContext & { validAttachments: Attachment[] }, rawIpam: IPAMConfig): Promise<void> {
+  const store = lenientStore(ctx, canonicalKeys(rawIpam, IPAM_SHAPE) as IPAMConfig);
   if (!store.exists()) return;
   const valid = new Set(ctx.validAttachments.map((a) => `${a.containerID}\0${a.ifname}`));
   store.withLock(() => {
@@ -148,8 +164,9 @@ export async function ipamGC(ctx: PluginContext & { validAttachments: Attachment
  * created and written. Probed by writing a file, since access(2) says yes to root on most failures that
  * matter (a read-only or full file system, a file where a directory should be).
  */
-export async function ipamStatus(ctx: PluginContext, ipamConf: IPAMConfig): Promise<void> {
-  const settings = parseIpamConfig(ipamConf);
+export async function ipamStatus(rawCtx: PluginContext, rawIpam: IPAMConfig): Promise<void> {
+  const { ctx, ipam: ipamConf } = hostLocalView(rawCtx, rawIpam);
+  const settings = settingsOf(ctx, ipamConf);
   const dir = path.join(settings.dataDir, ctx.config.name);
   const probe = path.join(dir, `.status-${process.pid}`);
   try {
@@ -162,6 +179,7 @@ export async function ipamStatus(ctx: PluginContext, ipamConf: IPAMConfig): Prom
 }
 
 export const plugin: Plugin<NetConf> = {
+  configShape: IPAM_NET_SHAPE,
   add: (ctx) => ipamAdd(ctx, ctx.config.ipam ?? missingIpam()),
   del: (ctx) => ipamDel(ctx, ctx.config.ipam ?? missingIpam()),
   check: (ctx) => ipamCheck(ctx, ctx.config.ipam ?? missingIpam()),

@@ -4,15 +4,14 @@ import fs = require('node:fs');
 import type { IPConfig, Route } from '../types';
 import { addAddr } from './addr';
 import { ipFamily, parseCidr } from './ip';
-import { createVeth, deleteLinkByName, getLink, Link, setLink } from './link';
+import { createVeth, deleteLink, getLink, Link, setLink } from './link';
 import { openNetns } from './netns';
-import { Rtnl } from './nl/socket';
+import { NetlinkError, Rtnl } from './nl/socket';
 import { addRoute } from './route';
 
-/**
- * Host-side veth name, derived from the attachment so a retried ADD or a DEL finds it without state
- * ("veth" + 8 hex characters, like the reference's random names).
- */
+/** The attachment a host veth belongs to: what a DEL or CHECK has to find it by. */
+export interface AttachmentId { network: string; containerId: string; ifname: string }
+
 /** FNV-1a, 32 bits: stable, well spread, and without loading node:crypto (a start-up cost). */
 function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
@@ -20,8 +19,44 @@ function fnv1a32(text: string): number {
   return h >>> 0;
 }
 
-export function hostVethName(network: string, containerId: string, ifname: string): string {
-  return 'veth' + fnv1a32(`${network}\0${containerId}\0${ifname}`).toString(16).padStart(8, '0');
+/**
+ * How many host names an attachment may take. 32 bits of hash do collide (adv-col-593415 and
+ * adv-col-1221810 in one network), and anyone who picks container ids can make them collide on purpose:
+ * an attachment whose first name is taken by another one takes its next, so a collision costs nothing
+ * unless all of them are taken, which is then a clean error.
+ */
+export const HOST_VETH_CANDIDATES = 4;
+
+/**
+ * Host-side veth names of an attachment, in the order ADD tries them, derived from the attachment so a
+ * DEL or CHECK finds it without state ("veth" + 8 hex characters, like the reference's random names).
+ */
+export function hostVethNames(a: AttachmentId): string[] {
+  const key = `${a.network}\0${a.containerId}\0${a.ifname}`;
+  return Array.from({ length: HOST_VETH_CANDIDATES }, (_, k) => 'veth' + fnv1a32(k === 0 ? key : `${key}\0${k}`).toString(16).padStart(8, '0'));
+}
+
+/**
+ * The mark ADD writes on the host veth (its alias) and the only proof that a link is this attachment's:
+ * a name can be another attachment's, and nothing is ever deleted on the strength of a name. Network names
+ * and container ids cannot hold "/", so the text is unambiguous; one too long for an alias (255 bytes)
+ * is replaced by its SHA-256.
+ */
+export function attachmentMark(a: AttachmentId): string {
+  const text = `berth:${a.network}/${a.containerId}/${a.ifname}`;
+  if (Buffer.byteLength(text) <= 255) return text;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return 'berth:sha256:' + (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(text).digest('hex');
+}
+
+/** The attachment's host veth: the candidate name that carries its mark, if any. */
+export async function findHostVeth(nl: Rtnl, a: AttachmentId): Promise<Link | undefined> {
+  const mark = attachmentMark(a);
+  for (const name of hostVethNames(a)) {
+    const l = await getLink(nl, name);
+    if (l && l.kind === 'veth' && l.alias === mark) return l;
+  }
+  return undefined;
 }
 
 export class AttachError extends Error {
@@ -33,24 +68,47 @@ export class AttachError extends Error {
 
 export interface VethPair { host: Link; container: Link }
 
+const isExists = (e: unknown): boolean => e instanceof NetlinkError && e.code === 'EEXIST';
+
 /**
- * Creates hostName here and ifname directly inside the container netns (so the two names never compete),
- * both up. A leftover host end from a failed earlier ADD is removed first.
+ * Creates the host end (the first free name of the attachment's, marked as the attachment's) here and
+ * ifname directly inside the container netns (so the two names never compete), both up. A host end this
+ * attachment left behind (a failed earlier ADD) is replaced; a link of any other owner is never touched.
  */
-export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { ifname: string; hostName: string; mtu?: number; mac?: string }): Promise<VethPair> {
-  if (await getLink(cnl, o.ifname)) throw new AttachError(`container interface ${o.ifname} already exists in ${netnsPath}`);
-  await deleteLinkByName(nl, o.hostName);
+export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { attachment: AttachmentId; mtu?: number; mac?: string }): Promise<VethPair> {
+  const ifname = o.attachment.ifname;
+  if (await getLink(cnl, ifname)) throw new AttachError(`container interface ${ifname} already exists in ${netnsPath}`);
+  const mark = attachmentMark(o.attachment);
+  const names = hostVethNames(o.attachment);
   const fd = openNetns(netnsPath);
-  let host: Link;
+  let host: Link | undefined;
   try {
-    host = await createVeth(nl, o.hostName, { peerName: o.ifname, mtu: o.mtu, peerMac: o.mac, peerNetnsFd: fd, up: true });
+    for (const name of names) {
+      const existing = await getLink(nl, name);
+      if (existing && existing.alias !== mark) continue; // another attachment's (or not ours at all)
+      if (existing) await deleteLink(nl, existing.index).catch((e: { code?: string }) => { if (e.code !== 'ENODEV') throw e; });
+      try {
+        host = await createVeth(nl, name, { peerName: ifname, mtu: o.mtu, peerMac: o.mac, peerNetnsFd: fd, up: true });
+      } catch (e) {
+        if (isExists(e)) continue; // a concurrent ADD took the name first
+        throw e;
+      }
+      break;
+    }
   } finally {
     fs.closeSync(fd);
   }
-  const container = await getLink(cnl, o.ifname);
-  if (!container) throw new AttachError(`container interface ${o.ifname} vanished after creation`);
+  if (!host) throw new AttachError(`host veth names ${names.join(', ')} are all taken by other attachments (hash collision): not touching them`);
+  try {
+    await setLink(nl, host.index, { alias: mark });
+  } catch (e) {
+    await deleteLink(nl, host.index).catch(() => undefined);
+    throw e;
+  }
+  const container = await getLink(cnl, ifname);
+  if (!container) throw new AttachError(`container interface ${ifname} vanished after creation`);
   await setLink(cnl, container.index, { up: true });
-  return { host, container: { ...container, up: true } };
+  return { host: { ...host, alias: mark }, container: { ...container, up: true } };
 }
 
 /** Default gateway per family from the IPAM result, for routes that name none. */

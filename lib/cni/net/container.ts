@@ -13,13 +13,16 @@ export function containerIps(r: Result, ifname: string): IPConfig[] {
   return (r.ips ?? []).filter((ip) => ip.interface === undefined || (ifaces[ip.interface]?.name === ifname && ifaces[ip.interface]?.sandbox !== undefined));
 }
 
-/** Deletes ifname in the netns (its veth peer goes with it). A missing netns or interface is success. */
+/**
+ * Deletes ifname in the netns if it is a veth (its peer goes with it): what an ADD of ours put there under
+ * the caller's interface name. A missing netns or interface is success; anything else there is left alone.
+ */
 export async function removeContainerIface(netns: string, ifname: string): Promise<void> {
   if (!netns || !netnsExists(netns)) return;
   const cnl = openRtnl(netns);
   try {
     const l = await getLink(cnl, ifname);
-    if (l) await deleteLink(cnl, l.index).catch((e: { code?: string }) => { if (e.code !== 'ENODEV') throw e; });
+    if (l?.kind === 'veth') await deleteLink(cnl, l.index).catch((e: { code?: string }) => { if (e.code !== 'ENODEV') throw e; });
   } finally {
     cnl.close();
   }

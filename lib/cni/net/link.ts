@@ -23,6 +23,8 @@ export interface Link {
   /** for veth: the peer's ifindex (in linkNetnsId's netns when that is set) */
   peerIndex?: number;
   linkNetnsId?: number;
+  /** IFLA_IFALIAS, the free-text description (`ip link set X alias Y`) */
+  alias?: string;
 }
 
 function ifinfomsg(index = 0, flags = 0, change = 0, family: number = AF.UNSPEC): Buffer {
@@ -53,6 +55,7 @@ function parseLink(body: Buffer): Link {
     master: readU32(a.get(IFLA.MASTER)),
     peerIndex: link && link.readUInt32LE(0) !== index ? link.readUInt32LE(0) : undefined,
     linkNetnsId: nsid ? nsid.readInt32LE(0) : undefined,
+    alias: readStr(a.get(IFLA.IFALIAS)),
   };
 }
 
@@ -163,6 +166,8 @@ export interface LinkChanges {
   name?: string;
   /** move into this netns (fd of its nsfs file) */
   netnsFd?: number;
+  /** IFLA_IFALIAS (at most 255 bytes); the kernel ignores it when a link is created, so it is set after */
+  alias?: string;
 }
 
 export async function setLink(nl: Rtnl, index: number, c: LinkChanges): Promise<void> {
@@ -173,6 +178,7 @@ export async function setLink(nl: Rtnl, index: number, c: LinkChanges): Promise<
   if (c.master !== undefined) attrs.push({ type: IFLA.MASTER, value: u32(c.master) });
   if (c.name !== undefined) attrs.push({ type: IFLA.IFNAME, value: str(c.name) });
   if (c.netnsFd !== undefined) attrs.push({ type: IFLA.NET_NS_FD, value: u32(c.netnsFd) });
+  if (c.alias !== undefined) attrs.push({ type: IFLA.IFALIAS, value: Buffer.from(c.alias) });
   await nl.request(`set link #${index}`, RTM.SETLINK, 0, Buffer.concat([ifinfomsg(index, flags, change), encodeAttrs(attrs)]));
 }
 

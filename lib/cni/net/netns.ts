@@ -15,13 +15,42 @@ export class NetnsError extends Error {
   }
 }
 
+const NSFS_MAGIC = 0x6e736673;
+// O_NONBLOCK: a FIFO (or a device) named as a netns must not block the open until a writer comes;
+// O_NOCTTY: nor may a terminal become ours
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
+
+/**
+ * An fd of the namespace at `path`, checked to be a namespace: a file of the nsfs file system (fstatfs
+ * through /proc/self/fd, which names the open file, not the path again). A FIFO, a regular file or a
+ * directory is refused here. Which kind of namespace: /proc/PID/ns/X opened directly reads "type:[inode]"
+ * and anything but net is refused here; a bind mount (/run/netns/NAME) reads as its path, and setns or
+ * IFLA_NET_NS_FD, which check the type themselves, refuse a mount or pid namespace with EINVAL.
+ */
 export function openNetns(path: string): number {
+  let fd: number;
   try {
-    return fs.openSync(path, 'r');
+    fd = fs.openSync(path, OPEN_FLAGS);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     throw new NetnsError(path, code, `cannot open network namespace ${path}: ${code}`);
   }
+  let why: string | undefined;
+  try {
+    const self = `/proc/self/fd/${fd}`;
+    if (fs.statfsSync(self).type !== NSFS_MAGIC) why = 'not a namespace file';
+    else {
+      const type = /^([a-z_]+):\[\d+\]$/.exec(fs.readlinkSync(self))?.[1];
+      if (type !== undefined && type !== 'net') why = `a ${type} namespace`;
+    }
+  } catch (e) {
+    why = `cannot inspect it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+  if (why) {
+    fs.closeSync(fd);
+    throw new NetnsError(path, 'EINVAL', `${path} is not a network namespace (${why})`);
+  }
+  return fd;
 }
 
 export function netnsExists(path: string): boolean {

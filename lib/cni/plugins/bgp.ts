@@ -14,7 +14,7 @@ import type { Attachment, IPAMConfig, NetConf, Result } from '../types';
 import * as net from '../net';
 import { ipamAdd, ipamCheck, ipamDel, ipamGC } from '../ipam/plugin';
 import { invalid, optInt, optString } from './common-config';
-import { addWithRollback, openContainer } from './veth-steps';
+import { addWithRollback, hostVeth, openContainer, owner } from './veth-steps';
 import type { NodeSettings } from '../agent/settings';
 
 export const ABOUT = 'berth-bgp: CNI plugin for berth\'s BGP-routed network (needs `berth agent --backend bgp` on the node)';
@@ -97,7 +97,6 @@ async function add(ctx: Ctx): Promise<Result> {
   if (!ctx.netns) throw new CniError(ErrInvalidEnvironment, 'CNI_NETNS: required for ADD');
   const cnl = openContainer(ctx.netns);
   const nl = net.openRtnl();
-  const hostName = net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
   return addWithRollback(nl, cnl, async (undo) => {
     const ipam = await ipamAdd(ctx, ipamConf(s));
     undo.push(() => ipamDel(ctx, ipamConf(s)));
@@ -107,8 +106,9 @@ async function add(ctx: Ctx): Promise<Result> {
     const ip6 = s.subnet6 ? ipam.ips?.find((x) => net.parseCidr(x.address).family === 6) : undefined;
     if (s.subnet6 && !ip6) throw new CniError(ErrInternal, `berth-ipam returned no IPv6 address from ${s.subnet6}`);
     const addr6 = ip6 ? net.parseCidr(ip6.address).ip : undefined;
-    const pair = await net.setupVeth(nl, cnl, ctx.netns, { ifname: ctx.ifname, hostName, mtu: c.mtu ?? s.mtu });
-    undo.push(() => net.deleteLinkByName(nl, hostName));
+    const pair = await net.setupVeth(nl, cnl, ctx.netns, { attachment: owner(ctx), mtu: c.mtu ?? s.mtu });
+    undo.push(() => net.deleteLink(nl, pair.host.index));
+    const hostName = pair.host.name;
     if (addr6) await prepareHostEnd6(nl, pair);
     // host end: answers ARP for 169.254.1.1 at once, routes the container's /32 to it
     net.writeSysctl(`net/ipv4/conf/${hostName}/proxy_arp`, '1');
@@ -139,16 +139,16 @@ async function add(ctx: Ctx): Promise<Result> {
 }
 
 async function del(ctx: Ctx): Promise<void> {
-  const c = check(ctx.config);
-  // DEL must succeed without the agent: the address file then stays for GC
+  // DEL must succeed without the agent (the address file then stays for GC) and with a config ADD refuses
   let s: NodeSettings | undefined;
-  try { s = readSettings(c.file); } catch { s = undefined; }
+  try { s = readSettings(settingsFile(ctx.config)); } catch { s = undefined; }
   if (s) await ipamDel(ctx, ipamConf(s));
-  await net.removeContainerIface(ctx.netns, ctx.ifname);
   const nl = net.openRtnl();
   try {
-    // the host end takes its /32 route with it
-    await net.deleteLinkByName(nl, net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname));
+    // only the host end marked as this attachment's (a name may be another's); it takes its /32 route along
+    const host = await net.findHostVeth(nl, owner(ctx));
+    if (host) await net.deleteLink(nl, host.index).catch((e: { code?: string }) => { if (e.code !== 'ENODEV') throw e; });
+    else await net.removeContainerIface(ctx.netns, ctx.ifname);
   } finally {
     nl.close();
   }
@@ -162,9 +162,8 @@ async function checkCmd(ctx: Ctx): Promise<void> {
   await ipamCheck(ctx, ipamConf(s));
   const nl = net.openRtnl();
   try {
-    const hostName = net.hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
-    const host = await net.getLink(nl, hostName);
-    if (!host) throw new CniError(ErrInternal, `host veth ${hostName} does not exist`);
+    const host = await hostVeth(nl, ctx);
+    const hostName = host.name;
     const routes = [...(await net.listRoutes(nl, 4)), ...(s.subnet6 ? await net.listRoutes(nl, 6) : [])];
     for (const ip of net.containerIps(prev, ctx.ifname)) {
       const c = net.parseCidr(ip.address);
@@ -190,4 +189,4 @@ async function status(ctx: Ctx): Promise<void> {
   }
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check: checkCmd, gc, status };
+export const plugin: Plugin<NetConf> = { configShape: { mtu: true, subnetFile: true }, add, del, check: checkCmd, gc, status };

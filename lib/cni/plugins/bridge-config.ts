@@ -1,4 +1,5 @@
 // berth-bridge's network config: the reference bridge plugin's keys, validated into a typed value.
+import type { GoShape } from '../goconf';
 import type { NetConf } from '../types';
 import { invalid, optBool, optIfname, optInt, optMac, record } from './common-config';
 
@@ -19,6 +20,12 @@ export interface BridgeConfig {
   mac?: string;
   ipamType: string;
 }
+
+/** The reference bridge plugin's NetConf keys that berth-bridge reads. */
+export const BRIDGE_SHAPE: GoShape = {
+  bridge: true, isGateway: true, isDefaultGateway: true, forceAddress: true, ipMasq: true, mtu: true, hairpinMode: true,
+  promiscMode: true, vlan: true, macspoofchk: true, enabledad: true, runtimeConfig: { mac: true },
+};
 
 export function parseBridgeConfig(conf: NetConf): BridgeConfig {
   const c = conf as Record<string, unknown>;

@@ -6,7 +6,8 @@ import { delegateAdd, delegateDel, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
 import { addWithRollback, checkContainerSide, checkMasquerade, delVeth, firewall, gcVeth, hostVeth, net, openContainer, owner } from './veth-steps';
-import { parseBridgeConfig, BridgeConfig } from './bridge-config';
+import { lenientFlag, lenientString, record } from './common-config';
+import { BRIDGE_SHAPE, parseBridgeConfig, BridgeConfig } from './bridge-config';
 
 export const ABOUT = 'berth-bridge: CNI bridge plugin (reference bridge semantics)';
 
@@ -22,7 +23,6 @@ async function add(ctx: Ctx): Promise<Result> {
   if (!ctx.netns) throw new CniError(ErrInvalidEnvironment, 'CNI_NETNS: required for ADD');
   const cnl = openContainer(ctx.netns);
   const nl = net().openRtnl();
-  const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
   return addWithRollback(nl, cnl, async (undo) => {
     const br = await net().ensureBridge(nl, { name: conf.bridge, mtu: conf.mtu, vlanFiltering: conf.vlan !== undefined ? true : undefined, promisc: conf.promiscMode })
       .catch((e: unknown) => {
@@ -32,8 +32,8 @@ async function add(ctx: Ctx): Promise<Result> {
         }
         throw e;
       });
-    const pair = await net().setupVeth(nl, cnl, ctx.netns, { ifname: ctx.ifname, hostName, mtu: conf.mtu ?? (br.mtu || undefined), mac: conf.mac });
-    undo.push(() => net().deleteLinkByName(nl, hostName));
+    const pair = await net().setupVeth(nl, cnl, ctx.netns, { attachment: owner(ctx), mtu: conf.mtu ?? (br.mtu || undefined), mac: conf.mac });
+    undo.push(() => net().deleteLink(nl, pair.host.index));
     await net().setLink(nl, pair.host.index, { master: br.index });
     if (conf.hairpinMode) await net().setBridgePort(nl, pair.host.index, { hairpin: true });
     if (conf.vlan !== undefined) {
@@ -66,7 +66,7 @@ async function add(ctx: Ctx): Promise<Result> {
       undo.push(async () => firewall().teardownMasquerade(owner(ctx)));
     }
     if (conf.macspoofchk) {
-      firewall().setupMacspoof(owner(ctx), hostName, pair.container.mac);
+      firewall().setupMacspoof(owner(ctx), pair.host.name, pair.container.mac);
       undo.push(async () => firewall().teardownMacspoof(owner(ctx)));
     }
 
@@ -86,10 +86,11 @@ async function add(ctx: Ctx): Promise<Result> {
   });
 }
 
+/** DEL reads only what names what it removes, leniently: a config that ADD would refuse is still removed. */
 async function del(ctx: Ctx): Promise<void> {
-  const conf = parseBridgeConfig(ctx.config);
-  await delVeth(ctx, conf.ipamType, conf.ipMasq);
-  if (conf.macspoofchk) firewall().teardownMacspoof(owner(ctx));
+  const c = ctx.config as Record<string, unknown>;
+  await delVeth(ctx, lenientString(record(c.ipam), 'type'), lenientFlag(c, 'ipMasq'));
+  if (lenientFlag(c, 'macspoofchk')) firewall().teardownMacspoof(owner(ctx));
 }
 
 async function check(ctx: Ctx): Promise<void> {
@@ -99,9 +100,8 @@ async function check(ctx: Ctx): Promise<void> {
   try {
     const br = await net().getLink(nl, conf.bridge);
     if (!br || br.kind !== 'bridge') throw new CniError(ErrInternal, `bridge ${conf.bridge} does not exist`);
-    const host = await net().getLink(nl, hostVeth(ctx));
-    if (!host) throw new CniError(ErrInternal, `host veth ${hostVeth(ctx)} does not exist`);
-    if (host.master !== br.index) throw new CniError(ErrInternal, `host veth ${hostVeth(ctx)} is not a port of bridge ${conf.bridge}`);
+    const host = await hostVeth(nl, ctx);
+    if (host.master !== br.index) throw new CniError(ErrInternal, `host veth ${host.name} is not a port of bridge ${conf.bridge}`);
   } finally {
     nl.close();
   }
@@ -120,5 +120,5 @@ async function status(ctx: Ctx): Promise<void> {
   await delegateStatus(conf.ipamType, ctx);
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check, gc, status };
+export const plugin: Plugin<NetConf> = { configShape: BRIDGE_SHAPE, add, del, check, gc, status };
 export type { BridgeConfig };

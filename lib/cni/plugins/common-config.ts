@@ -51,3 +51,16 @@ export function optMac(o: Record<string, unknown>, key: string, field = key): st
 export function record(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
+
+// DEL reads the config leniently: it must remove what ADD made even from a config that ADD would now
+// refuse (a kubelet retries a failing DEL for ever). A flag counts as on unless it is plainly off, so a
+// garbled one costs a teardown that finds nothing rather than a rule left behind.
+export function lenientFlag(o: Record<string, unknown>, key: string): boolean {
+  const v = o[key];
+  return v !== undefined && v !== null && v !== false;
+}
+
+export function lenientString(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}

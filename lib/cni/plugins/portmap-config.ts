@@ -1,5 +1,6 @@
 // berth-portmap's config: runtimeConfig.portMappings (as the runtime passes them) and "snat".
 import type { PortMapping, Protocol } from '../firewall/portmap';
+import type { GoShape } from '../goconf';
 import type { NetConf } from '../types';
 import { invalid, optBool, record } from './common-config';
 
@@ -11,6 +12,11 @@ function port(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) invalid(field, `expected a port from 1 to 65535, got ${JSON.stringify(v)}`);
   return v;
 }
+
+/** The reference portmap's keys that berth-portmap reads (PortMapEntry: hostPort, containerPort, ...). */
+export const PORTMAP_SHAPE: GoShape = {
+  snat: true, runtimeConfig: { portMappings: [{ hostPort: true, containerPort: true, protocol: true, hostIP: true }] },
+};
 
 export function parsePortmapConfig(conf: NetConf): PortmapConfig {
   const rc = record(conf.runtimeConfig);

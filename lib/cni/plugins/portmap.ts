@@ -3,7 +3,7 @@
 import { CniError, ErrInternal, ErrInvalidNetworkConfig } from '../errors';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, NetConf, Result } from '../types';
-import { parsePortmapConfig } from './portmap-config';
+import { parsePortmapConfig, PORTMAP_SHAPE } from './portmap-config';
 
 // the rule layer (node:crypto, nft) and sysctl (netns) load on the verb that needs them, not for VERSION
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,8 +60,8 @@ async function add(ctx: Ctx): Promise<Result> {
 }
 
 async function del(ctx: Ctx): Promise<void> {
-  parsePortmapConfig(ctx.config);
-  // removal needs nothing but the owner, so it works without prevResult and is idempotent
+  // removal needs nothing but the owner: no mapping, prevResult or snat is read, so a DEL succeeds with
+  // whatever config it is given (the reference's DEL fails on a bad port and skips an empty list)
   fw().teardownPortmap(owner(ctx));
 }
 
@@ -77,4 +77,4 @@ async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> 
   fw().gcOwners('portmap', ctx.config.name, ctx.validAttachments);
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check, gc };
+export const plugin: Plugin<NetConf> = { configShape: PORTMAP_SHAPE, add, del, check, gc };

@@ -1,4 +1,5 @@
 // berth-veth's network config: the reference ptp plugin's keys.
+import type { GoShape } from '../goconf';
 import type { NetConf } from '../types';
 import { invalid, optBool, optInt, optMac, record } from './common-config';
 
@@ -8,6 +9,9 @@ export interface VethConfig {
   mac?: string;
   ipamType: string;
 }
+
+/** The reference ptp plugin's NetConf keys that berth-veth reads. */
+export const VETH_SHAPE: GoShape = { ipMasq: true, mtu: true, runtimeConfig: { mac: true } };
 
 export function parseVethConfig(conf: NetConf): VethConfig {
   const c = conf as Record<string, unknown>;

@@ -30,8 +30,11 @@ export function openContainer(netns: string): Net.Rtnl {
   }
 }
 
-export function hostVeth(ctx: Ctx): string {
-  return net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
+/** CHECK: the attachment's host veth (the one carrying its mark), or the error that it has none. */
+export async function hostVeth(nl: Net.Rtnl, ctx: Ctx): Promise<Net.Link> {
+  const host = await net().findHostVeth(nl, owner(ctx));
+  if (!host) throw new CniError(ErrInternal, `host veth of ${ctx.containerId}/${ctx.ifname} does not exist (none of ${net().hostVethNames(owner(ctx)).join(', ')} carries its mark)`);
+  return host;
 }
 
 /** An ADD's undo steps, in the order they were recorded. */
@@ -55,16 +58,30 @@ export async function addWithRollback<T>(nl: Net.Rtnl, cnl: Net.Rtnl, add: (undo
   }
 }
 
-/** DEL: release the address, remove both ends of the veth, drop the attachment's masquerade rules. */
-export async function delVeth(ctx: Ctx, ipamType: string, ipMasq: boolean): Promise<void> {
-  // The host end's name is ours (hostVethName) and deleting it takes the container end along, with no
-  // switch into the container's netns. It is out of both namespaces within ~1 ms, while this thread
-  // releases the address; the kernel's RCU wait before freeing it (~20 ms) is not ours to sit out (see
-  // deleteHostLinkByName). Only when the host end is already gone is the container side looked at.
-  const removal = net().deleteHostLinkByName(hostVeth(ctx));
+/**
+ * DEL: release the address (when the config still names an IPAM), remove both ends of the veth, drop the
+ * attachment's masquerade rules. Only a host link that carries this attachment's mark is removed: its
+ * name alone may be another attachment's (see hostVethNames), and a DEL of an attachment that was never
+ * added must touch nothing.
+ */
+export async function delVeth(ctx: Ctx, ipamType: string | undefined, ipMasq: boolean): Promise<void> {
+  const nl = net().openRtnl();
+  let host: Net.Link | undefined;
+  try {
+    host = await net().findHostVeth(nl, owner(ctx));
+  } finally {
+    nl.close();
+  }
+  // Deleting the host end takes the container end along, with no switch into the container's netns. It
+  // is out of both namespaces within ~1 ms, while this thread releases the address; the kernel's RCU wait
+  // before freeing it (~20 ms) is not ours to sit out (see deleteHostLinkByName). By name: the mark was
+  // read a moment ago, and only this attachment's own DEL or a failed ADD of it removes a marked link.
+  const removal = host ? net().deleteHostLinkByName(host.name) : Promise.resolve(false);
   removal.catch(() => undefined); // awaited below, after the release, which may throw first
-  await delegateDel(ipamType, ctx);
+  if (ipamType) await delegateDel(ipamType, ctx);
   const deleted = await removal;
+  // no marked host end: an ADD killed before it marked the link leaves the container end, which the
+  // caller's netns holds under the caller's ifname (the reference removes exactly that, too)
   if (!deleted) await net().removeContainerIface(ctx.netns, ctx.ifname);
   if (ipMasq) firewall().teardownMasquerade(owner(ctx));
 }

@@ -7,7 +7,8 @@ import { delegateAdd, delegateDel, delegateStatus } from '../invoke';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPConfig, NetConf, Result, Route } from '../types';
 import { addWithRollback, checkContainerSide, checkMasquerade, delVeth, firewall, gcVeth, hostVeth, net, openContainer, owner } from './veth-steps';
-import { parseVethConfig } from './veth-config';
+import { lenientFlag, lenientString, record } from './common-config';
+import { parseVethConfig, VETH_SHAPE } from './veth-config';
 
 export const ABOUT = 'berth-veth: CNI point-to-point veth plugin (reference ptp semantics)';
 
@@ -30,10 +31,9 @@ async function add(ctx: Ctx): Promise<Result> {
   if (!ctx.netns) throw new CniError(ErrInvalidEnvironment, 'CNI_NETNS: required for ADD');
   const cnl = openContainer(ctx.netns);
   const nl = net().openRtnl();
-  const hostName = net().hostVethName(ctx.config.name, ctx.containerId, ctx.ifname);
   return addWithRollback(nl, cnl, async (undo) => {
-    const pair = await net().setupVeth(nl, cnl, ctx.netns, { ifname: ctx.ifname, hostName, mtu: conf.mtu, mac: conf.mac });
-    undo.push(() => net().deleteLinkByName(nl, hostName));
+    const pair = await net().setupVeth(nl, cnl, ctx.netns, { attachment: owner(ctx), mtu: conf.mtu, mac: conf.mac });
+    undo.push(() => net().deleteLink(nl, pair.host.index));
     const ipam = await delegateAdd(conf.ipamType, ctx);
     undo.push(() => delegateDel(conf.ipamType, ctx));
     if (!ipam.ips || ipam.ips.length === 0) throw new CniError(ErrInternal, `IPAM plugin ${conf.ipamType} returned no IP addresses`);
@@ -84,10 +84,11 @@ async function add(ctx: Ctx): Promise<Result> {
   });
 }
 
+/** DEL reads only what names what it removes, leniently: a config that ADD would refuse is still removed. */
 async function del(ctx: Ctx): Promise<void> {
-  const conf = parseVethConfig(ctx.config);
+  const c = ctx.config as Record<string, unknown>;
   // the host end takes its routes and gateway address with it
-  await delVeth(ctx, conf.ipamType, conf.ipMasq);
+  await delVeth(ctx, lenientString(record(c.ipam), 'type'), lenientFlag(c, 'ipMasq'));
 }
 
 async function check(ctx: Ctx): Promise<void> {
@@ -95,12 +96,11 @@ async function check(ctx: Ctx): Promise<void> {
   const prev = await checkContainerSide(ctx, conf.ipamType);
   const nl = net().openRtnl();
   try {
-    const host = await net().getLink(nl, hostVeth(ctx));
-    if (!host) throw new CniError(ErrInternal, `host veth ${hostVeth(ctx)} does not exist`);
+    const host = await hostVeth(nl, ctx);
     for (const ip of net().containerIps(prev, ctx.ifname)) {
       const c = net().parseCidr(ip.address);
       const routes = await net().listRoutes(nl, c.family);
-      if (!routes.some((r) => r.dst === `${c.ip}/${c.prefix}` && r.dev === host.index)) throw new CniError(ErrInternal, `host route to ${ip.address} via ${hostVeth(ctx)} is missing`);
+      if (!routes.some((r) => r.dst === `${c.ip}/${c.prefix}` && r.dev === host.index)) throw new CniError(ErrInternal, `host route to ${ip.address} via ${host.name} is missing`);
     }
   } finally {
     nl.close();
@@ -118,4 +118,4 @@ async function status(ctx: Ctx): Promise<void> {
   await delegateStatus(parseVethConfig(ctx.config).ipamType, ctx);
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check, gc, status };
+export const plugin: Plugin<NetConf> = { configShape: VETH_SHAPE, add, del, check, gc, status };

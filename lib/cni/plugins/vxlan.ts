@@ -5,6 +5,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { CniError, ErrInvalidNetworkConfig, ErrPluginNotAvailable, ErrTryAgainLater } from '../errors';
+import type { GoShape } from '../goconf';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, NetConf, Result } from '../types';
 import { plugin as bridge } from './bridge';
@@ -112,4 +113,7 @@ async function status(ctx: Ctx): Promise<void> {
   await bridge.status!({ ...ctx, config, stdin: Buffer.from(JSON.stringify(config)) });
 }
 
-export const plugin: Plugin<NetConf> = { add, del, check, gc, status };
+/** flannel-style keys plus what berth-bridge is handed (runtimeConfig.mac); berth-ipam reads its own. */
+const VXLAN_SHAPE: GoShape = { bridge: true, isDefaultGateway: true, ipMasq: true, hairpinMode: true, subnetFile: true, runtimeConfig: { mac: true } };
+
+export const plugin: Plugin<NetConf> = { configShape: VXLAN_SHAPE, add, del, check, gc, status };
