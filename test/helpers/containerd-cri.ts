@@ -46,8 +46,13 @@ export async function startCriContainerd(dir: string, opts: CriContainerdOptions
     `[plugins.${q(CRI)}]`,
     `  sandbox_image = ${q(SANDBOX_IMAGE)}`,
     '  disable_apparmor = true',
+    // a sandbox asks for oom_score_adj -998; lowering it needs CAP_SYS_RESOURCE, which a test machine (a
+    // container, a VM's sandbox) may lack: keep it at containerd's own, as CRI offers for such nodes
+    '  restrict_oom_score_adj = true',
     '  stream_server_address = "127.0.0.1"',
     '  stream_server_port = "0"',
+    // ContainerStats' writable layer comes from a snapshot usage scan, every 10 s by default
+    '  stats_collect_period = 1',
     `[plugins.${q(CRI)}.containerd]`,
     '  snapshotter = "overlayfs"',
     `  default_runtime_name = ${q(Object.keys(opts.handlers)[0])}`,

@@ -141,9 +141,13 @@ function leftovers(before: { mounts: string[] }, ids: string[]) {
   };
 }
 
+/** An HTTP GET from the client namespace (node's http: Debian's static busybox wget crashes resolving). */
 function fetchFromClient(host: string, port: number): string {
-  const r = client!.run('busybox', ['wget', '-q', '-T', '3', '-O', '-', `http://${host}:${port}/`]);
-  return r.status === 0 ? r.stdout : `wget failed (${r.status}): ${r.stderr.trim()}`;
+  const code = `require('http').get({ host: '${host}', port: ${port}, path: '/', timeout: 3000 }, (res) => {` +
+    `let d = ''; res.on('data', (c) => d += c); res.on('end', () => process.stdout.write(d)); })` +
+    `.on('timeout', () => { console.error('timed out'); process.exit(2); }).on('error', (e) => { console.error(e.message); process.exit(1); });`;
+  const r = client!.run(process.execPath, ['-e', code]);
+  return r.status === 0 ? r.stdout : `GET failed: ${r.stderr.trim()}`;
 }
 
 function procStatus(pid: number, field: string): string {
@@ -159,6 +163,7 @@ function memoryCgroup(pid: number): string {
 
 /** Everything a handler's pod showed, by name: what the test asserts and what it compares across handlers. */
 type Observations = Record<string, unknown>;
+const FAILED = Symbol('failed');
 const observed: Partial<Record<Handler, Observations>> = {};
 
 /** What Kubernetes users get from runc; the berth handler must show the same. */
@@ -199,14 +204,14 @@ async function podLifecycle(t: Test, handler: Handler): Promise<void> {
   observed[handler] = obs;
   const before = { mounts: mountPoints() };
   /** runs a kubelet call; a failure is recorded as the observation (and fails its assertion) */
-  const call = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+  const call = async <T>(name: string, fn: () => Promise<T>): Promise<T | typeof FAILED> => {
     try {
       const r = await fn();
       obs[name] = 'ok';
       return r;
     } catch (e) {
       obs[name] = `failed: ${(e as Error).message}`;
-      return undefined;
+      return FAILED;
     }
   };
   const check = (name: string, value: unknown) => {
@@ -224,8 +229,8 @@ async function podLifecycle(t: Test, handler: Handler): Promise<void> {
   };
   const podId = await call('RunPodSandbox', () => cri.runPodSandbox(sandboxConfig, handler));
   let podIp = '';
-  const ids = podId ? [podId] : [];
-  if (podId) {
+  const ids = podId !== FAILED ? [podId] : [];
+  if (podId !== FAILED) {
     pods.add(podId);
     const status = await cri.podSandboxStatus(podId);
     check('sandbox state', status.state);
@@ -251,11 +256,11 @@ async function podLifecycle(t: Test, handler: Handler): Promise<void> {
       },
     };
     const cid = await call('CreateContainer', () => cri.createContainer(podId, config, sandboxConfig));
-    if (cid) {
+    if (cid !== FAILED) {
       ids.push(cid);
       const started = await call('StartContainer', () => cri.startContainer(cid));
       check('container state after start', (await cri.containerStatus(cid)).state);
-      if (started) {
+      if (started !== FAILED) {
         const exec = async (name: string, cmd: string[]) => check(name, await cri.execSync(cid, cmd).catch((e: Error) => `failed: ${e.message}`));
         await exec('exec: HOME, pwd, uid, seccomp', ['sh', '-c', 'echo HOME=$HOME; pwd; id -u; grep "^Seccomp:" /proc/self/status']);
         await exec('exec: main process HOME, env and cwd', ['sh', '-c', 'tr "\\0" "\\n" < /proc/1/environ | grep -E "^(HOME|GREETING)=" | sort; readlink /proc/1/cwd']);
@@ -268,7 +273,12 @@ async function podLifecycle(t: Test, handler: Handler): Promise<void> {
         const limitFile = ['memory.limit_in_bytes', 'memory.max'].map((f) => path.join('/sys/fs/cgroup/memory', cg, f)).find((f) => fs.existsSync(f));
         check('memory limit on the host', limitFile ? fs.readFileSync(limitFile, 'utf8').trim() : 'no memory cgroup');
 
-        const stats = await cri.containerStats(cid);
+        // the writable layer's usage appears after the CRI's next snapshot scan (every second here)
+        let stats = await cri.containerStats(cid);
+        for (let i = 0; i < 30 && !stats.writableLayer?.usedBytes; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          stats = await cri.containerStats(cid);
+        }
         const present = (['cpu', 'memory', 'writableLayer'] as const).flatMap((group) => {
           const g = stats[group] as Record<string, unknown> | null;
           return g ? Object.entries(g).filter(([, v]) => v !== null && v !== 0 && (typeof v !== 'object' || (v as { value: number }).value > 0)).map(([k]) => `${group}.${k}`) : [];
@@ -281,6 +291,9 @@ async function podLifecycle(t: Test, handler: Handler): Promise<void> {
         await eventually(() => fetchFromClient(podIp, POD_PORT) === 'pod-ok\n', 5000);
         check('pod reachable at its IP', fetchFromClient(podIp, POD_PORT));
         check('pod reachable at the hostPort', fetchFromClient(NODE_IP, HOST_PORT));
+        if (obs['pod reachable at its IP'] !== 'pod-ok\n' || obs['pod reachable at the hostPort'] !== 'pod-ok\n') {
+          t.comment(`node routes:\n${sh('ip route')}\nnft ruleset:\n${sh('nft list ruleset')}`);
+        }
 
         await call('StopContainer', () => cri.stopContainer(cid, 10));
         const stopped = await cri.containerStatus(cid);
@@ -289,13 +302,18 @@ async function podLifecycle(t: Test, handler: Handler): Promise<void> {
       await call('RemoveContainer', () => cri.removeContainer(cid));
     }
     await call('StopPodSandbox', () => cri.stopPodSandbox(podId));
-    if (await call('RemovePodSandbox', () => cri.removePodSandbox(podId))) pods.delete(podId);
+    if (await call('RemovePodSandbox', () => cri.removePodSandbox(podId)) !== FAILED) pods.delete(podId);
   }
   // shims exit and the kernel frees devices asynchronously
   await eventually(() => Object.values(leftovers(before, ids)).every((v) => v.length === 0), 5000);
   check('left behind', leftovers(before, ids));
 
   for (const [name, want] of Object.entries(EXPECTED)) t.same(obs[name], want, `${handler}: ${name}`);
+  // a failed call's cause is often only in containerd's log (the runtime's own stderr)
+  if (Object.values(obs).some((v) => typeof v === 'string' && v.startsWith('failed'))) {
+    const log = fs.readFileSync(containerd!.log, 'utf8').split('\n').filter((l) => /level=(error|warning)/.test(l));
+    t.comment(`containerd's errors and warnings:\n${log.slice(-15).join('\n')}`);
+  }
 }
 
 t.test('the runc handler (the control): a pod through every kubelet call, and nothing left', async (t) => {
