@@ -241,7 +241,10 @@ async function podLifecycle(t: Test, handler: Handler): Promise<void> {
     podIp = status.network?.ip ?? '';
     check('pod IP in the subnet', SUBNET.test(podIp));
     const pid = Number((await cri.podSandboxInfo(podId)).pid);
-    check('sandbox process', fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]);
+    // `start` returns once the process is told to go: it may not have exec'd the image's program yet
+    const argv0 = () => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    await eventually(() => argv0() === '/pause', 3000);
+    check('sandbox process', argv0());
     check('sandbox process uid', procStatus(pid, 'Uid').split(/\s+/)[0]);
     check('sandbox process HOME', procEnv(pid, 'HOME'));
     check('sandbox seccomp mode', procStatus(pid, 'Seccomp'));
@@ -279,7 +282,9 @@ async function podLifecycle(t: Test, handler: Handler): Promise<void> {
         // the writable layer's usage appears after the CRI's next snapshot scan (every second here; a
         // loaded machine takes longer)
         let stats = await cri.containerStats(cid);
-        for (const end = Date.now() + 15_000; !stats.writableLayer?.usedBytes && Date.now() < end;) {
+        // (a scan from before the container wrote anything reports zero)
+        const layerUsed = () => (stats.writableLayer?.usedBytes?.value ?? 0) > 0 && (stats.writableLayer?.inodesUsed?.value ?? 0) > 0;
+        for (const end = Date.now() + 15_000; !layerUsed() && Date.now() < end;) {
           await new Promise((r) => setTimeout(r, 100));
           stats = await cri.containerStats(cid);
         }
