@@ -27,6 +27,13 @@
       "include_dirs": ["<(INTERMEDIATE_DIR)"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"]
+    },
+    {
+      "target_name": "berth-pause",
+      "type": "executable",
+      "sources": ["src/pause.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
+      "ldflags": ["-static", "-s"]
     }
   ]
 }

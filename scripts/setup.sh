@@ -8,6 +8,7 @@ packages=(
   runc containerd podman umoci skopeo containernetworking-plugins
   bird2 gobgpd frr etcd-server iperf3 hyperfine procps bsdutils
   qemu-system-x86 linux-image-amd64 kmod cpio
+  tcpdump mount
 )
 missing=()
 for p in "${packages[@]}"; do

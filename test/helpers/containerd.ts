@@ -1,5 +1,6 @@
 // containerd 1.6 for tests: started in the calling test's private mount and network namespace (see
-// isolate.ts), state and sockets in a temp dir, the busybox image imported, stopped by its PID.
+// isolate.ts), state and sockets in a temp dir, the busybox image imported, stopped by its PID. The CRI
+// variant (containerd-cri.ts) uses the same launch with its own plugin config.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +16,11 @@ export interface Containerd {
   stop(): Promise<void>;
 }
 
-export async function startContainerd(dir: string): Promise<Containerd> {
+/**
+ * Starts containerd with `config` (TOML after the root, state and socket lines this writes) in dir;
+ * `namespace` is the one ctr talks to. Call it from a test already in its own mount and network namespace.
+ */
+export async function launchContainerd(dir: string, config: string[], namespace: string): Promise<Containerd> {
   const sock = path.join(dir, 'containerd.sock');
   // the shim keeps runtime state under /run/containerd: a tmpfs in our private mount namespace
   fs.mkdirSync('/run/containerd', { recursive: true });
@@ -25,13 +30,15 @@ export async function startContainerd(dir: string): Promise<Containerd> {
     'version = 2',
     `root = "${dir}/root"`,
     `state = "${dir}/state"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
+    ...config,
     '[grpc]', `  address = "${sock}"`, '[ttrpc]', `  address = "${sock}.ttrpc"`,
   ].join('\n'));
   const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
   const daemon: ChildProcess = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
-  for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
-  const args = (rest: string[]) => ['-a', sock, '-n', 'berth', ...rest];
+  fs.closeSync(log);
+  for (let i = 0; i < 100 && !fs.existsSync(sock) && daemon.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  if (!fs.existsSync(sock)) throw new Error(`containerd did not start: ${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
+  const args = (rest: string[]) => ['-a', sock, '-n', namespace, ...rest];
   const ctr: Containerd['ctr'] = (rest, timeoutMs = 60_000) => new Promise((resolve) => {
     execFile('ctr', args(rest), { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
@@ -43,11 +50,23 @@ export async function startContainerd(dir: string): Promise<Containerd> {
       await new Promise((r) => daemon.once('exit', r));
     }
   };
+  return { sock, args, ctr, stop };
+}
+
+/** Imports the busybox image (as IMAGE) into the daemon's namespace; stops the daemon if that fails. */
+export async function importBusybox(containerd: Containerd, dir: string): Promise<void> {
   await writeBusyboxDockerArchive(path.join(dir, 'busybox.tar'), IMAGE);
-  const imported = await ctr(['images', 'import', path.join(dir, 'busybox.tar')]);
+  const imported = await containerd.ctr(['images', 'import', path.join(dir, 'busybox.tar')]);
   if (imported.code !== 0) {
-    await stop();
+    await containerd.stop();
     throw new Error(`ctr images import: ${imported.stderr}`);
   }
-  return { sock, args, ctr, stop };
+}
+
+export async function startContainerd(dir: string): Promise<Containerd> {
+  const containerd = await launchContainerd(dir, [
+    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
+  ], 'berth');
+  await importBusybox(containerd, dir);
+  return containerd;
 }

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type { Lab } from '../../lib/lab/lab';
 import { nsPath } from '../../lib/lab/names';
 import { testLab, within } from '../helpers/lab';
+import { requireTools } from '../helpers/tools';
 
 const HOLD_S = 3;
 const GR_S = 8;
@@ -26,6 +27,8 @@ const captures: ChildProcess[] = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-holdtimer-'));
 
 t.before(async () => {
+  // without tcpdump the capture below never starts and the test would wait for it to the time-out
+  requireTools(['ip', 'nsenter', 'tcpdump']);
   // TTL 120 s: n3's lease stays valid throughout, so the mesh keeps n3 as a peer
   lab = await testLab(t, { nodes: 3, network: 'bgp', ttlS: 120, intervalS: 0.5, agents: false, tag: 'bh' });
   await lab.startAgents(['n1', 'n2', 'n3'], AGENT_FLAGS);
