@@ -1,15 +1,6 @@
 import t from 'tap';
 import { AFI, BgpError, decodeMessage, emptyCapabilities, encodeMessage, Framer, type BgpMessage, type CodecContext } from '../../lib/cni/bgp/codec';
-
-/** small deterministic PRNG (mulberry32) so a failure can be replayed from its seed */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng';
 
 function seeds(): Buffer[] {
   const caps = emptyCapabilities();

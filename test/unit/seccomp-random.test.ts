@@ -2,6 +2,7 @@ import t from 'tap';
 import { compileSeccomp } from '../../lib/runtime/seccomp';
 import type { LinuxSeccomp, LinuxSeccompArg, LinuxSyscall } from '../../lib/runtime/spec/types';
 import { AUDIT_ARCH_X86_64, RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS, RET_TRAP, runFilter } from './seccomp-interp';
+import { rng } from '../helpers/rng';
 
 // A differential test: random profiles and random calls, with the compiled filter's decision checked
 // against a direct evaluation of the profile's meaning (written with BigInt, no BPF involved).
@@ -13,16 +14,6 @@ const ACTIONS: [string, number | undefined, number][] = [
   ['SCMP_ACT_ALLOW', undefined, RET_ALLOW], ['SCMP_ACT_ERRNO', 13, RET_ERRNO(13)], ['SCMP_ACT_ERRNO', 22, RET_ERRNO(22)],
   ['SCMP_ACT_TRAP', undefined, RET_TRAP], ['SCMP_ACT_KILL_PROCESS', undefined, RET_KILL_PROCESS],
 ];
-
-/** Small deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function holds(arg: LinuxSeccompArg, v: bigint): boolean {
   const value = BigInt(arg.value);

@@ -3,7 +3,7 @@
 // resolved once: require() of a loaded module still resolves its path, which a program starting many
 // containers feels.
 /* eslint-disable @typescript-eslint/no-require-imports */
-function lazy<T>(load: () => T): () => T {
+export function lazy<T>(load: () => T): () => T {
   let m: T | undefined;
   return () => (m ??= load());
 }
