@@ -5,6 +5,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { native } from '../sys/native';
 import { errnoCode } from '../util/errors';
+import { connectConsoleSocket, socketFd } from './console-socket';
 import { releaseExecFifo } from './exec-fifo';
 import { writeFileAtomic } from '../util/fs';
 import { cgroupPaths, cgroups, cgroupValidation, hierarchy, hooks, launcher, network, rootfs } from './lifecycle/modules';
@@ -12,7 +13,10 @@ import {
   claimId, isAlive, lockContainer, processStartTime, processStartTimeAsync, readIntent, readState, removeContainerDir, writeIntent, writeState,
 } from './state';
 import { statusOf } from './status';
+import type { NamespaceType } from './spec/types';
 import type { CgroupSys, Sys } from './sys';
+
+const NS_FILE: Partial<Record<NamespaceType, string>> = { network: 'net', mount: 'mnt' };
 
 const cgroupSys: CgroupSys = {
   plan: (cgroupsPath, id) => {
@@ -92,6 +96,12 @@ export const realSys: Sys = {
   waitPid: (pid, onExit) => native().waitPid(pid, onExit),
   // no hooks (the usual case): the hook runner and node:child_process never load
   runHooks: async (list, state, field) => { if (list?.length) await hooks().runHooks(list, state, field); },
+
+  namespacesOf: (pid, types) => types.filter((t) => fs.existsSync(`/proc/${pid}/ns/${NS_FILE[t] ?? t}`)),
+  connectConsole: async (file) => {
+    const s = await connectConsoleSocket(file);
+    return { fd: socketFd(s), close: () => s.destroy() };
+  },
 
   cgroups: cgroupSys,
 

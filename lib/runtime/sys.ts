@@ -7,7 +7,7 @@ import type { ImageConfig } from '../overlayfs';
 import type { LaunchCallbacks, Launched } from './launcher';
 import type { LaunchPlan } from './launch-plan';
 import type { Attachment, NetOptions } from './network';
-import type { Hook, LinuxResources, State } from './spec/types';
+import type { Hook, LinuxResources, NamespaceType, State } from './spec/types';
 import type { StoredState } from './state';
 import type { Status } from './status';
 
@@ -78,6 +78,10 @@ export interface Sys {
   killLaunched(pid: number): void;
   waitPid(pid: number, onExit: (code: number, signal: number) => void): void;
   runHooks(hooks: Hook[] | undefined, state: State, field: string): Promise<void>;
+  /** the namespaces of `types` that process `pid` still has (what an exec can join) */
+  namespacesOf(pid: number, types: NamespaceType[]): NamespaceType[];
+  /** --console-socket, connected: the bootstrap sends the terminal's master over `fd` */
+  connectConsole(file: string): Promise<{ fd: number; close(): void }>;
 
   cgroups: CgroupSys;
 

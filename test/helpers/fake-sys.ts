@@ -33,6 +33,8 @@ export class FakeSys implements Sys {
   readonly imageRoots = new Set<string>();
   readonly attachments = new Set<string>();
   readonly locks = new Set<string>();
+  /** connected console sockets, closed once the bootstrap has its end */
+  readonly consoles = new Set<number>();
   /** pid files: the caller's, never removed by the runtime (as with runc) */
   readonly pidFiles = new Set<string>();
   private readonly exits = new Map<number, (code: number, signal: number) => void>();
@@ -51,7 +53,7 @@ export class FakeSys implements Sys {
 
   /**
    * The runtime is killed (kill -9) when it makes the nth call of `op`: that call and every later one of
-   * the dead caller never return, its locks go, and a process it launched exits unless it had joined its
+   * the dead caller never return, its locks and sockets go, and a process it launched exits unless it had joined its
    * cgroups (the bootstrap stops when its parent's sync socket closes). restart() is the next command.
    */
   crashOn(op: string, nth = 1): this {
@@ -73,7 +75,9 @@ export class FakeSys implements Sys {
 
   private crash(): void {
     this.crashed = true;
+    // the kernel closes a dead process's descriptors: its locks and sockets go
     this.locks.clear();
+    this.consoles.clear();
     for (const [pid, joined] of this.processes) if (!joined.length) this.processes.delete(pid);
   }
 
@@ -88,7 +92,7 @@ export class FakeSys implements Sys {
       ...[...this.dirs].map((d) => `dir ${d}`), ...[...this.files].map((f) => `file ${f}`),
       ...[...this.cgroupDirs].map((c) => `cgroup ${c}`), ...[...this.processes.keys()].map((p) => `process ${p}`),
       ...[...this.imageRoots].map((m) => `image root ${m}`), ...[...this.attachments].map((a) => `network ${a}`),
-      ...[...this.locks].map((l) => `lock ${l}`),
+      ...[...this.locks].map((l) => `lock ${l}`), ...[...this.consoles].map((c) => `console socket fd ${c}`),
     ];
   }
 
@@ -216,6 +220,14 @@ export class FakeSys implements Sys {
   };
 
   runHooks: Sys['runHooks'] = (hooks, _state, field) => this.call('runHooks', [field, hooks?.length ?? 0], () => undefined);
+
+  namespacesOf = (pid: number, types: import('../../lib/runtime/spec/types').NamespaceType[]) => (this.processes.has(pid) ? types : []);
+
+  connectConsole = (file: string) => this.call('connectConsole', [file], () => {
+    const fd = 100 + this.consoles.size;
+    this.consoles.add(fd);
+    return { fd, close: () => { this.consoles.delete(fd); } };
+  });
 
   private cgroupCall<T>(op: string, args: unknown[], act: () => T): Promise<T> {
     return this.call(`cgroups.${op}`, args, act);

@@ -19,7 +19,7 @@ function spec(edit: (s: Spec) => void = () => undefined): Spec {
 /** Two creates that between them take every step: an image root, networks, hooks, a fifo, a pid file. */
 const SCENARIOS: Record<string, CreateOptions> = {
   'create --image --net with hooks and a pid file': {
-    id: 'c1', root: ROOT, bundle: '/fake/bundle', pidFile: '/fake/c1.pid',
+    id: 'c1', root: ROOT, bundle: '/fake/bundle', pidFile: '/fake/c1.pid', consoleSocket: '/fake/console.sock',
     spec: spec((s) => { s.hooks = { prestart: [{ path: '/bin/true' }], createRuntime: [{ path: '/bin/true' }] }; }),
     image: { dataRoot: '/fake/data', name: 'busybox' }, net: { networks: ['net-a', 'net-b'] },
   },

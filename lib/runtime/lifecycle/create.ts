@@ -3,7 +3,6 @@
 // failure undoes them newest first. Before the first side effect the container's directory holds its
 // intent (sys.ts Intent): a create killed at any instant leaves a record delete --force works from.
 import * as path from 'node:path';
-import type * as net from 'node:net';
 import type * as Cgroups from '../../cgroups';
 import { BerthError, ConfigError } from '../../util/errors';
 import { rollback, type Undo } from '../../util/rollback';
@@ -13,7 +12,6 @@ import type { LinuxDeviceCgroup, Spec } from '../spec/types';
 import { DEFAULT_ROOT, execFifoPath, type StoredState } from '../state';
 import type { CommonOptions } from '../status';
 import type { Intent, Sys } from '../sys';
-import { connectConsoleSocket, socketFd } from './console-socket';
 import { hostId, idMapText } from './id-maps';
 import { deviceRules, imageSpec, network, plans, validation } from './modules';
 import { ociState } from './oci-state';
@@ -40,7 +38,7 @@ export interface CreateOptions extends CommonOptions {
 }
 
 /** One create in progress: what the steps share. */
-interface Run {
+interface Creating {
   opts: CreateOptions;
   sys: Sys;
   root: string;
@@ -68,7 +66,7 @@ async function bundleConfig(opts: CreateOptions): Promise<Spec> {
 }
 
 /** Step: the image's overlay root under the store, and a config from the image unless one was given. */
-async function prepareImageRoot(r: Run, image: NonNullable<CreateOptions['image']>): Promise<void> {
+async function prepareImageRoot(r: Creating, image: NonNullable<CreateOptions['image']>): Promise<void> {
   const owner = path.resolve(r.dir);
   // a prepare that fails removes what it made itself (and must not touch a root the id already has)
   const { rootfs, config } = await r.sys.prepareRootfs(image.dataRoot, image.name, r.opts.id, owner);
@@ -92,24 +90,24 @@ interface CgroupsMade {
  * Step: the cgroups, made while the process is cloned and unshares its namespaces; it joins them once it
  * reports its pid. Device rules go in with the other limits unless a mount could need a denied device.
  */
-function makeCgroups(r: Run): CgroupsMade {
+function makeCgroups(r: Creating): CgroupsMade {
   const resources = r.spec.linux?.resources;
   const { devices: _ownRules, ...limits } = resources ?? {};
   const rules = deviceRules().deviceRules(r.spec);
   const early = Boolean(rules?.length) && devicesAtCreate(r.spec);
   const planned = r.intent.cgroup!;
-  // idempotent, and what the intent records: undone even when creating them failed half-way
-  r.undo.push(() => made.catch(() => undefined).then(() => r.sys.cgroups.destroy(planned)));
   const made = r.sys.cgroups.create({
     cgroupsPath: r.spec.linux?.cgroupsPath, containerId: r.opts.id,
     resources: resources ? (early ? { ...limits, devices: rules } : limits) : undefined,
   });
   made.catch(() => undefined); // awaited once the pid is known; a failure before then must not go unhandled
+  // idempotent, and what the intent records: undone even when creating them failed half-way
+  r.undo.push(() => made.catch(() => undefined).then(() => r.sys.cgroups.destroy(planned)));
   return { made, lateDevices: rules?.length && !early ? rules : undefined };
 }
 
 /** Step: the fifo a created process waits on (inside the container's directory, removed with it). */
-async function makeExecFifo(r: Run): Promise<string | null> {
+async function makeExecFifo(r: Creating): Promise<string | null> {
   if (r.opts.startNow) return null;
   const fifo = execFifoPath(r.root, r.opts.id);
   const linux = r.spec.linux;
@@ -118,7 +116,7 @@ async function makeExecFifo(r: Run): Promise<string | null> {
 }
 
 /** The container's /etc/hosts and /etc/resolv.conf: bound now, filled once CNI has answered. */
-async function withEtcMounts(r: Run): Promise<Spec> {
+async function withEtcMounts(r: Creating): Promise<Spec> {
   if (!r.opts.net?.networks.length) return r.spec;
   const files = await r.sys.makeEtcFiles(r.dir);
   return {
@@ -132,13 +130,13 @@ async function withEtcMounts(r: Run): Promise<Spec> {
 }
 
 /** Step: clone the process and answer the bootstrap; cgroups, state and networks as the pid arrives. */
-async function launchProcess(r: Run, cgroups: CgroupsMade, fifo: string | null, consoleSock: net.Socket | undefined): Promise<StoredState> {
+async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | null, consoleFd: number): Promise<StoredState> {
   const { opts, sys, spec } = r;
   const hooks = spec.hooks ?? {};
   const pauseAfterMounts = Boolean(cgroups.lateDevices || hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length);
   const networks = opts.net?.networks ?? [];
   const plan = plans().buildCreatePlan(await withEtcMounts(r), {
-    bundle: r.bundle, execFifo: fifo, consoleSocketFd: consoleSock ? socketFd(consoleSock) : -1, preserveFds: opts.preserveFds,
+    bundle: r.bundle, execFifo: fifo, consoleSocketFd: consoleFd, preserveFds: opts.preserveFds,
     noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths: r.intent.cgroup!.paths, seccomp: compiledSeccomp(spec.linux?.seccomp),
   });
   const st: StoredState = {
@@ -201,16 +199,16 @@ export async function createStored(opts: CreateOptions, sys: Sys): Promise<Store
     ...(opts.net?.networks.length ? { networks: sys.planNetworks(opts.net) } : {}),
   };
   const dir = await sys.claim(root, intent);
-  const r: Run = { opts, sys, root, dir, intent, undo: [], bundle: path.resolve(opts.bundle), spec: spec! };
+  const r: Creating = { opts, sys, root, dir, intent, undo: [], bundle: path.resolve(opts.bundle), spec: spec! };
   let unlock: (() => void) | undefined;
-  let consoleSock: net.Socket | undefined;
+  let consoleSock: { fd: number; close(): void } | undefined;
   try {
     unlock = await sys.lock(root, opts.id);
     if (opts.image) await prepareImageRoot(r, opts.image);
     const cgroups = makeCgroups(r);
     const fifo = await makeExecFifo(r);
-    if (opts.consoleSocket) consoleSock = await connectConsoleSocket(opts.consoleSocket);
-    const st = await launchProcess(r, cgroups, fifo, consoleSock);
+    if (opts.consoleSocket) consoleSock = await sys.connectConsole(opts.consoleSocket);
+    const st = await launchProcess(r, cgroups, fifo, consoleSock?.fd ?? -1);
     if (opts.pidFile) await sys.writePidFile(opts.pidFile, st.pid);
     if (opts.startNow) await sys.runHooks(r.spec.hooks?.poststart, ociState(st, 'running'), 'poststart');
     return st;
@@ -220,7 +218,7 @@ export async function createStored(opts: CreateOptions, sys: Sys): Promise<Store
     if (await rollback(r.undo)) await sys.removeContainerDir(root, opts.id).catch(() => undefined);
     throw e;
   } finally {
-    consoleSock?.destroy();
+    consoleSock?.close();
     unlock?.();
   }
 }

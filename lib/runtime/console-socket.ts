@@ -1,6 +1,6 @@
 // --console-socket: the unix socket the bootstrap sends the terminal's master to.
 import type * as net from 'node:net';
-import { BerthError } from '../../util/errors';
+import { BerthError } from '../util/errors';
 
 export function connectConsoleSocket(file: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
