@@ -248,3 +248,16 @@ t.test('image gc collects a container root whose owner is gone (the state root l
   t.same(fs.readdirSync(path.join(dataRoot, 'containers')), [], 'and removed it');
   t.same(fs.readdirSync(path.join(dataRoot, 'layers')).filter((n) => !n.startsWith('.')), [], 'and its layers');
 });
+
+t.test('delete of an id that never existed answers as runc does (runc is the control)', async (t) => {
+  const runc = (args: string[]) => spawnSync('runc', ['--root', path.join(dir, 'runc-state'), ...args], { encoding: 'utf8' });
+  if (runc(['--version']).status !== 0) throw new Error('runc is not installed (scripts/setup.sh)');
+  const id = newId();
+  const [rf, bf] = [runc(['delete', '--force', id]), await berth([...g, 'delete', '--force', id])];
+  t.equal(bf.code, rf.status, `--force: exit ${rf.status} as runc's (a shim deletes after a failed create)`);
+  t.equal(bf.stderr, rf.stderr, 'and says as much');
+  const [r, b] = [runc(['delete', id]), await berth([...g, 'delete', id])];
+  t.equal(b.code, r.status, 'without --force: runc\'s exit status');
+  t.match(r.stderr, /container does not exist/);
+  t.equal(b.stderr.trim(), `berth: container "${id}" does not exist`);
+});
