@@ -14,6 +14,8 @@ import { compare, report, stats, timeCommand, type Stats } from './harness';
 const count = Number(process.argv[2] ?? 100);
 const inflight = Number(process.argv[3] ?? 8);
 const berth = path.resolve(__dirname, '..', '..', 'bin', 'berth');
+// BERTH_BASELINE=<another checkout's bin/berth>: its CLI rows too, in the same run (before/after)
+const baseline = process.env.BERTH_BASELINE;
 const RUNC = '/usr/sbin/runc';
 
 interface Result { name: string; perSecond: number; latency: Stats; failures: string[] }
@@ -109,6 +111,10 @@ async function main(): Promise<void> {
       rows.push(await measure('berth library run()', width, (i) => lib(i, tag)));
       await settle();
       rows.push(await measure('berth run (CLI)', width, (i) => cli(i, tag)));
+      if (baseline) {
+        await settle();
+        rows.push(await measure('baseline berth run (CLI)', width, (i) => command(baseline, ['--root', cliRoot, 'run', '--bundle', dir, `base-${tag}-${i}`])));
+      }
       print(rows, rows[0]);
     }
 
@@ -117,6 +123,10 @@ async function main(): Promise<void> {
       { name: 'node -e 0', run: () => timeCommand([process.execPath, '-e', '0']) },
       { name: 'berth --version', run: () => timeCommand([berth, '--version']) },
       { name: 'berth run /bin/true', run: () => timeCommand([berth, '--root', cliRoot, 'run', '--bundle', dir, `cli-startup-${process.hrtime.bigint()}`]) },
+      ...(baseline ? [
+        { name: 'baseline berth --version', run: () => timeCommand([baseline, '--version']) },
+        { name: 'baseline berth run /bin/true', run: () => timeCommand([baseline, '--root', cliRoot, 'run', '--bundle', dir, `base-startup-${process.hrtime.bigint()}`]) },
+      ] : []),
     ], 20);
     report(startup, 'node -e 0');
     console.log(`# berth CLI overhead over node -e 0: --version ${(startup[1].median - startup[0].median).toFixed(1)} ms, run ${(startup[2].median - startup[0].median).toFixed(1)} ms`);

@@ -10,6 +10,8 @@ import { compare, report, timeCommand } from './harness';
 
 const rounds = Number(process.argv[2] ?? 30);
 const berth = path.resolve(__dirname, '..', '..', 'bin', 'berth');
+// BERTH_BASELINE=<another checkout's bin/berth>: the same rows for it, interleaved in the same run (before/after)
+const baseline = process.env.BERTH_BASELINE;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
 try {
   makeRootfs(path.join(dir, 'rootfs'));
@@ -22,6 +24,7 @@ try {
   const rows = compare([
     { name: 'runc run /bin/true', run: () => timeCommand(['runc', '--root', runcRoot, 'run', '--bundle', dir, `r${n++}`]) },
     { name: 'berth run /bin/true', run: () => timeCommand([berth, '--root', berthRoot, 'run', '--bundle', dir, `b${n++}`]) },
+    ...(baseline ? [{ name: 'baseline berth run /bin/true', run: () => timeCommand([baseline, '--root', berthRoot, 'run', '--bundle', dir, `b${n++}`]) }] : []),
   ], rounds);
   console.log(`# ${os.cpus().length} cores, ${os.cpus()[0].model}, kernel ${os.release()}, load ${os.loadavg()[0].toFixed(1)}`);
   console.log(`# runc: ${execFileSync('runc', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`);
@@ -31,6 +34,10 @@ try {
     // a missing id exits 1 by design: the cost is reading the state root and printing the error
     { name: 'berth state (missing id)', run: () => timeCommand([berth, '--root', berthRoot, 'state', 'none'], { expectStatus: 1 }) },
     { name: 'berth --version', run: () => timeCommand([berth, '--version']) },
+    ...(baseline ? [
+      { name: 'baseline berth state (missing id)', run: () => timeCommand([baseline, '--root', berthRoot, 'state', 'none'], { expectStatus: 1 }) },
+      { name: 'baseline berth --version', run: () => timeCommand([baseline, '--version']) },
+    ] : []),
   ], rounds);
   report(startup, 'node -e 0');
   console.log(`# berth state overhead over node -e 0: ${(startup[1].median - startup[0].median).toFixed(1)} ms (budget 10 ms)`);

@@ -45,7 +45,8 @@ function mountOverlay(root: string, links: string[], upper: string, work: string
   }
 }
 
-export async function prepareRootfs(dataRoot: string, image: string, containerId: string): Promise<{ rootfs: string; config: ImageConfig }> {
+/** `owner`: the runtime's state directory of the container, recorded for gc (ContainerRootfsRecord). */
+export async function prepareRootfs(dataRoot: string, image: string, containerId: string, owner?: string): Promise<{ rootfs: string; config: ImageConfig }> {
   checkContainerId(containerId);
   await ensureStore(dataRoot);
   return withStoreLock(dataRoot, 'shared', async () => {
@@ -65,7 +66,7 @@ export async function prepareRootfs(dataRoot: string, image: string, containerId
       for (const d of [dir, upper, work, rootfs]) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
       await fsp.chmod(rootfs, 0o755);
       await fsp.chmod(upper, 0o755); // the merged root directory shows the upper dir's mode
-      const rec: ContainerRootfsRecord = { id: containerId, image: record.name, imageId: record.id, layers: record.layers, rootfs };
+      const rec: ContainerRootfsRecord = { id: containerId, image: record.name, imageId: record.id, layers: record.layers, rootfs, ...(owner ? { owner } : {}) };
       // the reference is written before the mount: gc must never see a mounted layer as unused
       await writeFileAtomic(path.join(dir, 'rootfs.json'), `${JSON.stringify(rec, null, 2)}\n`);
       try {
@@ -96,10 +97,32 @@ function unmountAll(target: string): void {
   if (isMountPoint(target)) throw new ImageError(`${target} is still mounted`);
 }
 
-export async function releaseRootfs(dataRoot: string, containerId: string): Promise<void> {
+/**
+ * Unmounts and removes containers/<id>. With `owner`, only a root that owner prepared (or one whose
+ * prepare died before recording anything): another runtime root sharing this store may use the same id.
+ */
+export async function releaseRootfs(dataRoot: string, containerId: string, owner?: string): Promise<void> {
   checkContainerId(containerId);
   const dir = containerDir(dataRoot, containerId);
   if (!fs.existsSync(dir)) return;
+  if (owner) {
+    const rec = await readRecord(dir);
+    if (rec?.owner !== undefined && rec.owner !== owner) return;
+  }
+  await removeContainerRoot(dir);
+}
+
+/** The record of containers/<id>, or undefined when a prepare died before writing it. */
+export async function readRecord(dir: string): Promise<ContainerRootfsRecord | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(path.join(dir, 'rootfs.json'), 'utf8')) as ContainerRootfsRecord;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR' || e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
+export async function removeContainerRoot(dir: string): Promise<void> {
   unmountAll(path.join(dir, 'rootfs'));
   // removing the directory drops the container's references (rootfs.json) together with upper and work
   await fsp.rm(dir, { recursive: true, force: true });

@@ -33,4 +33,9 @@ export interface ContainerRootfsRecord {
   imageId: string;
   layers: string[];
   rootfs: string;
+  /**
+   * the runtime's state directory of the container (<--root>/<id>): while it exists the root is in use;
+   * gc removes a root whose owner is gone (a create or delete killed half-way)
+   */
+  owner?: string;
 }

@@ -25,3 +25,16 @@ export function deviceRules(spec: Spec): LinuxDeviceCgroup[] | undefined {
     .map((d): LinuxDeviceCgroup => ({ allow: true, type: d.type as 'c' | 'b', major: d.major, minor: d.minor, access: 'rwm' }));
   return [...own, ...ALWAYS_ALLOWED, ...listed];
 }
+
+// Filesystems that take no block device as their source: no device cgroup rule can refuse mounting them.
+const DEVICELESS_FS = new Set(['proc', 'sysfs', 'tmpfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2', 'overlay', 'securityfs']);
+
+/**
+ * runc applies device rules once the mounts are done, so a config may mount a block device its rules deny.
+ * When every mount is a bind or a device-less filesystem, applying them with the other limits changes
+ * nothing the container can observe: the bootstrap's own mknod is always allowed (see above), and the
+ * container's program only runs after both. That saves the pause after mounts and a round of writes.
+ */
+export function devicesAtCreate(spec: Spec): boolean {
+  return (spec.mounts ?? []).every((m) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind') || DEVICELESS_FS.has(m.type ?? ''));
+}

@@ -34,17 +34,20 @@ function load(a: Attachment): NetworkList {
   return libcni().loadNetworkList(a.network, a.confDir);
 }
 
-/** ADDs every network in order (eth0, eth1, ...); on failure removes what was added and rethrows. */
-export async function attachNetworks(id: string, netns: string, opts: NetOptions): Promise<{ attachments: Attachment[]; results: Result[] }> {
+/** The attachments attachNetworks makes, in order (eth0, eth1, ...): recorded before it runs. */
+export function planAttachments(opts: NetOptions): Attachment[] {
   const confDir = opts.confDir ?? '/etc/cni/net.d';
   const cniPath = cniPathOf(opts);
+  return opts.networks.map((network, i) => ({ network, confDir, ifname: `eth${i}`, cniPath }));
+}
+
+/** ADDs every network in order (eth0, eth1, ...); on failure removes what was added and rethrows. */
+export async function attachNetworks(id: string, netns: string, opts: NetOptions): Promise<{ attachments: Attachment[]; results: Result[] }> {
   const attachments: Attachment[] = [];
   const results: Result[] = [];
   try {
-    for (const [i, network] of opts.networks.entries()) {
-      const a: Attachment = { network, confDir, ifname: `eth${i}`, cniPath };
-      const list = load(a);
-      results.push(await libcni().addNetworkList(list, { containerId: id, netns, ifname: a.ifname, cniPath }));
+    for (const a of planAttachments(opts)) {
+      results.push(await libcni().addNetworkList(load(a), { containerId: id, netns, ifname: a.ifname, cniPath: a.cniPath }));
       attachments.push(a);
     }
   } catch (e) {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { BerthError, errnoCode } from '../util/errors';
 import type { CgroupHandle } from '../cgroups';
 import type { NamespaceType, Spec } from './spec/types';
+import type { Intent } from './sys';
 
 export const DEFAULT_ROOT = '/run/berth';
 
@@ -72,17 +73,38 @@ function batchError(errno: number, syscall: string, file: string): NodeJS.ErrnoE
 }
 
 /**
- * Written to a temp file and renamed over state.json, so readers see the old or the new state, never a
+ * Written to a temp file and renamed over <dir>/<name>, so readers see the old or the new record, never a
  * part: both steps in one call to the native batch (native/src/fsbatch.c) instead of four fs promises.
  */
-export async function writeState(root: string, state: StoredState): Promise<void> {
-  const file = path.join(root, state.id, 'state.json');
-  const tmp = path.join(root, state.id, `.state.json.${process.pid}.${++tempCounter}.tmp`);
-  const r = await sys().native().fsBatch([OP.create, tmp, JSON.stringify(state), OP.rename, tmp, file]);
+async function writeRecord(dir: string, name: string, value: unknown): Promise<void> {
+  const file = path.join(dir, name);
+  const tmp = path.join(dir, `.${name}.${process.pid}.${++tempCounter}.tmp`);
+  const r = await sys().native().fsBatch([OP.create, tmp, JSON.stringify(value), OP.rename, tmp, file]);
   if (r.failed === 0) throw batchError(r.errno, 'open', tmp);
   if (r.failed === 1) {
     await sys().native().fsBatch([OP.unlink | OP.nofail, tmp, null]);
     throw batchError(r.errno, 'rename', tmp);
+  }
+}
+
+export async function writeState(root: string, state: StoredState): Promise<void> {
+  await writeRecord(containerDir(root, state.id), 'state.json', state);
+}
+
+const INTENT = 'intent.json';
+
+/** What a create is about to do (lib/runtime/sys.ts Intent), for delete --force when it never finished. */
+export async function writeIntent(root: string, intent: Intent): Promise<void> {
+  await writeRecord(containerDir(root, intent.id), INTENT, intent);
+}
+
+export async function readIntent(root: string, id: string): Promise<Intent | undefined> {
+  try {
+    return JSON.parse(await readText(path.join(root, id, INTENT))) as Intent;
+  } catch (e) {
+    // absent (killed between the mkdir and the rename) or, never, torn: nothing recorded, nothing done
+    if (errnoCode(e) === 'ENOENT' || e instanceof SyntaxError) return undefined;
+    throw e;
   }
 }
 
@@ -96,31 +118,43 @@ export async function listIds(root: string): Promise<string[]> {
   }
 }
 
-/** Creates the container's directory; fails if the id is taken. */
-export async function claimId(root: string, id: string): Promise<string> {
-  const dir = containerDir(root, id);
+/**
+ * Creates the container's directory holding its intent; fails if the id is taken. Nothing else of the
+ * container exists before this returns, so a kill in between leaves a directory that delete --force
+ * simply removes.
+ */
+export async function claimId(root: string, intent: Intent): Promise<string> {
+  const dir = containerDir(root, intent.id);
   // the root usually exists: make it only when the container's directory cannot be made without it
   for (let attempt = 0; ; attempt++) {
     try {
       await fsp().mkdir(dir, { mode: 0o711 });
-      return dir;
+      break;
     } catch (e) {
-      if (errnoCode(e) === 'EEXIST') throw new BerthError(`container with id exists: ${id}`);
+      if (errnoCode(e) === 'EEXIST') throw new BerthError(`container with id exists: ${intent.id}`);
       if (errnoCode(e) !== 'ENOENT' || attempt > 0) throw e;
       await fsp().mkdir(root, { recursive: true, mode: 0o711 });
     }
   }
+  try {
+    await writeIntent(root, intent);
+  } catch (e) {
+    await removeContainerDir(root, intent.id);
+    throw e;
+  }
+  return dir;
 }
 
 export async function removeContainerDir(root: string, id: string): Promise<void> {
   const dir = containerDir(root, id);
-  // Usually the directory holds state.json alone: one batch (unlink, rmdir) instead of a recursive walk.
-  // Anything else in it (exec.fifo, hosts, resolv.conf, a crashed write's temp file) takes the walk.
-  // (The walk is also the way out when the addon itself failed to load: a create that failed for that
-  // reason must still leave nothing behind.)
-  const r = await Promise.resolve().then(() => sys().native().fsBatch([OP.unlink | OP.nofail, path.join(dir, 'state.json'), null, OP.rmdir, dir, null]))
-    .catch(() => ({ failed: 1, errno: 0 }));
-  if (r.failed === 1 && r.errno !== 2 /* ENOENT: already gone */) await fsp().rm(dir, { recursive: true, force: true });
+  // Usually the directory holds state.json and intent.json alone: one batch (unlink, unlink, rmdir) instead
+  // of a recursive walk. Anything else in it (exec.fifo, hosts, resolv.conf, a crashed write's temp file)
+  // takes the walk. (The walk is also the way out when the addon itself failed to load: a create that
+  // failed for that reason must still leave nothing behind.)
+  const r = await Promise.resolve().then(() => sys().native().fsBatch([
+    OP.unlink | OP.nofail, path.join(dir, 'state.json'), null, OP.unlink | OP.nofail, path.join(dir, INTENT), null, OP.rmdir, dir, null,
+  ])).catch(() => ({ failed: 2, errno: 0 }));
+  if (r.failed === 2 && r.errno !== 2 /* ENOENT: already gone */) await fsp().rm(dir, { recursive: true, force: true });
 }
 
 /**
@@ -177,6 +211,6 @@ export async function processStartTimeAsync(pid: number): Promise<string | undef
   }
 }
 
-export function isAlive(state: StoredState): boolean {
+export function isAlive(state: Pick<StoredState, 'pid' | 'pidStartTime'>): boolean {
   return state.pid > 0 && processStartTime(state.pid) === state.pidStartTime;
 }

@@ -7,7 +7,7 @@ import t from 'tap';
 import * as path from 'node:path';
 import { uniqueId } from '../helpers/bundle';
 import { berth, bundle } from '../helpers/run';
-import { requireRunc, runcRun } from '../helpers/runc';
+import { requireRunc, runcRun } from '../helpers/runc-sync';
 import type { LinuxSeccomp } from '../../lib/runtime/spec/types';
 
 requireRunc();

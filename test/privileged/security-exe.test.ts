@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { baseSpec, makeRootfs, uniqueId } from '../helpers/bundle';
 import { berth } from '../helpers/run';
-import { requireRunc, runc, runcRun } from '../helpers/runc';
+import { requireRunc, runc, runcRun } from '../helpers/runc-sync';
 import { native } from '../../lib/sys/native';
 import type { Spec } from '../../lib/runtime/spec/types';
 

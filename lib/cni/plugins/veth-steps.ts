@@ -6,6 +6,7 @@ import { delegateCheck, delegateDel, delegateGC } from '../invoke';
 import type { PluginContext } from '../skel';
 import type { Attachment, NetConf, Result } from '../types';
 import type * as Net from '../net';
+import { withRollback, type Undo } from '../../util/rollback';
 
 type Ctx = PluginContext<NetConf>;
 
@@ -37,8 +38,7 @@ export async function hostVeth(nl: Net.Rtnl, ctx: Ctx): Promise<Net.Link> {
   return host;
 }
 
-/** An ADD's undo steps, in the order they were recorded. */
-export type Undo = (() => Promise<unknown>)[];
+export type { Undo };
 
 /**
  * Runs an ADD with its host (nl) and container (cnl) sockets. On failure every step recorded in `undo` is
@@ -46,12 +46,8 @@ export type Undo = (() => Promise<unknown>)[];
  * sockets are closed either way.
  */
 export async function addWithRollback<T>(nl: Net.Rtnl, cnl: Net.Rtnl, add: (undo: Undo) => Promise<T>): Promise<T> {
-  const undo: Undo = [];
   try {
-    return await add(undo);
-  } catch (e) {
-    for (const u of undo.reverse()) await u().catch(() => undefined);
-    throw e;
+    return await withRollback(add);
   } finally {
     nl.close();
     cnl.close();
