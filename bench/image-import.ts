@@ -1,6 +1,9 @@
-// Benchmark (run on demand, as root): importing an image of about 256 MB into the layer store, against
-// plain `tar -x` of the same layer blobs. Usage: node dist/bench/image-import.js [MB] [--keep]
-// The image is generated here: 4 layers (two gzip, two plain) of many small files and some large ones.
+// Benchmark (run on demand, as root), two rows, each against plain `tar -x` of the same layer blobs:
+//  1. an image of about 256 MB: 4 layers (two gzip, two plain) of many small files and some large ones;
+//  2. one tar.gz layer of 100,000 small files: `berth image import` (the CLI, a fresh process) against
+//     `tar -xzf` into a scratch dir, alternated, medians of a few runs.
+// Usage: node dist/bench/image-import.js [MB] [--files N] [--runs N] [--only small|big] [--before DIR] [--keep]
+// (--before DIR: also time DIR/bin/berth, another installation, e.g. a build of main, in the same run)
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -10,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import * as zlib from 'node:zlib';
 import { importImage } from '../lib/overlayfs';
 import { buildTar, machineArch, sha256, type TarEntry } from '../test/helpers/image-builder';
+import { stats } from './harness';
 
 interface Layer { blob: Buffer; digest: string; diffId: string; gzip: boolean }
 
@@ -59,11 +63,86 @@ function dropCaches(): void {
   try { execFileSync('sync'); } catch { /* ignore */ }
 }
 
+/** 100k files of 0-2 KiB in 100 directories, like the many small files of a distribution's /usr. */
+async function makeSmallFilesLayer(files: number): Promise<Layer> {
+  const entries: TarEntry[] = [{ name: 'usr/', type: 'directory' }];
+  const text = content(1 << 16);
+  for (let i = 0; i < files; i++) {
+    if (i % 1000 === 0) entries.push({ name: `usr/d${i / 1000}/`, type: 'directory' });
+    const size = (i * 7919) % 2048;
+    const at = (i * 104729) % (text.length - size);
+    entries.push({ name: `usr/d${Math.floor(i / 1000)}/file-${i}`, content: text.subarray(at, at + size), mode: i % 5 === 0 ? 0o755 : 0o644 });
+  }
+  const tar = await buildTar(entries);
+  const blob = zlib.gzipSync(tar, { level: 6 });
+  return { blob, digest: sha256(blob), diffId: sha256(tar), gzip: true };
+}
+
+function flag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+/** CPU seconds (user + system) of this process's waited-for children so far (/proc/self/stat, in ticks). */
+function childCpuSeconds(): number {
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime; USER_HZ is 100 on Linux
+}
+
+interface Side { name: string; wall: number[]; cpu: number[]; run: (r: number) => () => void }
+
+async function smallFilesRow(work: string): Promise<void> {
+  const files = flag('--files', 100_000);
+  const runs = flag('--runs', 3);
+  const before = process.argv.includes('--before') ? process.argv[process.argv.indexOf('--before') + 1] : undefined;
+  const t0 = performance.now();
+  const layer = await makeSmallFilesLayer(files);
+  const layout = path.join(work, 'small-layout');
+  writeLayout(layout, [layer]);
+  const blob = path.join(layout, 'blobs', 'sha256', layer.digest.slice(7));
+  console.log(`small files: ${files} files in one tar.gz layer of ${(layer.blob.length / 1048576).toFixed(1)} MB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const berthImport = (install: string) => (r: number) => () => {
+    const dataRoot = path.join(work, `small-data-${r}`);
+    execFileSync(process.execPath, [path.join(install, 'bin', 'berth'), 'image', '--data-root', dataRoot, 'import', '--name', 'small', layout], { stdio: ['ignore', 'ignore', 'inherit'] });
+  };
+  const sides: Side[] = [
+    { name: 'tar -xzf', wall: [], cpu: [], run: (r) => () => execFileSync('tar', ['-xzf', blob, '-C', path.join(work, `small-data-${r}`), '--same-owner', '--xattrs']) },
+    { name: 'berth image import', wall: [], cpu: [], run: berthImport(path.join(__dirname, '..', '..')) },
+  ];
+  // --before DIR: the same command from another installation (the code before a change), in the same run
+  if (before) sides.push({ name: `before (${before})`, wall: [], cpu: [], run: berthImport(before) });
+  for (let r = 0; r < runs; r++) {
+    for (const side of sides) {
+      const scratch = path.join(work, `small-data-${r}`);
+      fs.mkdirSync(scratch);
+      dropCaches();
+      const cpu0 = childCpuSeconds();
+      const t = performance.now();
+      side.run(r)();
+      side.wall.push(performance.now() - t);
+      side.cpu.push(childCpuSeconds() - cpu0);
+      // keep the disk from filling up over runs: each side's tree is removed untimed
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+  if (runs === 0) return;
+  const median = (xs: number[]): number => stats('', xs).median;
+  for (const side of sides) {
+    console.log(`${side.name.padEnd(20)} median ${(median(side.wall) / 1000).toFixed(2)} s wall, ${median(side.cpu).toFixed(2)} s CPU  (wall ${side.wall.map((m) => (m / 1000).toFixed(2)).join(', ')})`);
+  }
+  const [tar, ours] = sides;
+  console.log(`ratio import / tar: ${(median(ours.wall) / median(tar.wall)).toFixed(2)} wall, ${(median(ours.cpu) / median(tar.cpu)).toFixed(2)} CPU (berth includes sha256 of the blob and the diff_id)`);
+  if (before) console.log(`ratio before / tar: ${(median(sides[2].wall) / median(tar.wall)).toFixed(2)} wall, ${(median(sides[2].cpu) / median(tar.cpu)).toFixed(2)} CPU`);
+}
+
 async function main(): Promise<void> {
-  const mb = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 256);
+  const mb = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && !all[i - 1]?.startsWith('--')) ?? 256);
   const keep = process.argv.includes('--keep');
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-import-'));
   try {
+    if (only !== 'big') await smallFilesRow(work);
+    if (only === 'small') return;
     const t0 = performance.now();
     const perLayer = Math.ceil((mb << 20) / 4);
     const layers: Layer[] = [];

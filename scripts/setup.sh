@@ -7,7 +7,7 @@ packages=(
   build-essential python3 iproute2 iptables nftables busybox-static util-linux iputils-ping
   runc containerd podman umoci skopeo containernetworking-plugins
   bird2 gobgpd frr etcd-server iperf3 hyperfine procps bsdutils
-  qemu-system-x86 linux-image-amd64 kmod cpio
+  qemu-system-x86 linux-image-amd64 kmod cpio tar
   tcpdump mount
 )
 missing=()

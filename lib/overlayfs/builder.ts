@@ -107,6 +107,11 @@ export function machineArch(): string {
 export async function buildImage(layers: LayerSpec[], opts: ImageOptions = {}): Promise<BuiltImage> {
   const built: BuiltLayer[] = [];
   for (const l of layers) built.push(await buildLayer(l));
+  return assembleImage(built, opts);
+}
+
+/** The config and manifest around layers given as blobs (tests that hand-craft a blob's bytes). */
+export function assembleImage(built: BuiltLayer[], opts: ImageOptions = {}): BuiltImage {
   const config = Buffer.from(JSON.stringify({
     created: MTIME.toISOString(),
     architecture: opts.architecture ?? machineArch(),

@@ -1,13 +1,23 @@
 // Names inside a layer tar are untrusted. They are split into components and checked here, before anything
-// touches the disk: absolute names and ".." are refused rather than silently rewritten.
+// touches the disk: absolute names and ".." are refused rather than silently rewritten. Names are byte
+// strings (latin1, one char per byte: see tar-header.ts), so no two byte sequences become the same name.
 import { ImageError } from './errors';
+
+/** A byte-string name for a message: quoted text when it is UTF-8, else with \xNN for the other bytes. */
+export function quoteName(bytes: string): string {
+  const buf = Buffer.from(bytes, 'latin1');
+  const text = buf.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(buf)) return JSON.stringify(text);
+  // eslint-disable-next-line no-control-regex
+  return `"${bytes.replace(/[\\"]|[^\x20-\x7e]/g, (c) => (c === '\\' || c === '"' ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}"`;
+}
 
 /** "./usr/bin/" -> ["usr", "bin"]; [] is the layer root. */
 export function entryComponents(name: string, what = 'entry'): string[] {
-  if (name.includes('\0')) throw new ImageError(`${what} ${JSON.stringify(name)}: NUL in name`);
-  if (name.startsWith('/')) throw new ImageError(`${what} ${JSON.stringify(name)}: absolute path refused`);
+  if (name.includes('\0')) throw new ImageError(`${what} ${quoteName(name)}: NUL in name`);
+  if (name.startsWith('/')) throw new ImageError(`${what} ${quoteName(name)}: absolute path refused`);
   const parts = name.split('/').filter((c) => c !== '' && c !== '.');
-  if (parts.includes('..')) throw new ImageError(`${what} ${JSON.stringify(name)}: ".." component refused`);
+  if (parts.includes('..')) throw new ImageError(`${what} ${quoteName(name)}: ".." component refused`);
   return parts;
 }
 

@@ -1,15 +1,16 @@
 // importImage: source -> verified metadata -> each missing layer extracted, verified, committed -> record.
+import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import { ImageError } from './errors';
 import { HashingStream, verifyDigest } from './digest';
-import { LayerWriter, type EntryHeader } from './extract';
+import { LayerWriter } from './extract';
 import { checkImageName, writeImage } from './images';
 import { commitLayer, ensureLink, ensureStore, hasLayer, newTempLayer } from './layer-store';
 import { withStoreLock } from './lock';
 import { resolveImage, type LayerRef } from './manifest';
 import { openSource, type ImageSource } from './source';
+import { TarParser } from './tar-parser';
 import type { ImageRecord } from './types';
 
 export interface ImportOptions {
@@ -28,7 +29,7 @@ async function peek(source: ImageSource, name: string, n: number): Promise<Buffe
 /** Layers are gzip or plain tar; the media type is not trusted, the magic bytes decide. */
 async function decompressor(source: ImageSource, layer: LayerRef): Promise<NodeJS.ReadWriteStream | undefined> {
   const magic = await peek(source, layer.path, 4);
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return (await import('node:zlib')).createGunzip();
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return (await import('node:zlib')).createGunzip({ chunkSize: 256 << 10 });
   if (magic.equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) {
     throw new ImageError(`layer ${layer.digest ?? layer.path}: zstd-compressed layers are not supported`);
   }
@@ -36,44 +37,58 @@ async function decompressor(source: ImageSource, layer: LayerRef): Promise<NodeJ
 }
 
 async function blobDigest(source: ImageSource, name: string): Promise<string> {
-  const hash = new HashingStream();
-  const { pipeline } = await import('node:stream/promises');
-  await pipeline(source.open(name), hash, async function* (chunks: AsyncIterable<unknown>) {
-    for await (const c of chunks) void c;
-  });
-  return hash.digest();
+  const hash = createHash('sha256');
+  for await (const c of source.open(name)) hash.update(c as Buffer);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** The cause of a failed extraction, in one line: zlib and fs errors carry a code, ours are ImageErrors. */
+function describe(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'Z_BUF_ERROR' || err.code === 'ERR_STREAM_PREMATURE_CLOSE') return 'the gzip stream is truncated (unexpected end of file)';
+  if (typeof err.code === 'string' && err.code.startsWith('Z_')) return `gzip: ${err.message}`;
+  return err.message ?? String(e);
 }
 
 /** Streams a layer blob once: hash of the blob, gunzip, hash of the tar (diff_id), extraction. */
 async function extractLayer(source: ImageSource, layer: LayerRef, dir: string, onBytes: (n: number) => void, warn: (m: string) => void): Promise<void> {
-  const tar = await import('tar-stream');
   const { pipeline } = await import('node:stream/promises');
-  const blobHash = new HashingStream(onBytes);
-  const diffHash = new HashingStream();
-  const gunzip = await decompressor(source, layer);
-  const extract = tar.extract();
-  const raw: Readable = source.open(layer.path);
-  const stages: NodeJS.ReadWriteStream[] = gunzip ? [blobHash, gunzip, diffHash] : [blobHash, diffHash];
-  const feed = pipeline(raw, ...(stages as [NodeJS.ReadWriteStream]), extract as unknown as NodeJS.WritableStream);
-  const writer = new LayerWriter(dir);
   const what = `layer ${layer.digest ?? layer.path}`;
+  const blobHash = new HashingStream(onBytes);
+  const diffHash = createHash('sha256');
+  const gunzip = await decompressor(source, layer);
+  const writer = new LayerWriter(dir);
+  const parser = new TarParser(writer);
+  // pipeline() reports its own AbortError when the last stage throws: keep the real cause
+  let failure: unknown;
+  const extract = async (chunks: AsyncIterable<Buffer | string>): Promise<void> => {
+    try {
+      for await (const chunk of chunks) {
+        diffHash.update(chunk);
+        parser.push(chunk as Buffer);
+      }
+      parser.finish();
+    } catch (e) {
+      failure ??= e;
+      throw e;
+    }
+  };
   try {
-    for await (const entry of extract) await writer.entry(entry.header as EntryHeader, entry);
-    await feed;
+    const stages = gunzip ? [blobHash, gunzip] : [blobHash];
+    await pipeline(source.open(layer.path), ...(stages as [NodeJS.ReadWriteStream]), extract);
+    writer.finish();
   } catch (e) {
-    raw.destroy();
-    extract.destroy();
-    await feed.catch(() => undefined);
+    writer.abort();
     // a corrupt blob usually fails inside gunzip or the tar parser first: name the real cause
     if (layer.digest) {
       const actual = await blobDigest(source, layer.path).catch(() => layer.digest as string);
       verifyDigest(`blob ${layer.path}`, layer.digest, actual);
     }
-    throw new ImageError(`${what}: ${(e as Error).message}`, { cause: e });
+    const cause = failure ?? e;
+    throw new ImageError(`${what}: ${describe(cause)}`, { cause });
   }
-  await writer.finish();
   if (layer.digest) verifyDigest(`blob ${layer.path}`, layer.digest, blobHash.digest());
-  verifyDigest(`${what} (uncompressed, rootfs.diff_ids)`, layer.diffId, diffHash.digest());
+  verifyDigest(`${what} (uncompressed, rootfs.diff_ids)`, layer.diffId, `sha256:${diffHash.digest('hex')}`);
   for (const x of writer.stats.skippedXattrs) warn(`${what}: skipped xattr ${x}`);
 }
 

@@ -1,5 +1,5 @@
 // lib/overlayfs: image import into a content-addressed layer store, and overlay root filesystems.
-// Modules here load only Node built-ins at import time; tar-stream and zlib are loaded by the import itself.
+// Modules here load only Node built-ins at import time; zlib is loaded by the import itself.
 //
 // Store layout under the data root (default /var/lib/berth):
 //   layers/<diff_id hex>/      one extracted layer (built in layers/.tmp-*, renamed when verified)

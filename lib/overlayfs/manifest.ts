@@ -45,7 +45,9 @@ function parseJson(data: Buffer, what: string): unknown {
   try {
     return JSON.parse(data.toString('utf8'));
   } catch (e) {
-    throw new ImageError(`${what} is not valid JSON: ${(e as Error).message}`);
+    // V8's message quotes the start of the input: say where it broke, never what the bytes were
+    const at = /at position \d+/.exec((e as Error).message);
+    throw new ImageError(`${what} is not valid JSON${at ? ` (${at[0]})` : ''}`);
   }
 }
 
@@ -135,11 +137,15 @@ async function resolveOci(source: ImageSource): Promise<ResolvedImage> {
   const configDigest = checkDigest(manifest.config.digest, `${manifestWhat} config.digest`);
   const layerDescs = manifest.layers.map((l: unknown, i: number) => {
     if (!isObject(l)) throw new ImageError(`${where}: ${manifestWhat} layers[${i}] is not an object`);
-    return { digest: checkDigest(l.digest, `${manifestWhat} layers[${i}].digest`), size: Number(l.size ?? 0), mediaType: String(l.mediaType ?? '') };
+    return { digest: checkDigest(l.digest, `${manifestWhat} layers[${i}].digest`), size: typeof l.size === 'number' ? l.size : undefined, mediaType: String(l.mediaType ?? '') };
   });
   for (const l of layerDescs) {
     // foreign (non-distributable) layers are not in the layout: say so before extracting anything
     if (!(await source.exists(blobPath(l.digest)))) throw new ImageError(`${where}: missing layer blob ${blobPath(l.digest)}`);
+    // a truncated (or swapped) blob is refused before anything is written
+    const size = await source.size(blobPath(l.digest));
+    if (l.size === undefined) l.size = size;
+    else if (size !== l.size) throw new ImageError(`${where}: layer ${l.digest}: the blob is ${size} bytes, the manifest says ${l.size} (truncated or replaced)`);
   }
   const cfgWhat = `config ${configDigest}`;
   const parsed = parseConfig(await readVerified(source, configDigest, cfgWhat), `${where}: ${cfgWhat}`, layerDescs.length);
@@ -150,7 +156,7 @@ async function resolveOci(source: ImageSource): Promise<ResolvedImage> {
     platform: parsed.platform,
     created: parsed.created,
     suggestedName,
-    layers: layerDescs.map((l, i) => ({ path: blobPath(l.digest), digest: l.digest, diffId: parsed.diffIds[i], size: l.size })),
+    layers: layerDescs.map((l, i) => ({ path: blobPath(l.digest), digest: l.digest, diffId: parsed.diffIds[i], size: l.size as number })),
   };
 }
 

@@ -8,6 +8,9 @@ import { errnoCode } from '../util/errors';
 import { ImageError } from './errors';
 import { indexTar, tarKey, type TarMember } from './tar-index';
 
+/** Reads of blobs: large enough that a layer's hashing and gunzip see few chunks. */
+const READ_CHUNK = 1 << 20;
+
 export interface ImageSource {
   /** the path the user gave, for messages */
   readonly location: string;
@@ -25,24 +28,65 @@ function cleanName(name: string, source: string): string {
   return key;
 }
 
+/** Where a symlink inside the image points, as a member name; refused when it would leave the image. */
+function linkTarget(link: string, target: string, source: string): string {
+  if (target.startsWith('/')) {
+    throw new ImageError(`${source}: refusing symlink ${JSON.stringify(link)} -> ${JSON.stringify(target)}: it points outside the image`);
+  }
+  const joined = path.posix.normalize(path.posix.join(path.posix.dirname(link), target));
+  if (joined === '..' || joined.startsWith('../')) {
+    throw new ImageError(`${source}: refusing symlink ${JSON.stringify(link)} -> ${JSON.stringify(target)}: it points outside the image`);
+  }
+  return joined;
+}
+
+const MAX_LINK_HOPS = 16;
+
+/**
+ * A layout directory. Its files are untrusted like an archive's members: a symlink is followed only to
+ * a path inside the directory (resolved here, component by component, as RESOLVE_IN_ROOT would), never to
+ * a host file, and the final file is opened with O_NOFOLLOW.
+ */
 class DirSource implements ImageSource {
   constructor(readonly location: string) {}
-  private file(name: string): string {
-    return path.join(this.location, cleanName(name, this.location));
+  /** The member's real path below the root, with no symlink left in it; undefined when absent. */
+  private file(name: string): string | undefined {
+    let rest = cleanName(name, this.location).split('/');
+    let done: string[] = [];
+    for (let hops = 0; rest.length > 0;) {
+      const comp = rest.shift() as string;
+      const rel = [...done, comp].join('/');
+      const st = fs.lstatSync(path.join(this.location, rel), { throwIfNoEntry: false });
+      if (!st) return undefined;
+      if (st.isSymbolicLink()) {
+        if (++hops > MAX_LINK_HOPS) throw new ImageError(`${this.location}: too many symlinks resolving ${JSON.stringify(name)}`);
+        const target = linkTarget(rel, fs.readlinkSync(path.join(this.location, rel)), this.location);
+        rest = [...target.split('/').filter((c) => c !== '' && c !== '.'), ...rest];
+        done = [];
+      } else {
+        if (rest.length > 0 && !st.isDirectory()) return undefined;
+        done.push(comp);
+      }
+    }
+    return path.join(this.location, ...done);
+  }
+  private stat(name: string): fs.Stats | undefined {
+    const file = this.file(name);
+    return file === undefined ? undefined : fs.lstatSync(file, { throwIfNoEntry: false });
   }
   async exists(name: string): Promise<boolean> {
-    try {
-      return (await fsp.stat(this.file(name))).isFile();
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return false;
-      throw e;
-    }
+    return this.stat(name)?.isFile() ?? false;
   }
   async size(name: string): Promise<number> {
-    return (await fsp.stat(this.file(name))).size;
+    const st = this.stat(name);
+    if (!st?.isFile()) throw new ImageError(`${this.location}: no file ${name} in the image`);
+    return st.size;
   }
   open(name: string, range?: { start: number; end: number }): Readable {
-    return fs.createReadStream(this.file(name), range);
+    const file = this.file(name);
+    if (file === undefined) throw new ImageError(`${this.location}: no file ${name} in the image`);
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    return fs.createReadStream('', { fd, ...range, highWaterMark: READ_CHUNK });
   }
 }
 
@@ -54,7 +98,7 @@ class TarSource implements ImageSource {
     for (let hops = 0; hops < 8; hops++) {
       const m = this.members.get(key);
       if (!m || m.linkname === undefined) return m;
-      key = cleanName(path.posix.join(path.posix.dirname(key), m.linkname), this.location);
+      key = cleanName(linkTarget(key, m.linkname, this.location), this.location);
     }
     return undefined;
   }
@@ -74,7 +118,7 @@ class TarSource implements ImageSource {
     if (m.size === 0) return Readable.from([]);
     const start = m.offset + (range?.start ?? 0);
     const end = Math.min(m.offset + m.size - 1, m.offset + (range?.end ?? m.size - 1));
-    return fs.createReadStream(this.location, { start, end });
+    return fs.createReadStream(this.location, { start, end, highWaterMark: READ_CHUNK });
   }
 }
 

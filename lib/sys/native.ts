@@ -19,10 +19,11 @@ export interface Native {
   umount2(target: string, flags: number): void;
   /** Moves the calling (main) thread only: safe for network and uts namespaces, nothing else. */
   setns(fd: number, nstype: number): void;
-  mknod(path: string, mode: number, major: number, minor: number): void;
+  /** paths may be Buffers (names that are not UTF-8) */
+  mknod(path: string | Buffer, mode: number, major: number, minor: number): void;
   /** open(2) of `path` resolved inside `root` as if it were "/" (openat2 RESOLVE_IN_ROOT, no magic links); close-on-exec. */
   openInRoot(root: string, path: string, flags: number): number;
-  lsetxattr(path: string, name: string, value: Buffer): void;
+  lsetxattr(path: string | Buffer, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
   /** Blocking unless LOCK_NB is set: meant for short-lived CLI processes. */

@@ -60,6 +60,21 @@ bool arg_int64(napi_env env, napi_value v, int64_t *out) {
 char *arg_string(napi_env env, napi_value v, bool *ok) {
   *ok = true;
   if (is_nullish(env, v)) return NULL;
+  bool is_buffer = false;
+  if (napi_is_buffer(env, v, &is_buffer) == napi_ok && is_buffer) {
+    /* a Buffer is a path as bytes (names that are not UTF-8); a NUL inside would cut it short */
+    void *data;
+    size_t n;
+    if (napi_get_buffer_info(env, v, &data, &n) != napi_ok || memchr(data, 0, n)) {
+      *ok = false;
+      return NULL;
+    }
+    char *b = malloc(n + 1);
+    if (!b) { *ok = false; return NULL; }
+    memcpy(b, data, n);
+    b[n] = 0;
+    return b;
+  }
   size_t len;
   if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
     *ok = false;

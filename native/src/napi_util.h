@@ -20,7 +20,7 @@ napi_value throw_errno(napi_env env, int err, const char *syscall, const char *p
 bool arg_int32(napi_env env, napi_value v, int32_t *out);
 bool arg_int64(napi_env env, napi_value v, int64_t *out);
 bool arg_uint32(napi_env env, napi_value v, uint32_t *out);
-/* Copies a JS string into a fresh malloc'd buffer; NULL for null/undefined. Sets *ok=false on type error. */
+/* Copies a JS string (UTF-8) or a Buffer (bytes, no NUL) into a fresh malloc'd buffer; NULL for null/undefined. Sets *ok=false on type error. */
 char *arg_string(napi_env env, napi_value v, bool *ok);
 bool is_nullish(napi_env env, napi_value v);
 
