@@ -87,7 +87,7 @@ t.test('a truncated gzip layer fails in one line naming the layer, and leaves th
   const layout = path.join(work, 'truncated');
   writeOciLayout(img, layout);
   const r = cliImport(work, dataRoot, layout);
-  assertOneLineFailure(t, r, new RegExp(`^berth image: layer ${img.layers[0].digest}: the gzip stream is truncated \\(unexpected end of file\\)$`));
+  assertOneLineFailure(t, r, new RegExp(`^berth: layer ${img.layers[0].digest}: the gzip stream is truncated \\(unexpected end of file\\)$`));
   t.same(snapshot(dataRoot), before, 'the store is unchanged: no layer, no temp dir, no link, no record');
 
   // a good image whose blob was cut short on disk afterwards: its size no longer matches the manifest
@@ -142,7 +142,7 @@ for (const h of HUGE) {
     hugeHeaderArchive(archive, h.type, h.size);
     t.ok(fs.statSync(archive).blocks * 512 < 1 << 20, 'the archive is sparse: the claimed bytes are a hole');
     const r = cliImport(work, dataRoot, archive);
-    assertOneLineFailure(t, r, new RegExp(`^berth image: ${archive}: tar header at offset 0: (PAX extended header|GNU long name|GNU long link) of ${h.size} bytes exceeds the 1 MiB limit$`));
+    assertOneLineFailure(t, r, new RegExp(`^berth: ${archive}: tar header at offset 0: (PAX extended header|GNU long name|GNU long link) of ${h.size} bytes exceeds the 1 MiB limit$`));
     t.ok(r.maxRssMB < RSS_LIMIT_MB, `peak RSS ${r.maxRssMB.toFixed(0)} MB < ${RSS_LIMIT_MB} MB`);
     t.same(snapshot(dataRoot), before, 'the store is unchanged');
   });
@@ -155,7 +155,7 @@ t.test('the same headers at the start of a layer stream are refused in one line,
     const archive = path.join(work, `layer-${h.type}-${h.size}.tar`);
     hugeHeaderLayerArchive(archive, h.type, h.size);
     const r = cliImport(work, dataRoot, archive);
-    assertOneLineFailure(t, r, new RegExp(`^berth image: layer layer/layer.tar: tar header at offset 0: (PAX extended header|GNU long name|GNU long link) of ${h.size} bytes exceeds the 1 MiB limit$`));
+    assertOneLineFailure(t, r, new RegExp(`^berth: layer layer/layer.tar: tar header at offset 0: (PAX extended header|GNU long name|GNU long link) of ${h.size} bytes exceeds the 1 MiB limit$`));
     t.ok(r.maxRssMB < RSS_LIMIT_MB, `${h.what}: peak RSS ${r.maxRssMB.toFixed(0)} MB < ${RSS_LIMIT_MB} MB`);
     t.same(snapshot(dataRoot), before, `${h.what}: the store is unchanged`);
     fs.rmSync(archive);
