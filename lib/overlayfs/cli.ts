@@ -1,5 +1,5 @@
 // `berth image ...`: import, ls, inspect, rm, gc. Returns the exit code; errors are one line on stderr.
-import { UsageError, runEntry, str, type Command, type FlagSpec, type Group } from '../util/command-line';
+import { runEntry, str, usageText, UsageError, type Command, type FlagSpec, type Group } from '../util/command-line';
 import { gcLayers } from './gc';
 import { importImage } from './import';
 import { findImage, listImages, removeImageRecord } from './images';
@@ -124,8 +124,7 @@ export async function imageCommand(argv: string[], opts: ImageCommandOptions): P
     const msg = (e as Error).message;
     const line = msg.startsWith('berth image') ? msg : `berth image: ${msg}`;
     if (e instanceof UsageError) {
-      const { usage } = require('../util/usage') as typeof import('../util/usage');
-      errOut(opts).write(`${line}\n${usage('berth image', imageGroup)}`);
+      errOut(opts).write(`${line}\n${usageText('berth image', imageGroup)}`);
       return 2;
     }
     errOut(opts).write(`${line}\n`);

@@ -155,8 +155,15 @@ export function resolve<C>(e: Entry<C>): Command<C> | Group<C, unknown> {
 
 /** Prints the usage of `entry`, called as `name` (e.g. `berth image import`), on stdout. */
 export function printUsage<C>(name: string, entry: Entry<C>): void {
+  io.out(usageText(name, entry));
+}
+
+/** The --help text of `entry`, called as `name`; a group's sub-commands are loaded to list them. */
+export function usageText<C>(name: string, entry: Entry<C>): string {
   const { usage } = require('./usage') as typeof import('./usage');
-  io.out(usage(name, resolve(entry)));
+  const e = resolve(entry);
+  const subcommands = isGroup(e) ? Object.entries(e.commands()).map(([n, sub]): [string, string] => [n, resolve(sub).summary]) : undefined;
+  return usage(name, e, subcommands);
 }
 
 /**

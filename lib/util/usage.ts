@@ -1,6 +1,6 @@
 // --help text in runc's shape (NAME, USAGE, COMMANDS, OPTIONS), made from a command's own definition
 // (lib/util/command-line.ts): a flag documented here is the flag the parser reads. Loaded only for --help.
-import { isGroup, resolve, type Command, type FlagDef, type FlagSpec, type Group } from './command-line';
+import type { FlagDef, FlagSpec } from './command-line';
 
 function flagName(name: string, f: FlagDef): string {
   const arg = f.value ? ` ${f.arg ?? 'value'}` : '';
@@ -25,13 +25,15 @@ export function optionLines(flags: FlagSpec): string {
   return columns(rows);
 }
 
-/** The usage of `entry`, called as `name` (e.g. `berth image import`). */
-export function usage<C>(name: string, entry: Command<C> | Group<C, unknown>): string {
+/**
+ * The usage of a command or, with `subcommands` (name, summary), a group, called as `name` (e.g.
+ * `berth image import`).
+ */
+export function usage(name: string, entry: { summary: string; args?: string; flags: FlagSpec }, subcommands?: [string, string][]): string {
   const out = [`NAME:\n   ${name} - ${entry.summary}\n`];
-  if (isGroup(entry)) {
-    const commands = entry.commands();
+  if (subcommands) {
     out.push(`USAGE:\n   ${name}${Object.keys(entry.flags).length ? ' [options]' : ''} COMMAND [command options] [arguments...]\n`);
-    out.push(`COMMANDS:\n${columns(Object.entries(commands).map(([n, e]) => [n, resolve(e).summary]))}`);
+    out.push(`COMMANDS:\n${columns(subcommands)}`);
     out.push(`OPTIONS:\n${optionLines(entry.flags)}`);
     out.push(`Run '${name} COMMAND --help' for a command's options.\n`);
   } else {
