@@ -105,6 +105,7 @@ export class Lab {
     // pods first, world last, so no veth peer is left pointing into a half-removed namespace
     for (const ns of [...namespaces].sort((a, b) => b.length - a.length)) deleteNamespace(ns);
     fs.rmSync(dir, { recursive: true, force: true });
+    removeIfEmpty(root);
     return { namespaces, pids: [...inLab, ...rest] };
   }
 
@@ -178,5 +179,17 @@ export class Lab {
 
   removePod(pod: Pod): void {
     removePod(this.node(pod.node), pod);
+  }
+}
+
+/** The last lab's `down` leaves no empty lab root (nor an empty /run/berth) behind. */
+function removeIfEmpty(root: string): void {
+  const dirs = root === LAB_ROOT ? [root, path.dirname(root)] : [root];
+  for (const dir of dirs) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      return; // not empty, or gone: either way nothing of ours to remove
+    }
   }
 }
