@@ -50,6 +50,11 @@ static void __attribute__((noreturn)) go_cold(char **argv, const char *why) {
     fprintf(stderr, "berth: installation path too long: %s\n", home);
     exit(127);
   }
+  // node would start and fail with a stack trace: say in one line which installation is missing
+  if (access(entry, R_OK) < 0) {
+    fprintf(stderr, "berth: cannot run %s: %s (set BERTH_HOME)\n", entry, strerror(errno));
+    exit(127);
+  }
   char **args = calloc((size_t)argc + 2, sizeof *args);
   if (!args) {
     fprintf(stderr, "berth: out of memory\n");
