@@ -230,7 +230,7 @@ static int read_full(int s, void *p, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  (void)argc;
+  if (argc < 1) go_cold(argv, "no argv[0]"); // argv[1] would then be the environment
   const char *no_server = getenv("BERTH_NO_SERVER");
   const char *root = getenv("BERTH_ROOT");
   if (!root || !*root) root = DEFAULT_ROOT;
