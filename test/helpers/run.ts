@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import * as c from '../../lib/runtime/container';
 import type { Spec } from '../../lib/runtime/spec/types';
 import { baseSpec, makeRootfs, uniqueId } from './bundle';
+import { cold, program } from './frontend';
 
 let sharedRootfs: string | undefined;
 
@@ -79,7 +80,8 @@ export async function runBundle(b: TestBundle, opts: Partial<c.CreateOptions> = 
   }
 }
 
-export const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
+/** bin/berth, or the native front-end with BERTH_TEST_FRONTEND=1 (helpers/frontend.ts). */
+export const BERTH = program('berth');
 
 /**
  * Runs the berth CLI; never rejects. Output goes through files, not pipes: a detached container keeps
@@ -87,7 +89,7 @@ export const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
  * binary to run it with (a copy, for attack tests) instead of bin/berth's own.
  */
 export function berth(args: string[], input?: string, interpreter?: string): Promise<RunResult> {
-  return interpreter ? command(interpreter, [BERTH, ...args], input) : command(BERTH, args, input);
+  return interpreter ? command(interpreter, [cold('berth'), ...args], input) : command(BERTH, args, input);
 }
 
 /** Runs any program as berth() runs the CLI: runc on the same bundle as the control, for one. */
