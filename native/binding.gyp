@@ -7,6 +7,8 @@
         "src/napi_util.c",
         "src/syscalls.c",
         "src/waiter.c",
+        "src/sync.c",
+        "src/fdutil.c",
         "src/bootstrap.c",
         "src/bootstrap_rootfs.c",
         "src/bootstrap_process.c",

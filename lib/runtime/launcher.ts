@@ -5,12 +5,11 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as util from 'node:util';
 import { native } from '../sys/native';
-import { BootstrapError } from './bootstrap-steps';
+import { BootstrapError, MSG, SYNC_HEADER } from './bootstrap-steps';
 import type { LaunchPlan } from './launch-plan';
 import { allowExecShim } from './seccomp/exec-shim';
 
-const MSG = { NEED_MAPS: 1, PID: 2, MOUNTED: 3, READY: 4, ERROR: 5, GO: 10 } as const;
-const HEADER = 20;
+const HEADER = SYNC_HEADER.size;
 
 export interface LaunchCallbacks {
   /** the process (stage 1) that created a user namespace waits for its uid/gid maps */
@@ -86,8 +85,8 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
     const go = (payload?: string) => {
       const body = payload ? Buffer.from(payload) : Buffer.alloc(0);
       const msg = Buffer.alloc(HEADER + body.length);
-      msg.writeUInt32LE(MSG.GO, 0);
-      msg.writeUInt32LE(body.length, 16);
+      msg.writeUInt32LE(MSG.GO, SYNC_HEADER.type);
+      msg.writeUInt32LE(body.length, SYNC_HEADER.len);
       body.copy(msg, HEADER);
       // One write(2) straight to the socket: the stream machinery cost more than the send itself. A fresh
       // socketpair's buffer has room, and the child reads each GO before it sends again; the stream stays
@@ -128,12 +127,12 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
     sock.on('data', (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       while (buf.length >= HEADER) {
-        const len = buf.readUInt32LE(16);
+        const len = buf.readUInt32LE(SYNC_HEADER.len);
         if (buf.length < HEADER + len) break;
-        const type = buf.readUInt32LE(0);
-        const a = buf.readInt32LE(4);
-        const b = buf.readInt32LE(8);
-        const c = buf.readInt32LE(12);
+        const type = buf.readUInt32LE(SYNC_HEADER.type);
+        const a = buf.readInt32LE(SYNC_HEADER.a);
+        const b = buf.readInt32LE(SYNC_HEADER.b);
+        const c = buf.readInt32LE(SYNC_HEADER.c);
         const payload = buf.subarray(HEADER, HEADER + len).toString();
         buf = buf.subarray(HEADER + len);
         chain = chain.then(() => handle(type, a, b, c, payload)).catch((e: Error) => finish(e));

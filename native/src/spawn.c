@@ -3,6 +3,7 @@
  * bootstrap. Everything the child needs is allocated before the fork; the child runs no JavaScript.
  */
 #include "bootstrap.h"
+#include "sync.h"
 #include "exec_shim_fd.h"
 #include "napi_util.h"
 #include <errno.h>
