@@ -9,6 +9,7 @@
         "src/waiter.c",
         "src/sync.c",
         "src/fdutil.c",
+        "src/plan_decode.c",
         "src/bootstrap.c",
         "src/bootstrap_rootfs.c",
         "src/bootstrap_process.c",

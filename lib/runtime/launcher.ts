@@ -1,4 +1,4 @@
-// Parent side of the bootstrap: starts native.spawn(plan) and answers the child over the sync socket.
+// Parent side of the bootstrap: starts native.spawn(encodePlan(plan)) and answers the child over the sync socket.
 // The child asks for its id maps, reports its pid (we place it in its cgroups), pauses after mounts
 // (we run prestart/createRuntime hooks) and says READY before it waits on the exec fifo or execs.
 import * as fs from 'node:fs';
@@ -7,6 +7,7 @@ import * as util from 'node:util';
 import { native } from '../sys/native';
 import { BootstrapError, MSG, SYNC_HEADER } from './bootstrap-steps';
 import type { LaunchPlan } from './launch-plan';
+import { encodePlan } from './plan-codec';
 import { allowExecShim } from './seccomp/exec-shim';
 
 const HEADER = SYNC_HEADER.size;
@@ -44,7 +45,7 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
   try {
     // the bootstrap's last call, the exec shim's execveat, comes after the filter (seccomp/exec-shim.ts)
     const seccomp = plan.seccomp && allowExecShim(plan.seccomp, n.execShimFd());
-    const spawned = n.spawn({ ...plan, seccomp, syncFd: childFd });
+    const spawned = n.spawn(encodePlan({ ...plan, seccomp, syncFd: childFd }));
     stage1 = spawned.pid;
     direct = spawned.direct === true;
   } catch (e) {
