@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -151,4 +152,52 @@ int stage1_main(struct plan *p) {
     _exit(126);
   }
   _exit(0);
+}
+
+/* The child keeps nothing of Node's signal handling: every handler back to default, nothing blocked. */
+void bootstrap_reset_signals(void) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+bool bootstrap_is_direct(const struct plan *p) { return p->njoin == 0 && !p->new_userns && !p->time_offsets; }
+
+pid_t bootstrap_fork(struct plan *p, bool *direct_out) {
+  /*
+   * Direct: nothing to join, no user namespace (the parent must map it before the rest is created), no
+   * time namespace (clone() has no flag for it): clone the container process itself with the namespace
+   * flags, skipping stage 1 and its second copy of the caller's address space. The cgroup namespace still
+   * waits for the parent's GO (stage 2 unshares it once placed). If the kernel refuses the flags, stage 1
+   * unshares them one step at a time and reports which step failed.
+   */
+  bool direct = bootstrap_is_direct(p);
+  pid_t pid = -1;
+  if (direct) {
+    /* The raw syscall, not fork(): glibc's fork runs the atfork handlers that libuv and OpenSSL registered,
+       which close and reopen descriptors in the child. After it, the child calls no malloc. */
+    pid = (pid_t)syscall(SYS_clone, (p->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid == 0) {
+      bootstrap_reset_signals();
+      /* Not dumpable until it execs the sealed shim (exec_shim_fd.c): until then its /proc/<pid>/exe is
+         the caller's binary and its memory a copy of the caller's, neither for a container to open
+         (CVE-2019-5736). */
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+      direct_main(p);
+    }
+    if (pid < 0) direct = false;
+  }
+  if (!direct) pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid == 0) {
+    bootstrap_reset_signals();
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    stage1_main(p);
+    _exit(127);
+  }
+  *direct_out = direct;
+  return pid;
 }

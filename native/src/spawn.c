@@ -22,17 +22,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The child keeps nothing of Node's signal handling: every handler back to default, nothing blocked. */
-static void reset_signals(void) {
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 /*
  * The vfork launch (`run`: no exec fifo, nothing to join, no user or time namespace). The container
  * process is cloned with CLONE_VM | CLONE_VFORK, as posix_spawn does: it borrows this process's memory
@@ -91,7 +80,7 @@ static void free_launch(struct vfork_launch *l) {
 
 static int vfork_child(void *arg) {
   struct plan *p = arg;
-  reset_signals();
+  bootstrap_reset_signals();
   direct_main(p);
 }
 
@@ -135,7 +124,7 @@ static void *vfork_thread(void *arg) {
     p->report_pid = false;
     pid_t stage1 = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
     if (stage1 == 0) {
-      reset_signals();
+      bootstrap_reset_signals();
       prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
       stage1_main(p);
       _exit(127);
@@ -213,14 +202,7 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  /*
-   * Direct: nothing to join, no user namespace (the parent must map it before the rest is created), no
-   * time namespace (clone() has no flag for it): clone the container process itself with the namespace
-   * flags, skipping stage 1 and its second copy of Node's address space. The cgroup namespace still waits
-   * for the parent's GO (stage 2 unshares it once placed). If the kernel refuses the flags, stage 1 below
-   * unshares them one step at a time and reports which step failed.
-   */
-  bool direct = p->njoin == 0 && !p->new_userns && !p->time_offsets;
+  bool direct = bootstrap_is_direct(p);
   if (direct && !p->exec_fifo && start_vfork(&arena, p)) {
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     /* pid 0: the child reports its pid over the sync socket (MSG_PID) */
@@ -232,27 +214,7 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
     napi_set_named_property(env, result, "direct", yes);
     return result;
   }
-  pid_t pid = -1;
-  if (direct) {
-    /* The raw syscall, not fork(): glibc's fork runs the atfork handlers that libuv and OpenSSL registered,
-       which close and reopen descriptors in the child. After it, the child calls no malloc. */
-    pid = (pid_t)syscall(SYS_clone, (p->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
-    if (pid == 0) {
-      reset_signals();
-      /* Not dumpable until it execs the sealed shim (exec_shim_fd.c): until then its /proc/<pid>/exe is
-         the host's node and its memory a copy of Node's, neither for a container to open (CVE-2019-5736). */
-      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-      direct_main(p);
-    }
-    if (pid < 0) direct = false;
-  }
-  if (!direct) pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid == 0) {
-    reset_signals();
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    stage1_main(p);
-    _exit(127);
-  }
+  pid_t pid = bootstrap_fork(p, &direct);
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   plan_arena_free(&arena);
@@ -265,6 +227,16 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   /* direct: pid is the container process, which sends no MSG_PID */
   napi_set_named_property(env, result, "direct", is_direct);
   return result;
+}
+
+static napi_value js_exec_shim_fd(napi_env env, napi_callback_info info) {
+  int fd = exec_shim_fd();
+  if (fd < 0) return throw_errno(env, errno, "exec shim memfd", NULL);
+  return make_int(env, fd);
+}
+
+void berth_init_exec_shim(napi_env env, napi_value exports) {
+  export_fn(env, exports, "execShimFd", js_exec_shim_fd);
 }
 
 void berth_init_spawn(napi_env env, napi_value exports) {

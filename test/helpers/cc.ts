@@ -13,14 +13,18 @@ export interface Built {
   cleanup(): void;
 }
 
-/** `main` is the test's own C source (text); `sources` are paths under native/src linked with it. */
-export function buildC(name: string, main: string, sources: string[] = []): Built {
+/**
+ * `main` is the test's own C source (text); `sources` are paths under native/src compiled with it, `libs`
+ * paths under native/ (a static library the native build made) linked after it.
+ */
+export function buildC(name: string, main: string, sources: string[] = [], libs: string[] = []): Built {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
   const mainFile = path.join(dir, `${name}.c`);
   fs.writeFileSync(mainFile, main);
   const exe = path.join(dir, name);
   execFileSync('cc', ['-std=gnu11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter', '-O1',
-    `-I${NATIVE_SRC}`, '-o', exe, mainFile, ...sources.map((s) => path.join(NATIVE_SRC, s))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    `-I${NATIVE_SRC}`, `-I${path.join(REPO, 'test', 'native')}`, '-o', exe, mainFile, ...sources.map((s) => path.join(NATIVE_SRC, s)),
+    ...libs.map((l) => path.join(REPO, 'native', l))], { stdio: ['ignore', 'pipe', 'pipe'] });
   return { exe, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

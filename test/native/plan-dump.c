@@ -3,7 +3,7 @@
  * resulting struct plan, one `name=value` line each, in the format test/unit/plan-codec.test.ts prints
  * for the plan it encoded. Strings as hex (s:...) or null. A refused plan: the reason on stderr, exit 2.
  */
-#include "plan_decode.h"
+#include "read_plan.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,20 +49,8 @@ static void hooks(const char *name, struct hook_step *h, int count) {
 }
 
 int main(void) {
-  size_t cap = 1 << 16, len = 0;
-  unsigned char *buf = malloc(cap);
-  size_t got;
-  while ((got = fread(buf + len, 1, cap - len, stdin)) > 0) {
-    len += got;
-    if (len == cap) buf = realloc(buf, cap *= 2);
-  }
   struct plan_arena arena = {0};
-  char err[256];
-  struct plan *p = plan_decode(buf, len, &arena, err, sizeof err);
-  if (!p) {
-    fprintf(stderr, "%s\n", err);
-    return 2;
-  }
+  struct plan *p = read_plan(&arena);
   char key[128];
 #define K(fmt, ...) (snprintf(key, sizeof key, fmt, __VA_ARGS__), key)
   n("cloneFlags", p->clone_flags);
@@ -162,6 +150,5 @@ int main(void) {
   n("setsid", p->setsid);
   n("execShimFd", p->exec_shim_fd);
   plan_arena_free(&arena);
-  free(buf);
   return 0;
 }
