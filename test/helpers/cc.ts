@@ -22,9 +22,14 @@ export function buildC(name: string, main: string, sources: string[] = [], libs:
   const mainFile = path.join(dir, `${name}.c`);
   fs.writeFileSync(mainFile, main);
   const exe = path.join(dir, name);
-  execFileSync('cc', ['-std=gnu11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter', '-O1',
-    `-I${NATIVE_SRC}`, `-I${path.join(REPO, 'test', 'native')}`, '-o', exe, mainFile, ...sources.map((s) => path.join(NATIVE_SRC, s)),
-    ...libs.map((l) => path.join(REPO, 'native', l))], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    execFileSync('cc', ['-std=gnu11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter', '-O1',
+      `-I${NATIVE_SRC}`, `-I${path.join(REPO, 'test', 'native')}`, '-o', exe, mainFile, ...sources.map((s) => path.join(NATIVE_SRC, s)),
+      ...libs.map((l) => path.join(REPO, 'native', l))], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true }); // a source that does not compile leaves nothing behind
+    throw e;
+  }
   return { exe, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
