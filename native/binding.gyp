@@ -1,19 +1,15 @@
 {
   "targets": [
     {
-      "target_name": "berth_native",
+      "target_name": "berth_bootstrap",
+      "type": "static_library",
       "sources": [
-        "src/addon.c",
-        "src/napi_util.c",
-        "src/syscalls.c",
-        "src/waiter.c",
+        "src/sync.c",
+        "src/fdutil.c",
+        "src/plan_decode.c",
         "src/bootstrap.c",
         "src/bootstrap_rootfs.c",
         "src/bootstrap_process.c",
-        "src/spawn.c",
-        "src/bpf.c",
-        "src/fsbatch.c",
-        "src/rtnl.c",
         "src/exec_shim_fd.c"
       ],
       "actions": [
@@ -25,6 +21,23 @@
         }
       ],
       "include_dirs": ["<(INTERMEDIATE_DIR)"],
+      "direct_dependent_settings": {"include_dirs": ["src"]},
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fPIC"],
+      "defines": ["_GNU_SOURCE"]
+    },
+    {
+      "target_name": "berth_native",
+      "sources": [
+        "src/addon.c",
+        "src/napi_util.c",
+        "src/syscalls.c",
+        "src/waiter.c",
+        "src/spawn.c",
+        "src/bpf.c",
+        "src/fsbatch.c",
+        "src/rtnl.c"
+      ],
+      "dependencies": ["berth_bootstrap"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"]
     },

@@ -1,57 +1,67 @@
-// Step numbers reported by the native bootstrap (native/src/bootstrap.h `enum step`), with the words and
-// the config.json field each failure is about.
+// The sync protocol of the native bootstrap as the parent sees it: the step numbers it reports (C's
+// `enum step`, by position here), with the words and the config.json field each failure is about, and the
+// message types and header of the sync socket. test/unit/bootstrap-protocol.test.ts compiles the C header
+// and fails on any difference, so neither side can drift.
 import { BerthError } from '../util/errors';
 
-const STEPS: [name: string, field: (index: number) => string | undefined][] = [
-  ['none', () => undefined],
-  ['join namespace', (i) => `linux.namespaces (path #${i})`],
-  ['create user namespace', () => 'linux.namespaces'],
-  ['create namespaces', () => 'linux.namespaces'],
-  ['set time offsets', () => 'linux.timeOffsets'],
-  ['clone', () => undefined],
-  ['sync', () => undefined],
-  ['create cgroup namespace', () => 'linux.namespaces'],
-  ['set hostname', () => 'hostname'],
-  ['set domainname', () => 'domainname'],
-  ['set mount propagation', () => 'linux.rootfsPropagation'],
-  ['bind root filesystem', () => 'root.path'],
-  ['mount', (i) => (i >= 0 ? `mounts[${i}]` : 'mounts')],
-  ['create mountpoint', (i) => (i >= 0 ? `mounts[${i}].destination` : 'mounts')],
-  ['create device', (i) => (i >= 0 ? `linux.devices[${i}]` : 'linux.devices (default set)')],
-  ['create /dev symlink', () => undefined],
-  ['set up console', () => 'process.terminal'],
-  ['run hook', () => undefined],
-  ['pivot_root', () => 'root.path'],
-  ['mask path', (i) => `linux.maskedPaths[${i}]`],
-  ['make path read-only', (i) => `linux.readonlyPaths[${i}]`],
-  ['make root read-only', () => 'root.readonly'],
-  ['write sysctl', (i) => `linux.sysctl (entry #${i})`],
-  ['set rlimit', (i) => `process.rlimits[${i}]`],
-  ['set oom_score_adj', () => 'process.oomScoreAdj'],
-  ['set personality', () => 'linux.personality'],
-  ['set additional groups', () => 'process.user.additionalGids'],
-  ['set gid', () => 'process.user.gid'],
-  ['set uid', () => 'process.user.uid'],
-  ['set umask', () => 'process.user.umask'],
-  ['enter working directory', () => 'process.cwd'],
-  ['set capabilities', () => 'process.capabilities'],
-  ['set no_new_privs', () => 'process.noNewPrivileges'],
-  ['load seccomp filter', () => 'linux.seccomp'],
-  ['open exec fifo', () => undefined],
-  ['find executable', () => 'process.args'],
-  ['exec', () => 'process.args'],
-  ['set stdio', () => undefined],
-  ['close descriptors', () => undefined],
+export const PROTOCOL_HEADER = 'native/src/sync.h';
+
+export const STEPS: [cName: string, name: string, field: (index: number) => string | undefined][] = [
+  ['STEP_NONE', 'none', () => undefined],
+  ['STEP_SETNS', 'join namespace', (i) => `linux.namespaces (path #${i})`],
+  ['STEP_USERNS', 'create user namespace', () => 'linux.namespaces'],
+  ['STEP_UNSHARE', 'create namespaces', () => 'linux.namespaces'],
+  ['STEP_TIMENS', 'set time offsets', () => 'linux.timeOffsets'],
+  ['STEP_CLONE', 'clone', () => undefined],
+  ['STEP_SYNC', 'sync', () => undefined],
+  ['STEP_CGROUPNS', 'create cgroup namespace', () => 'linux.namespaces'],
+  ['STEP_HOSTNAME', 'set hostname', () => 'hostname'],
+  ['STEP_DOMAINNAME', 'set domainname', () => 'domainname'],
+  ['STEP_PROPAGATION', 'set mount propagation', () => 'linux.rootfsPropagation'],
+  ['STEP_ROOTFS', 'bind root filesystem', () => 'root.path'],
+  ['STEP_MOUNT', 'mount', (i) => (i >= 0 ? `mounts[${i}]` : 'mounts')],
+  ['STEP_MOUNTPOINT', 'create mountpoint', (i) => (i >= 0 ? `mounts[${i}].destination` : 'mounts')],
+  ['STEP_DEVICE', 'create device', (i) => (i >= 0 ? `linux.devices[${i}]` : 'linux.devices (default set)')],
+  ['STEP_SYMLINK', 'create /dev symlink', () => undefined],
+  ['STEP_CONSOLE', 'set up console', () => 'process.terminal'],
+  ['STEP_HOOK', 'run hook', () => undefined],
+  ['STEP_PIVOT', 'pivot_root', () => 'root.path'],
+  ['STEP_MASK', 'mask path', (i) => `linux.maskedPaths[${i}]`],
+  ['STEP_READONLY_PATH', 'make path read-only', (i) => `linux.readonlyPaths[${i}]`],
+  ['STEP_READONLY_ROOT', 'make root read-only', () => 'root.readonly'],
+  ['STEP_SYSCTL', 'write sysctl', (i) => `linux.sysctl (entry #${i})`],
+  ['STEP_RLIMIT', 'set rlimit', (i) => `process.rlimits[${i}]`],
+  ['STEP_OOM', 'set oom_score_adj', () => 'process.oomScoreAdj'],
+  ['STEP_PERSONALITY', 'set personality', () => 'linux.personality'],
+  ['STEP_GROUPS', 'set additional groups', () => 'process.user.additionalGids'],
+  ['STEP_SETGID', 'set gid', () => 'process.user.gid'],
+  ['STEP_SETUID', 'set uid', () => 'process.user.uid'],
+  ['STEP_UMASK', 'set umask', () => 'process.user.umask'],
+  ['STEP_CWD', 'enter working directory', () => 'process.cwd'],
+  ['STEP_CAPS', 'set capabilities', () => 'process.capabilities'],
+  ['STEP_NNP', 'set no_new_privs', () => 'process.noNewPrivileges'],
+  ['STEP_SECCOMP', 'load seccomp filter', () => 'linux.seccomp'],
+  ['STEP_FIFO', 'open exec fifo', () => undefined],
+  ['STEP_LOOKUP', 'find executable', () => 'process.args'],
+  ['STEP_EXEC', 'exec', () => 'process.args'],
+  ['STEP_STDIO', 'set stdio', () => undefined],
+  ['STEP_FDS', 'close descriptors', () => undefined],
 ];
 
-export const STEP_HOOK = 17;
-export const STEP_LOOKUP = 35;
+const stepNumber = (cName: string): number => STEPS.findIndex(([c]) => c === cName);
+export const STEP_HOOK = stepNumber('STEP_HOOK');
+export const STEP_LOOKUP = stepNumber('STEP_LOOKUP');
+
+/** `enum msg_type`: child -> parent, then parent -> child */
+export const MSG = { NEED_MAPS: 1, PID: 2, MOUNTED: 3, READY: 4, ERROR: 5, GO: 10, ABORT: 11 } as const;
+/** `struct sync_msg`: u32 type, i32 a, b, c, u32 payload length, little-endian, then the payload */
+export const SYNC_HEADER = { size: 20, type: 0, a: 4, b: 8, c: 12, len: 16 } as const;
 
 export class BootstrapError extends BerthError {
   readonly step: string;
   readonly errno: number;
   constructor(step: number, errno: number, index: number, detail: string, errnoName: string) {
-    const [name, fieldOf] = STEPS[step] ?? [`step ${step}`, () => undefined];
+    const [, name, fieldOf] = STEPS[step] ?? ['', `step ${step}`, () => undefined];
     const field = fieldOf(index);
     let message: string;
     if (step === STEP_LOOKUP && /^(ENOENT|EACCES)\b/.test(errnoName)) {

@@ -1,5 +1,5 @@
-// The launch plan: plain data that native.spawn() executes step by step in C (native/src/bootstrap*.c).
-// Field names match what native/src/spawn.c reads.
+// The launch plan: plain data that the C bootstrap (native/src/bootstrap*.c) executes step by step.
+// It crosses to C as bytes: plan-codec.ts encodes every field below, native/src/plan_decode.c decodes them.
 
 export interface MountStep {
   source: string | null;

@@ -1,16 +1,16 @@
-// Parent side of the bootstrap: starts native.spawn(plan) and answers the child over the sync socket.
+// Parent side of the bootstrap: starts native.spawn(encodePlan(plan)) and answers the child over the sync socket.
 // The child asks for its id maps, reports its pid (we place it in its cgroups), pauses after mounts
 // (we run prestart/createRuntime hooks) and says READY before it waits on the exec fifo or execs.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as util from 'node:util';
 import { native } from '../sys/native';
-import { BootstrapError } from './bootstrap-steps';
+import { BootstrapError, MSG, SYNC_HEADER } from './bootstrap-steps';
 import type { LaunchPlan } from './launch-plan';
+import { encodePlan } from './plan-codec';
 import { allowExecShim } from './seccomp/exec-shim';
 
-const MSG = { NEED_MAPS: 1, PID: 2, MOUNTED: 3, READY: 4, ERROR: 5, GO: 10 } as const;
-const HEADER = 20;
+const HEADER = SYNC_HEADER.size;
 
 export interface LaunchCallbacks {
   /** the process (stage 1) that created a user namespace waits for its uid/gid maps */
@@ -45,7 +45,7 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
   try {
     // the bootstrap's last call, the exec shim's execveat, comes after the filter (seccomp/exec-shim.ts)
     const seccomp = plan.seccomp && allowExecShim(plan.seccomp, n.execShimFd());
-    const spawned = n.spawn({ ...plan, seccomp, syncFd: childFd });
+    const spawned = n.spawn(encodePlan({ ...plan, seccomp, syncFd: childFd }));
     stage1 = spawned.pid;
     direct = spawned.direct === true;
   } catch (e) {
@@ -86,8 +86,8 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
     const go = (payload?: string) => {
       const body = payload ? Buffer.from(payload) : Buffer.alloc(0);
       const msg = Buffer.alloc(HEADER + body.length);
-      msg.writeUInt32LE(MSG.GO, 0);
-      msg.writeUInt32LE(body.length, 16);
+      msg.writeUInt32LE(MSG.GO, SYNC_HEADER.type);
+      msg.writeUInt32LE(body.length, SYNC_HEADER.len);
       body.copy(msg, HEADER);
       // One write(2) straight to the socket: the stream machinery cost more than the send itself. A fresh
       // socketpair's buffer has room, and the child reads each GO before it sends again; the stream stays
@@ -128,12 +128,12 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
     sock.on('data', (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       while (buf.length >= HEADER) {
-        const len = buf.readUInt32LE(16);
+        const len = buf.readUInt32LE(SYNC_HEADER.len);
         if (buf.length < HEADER + len) break;
-        const type = buf.readUInt32LE(0);
-        const a = buf.readInt32LE(4);
-        const b = buf.readInt32LE(8);
-        const c = buf.readInt32LE(12);
+        const type = buf.readUInt32LE(SYNC_HEADER.type);
+        const a = buf.readInt32LE(SYNC_HEADER.a);
+        const b = buf.readInt32LE(SYNC_HEADER.b);
+        const c = buf.readInt32LE(SYNC_HEADER.c);
         const payload = buf.subarray(HEADER, HEADER + len).toString();
         buf = buf.subarray(HEADER + len);
         chain = chain.then(() => handle(type, a, b, c, payload)).catch((e: Error) => finish(e));

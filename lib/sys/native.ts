@@ -41,7 +41,8 @@ export interface Native {
    * 0 for the vfork launch (no exec fifo): that child reports its pid over the sync socket (MSG_PID).
    * Otherwise `pid` is the short-lived first stage.
    */
-  spawn(plan: unknown): { pid: number; direct: boolean };
+  /** the launch plan encoded by lib/runtime/plan-codec.ts */
+  spawn(plan: Buffer): { pid: number; direct: boolean };
   /** The descriptor of this process's sealed exec shim (native/src/exec_shim_fd.c), made on first use. */
   execShimFd(): number;
   // cgroup v2 device control (lib/cgroups/devices-v2.ts): BPF_PROG_TYPE_CGROUP_DEVICE programs

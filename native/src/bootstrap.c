@@ -7,6 +7,10 @@
  * with the namespace flags (direct_main): one copy of Node's page tables instead of two.
  */
 #include "bootstrap.h"
+#include "bootstrap_process.h"
+#include "bootstrap_rootfs.h"
+#include "fdutil.h"
+#include "sync.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -15,69 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-int sync_send(int fd, uint32_t type, int a, int b, int c, const char *payload, uint32_t len) {
-  struct sync_msg m = {.type = type, .a = a, .b = b, .c = c, .len = len};
-  char buf[sizeof m + 4096];
-  if (len > 4096) len = m.len = 4096;
-  memcpy(buf, &m, sizeof m);
-  if (len) memcpy(buf + sizeof m, payload, len);
-  size_t total = sizeof m + len, off = 0;
-  while (off < total) {
-    ssize_t n = send(fd, buf + off, total - off, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    off += (size_t)n;
-  }
-  return 0;
-}
-
-void sync_error(struct plan *p, enum step s, int err, int index, const char *detail) {
-  const char *d = detail ? detail : "";
-  if (p->ready || sync_send(p->sync_fd, MSG_ERROR, (int)s, err, index, d, (uint32_t)strlen(d)) != 0) {
-    /* After `create` returned nobody reads the sync socket: say it on stderr instead. One write of a
-       message formatted on the stack: dprintf may allocate, which a seccomp filter (or a malloc lock held
-       by another of Node's threads at fork) can refuse. */
-    char line[1024];
-    int n = snprintf(line, sizeof line, "berth: container process: step %d: %s: %s\n", (int)s, d, strerror(err));
-    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-  }
-  _exit(127);
-}
-
-static int read_full(int fd, void *buf, size_t len) {
-  size_t off = 0;
-  while (off < len) {
-    ssize_t n = read(fd, (char *)buf + off, len - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    off += (size_t)n;
-  }
-  return 0;
-}
-
-char *sync_wait_go(struct plan *p) {
-  struct sync_msg m;
-  if (read_full(p->sync_fd, &m, sizeof m) != 0) _exit(126); /* parent went away: stop quietly */
-  char *payload = NULL;
-  if (m.len) {
-    /* mmap, not malloc: after fork from a multi-threaded process the malloc lock may be held */
-    payload = mmap(NULL, (size_t)m.len + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (payload == MAP_FAILED || read_full(p->sync_fd, payload, m.len) != 0) _exit(126);
-    payload[m.len] = 0;
-    if (p->ngo_payloads < 2) {
-      p->go_payloads[p->ngo_payloads] = payload;
-      p->go_payload_lens[p->ngo_payloads++] = (size_t)m.len + 1;
-    }
-  }
-  if (m.type != MSG_GO) _exit(126);
-  return payload;
-}
 
 static void stage2_main(struct plan *p) {
   /* Wait until the parent has put us in our cgroups: the cgroup namespace must be rooted there. */
@@ -126,18 +71,6 @@ static void write_time_offsets(struct plan *p) {
   size_t len = strlen(p->time_offsets);
   if (write(fd, p->time_offsets, len) != (ssize_t)len) sync_error(p, STEP_TIMENS, errno, -1, p->time_offsets);
   close(fd);
-}
-
-static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
-
-void close_fds_except(unsigned from, int *keep, int n) {
-  qsort(keep, (size_t)n, sizeof(int), cmp_int);
-  for (int i = 0; i < n; i++) {
-    if (keep[i] < (int)from) continue;
-    if ((unsigned)keep[i] > from) syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
-    from = (unsigned)keep[i] + 1;
-  }
-  syscall(SYS_close_range, from, ~0U, 0);
 }
 
 /*
@@ -219,4 +152,52 @@ int stage1_main(struct plan *p) {
     _exit(126);
   }
   _exit(0);
+}
+
+/* The child keeps nothing of Node's signal handling: every handler back to default, nothing blocked. */
+void bootstrap_reset_signals(void) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+bool bootstrap_is_direct(const struct plan *p) { return p->njoin == 0 && !p->new_userns && !p->time_offsets; }
+
+pid_t bootstrap_fork(struct plan *p, bool *direct_out) {
+  /*
+   * Direct: nothing to join, no user namespace (the parent must map it before the rest is created), no
+   * time namespace (clone() has no flag for it): clone the container process itself with the namespace
+   * flags, skipping stage 1 and its second copy of the caller's address space. The cgroup namespace still
+   * waits for the parent's GO (stage 2 unshares it once placed). If the kernel refuses the flags, stage 1
+   * unshares them one step at a time and reports which step failed.
+   */
+  bool direct = bootstrap_is_direct(p);
+  pid_t pid = -1;
+  if (direct) {
+    /* The raw syscall, not fork(): glibc's fork runs the atfork handlers that libuv and OpenSSL registered,
+       which close and reopen descriptors in the child. After it, the child calls no malloc. */
+    pid = (pid_t)syscall(SYS_clone, (p->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid == 0) {
+      bootstrap_reset_signals();
+      /* Not dumpable until it execs the sealed shim (exec_shim_fd.c): until then its /proc/<pid>/exe is
+         the caller's binary and its memory a copy of the caller's, neither for a container to open
+         (CVE-2019-5736). */
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+      direct_main(p);
+    }
+    if (pid < 0) direct = false;
+  }
+  if (!direct) pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid == 0) {
+    bootstrap_reset_signals();
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    stage1_main(p);
+    _exit(127);
+  }
+  *direct_out = direct;
+  return pid;
 }

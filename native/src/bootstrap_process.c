@@ -2,7 +2,9 @@
  * Process steps of the bootstrap, after the root filesystem: console, limits, identity, capabilities,
  * the exec fifo, container hooks, seccomp and finally execve. Order follows runc's init.
  */
-#include "bootstrap.h"
+#include "bootstrap_process.h"
+#include "fdutil.h"
+#include "sync.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -43,7 +45,7 @@ static void send_console(struct plan *p, int master, const char *name) {
 }
 
 /* The pty comes from the container's own devpts (/dev/ptmx after pivot_root). */
-void setup_console(struct plan *p) {
+static void setup_console(struct plan *p) {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) sync_error(p, STEP_CONSOLE, errno, -1, "/dev/ptmx");
   int unlock = 0;

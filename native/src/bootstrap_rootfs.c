@@ -3,7 +3,8 @@
  * openat2(RESOLVE_IN_ROOT) and mounted through /proc/self/fd/N, so symlinks planted in the rootfs can
  * never send a mount or a device node outside it (the CVE-2021-30465 class).
  */
-#include "bootstrap.h"
+#include "bootstrap_rootfs.h"
+#include "sync.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>

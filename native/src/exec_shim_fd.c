@@ -7,7 +7,6 @@
  * (runc 1.1's answer) is out of the question at ~100 MB per process; the shim is a few KB.
  */
 #include "exec_shim_fd.h"
-#include "napi_util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -59,14 +58,4 @@ int exec_shim_fd(void) {
   pthread_once(&once, init);
   if (shim_fd < 0) errno = shim_errno;
   return shim_fd;
-}
-
-static napi_value js_exec_shim_fd(napi_env env, napi_callback_info info) {
-  int fd = exec_shim_fd();
-  if (fd < 0) return throw_errno(env, errno, "exec shim memfd", NULL);
-  return make_int(env, fd);
-}
-
-void berth_init_exec_shim(napi_env env, napi_value exports) {
-  export_fn(env, exports, "execShimFd", js_exec_shim_fd);
 }

@@ -13,7 +13,7 @@
  * lib/cni/net/netns.ts did to the main thread.
  */
 #include "napi_util.h"
-#include "bootstrap.h"
+#include "fdutil.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>

@@ -1,10 +1,13 @@
 /*
- * native.spawn(plan): copies the launch plan from JS into C memory, then forks stage 1 of the
- * bootstrap. Everything the child needs is allocated before the fork; the child runs no JavaScript.
+ * native.spawn(planBytes): decodes the launch plan (lib/runtime/plan-codec.ts, plan_decode.c) into C
+ * memory, then forks stage 1 of the bootstrap. Everything the child needs is allocated before the fork;
+ * the child runs no JavaScript.
  */
 #include "bootstrap.h"
+#include "sync.h"
 #include "exec_shim_fd.h"
 #include "napi_util.h"
+#include "plan_decode.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -18,282 +21,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* Every allocation of one plan is recorded, so the parent frees it all after the fork. */
-typedef struct {
-  napi_env env;
-  bool failed;
-  char error[256];
-  void **allocs;
-  size_t nallocs, cap;
-} parser;
-
-static void *keep(parser *ps, void *ptr) {
-  if (!ptr) return NULL;
-  if (ps->nallocs == ps->cap) {
-    ps->cap = ps->cap ? ps->cap * 2 : 64;
-    ps->allocs = realloc(ps->allocs, ps->cap * sizeof(void *));
-  }
-  ps->allocs[ps->nallocs++] = ptr;
-  return ptr;
-}
-
-static void *zalloc(parser *ps, size_t n, size_t size) { return keep(ps, calloc(n ? n : 1, size)); }
-
-static void free_all(parser *ps) {
-  for (size_t i = 0; i < ps->nallocs; i++) free(ps->allocs[i]);
-  free(ps->allocs);
-}
-
-static char *string_of(parser *ps, napi_value v, bool *ok) { return keep(ps, arg_string(ps->env, v, ok)); }
-
-static void fail(parser *ps, const char *field, const char *what) {
-  if (!ps->failed) {
-    ps->failed = true;
-    snprintf(ps->error, sizeof ps->error, "plan.%s: %s", field, what);
-  }
-}
-
-/* One lookup per field (a missing property reads as undefined): the plan has a few hundred fields. */
-static napi_value prop(parser *ps, napi_value obj, const char *name) {
-  napi_value v = NULL;
-  if (napi_get_named_property(ps->env, obj, name, &v) != napi_ok || !v || is_nullish(ps->env, v)) return NULL;
-  return v;
-}
-
-static char *str(parser *ps, napi_value obj, const char *name) {
-  napi_value v = prop(ps, obj, name);
-  if (!v) return NULL;
-  bool ok;
-  char *s = string_of(ps, v, &ok);
-  if (!ok) fail(ps, name, "expected a string");
-  return s;
-}
-
-static int64_t num(parser *ps, napi_value obj, const char *name, int64_t dflt) {
-  napi_value v = prop(ps, obj, name);
-  if (!v) return dflt;
-  int64_t out;
-  if (!arg_int64(ps->env, v, &out)) fail(ps, name, "expected a number");
-  return out;
-}
-
-static bool flag(parser *ps, napi_value obj, const char *name) {
-  napi_value v = prop(ps, obj, name);
-  bool b = false;
-  if (v && napi_get_value_bool(ps->env, v, &b) != napi_ok) fail(ps, name, "expected a boolean");
-  return b;
-}
-
-static uint64_t u64(parser *ps, napi_value obj, const char *name) {
-  napi_value v = prop(ps, obj, name);
-  if (!v) return 0;
-  uint64_t out = 0;
-  bool lossless;
-  if (napi_get_value_bigint_uint64(ps->env, v, &out, &lossless) != napi_ok) fail(ps, name, "expected a bigint");
-  return out;
-}
-
-static uint32_t length(parser *ps, napi_value arr) {
-  uint32_t n = 0;
-  if (arr) napi_get_array_length(ps->env, arr, &n);
-  return n;
-}
-
-static napi_value elem(parser *ps, napi_value arr, uint32_t i) {
-  napi_value v;
-  napi_get_element(ps->env, arr, i, &v);
-  return v;
-}
-
-/* A NULL-terminated string vector (for execve), after `lead` empty slots. */
-static char **strv_after(parser *ps, napi_value obj, const char *name, int *count, uint32_t lead) {
-  napi_value arr = prop(ps, obj, name);
-  uint32_t n = length(ps, arr);
-  char **out = (char **)zalloc(ps, n + lead + 1, sizeof(char *)) + lead;
-  for (uint32_t i = 0; i < n; i++) {
-    bool ok;
-    out[i] = string_of(ps, elem(ps, arr, i), &ok);
-    if (!ok || !out[i]) fail(ps, name, "expected strings");
-  }
-  if (count) *count = (int)n;
-  return out;
-}
-
-static char **strv(parser *ps, napi_value obj, const char *name, int *count) { return strv_after(ps, obj, name, count, 0); }
-
-static struct hook_step *hooks(parser *ps, napi_value obj, const char *name, int *count) {
-  napi_value arr = prop(ps, obj, name);
-  uint32_t n = length(ps, arr);
-  struct hook_step *h = zalloc(ps, n ? n : 1, sizeof *h);
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value o = elem(ps, arr, i);
-    h[i].path = str(ps, o, "path");
-    h[i].args = strv(ps, o, "args", NULL);
-    h[i].env = strv(ps, o, "env", NULL);
-    h[i].timeout = (int)num(ps, o, "timeout", 0);
-    h[i].field_index = (int)num(ps, o, "index", (int64_t)i);
-  }
-  *count = (int)n;
-  return h;
-}
-
-static void parse_plan(parser *ps, napi_value o, struct plan *p) {
-  p->clone_flags = (int)num(ps, o, "cloneFlags", 0);
-  p->new_userns = flag(ps, o, "newUserns");
-  napi_value joins = prop(ps, o, "join");
-  p->njoin = (int)length(ps, joins);
-  p->join_types = zalloc(ps, (size_t)p->njoin + 1, sizeof(int));
-  p->join_paths = zalloc(ps, (size_t)p->njoin + 1, sizeof(char *));
-  for (int i = 0; i < p->njoin; i++) {
-    napi_value j = elem(ps, joins, (uint32_t)i);
-    p->join_types[i] = (int)num(ps, j, "type", 0);
-    p->join_paths[i] = str(ps, j, "path");
-  }
-  p->time_offsets = str(ps, o, "timeOffsets");
-  p->sync_fd = (int)num(ps, o, "syncFd", -1);
-
-  p->rootfs = str(ps, o, "rootfs");
-  p->root_propagation = (unsigned long)num(ps, o, "rootPropagation", 0);
-  p->no_pivot = flag(ps, o, "noPivot");
-  p->readonly_root = flag(ps, o, "readonlyRoot");
-  p->pause_after_mounts = flag(ps, o, "pauseAfterMounts");
-  napi_value mounts = prop(ps, o, "mounts");
-  p->nmounts = (int)length(ps, mounts);
-  p->mounts = zalloc(ps, (size_t)p->nmounts + 1, sizeof *p->mounts);
-  for (int i = 0; i < p->nmounts; i++) {
-    napi_value m = elem(ps, mounts, (uint32_t)i);
-    struct mount_step *ms = &p->mounts[i];
-    ms->source = str(ps, m, "source");
-    ms->target = str(ps, m, "target");
-    ms->fstype = str(ps, m, "fstype");
-    ms->data = str(ps, m, "data");
-    ms->flags = (unsigned long)num(ps, m, "flags", 0);
-    ms->bind = flag(ps, m, "bind");
-    ms->file = flag(ps, m, "file");
-    ms->attr_set = u64(ps, m, "attrSet");
-    ms->attr_clr = u64(ps, m, "attrClr");
-    ms->field_index = (int)num(ps, m, "index", -1);
-    napi_value props = prop(ps, m, "propagation");
-    ms->npropagation = (int)length(ps, props);
-    if (ms->npropagation > 4) ms->npropagation = 4;
-    for (int j = 0; j < ms->npropagation; j++) {
-      int64_t f;
-      arg_int64(ps->env, elem(ps, props, (uint32_t)j), &f);
-      ms->propagation[j] = (unsigned long)f;
-    }
-    if (!ms->target) fail(ps, "mounts", "target missing");
-  }
-  napi_value devices = prop(ps, o, "devices");
-  p->ndevices = (int)length(ps, devices);
-  p->devices = zalloc(ps, (size_t)p->ndevices + 1, sizeof *p->devices);
-  for (int i = 0; i < p->ndevices; i++) {
-    napi_value d = elem(ps, devices, (uint32_t)i);
-    struct device_step *ds = &p->devices[i];
-    ds->path = str(ps, d, "path");
-    ds->mode = (mode_t)num(ps, d, "mode", 0);
-    ds->major = (unsigned)num(ps, d, "major", 0);
-    ds->minor = (unsigned)num(ps, d, "minor", 0);
-    ds->uid = (uid_t)num(ps, d, "uid", 0);
-    ds->gid = (gid_t)num(ps, d, "gid", 0);
-    ds->bind = flag(ps, d, "bind");
-    ds->field_index = (int)num(ps, d, "index", -1);
-    if (!ds->path) fail(ps, "devices", "path missing");
-  }
-  p->default_links = flag(ps, o, "defaultLinks");
-  p->masked = strv(ps, o, "maskedPaths", &p->nmasked);
-  p->readonly = strv(ps, o, "readonlyPaths", &p->nreadonly);
-  p->hostname = str(ps, o, "hostname");
-  p->domainname = str(ps, o, "domainname");
-  p->sysctl_keys = strv(ps, o, "sysctlPaths", &p->nsysctl);
-  int nvalues = 0;
-  p->sysctl_values = strv(ps, o, "sysctlValues", &nvalues);
-  if (nvalues != p->nsysctl) fail(ps, "sysctlValues", "length differs from sysctlPaths");
-
-  /* one slot in front for the exec shim's first argument, the path of the program (set in the child) */
-  p->args = strv_after(ps, o, "args", NULL, 1);
-  p->exec_argv = p->args - 1;
-  if (!p->args[0]) fail(ps, "args", "empty");
-  p->env = strv(ps, o, "env", NULL);
-  p->cwd = str(ps, o, "cwd");
-  if (!p->cwd) p->cwd = keep(ps, strdup("/"));
-  p->uid = (uid_t)num(ps, o, "uid", 0);
-  p->gid = (gid_t)num(ps, o, "gid", 0);
-  napi_value groups = prop(ps, o, "additionalGids");
-  p->ngroups = (int)length(ps, groups);
-  p->groups = zalloc(ps, (size_t)p->ngroups + 1, sizeof(gid_t));
-  for (int i = 0; i < p->ngroups; i++) {
-    int64_t g;
-    arg_int64(ps->env, elem(ps, groups, (uint32_t)i), &g);
-    p->groups[i] = (gid_t)g;
-  }
-  p->set_groups = flag(ps, o, "setGroups");
-  p->umask = (int)num(ps, o, "umask", -1);
-  napi_value rl = prop(ps, o, "rlimits");
-  p->nrlimits = (int)length(ps, rl);
-  p->rlimits = zalloc(ps, (size_t)p->nrlimits + 1, sizeof *p->rlimits);
-  for (int i = 0; i < p->nrlimits; i++) {
-    napi_value r = elem(ps, rl, (uint32_t)i);
-    p->rlimits[i].resource = (int)num(ps, r, "resource", 0);
-    p->rlimits[i].soft = u64(ps, r, "soft");
-    p->rlimits[i].hard = u64(ps, r, "hard");
-  }
-  napi_value caps = prop(ps, o, "capabilities");
-  p->has_caps = caps != NULL;
-  if (caps) {
-    p->cap_bounding = u64(ps, caps, "bounding");
-    p->cap_effective = u64(ps, caps, "effective");
-    p->cap_inheritable = u64(ps, caps, "inheritable");
-    p->cap_permitted = u64(ps, caps, "permitted");
-    p->cap_ambient = u64(ps, caps, "ambient");
-  }
-  p->no_new_privs = flag(ps, o, "noNewPrivileges");
-  napi_value oom = prop(ps, o, "oomScoreAdj");
-  p->has_oom = oom != NULL;
-  p->oom_score_adj = (int)num(ps, o, "oomScoreAdj", 0);
-  p->personality = (long)num(ps, o, "personality", -1);
-  napi_value sc = prop(ps, o, "seccomp");
-  if (sc) {
-    void *data;
-    size_t len;
-    if (napi_get_buffer_info(ps->env, sc, &data, &len) != napi_ok || len % 8) {
-      fail(ps, "seccomp", "expected a Buffer of sock_filter");
-    } else {
-      p->seccomp = zalloc(ps, len, 1);
-      memcpy(p->seccomp, data, len);
-      p->seccomp_len = len;
-    }
-  }
-  p->seccomp_flags = (unsigned)num(ps, o, "seccompFlags", 0);
-  p->terminal = flag(ps, o, "terminal");
-  p->console_socket = (int)num(ps, o, "consoleSocketFd", -1);
-  p->console_rows = (unsigned short)num(ps, o, "consoleRows", 0);
-  p->console_cols = (unsigned short)num(ps, o, "consoleCols", 0);
-  p->exec_fifo = str(ps, o, "execFifo");
-  p->preserve_fds = (int)num(ps, o, "preserveFds", 0);
-  napi_value stdio = prop(ps, o, "stdio");
-  for (int i = 0; i < 3; i++) {
-    p->stdio[i] = -1;
-    if (stdio && (uint32_t)i < length(ps, stdio)) {
-      int32_t fd;
-      if (arg_int32(ps->env, elem(ps, stdio, (uint32_t)i), &fd)) p->stdio[i] = fd;
-    }
-  }
-  p->create_hooks = hooks(ps, o, "createContainerHooks", &p->ncreate_hooks);
-  p->start_hooks = hooks(ps, o, "startContainerHooks", &p->nstart_hooks);
-  p->setsid = flag(ps, o, "setsid");
-}
-
-/* The child keeps nothing of Node's signal handling: every handler back to default, nothing blocked. */
-static void reset_signals(void) {
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
 
 /*
  * The vfork launch (`run`: no exec fifo, nothing to join, no user or time namespace). The container
@@ -339,7 +66,7 @@ static void give_back_stack(void *stack) {
 }
 
 struct vfork_launch {
-  parser ps;
+  struct plan_arena arena;
   struct plan *p;
   void *stack;
 };
@@ -347,14 +74,13 @@ struct vfork_launch {
 static void free_launch(struct vfork_launch *l) {
   for (int i = 0; i < l->p->ngo_payloads; i++) munmap(l->p->go_payloads[i], l->p->go_payload_lens[i]);
   if (l->stack) give_back_stack(l->stack);
-  free_all(&l->ps);
-  free(l->p);
+  plan_arena_free(&l->arena);
   free(l);
 }
 
 static int vfork_child(void *arg) {
   struct plan *p = arg;
-  reset_signals();
+  bootstrap_reset_signals();
   direct_main(p);
 }
 
@@ -398,7 +124,7 @@ static void *vfork_thread(void *arg) {
     p->report_pid = false;
     pid_t stage1 = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
     if (stage1 == 0) {
-      reset_signals();
+      bootstrap_reset_signals();
       prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
       stage1_main(p);
       _exit(127);
@@ -416,7 +142,7 @@ static void *vfork_thread(void *arg) {
 }
 
 /* Starts the vfork launch; false (nothing started, nothing to free) when a thread or stack is refused. */
-static bool start_vfork(parser *ps, struct plan *p) {
+static bool start_vfork(struct plan_arena *arena, struct plan *p) {
   struct vfork_launch *l = calloc(1, sizeof *l);
   if (!l) return false;
   l->stack = take_stack();
@@ -430,7 +156,7 @@ static bool start_vfork(parser *ps, struct plan *p) {
   int caller_fd = p->sync_fd;
   p->sync_fd = fd;
   p->report_pid = true;
-  l->ps = *ps;
+  l->arena = *arena;
   l->p = p;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -458,29 +184,26 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int shim_fd = exec_shim_fd();
   if (shim_fd < 0) return throw_errno(env, errno, "exec shim memfd", NULL);
-  parser ps = {.env = env};
-  struct plan *p = calloc(1, sizeof *p);
-  parse_plan(&ps, argv[0], p);
-  p->exec_shim_fd = shim_fd;
-  if (ps.failed) {
-    /* The plan is built by lib/runtime/plan.ts: a mistake here is a bug there, not user input. */
-    free_all(&ps);
-    free(p);
-    napi_throw_type_error(env, NULL, ps.error);
+  void *bytes;
+  size_t len;
+  if (argc < 1 || napi_get_buffer_info(env, argv[0], &bytes, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "spawn: expected the launch plan's bytes (a Buffer)");
     return NULL;
   }
+  struct plan_arena arena = {0};
+  char error[256];
+  struct plan *p = plan_decode(bytes, len, &arena, error, sizeof error);
+  if (!p) {
+    /* The plan is encoded by lib/runtime/plan-codec.ts: a mistake here is a bug there, not user input. */
+    napi_throw_type_error(env, NULL, error);
+    return NULL;
+  }
+  p->exec_shim_fd = shim_fd;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  /*
-   * Direct: nothing to join, no user namespace (the parent must map it before the rest is created), no
-   * time namespace (clone() has no flag for it): clone the container process itself with the namespace
-   * flags, skipping stage 1 and its second copy of Node's address space. The cgroup namespace still waits
-   * for the parent's GO (stage 2 unshares it once placed). If the kernel refuses the flags, stage 1 below
-   * unshares them one step at a time and reports which step failed.
-   */
-  bool direct = p->njoin == 0 && !p->new_userns && !p->time_offsets;
-  if (direct && !p->exec_fifo && start_vfork(&ps, p)) {
+  bool direct = bootstrap_is_direct(p);
+  if (direct && !p->exec_fifo && start_vfork(&arena, p)) {
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     /* pid 0: the child reports its pid over the sync socket (MSG_PID) */
     napi_value result;
@@ -491,31 +214,10 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
     napi_set_named_property(env, result, "direct", yes);
     return result;
   }
-  pid_t pid = -1;
-  if (direct) {
-    /* The raw syscall, not fork(): glibc's fork runs the atfork handlers that libuv and OpenSSL registered,
-       which close and reopen descriptors in the child. After it, the child calls no malloc. */
-    pid = (pid_t)syscall(SYS_clone, (p->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
-    if (pid == 0) {
-      reset_signals();
-      /* Not dumpable until it execs the sealed shim (exec_shim_fd.c): until then its /proc/<pid>/exe is
-         the host's node and its memory a copy of Node's, neither for a container to open (CVE-2019-5736). */
-      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-      direct_main(p);
-    }
-    if (pid < 0) direct = false;
-  }
-  if (!direct) pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid == 0) {
-    reset_signals();
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    stage1_main(p);
-    _exit(127);
-  }
+  pid_t pid = bootstrap_fork(p, &direct);
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  free_all(&ps);
-  free(p);
+  plan_arena_free(&arena);
   if (pid < 0) return throw_errno(env, err, "fork", NULL);
   napi_value result;
   napi_create_object(env, &result);
@@ -525,6 +227,16 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   /* direct: pid is the container process, which sends no MSG_PID */
   napi_set_named_property(env, result, "direct", is_direct);
   return result;
+}
+
+static napi_value js_exec_shim_fd(napi_env env, napi_callback_info info) {
+  int fd = exec_shim_fd();
+  if (fd < 0) return throw_errno(env, errno, "exec shim memfd", NULL);
+  return make_int(env, fd);
+}
+
+void berth_init_exec_shim(napi_env env, napi_value exports) {
+  export_fn(env, exports, "execShimFd", js_exec_shim_fd);
 }
 
 void berth_init_spawn(napi_env env, napi_value exports) {
