@@ -56,11 +56,12 @@ export class Rib {
     return this.decide(touched);
   }
 
-  /** RFC 4724 §4.2: the peer restarts: keep its routes in use, but mark them stale. */
-  markStale(sourceId: string): void {
+  /** RFC 4724 §4.2 (all families) and RFC 7313 §4.2 (one): keep the source's routes in use, but mark them stale. */
+  markStale(sourceId: string, afi?: Afi): void {
     const inMap = this.adjIn.get(sourceId);
     if (!inMap) return;
     for (const r of inMap.values()) {
+      if (afi !== undefined && r.afi !== afi) continue;
       r.stale = true;
       // the accepted copy, when import policy made one
       const c = this.candidatesOf(r.prefix).find((x) => x.source.id === sourceId);

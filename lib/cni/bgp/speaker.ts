@@ -2,7 +2,8 @@
 // package or a BIRD bgp protocol attached to its master table.
 import * as net from 'node:net';
 import { ConfigError } from '../../util/errors';
-import { AFI, type Afi } from './codec/constants';
+import { AFI, REFRESH, type Afi } from './codec/constants';
+import type { RouteRefreshMessage } from './codec/message';
 import { emptyCapabilities, type Capabilities } from './codec/capabilities';
 import { afiOf, normalizePrefix } from './codec/ip';
 import type { PathAttributes } from './codec/attributes';
@@ -36,6 +37,8 @@ export interface PeerState {
   /** RFC 4724: the peer is restarting; its routes are stale until this timer or End-of-RIB */
   grTimer?: NodeJS.Timeout;
   staleFamilies: Set<Afi>;
+  /** RFC 7313 §4.2: families between the peer's BoRR and EoRR */
+  refreshStale: Set<Afi>;
   updatesIn: number;
   updatesOut: number;
 }
@@ -133,6 +136,7 @@ export class BgpSpeaker {
     const caps: Capabilities = emptyCapabilities();
     for (const f of families) caps.multiprotocol.push({ afi: f === 'ipv4' ? AFI.IPV4 : AFI.IPV6, safi: 1 });
     caps.routeRefresh = true;
+    caps.enhancedRouteRefresh = true;
     caps.fourOctetAs = this.opts.asn;
     // RFC 4724 §3: always a receiving speaker; families listed only when our forwarding survives a restart
     caps.gracefulRestart = {
@@ -157,7 +161,7 @@ export class BgpSpeaker {
     const id = unmap(config.address);
     const p: PeerState = {
       id, config, internal: config.asn === this.opts.asn, session: this.newSession(config), adjOut: new AdjRibOut(),
-      since: Date.now(), staleFamilies: new Set(), updatesIn: 0, updatesOut: 0,
+      since: Date.now(), staleFamilies: new Set(), refreshStale: new Set(), updatesIn: 0, updatesOut: 0,
     };
     this.peerMap.set(id, p);
     return p;
@@ -207,11 +211,39 @@ export class BgpSpeaker {
       case 'established': return this.onEstablished(p, s);
       case 'down': return this.onDown(p, s, a);
       case 'update': return this.onUpdate(p, a.message);
-      case 'route-refresh':
-        // RFC 2918 §4: send the Adj-RIB-Out again
-        p.adjOut.clear();
-        return this.syncPeer(p);
+      case 'route-refresh': return this.onRouteRefresh(p, a.message);
     }
+  }
+
+  /** RFC 2918 §4 and RFC 7313 §4: a refresh names one AFI/SAFI, and only that family is sent again. */
+  private onRouteRefresh(p: PeerState, m: RouteRefreshMessage): void {
+    const n = p.session.fsm.negotiated;
+    if (!n || !p.source) return;
+    // RFC 2918 §4: a family we did not negotiate is ignored
+    if (!n.families.some((f) => f.afi === m.afi && f.safi === m.safi)) return;
+    const enhanced = this.enhancedRefresh(p);
+    const subtype = m.subtype ?? REFRESH.REQUEST;
+    if (subtype === REFRESH.REQUEST) {
+      // RFC 7313 §4: bracket the re-advertisement with BoRR and EoRR when both sides support it
+      if (enhanced) p.session.send({ type: 'route-refresh', afi: m.afi, safi: m.safi, subtype: REFRESH.BEGIN });
+      p.adjOut.clear(m.afi);
+      this.syncPeer(p, undefined, m.afi);
+      if (enhanced) p.session.send({ type: 'route-refresh', afi: m.afi, safi: m.safi, subtype: REFRESH.END });
+      return;
+    }
+    // RFC 7313 §5: BoRR/EoRR without the negotiated capability, and unknown subtypes, are ignored
+    if (!enhanced) return;
+    if (subtype === REFRESH.BEGIN) {
+      // §4.2: the peer's routes of this family are stale until its EoRR
+      this.rib.markStale(p.id, m.afi);
+      p.refreshStale.add(m.afi);
+    } else if (subtype === REFRESH.END && p.refreshStale.delete(m.afi)) {
+      this.propagate(this.rib.flushStale(p.id, m.afi));
+    }
+  }
+
+  private enhancedRefresh(p: PeerState): boolean {
+    return p.session.fsm.negotiated?.peerOpen.capabilities.enhancedRouteRefresh === true;
   }
 
   /** RFC 4271 §6.8 collision detection once an OPEN arrives on either connection. */
@@ -270,6 +302,7 @@ export class BgpSpeaker {
     p.since = Date.now();
     p.lastError = a.reason;
     p.adjOut.clear();
+    p.refreshStale.clear();
     if (a.from !== 'Established') return;
     p.source = undefined;
     const gr = a.negotiated?.peerOpen.capabilities.gracefulRestart;
@@ -377,12 +410,12 @@ export class BgpSpeaker {
     };
   }
 
-  /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `prefixes`, or everything). */
-  private syncPeer(p: PeerState, prefixes?: string[]): void {
+  /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `prefixes`, or everything of `only` or all families). */
+  private syncPeer(p: PeerState, prefixes?: string[], only?: Afi): void {
     if (p.session.fsm.state !== 'Established' || !p.source) return;
-    const families = p.session.fsm.negotiated!.families.map((f) => f.afi);
+    const families = p.session.fsm.negotiated!.families.map((f) => f.afi).filter((f) => only === undefined || f === only);
     const to = this.target(p);
-    const list = prefixes ?? [...new Set([...this.rib.bestRoutes().map((r) => r.prefix), ...p.adjOut.prefixes()])];
+    const list = prefixes ?? [...new Set([...this.rib.bestRoutes().map((r) => r.prefix), ...p.adjOut.prefixes(only)])];
     const announce = new Map<Afi, Map<string, PathAttributes>>();
     const withdraw = new Map<Afi, string[]>();
     for (const prefix of list) {
