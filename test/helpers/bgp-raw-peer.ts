@@ -9,6 +9,8 @@ export class RawPeer {
   private queue: BgpMessage[] = [];
   private waiters: Array<() => void> = [];
   closed = false;
+  /** the speaker's OPEN, once establish() saw it */
+  open?: Extract<BgpMessage, { type: 'open' }>;
   constructor(port: number) {
     this.sock = net.connect({ host: '127.0.0.1', port });
     this.sock.setNoDelay(true);
@@ -26,16 +28,17 @@ export class RawPeer {
     return this.queue.shift();
   }
   send(b: Buffer): void { this.sock.write(b); }
-  async establish(extra: Partial<Capabilities> = {}): Promise<void> {
+  async establish(extra: Partial<Capabilities> = {}, holdTime = 90): Promise<void> {
     await new Promise<void>((r, j) => { this.sock.once('connect', r); this.sock.once('error', j); });
     const caps = emptyCapabilities();
     caps.fourOctetAs = 65002;
     caps.multiprotocol.push({ afi: AFI.IPV4, safi: 1 }, { afi: AFI.IPV6, safi: 1 });
     caps.routeRefresh = true;
     Object.assign(caps, extra);
-    this.send(encodeMessage({ type: 'open', version: 4, asn: 65002, holdTime: 90, routerId: '10.0.0.2', capabilities: caps }));
+    this.send(encodeMessage({ type: 'open', version: 4, asn: 65002, holdTime, routerId: '10.0.0.2', capabilities: caps }));
     const open = await this.next();
     if (open?.type !== 'open') throw new Error(`expected OPEN, got ${open?.type}`);
+    this.open = open;
     this.send(encodeMessage({ type: 'keepalive' }));
     // KEEPALIVE, the initial UPDATE, then End-of-RIB for IPv4 and, last, IPv6 (an empty MP_UNREACH)
     for (let m = await this.next(); m && !(m.type === 'update' && m.attrs.mpUnreach?.withdrawn.length === 0); m = await this.next()) { /* drain */ }

@@ -24,6 +24,8 @@ export class Rib {
   private readonly candidates = new Map<string, Route | Route[]>();
   /** Loc-RIB */
   private readonly loc = new Map<string, Route>();
+  /** Adj-RIB-In sizes per source, indexed by AFI (for max-prefix without walking the table) */
+  private readonly counts = new Map<string, number[]>();
 
   constructor(private readonly importRoute: ImportFn) {}
 
@@ -31,14 +33,17 @@ export class Rib {
   update(sourceId: string, announced: readonly Route[], withdrawn: readonly string[]): BestChange[] {
     let inMap = this.adjIn.get(sourceId);
     if (!inMap) this.adjIn.set(sourceId, (inMap = new Map()));
+    let count = this.counts.get(sourceId);
+    if (!count) this.counts.set(sourceId, (count = [0, 0, 0]));
     // a prefix may be listed twice (withdrawn and announced): decide() handles it once it is settled
     const touched: string[] = [];
     for (const p of withdrawn) {
-      inMap.delete(p);
+      if (inMap.delete(p)) count[p.includes(':') ? 2 : 1]--;
       this.unplace(p, sourceId);
       touched.push(p);
     }
     for (const r of announced) {
+      if (!inMap.has(r.prefix)) count[r.afi]++;
       inMap.set(r.prefix, r);
       this.place(sourceId, r);
       touched.push(r.prefix);
@@ -51,6 +56,7 @@ export class Rib {
     const inMap = this.adjIn.get(sourceId);
     if (!inMap) return [];
     this.adjIn.delete(sourceId);
+    this.counts.delete(sourceId);
     const touched = [...inMap.keys()];
     for (const p of touched) this.unplace(p, sourceId);
     return this.decide(touched);
@@ -87,6 +93,9 @@ export class Rib {
     }
     return this.decide(touched);
   }
+
+  /** how many prefixes of one family the source has in its Adj-RIB-In */
+  receivedCount(sourceId: string, afi: Afi): number { return this.counts.get(sourceId)?.[afi] ?? 0; }
 
   best(prefix: string): Route | undefined { return this.loc.get(prefix); }
   bestRoutes(): Route[] { return [...this.loc.values()]; }

@@ -2,13 +2,13 @@
 // package or a BIRD bgp protocol attached to its master table.
 import * as net from 'node:net';
 import { ConfigError } from '../../util/errors';
-import { AFI, REFRESH, type Afi } from './codec/constants';
+import { AFI, CEASE_SUB, REFRESH, type Afi } from './codec/constants';
 import type { RouteRefreshMessage } from './codec/message';
 import { emptyCapabilities, type Capabilities } from './codec/capabilities';
 import { afiOf, normalizePrefix } from './codec/ip';
 import type { PathAttributes } from './codec/attributes';
 import { isEndOfRib, endOfRib, type UpdateMessage } from './codec/update';
-import { resolveCollision, type FsmAction, type FsmConfig, type FsmState } from './fsm';
+import { isHardReset, resolveCollision, type FsmAction, type FsmConfig, type FsmState } from './fsm';
 import { Session } from './session';
 import { Rib, type BestChange } from './rib';
 import { AdjRibOut, buildUpdates, exportRoute, type ExportTarget } from './export';
@@ -41,6 +41,8 @@ export interface PeerState {
   refreshStale: Set<Afi>;
   updatesIn: number;
   updatesOut: number;
+  /** RFC 4486: set while the session is held down after max-prefix; it reconnects when this fires */
+  maxPrefixTimer?: NodeJS.Timeout;
 }
 
 const DEFAULT_GR_TIME = 120;
@@ -52,6 +54,8 @@ export class BgpSpeaker {
   private readonly peerMap = new Map<string, PeerState>();
   private server?: net.Server;
   private running = false;
+  /** stopForRestart is under way: sessions go down without touching the RIB */
+  private leavingForRestart = false;
   private readonly clusterId?: string;
 
   constructor(opts: SpeakerOptions) {
@@ -83,6 +87,24 @@ export class BgpSpeaker {
   async stop(): Promise<void> {
     this.running = false;
     for (const p of this.peerMap.values()) this.stopPeer(p);
+    const srv = this.server;
+    this.server = undefined;
+    if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
+  }
+
+  /**
+   * For the agent's hitless restart: closes every session without a NOTIFICATION (RFC 4724 §4), so peers
+   * keep our routes stale until we are back with the R bit and send End-of-RIB, and leaves the RIB and
+   * onBestChange alone (no withdrawals reach the FIB). The speaker is finished afterwards.
+   */
+  async stopForRestart(): Promise<void> {
+    this.running = false;
+    this.leavingForRestart = true;
+    for (const p of this.peerMap.values()) {
+      for (const s of [p.session, p.pending]) { s?.handle({ type: 'GracefulStop' }); s?.close(); }
+      p.pending = undefined;
+      this.clearTimers(p);
+    }
     const srv = this.server;
     this.server = undefined;
     if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
@@ -139,8 +161,9 @@ export class BgpSpeaker {
     caps.enhancedRouteRefresh = true;
     caps.fourOctetAs = this.opts.asn;
     // RFC 4724 §3: always a receiving speaker; families listed only when our forwarding survives a restart
+    // RFC 8538 §2: the N bit, so a NOTIFICATION other than Hard Reset keeps routes as a restart would
     caps.gracefulRestart = {
-      restarting: false, restartTime: this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME,
+      restarting: this.opts.restarted === true, notification: this.opts.notificationRestart === true, restartTime: this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME,
       families: this.opts.preserveForwarding ? caps.multiprotocol.map((f) => ({ ...f, forwardingPreserved: true })) : [],
     };
     return {
@@ -173,9 +196,15 @@ export class BgpSpeaker {
     p.pending?.handle({ type: 'ManualStop' });
     p.pending?.close();
     p.pending = undefined;
+    this.clearTimers(p);
+    this.propagate(this.rib.removeSource(p.id));
+  }
+
+  private clearTimers(p: PeerState): void {
     if (p.grTimer) clearTimeout(p.grTimer);
     p.grTimer = undefined;
-    this.propagate(this.rib.removeSource(p.id));
+    if (p.maxPrefixTimer) clearTimeout(p.maxPrefixTimer);
+    p.maxPrefixTimer = undefined;
   }
 
   private peerOf(s: Session): PeerState | undefined {
@@ -185,7 +214,8 @@ export class BgpSpeaker {
 
   private onIncoming(socket: net.Socket): void {
     const p = this.peerMap.get(unmap(socket.remoteAddress ?? ''));
-    if (!p || !this.running) { socket.destroy(); return; } // not a configured neighbour
+    // not a configured neighbour, or one held down after max-prefix (RFC 4486)
+    if (!p || !this.running || p.maxPrefixTimer) { socket.destroy(); return; }
     const st = p.session.fsm.state;
     if (st === 'Idle') p.session.handle({ type: 'ManualStart' });
     // no connection of ours in progress: this one becomes the session
@@ -271,6 +301,9 @@ export class BgpSpeaker {
   private onEstablished(p: PeerState, s: Session): void {
     if (s !== p.session) return;
     const n = s.fsm.negotiated!;
+    // RFC 4724 §4.1: the R bit marks the first session after our restart only; later OPENs go without it
+    const ourGr = s.fsm.config.capabilities.gracefulRestart;
+    if (ourGr) ourGr.restarting = false;
     p.since = Date.now();
     p.lastError = undefined;
     p.source = {
@@ -303,11 +336,13 @@ export class BgpSpeaker {
     p.lastError = a.reason;
     p.adjOut.clear();
     p.refreshStale.clear();
-    if (a.from !== 'Established') return;
+    if (a.from !== 'Established' || this.leavingForRestart) return;
     p.source = undefined;
     const gr = a.negotiated?.peerOpen.capabilities.gracefulRestart;
-    // RFC 4724 §4.2: a session lost without NOTIFICATION keeps the peer's routes (stale) for its restart time
-    if (gr && !a.notification && this.running) {
+    // RFC 4724 §4.2: a session lost without NOTIFICATION keeps the peer's routes (stale) for its restart time;
+    // RFC 8538 §4: with the N bit on both sides so does any NOTIFICATION but a Hard Reset
+    const graceful = !a.notification || (a.negotiated?.notificationRestart === true && !isHardReset(a.notification));
+    if (gr && graceful && this.running) {
       this.rib.markStale(p.id);
       for (const r of this.rib.received(p.id)) p.staleFamilies.add(r.afi);
       if (p.grTimer) clearTimeout(p.grTimer);
@@ -366,6 +401,28 @@ export class BgpSpeaker {
       for (const prefix of mpReach.nlri) announced.push({ prefix, afi: mpReach.afi, attrs: mpAttrs, linkLocalNextHop: ll, source });
     }
     this.propagate(this.rib.update(p.id, announced, withdrawn));
+    this.checkMaxPrefixes(p);
+  }
+
+  /** RFC 4486 §4: over the limit, Cease 6/1 with AFI, SAFI and the limit; down for the restart time. */
+  private checkMaxPrefixes(p: PeerState): void {
+    const limit = p.config.maxPrefixes;
+    const n = p.session.fsm.negotiated;
+    if (limit === undefined || !n) return;
+    const over = n.families.find((f) => this.rib.receivedCount(p.id, f.afi) > limit);
+    if (!over) return;
+    const data = Buffer.alloc(7);
+    data.writeUInt16BE(over.afi, 0);
+    data[2] = over.safi;
+    data.writeUInt32BE(limit, 3);
+    p.session.handle({ type: 'AutomaticStop', subcode: CEASE_SUB.MAX_PREFIXES, data });
+    p.lastError = `max-prefix: more than ${limit} ${over.afi === AFI.IPV4 ? 'IPv4' : 'IPv6'} prefixes`;
+    const t = setTimeout(() => {
+      p.maxPrefixTimer = undefined;
+      if (this.running) p.session.handle({ type: 'ManualStart' });
+    }, (p.config.maxPrefixRestartTime ?? 60) * 1000);
+    t.unref();
+    p.maxPrefixTimer = t;
   }
 
   /** Loop checks, then the peer's import policy. */
