@@ -26,6 +26,8 @@ export class Rib {
   private readonly loc = new Map<string, Route>();
   /** Adj-RIB-In sizes per source, indexed by AFI (for max-prefix without walking the table) */
   private readonly counts = new Map<string, number[]>();
+  /** routes per source that passed import (status without walking the table) */
+  private readonly acceptedCounts = new Map<string, number>();
 
   constructor(private readonly importRoute: ImportFn) {}
 
@@ -95,7 +97,16 @@ export class Rib {
   }
 
   /** how many prefixes of one family the source has in its Adj-RIB-In */
-  receivedCount(sourceId: string, afi: Afi): number { return this.counts.get(sourceId)?.[afi] ?? 0; }
+  receivedCount(sourceId: string, afi?: Afi): number {
+    const c = this.counts.get(sourceId);
+    return c === undefined ? 0 : afi === undefined ? c[1] + c[2] : c[afi];
+  }
+
+  /** how many of the source's routes passed import */
+  acceptedCount(sourceId: string): number { return this.acceptedCounts.get(sourceId) ?? 0; }
+
+  /** Loc-RIB without a copy (for consumers that walk it once) */
+  bestIter(): IterableIterator<Route> { return this.loc.values(); }
 
   best(prefix: string): Route | undefined { return this.loc.get(prefix); }
   bestRoutes(): Route[] { return [...this.loc.values()]; }
@@ -114,22 +125,36 @@ export class Rib {
     if (!accepted) { this.unplace(received.prefix, sourceId); return; }
     const r = accepted.stale === received.stale ? accepted : { ...accepted, stale: received.stale };
     const c = this.candidates.get(received.prefix);
-    if (c === undefined || (!Array.isArray(c) && c.source.id === sourceId)) { this.candidates.set(received.prefix, r); return; }
+    if (c === undefined || (!Array.isArray(c) && c.source.id === sourceId)) {
+      if (c === undefined) this.countAccepted(sourceId, 1);
+      this.candidates.set(received.prefix, r);
+      return;
+    }
     const list = Array.isArray(c) ? c : [c];
     const i = list.findIndex((x) => x.source.id === sourceId);
     if (i >= 0) list[i] = r;
-    else list.push(r);
+    else { list.push(r); this.countAccepted(sourceId, 1); }
     if (list !== c) this.candidates.set(received.prefix, list);
   }
 
   private unplace(prefix: string, sourceId: string): void {
     const c = this.candidates.get(prefix);
     if (c === undefined) return;
-    if (!Array.isArray(c)) { if (c.source.id === sourceId) this.candidates.delete(prefix); return; }
+    if (!Array.isArray(c)) {
+      if (c.source.id === sourceId) { this.candidates.delete(prefix); this.countAccepted(sourceId, -1); }
+      return;
+    }
     const i = c.findIndex((x) => x.source.id === sourceId);
     if (i < 0) return;
     c.splice(i, 1);
+    this.countAccepted(sourceId, -1);
     if (c.length === 1) this.candidates.set(prefix, c[0]);
+  }
+
+  private countAccepted(sourceId: string, d: number): void {
+    const n = (this.acceptedCounts.get(sourceId) ?? 0) + d;
+    if (n) this.acceptedCounts.set(sourceId, n);
+    else this.acceptedCounts.delete(sourceId);
   }
 
   private decide(prefixes: readonly string[]): BestChange[] {

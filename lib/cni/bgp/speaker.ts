@@ -145,6 +145,11 @@ export class BgpSpeaker {
     return this.rib.bestRoutes();
   }
 
+  /** Loc-RIB without a copy: walk it once (a full table is a million routes); onBestChange streams the changes. */
+  bestRoutesIter(): IterableIterator<Route> {
+    return this.rib.bestIter();
+  }
+
   /** Like `birdc show route`; `all` includes the routes that lost the decision. */
   routes(all = false): RouteStatus[] {
     const rs = all ? this.rib.allRoutes() : this.rib.bestRoutes();
