@@ -4,6 +4,8 @@
 // Both sessions are Established before the feeder's static protocol is enabled, so both start together.
 // Everything runs in three namespaces this process creates and deletes (berth-bgpfib-<pid>-*).
 // Run (root): node dist/bench/bgp-fib.js [N]
+// BENCH_MODE=rib: the speaker alone (no FIB): time to the whole table, peak RSS, idle CPU with the table
+// loaded (5 s) and time to withdraw all, against the receiving BIRD (no kernel protocol) in the same run
 // BERTH_BENCH_PROF=<file.cpuprofile>: a V8 CPU profile of berth's side from the first route to the last write
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,8 +14,47 @@ import * as path from 'node:path';
 
 const N = Number(process.argv[2] ?? 100_000);
 
-if (process.argv[2] === '--child') child(Number(process.argv[3]));
+const RIB_ONLY = process.env.BENCH_MODE === 'rib';
+const IDLE_MS = 5000;
+
+if (process.argv[2] === '--child') (RIB_ONLY ? ribChild : child)(Number(process.argv[3]));
 else void main();
+
+/** rib mode's berth side: one JSON line when the table is complete, idle CPU after IDLE_MS, one when all is withdrawn */
+function ribChild(n: number): void {
+  const bgp = require('../lib/cni/bgp') as typeof import('../lib/cni/bgp');
+  let best = 0;
+  let loaded = false;
+  const speaker = new bgp.BgpSpeaker({
+    asn: 64512, routerId: '10.210.1.2', listen: { address: '10.210.1.2', port: 179 }, originate: [],
+    peers: [{ address: '10.210.1.1', asn: 65000, holdTime: 90, connectRetryTime: 1, families: ['ipv4'], importPolicy: bgp.ACCEPT_ALL, exportPolicy: bgp.REJECT_ALL }],
+    onBestChange: (changes) => {
+      for (const c of changes) best += (c.best ? 1 : 0) - (c.previous ? 1 : 0);
+      if (best >= n && !loaded) {
+        loaded = true;
+        const ribAt = Date.now();
+        const cpu0 = process.cpuUsage();
+        setTimeout(() => {
+          const c = process.cpuUsage(cpu0);
+          process.stdout.write(JSON.stringify({ ribAt, rssKb: process.resourceUsage().maxRSS, idleCpuMs: Math.round((c.user + c.system) / 1000) }) + '\n');
+        }, IDLE_MS);
+      }
+      if (loaded && best === 0) {
+        process.stdout.write(JSON.stringify({ withdrawnAt: Date.now(), rssKb: process.resourceUsage().maxRSS }) + '\n');
+        process.exit(0);
+      }
+    },
+  });
+  void speaker.start();
+}
+
+/** CPU ms (utime + stime) and peak RSS (VmHWM, KB) of a process, from /proc */
+function procStats(pid: number): { cpuMs: number; hwmKb: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const hz = 100;
+  const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuMs: ((Number(stat[11]) + Number(stat[12])) * 1000) / hz, hwmKb: Number(hwm?.[1] ?? 0) };
+}
 
 /** berth's side, inside its namespace: a speaker feeding FibSync; prints timestamps as JSON. */
 function child(n: number): void {
@@ -63,6 +104,38 @@ function profiler(file: string | undefined): { start(): void; stop(): Promise<vo
   };
 }
 
+async function ribRun(n: number, t0: number, berthOut: () => string, berthDone: Promise<void>, feed: (c: string) => string, recv: (c: string) => string, birdPid: number): Promise<void> {
+  const count = (): number => { try { return Number(/(\d+) of (\d+) routes/.exec(recv('show route count'))?.[1] ?? -1); } catch { return -1; } };
+  const lines = (): Array<Record<string, number>> => berthOut().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number>);
+  const wait = async (what: string, cond: () => boolean, ms = 600_000): Promise<void> => {
+    const end = Date.now() + ms;
+    while (!cond()) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await new Promise((r) => setTimeout(r, 100)); }
+  };
+  let birdAt = 0;
+  await wait('BIRD table', () => { if (!birdAt && count() >= n) birdAt = Date.now(); return birdAt > 0; });
+  const idle0 = procStats(birdPid);
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const birdIdleMs = procStats(birdPid).cpuMs - idle0.cpuMs;
+  await wait('berth table and idle sample', () => lines().length >= 1);
+  const loaded = lines()[0];
+  const t1 = Date.now();
+  feed('disable feed4');
+  let birdGoneAt = 0;
+  await wait('BIRD withdraw', () => { if (!birdGoneAt && count() === 0) birdGoneAt = Date.now(); return birdGoneAt > 0; });
+  await Promise.race([berthDone, wait('berth withdraw', () => lines().length >= 2)]);
+  const gone = lines()[1];
+  if (!gone) throw new Error(`berth did not finish: ${berthOut()}`);
+  const birdHwm = procStats(birdPid).hwmKb;
+  const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MB`;
+  console.log(`${n} IPv4 prefixes from a feeder BIRD to berth's speaker (no FIB) and to a BIRD (no kernel protocol), same run`);
+  console.log(`                 berth       BIRD      ratio`);
+  console.log(`table complete   ${s(loaded.ribAt - t0).padEnd(11)} ${s(birdAt - t0).padEnd(9)} ${((loaded.ribAt - t0) / (birdAt - t0)).toFixed(2)}x`);
+  console.log(`peak RSS         ${mb(gone.rssKb).padEnd(11)} ${mb(birdHwm).padEnd(9)} ${(gone.rssKb / birdHwm).toFixed(2)}x   (berth: ${(gone.rssKb * 1024 / n).toFixed(0)} B per route incl. Node's ~45 MB)`);
+  console.log(`idle CPU ${IDLE_MS / 1000} s     ${loaded.idleCpuMs} ms`.padEnd(30) + ` ${birdIdleMs} ms`);
+  console.log(`withdraw all     ${s(gone.withdrawnAt - t1).padEnd(11)} ${s(birdGoneAt - t1).padEnd(9)} ${((gone.withdrawnAt - t1) / (birdGoneAt - t1)).toFixed(2)}x`);
+}
+
 function sh(args: string[]): string {
   return execFileSync(args[0], args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
@@ -108,7 +181,7 @@ protocol bgp recv { local 10.210.2.1 as 65000; neighbor 10.210.2.2 as 64513; ipv
 `);
     const recv = bird('recv', ns.bird, `router id 10.210.2.2;
 protocol device {}
-protocol kernel { ipv4 { import none; export all; }; }
+${RIB_ONLY ? '' : 'protocol kernel { ipv4 { import none; export all; }; }'}
 protocol bgp feed { local 10.210.2.2 as 64513; neighbor 10.210.2.1 as 65000; connect retry time 1; ipv4 { import all; export none; }; }
 `);
     recv.run();
@@ -129,6 +202,7 @@ protocol bgp feed { local 10.210.2.2 as 64513; neighbor 10.210.2.1 as 65000; con
     }
     const t0 = Date.now();
     feeder.birdc('enable feed4');
+    if (RIB_ONLY) { await ribRun(N, t0, () => berthOut, berthDone, feeder.birdc, recv.birdc, Number(fs.readFileSync(path.join(dir, 'recv.pid'), 'utf8'))); return; }
     // BIRD's table: polled every 100 ms (birdc is cheap); its kernel: counted once the table is complete
     let birdTableAt = 0;
     let birdKernelAt = 0;

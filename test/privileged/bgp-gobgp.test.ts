@@ -56,6 +56,8 @@ const CONF = `
   [neighbors.timers.config]
     hold-time = 9
     connect-retry = 2
+    # after a NOTIFICATION GoBGP waits this long in Idle (30 s by default)
+    idle-hold-time-after-reset = 1
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
@@ -64,7 +66,8 @@ const CONF = `
       afi-safi-name = "ipv6-unicast"
 `;
 
-t.test('berth and GoBGP exchange IPv4 and IPv6 routes over one session', { timeout: 90_000 }, async (t) => {
+/** the lab with gobgpd running in its namespace; returns the gobgp CLI bound to that daemon */
+async function startGobgp(t: Test): Promise<(...args: string[]) => string> {
   const l = lab(t);
   const conf = path.join(l.dir, 'gobgpd.toml');
   fs.writeFileSync(conf, CONF);
@@ -73,6 +76,11 @@ t.test('berth and GoBGP exchange IPv4 and IPv6 routes over one session', { timeo
   const daemon = l.gobgp.spawn('gobgpd', ['-f', conf, '--api-hosts', '127.0.0.1:50051', '--pprof-disable', '-l', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   t.teardown(() => killChild(daemon));
   await until('gobgp API', () => l.gobgp.run('gobgp', [...api, 'global']).status === 0);
+  return gobgp;
+}
+
+t.test('berth and GoBGP exchange IPv4 and IPv6 routes over one session', { timeout: 90_000 }, async (t) => {
+  const gobgp = await startGobgp(t);
   gobgp('global', 'rib', 'add', '10.98.1.0/24', '-a', 'ipv4');
   gobgp('global', 'rib', 'add', 'fd00:98:1::/48', 'nexthop', 'fd00:202::1', '-a', 'ipv6');
 
@@ -99,4 +107,33 @@ t.test('berth and GoBGP exchange IPv4 and IPv6 routes over one session', { timeo
   speaker.withdraw('fd00:244:7::/48');
   await until('withdraw to GoBGP', () => !/fd00:244:7::\/48/.test(gobgp('global', 'rib', '-a', 'ipv6')));
   t.pass('withdrawals in both directions');
+});
+
+t.test('RFC 4486: GoBGP sends more than maxPrefixes: Cease 6/1, the session stays down for the restart time, then comes back', { timeout: 90_000 }, async (t) => {
+  const gobgp = await startGobgp(t);
+  for (const p of ['10.98.1.0/24', '10.98.2.0/24']) gobgp('global', 'rib', 'add', p, '-a', 'ipv4');
+  const RESTART_S = 4;
+  const speaker = new BgpSpeaker({
+    asn: 65002, routerId: '10.202.0.2', listen: { address: '10.202.0.2', port: 179 }, originate: ['10.244.7.0/24'],
+    peers: [{ address: '10.202.0.1', asn: 65001, holdTime: 9, importPolicy: ACCEPT, exportPolicy: ACCEPT, maxPrefixes: 2, maxPrefixRestartTime: RESTART_S }],
+  });
+  t.teardown(() => speaker.stop());
+  await speaker.start();
+  await until('two GoBGP routes at berth', () => speaker.routes().filter((r) => r.from === '10.202.0.1').length === 2);
+  t.equal(speaker.peers()[0].state, 'Established', 'at the limit: still up');
+  const notificationsAtGobgp = (): number => (JSON.parse(gobgp('neighbor', '10.202.0.2', '-j')) as { state: { messages: { received: { notification?: number } } } }).state.messages.received.notification ?? 0;
+  gobgp('global', 'rib', 'add', '10.98.3.0/24', '-a', 'ipv4');
+  await until('berth ends the session', () => speaker.peers()[0].state !== 'Established');
+  const downAt = Date.now();
+  t.match(speaker.peers()[0].lastError, /max-prefix: more than 2 IPv4 prefixes/);
+  await until('GoBGP got the NOTIFICATION', () => notificationsAtGobgp() === 1);
+  t.equal(speaker.routes().filter((r) => r.from === '10.202.0.1').length, 0, 'the peer\'s routes are gone');
+  // GoBGP retries every 2 s (connect-retry): berth refuses until its restart time is over, then the
+  // session comes back, GoBGP sends its 3 prefixes again and the next Cease follows
+  await until('second Cease', () => notificationsAtGobgp() === 2, 30_000);
+  const held = (Date.now() - downAt) / 1000;
+  t.ok(held >= RESTART_S, `the second session came after ${held.toFixed(1)} s (restart time ${RESTART_S} s)`);
+  gobgp('global', 'rib', 'del', '10.98.3.0/24', '-a', 'ipv4');
+  await until('Established with the table back under the limit', () => speaker.peers()[0].state === 'Established' && speaker.routes().filter((r) => r.from === '10.202.0.1').length === 2, 30_000);
+  t.pass('under the limit the session stays');
 });

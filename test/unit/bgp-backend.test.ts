@@ -77,6 +77,19 @@ t.test('external peers: RR without mesh, eBGP with explicit import and export po
   t.notOk(evaluatePolicy(externalExport('10.244.1.0/24'), route('10.244.1.0/25')), 'exact block only');
 });
 
+t.test('eBGP peers get every family the node has: IPv6 negotiated and the IPv6 block exported', async (t) => {
+  const c = parseAgentConfig(['--node', 'n1', '--backend', 'bgp', '--network6', 'fd00:244::/48', '--bgp-peer', '10.250.0.251@65000']).bgp!;
+  const own = lease('n1', 1);
+  const ebgp = planPeers(own, [own], c, 'fd00:b0::1', 'fd00:244::40/122').find((p) => p.config.asn === 65000)!.config;
+  t.same(ebgp.families, ['ipv4', 'ipv6']);
+  t.equal(ebgp.nextHop6, 'fd00:b0::1');
+  t.ok(evaluatePolicy(ebgp.exportPolicy!, route('fd00:244::40/122')), 'exports our IPv6 block');
+  t.ok(evaluatePolicy(ebgp.exportPolicy!, route('10.244.1.0/24')), 'and our IPv4 block');
+  t.notOk(evaluatePolicy(ebgp.exportPolicy!, route('fd00:244::80/122')), 'not other nodes\' IPv6 blocks');
+  const v4only = planPeers(own, [own], parseAgentConfig(['--node', 'n1', '--backend', 'bgp', '--bgp-peer', '10.250.0.251@65000']).bgp!)[0].config;
+  t.same(v4only.families, ['ipv4'], 'no IPv6 range: IPv4 only');
+});
+
 t.test('peers and routes print like birdc', async (t) => {
   const p: PeerStatus = { address: '10.250.0.2', asn: 64512, description: 'node n2', state: 'Established', since: '2026-01-01T10:11:12.000Z', families: ['ipv4'], received: 2, accepted: 1, advertised: 1, updatesIn: 3, updatesOut: 2, gracefulRestart: false };
   t.match(formatPeers([p, { ...p, address: '10.250.0.3', state: 'Active', lastError: 'connection closed' }]),

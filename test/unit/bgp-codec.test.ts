@@ -48,7 +48,7 @@ t.test('OPEN with a 4-octet AS sends AS_TRANS in My AS and keeps unknown and GR 
   const caps = emptyCapabilities();
   caps.fourOctetAs = 4200000001;
   caps.routeRefresh = true;
-  caps.gracefulRestart = { restarting: true, restartTime: 120, families: [{ afi: AFI.IPV6, safi: 1, forwardingPreserved: true }] };
+  caps.gracefulRestart = { restarting: true, notification: true, restartTime: 120, families: [{ afi: AFI.IPV6, safi: 1, forwardingPreserved: true }] };
   caps.unknown.push({ code: 73, value: Buffer.from('host') });
   caps.multiprotocol.push({ afi: AFI.IPV4, safi: 1 }, { afi: AFI.IPV6, safi: 1 });
   const open: OpenMessage = { type: 'open', version: 4, asn: 4200000001, holdTime: 0, routerId: '192.0.2.1', capabilities: caps };
@@ -57,12 +57,13 @@ t.test('OPEN with a 4-octet AS sends AS_TRANS in My AS and keeps unknown and GR 
   const back = decodeMessage(wire) as OpenMessage;
   t.same(back, open);
   t.equal(back.capabilities.gracefulRestart?.restartTime, 120);
+  t.equal(wire.readUInt16BE(wire.indexOf(Buffer.from([64, 6])) + 2), 0xc000 | 120, 'R and N bits (RFC 4724, RFC 8538) in the restart flags');
 });
 
 t.test('NOTIFICATION and ROUTE-REFRESH round-trip; End-of-RIB markers are recognised', async (t) => {
   const n: BgpMessage = { type: 'notification', code: 6, subcode: 2, data: Buffer.from('bye') };
   t.same(decodeMessage(encodeMessage(n)), n);
-  const rr: BgpMessage = { type: 'route-refresh', afi: AFI.IPV6, safi: 1 };
+  const rr: BgpMessage = { type: 'route-refresh', afi: AFI.IPV6, safi: 1, subtype: 0 };
   t.equal(encodeMessage(rr).toString('hex'), `${MARKER}00170500020001`);
   t.same(decodeMessage(encodeMessage(rr)), rr);
   t.equal(isEndOfRib(update(decodeMessage(encodeMessage(endOfRib(AFI.IPV4))))), AFI.IPV4);

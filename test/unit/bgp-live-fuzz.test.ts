@@ -3,49 +3,9 @@
 import t from 'tap';
 import * as net from 'node:net';
 import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
-import {
-  AFI, BgpError, decodeMessage, emptyCapabilities, encodeMessage, Framer, type BgpMessage, type UpdateMessage,
-} from '../../lib/cni/bgp/codec';
+import { AFI, BgpError, decodeMessage, encodeMessage, type UpdateMessage } from '../../lib/cni/bgp/codec';
+import { RawPeer } from '../helpers/bgp-raw-peer';
 import { rng } from '../helpers/random';
-
-/** a BGP client that reads whole messages from its socket */
-class RawPeer {
-  readonly sock: net.Socket;
-  private framer = new Framer();
-  private queue: BgpMessage[] = [];
-  private waiters: Array<() => void> = [];
-  closed = false;
-  constructor(port: number) {
-    this.sock = net.connect({ host: '127.0.0.1', port });
-    this.sock.setNoDelay(true);
-    this.sock.on('data', (d) => { for (const f of this.framer.push(d)) this.queue.push(decodeMessage(f)); this.wake(); });
-    this.sock.on('close', () => { this.closed = true; this.wake(); });
-    this.sock.on('error', () => {});
-  }
-  private wake(): void { for (const w of this.waiters.splice(0)) w(); }
-  /** next message, or undefined when the connection closed or nothing came in time */
-  async next(ms = 3000): Promise<BgpMessage | undefined> {
-    const end = Date.now() + ms;
-    while (this.queue.length === 0 && !this.closed && Date.now() < end) {
-      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, Math.max(1, Math.min(50, end - Date.now()))); });
-    }
-    return this.queue.shift();
-  }
-  send(b: Buffer): void { this.sock.write(b); }
-  async establish(): Promise<void> {
-    await new Promise<void>((r, j) => { this.sock.once('connect', r); this.sock.once('error', j); });
-    const caps = emptyCapabilities();
-    caps.fourOctetAs = 65002;
-    caps.multiprotocol.push({ afi: AFI.IPV4, safi: 1 }, { afi: AFI.IPV6, safi: 1 });
-    caps.routeRefresh = true;
-    this.send(encodeMessage({ type: 'open', version: 4, asn: 65002, holdTime: 90, routerId: '10.0.0.2', capabilities: caps }));
-    const open = await this.next();
-    if (open?.type !== 'open') throw new Error(`expected OPEN, got ${open?.type}`);
-    this.send(encodeMessage({ type: 'keepalive' }));
-    // KEEPALIVE, the initial UPDATE, then End-of-RIB for IPv4 and, last, IPv6 (an empty MP_UNREACH)
-    for (let m = await this.next(); m && !(m.type === 'update' && m.attrs.mpUnreach?.withdrawn.length === 0); m = await this.next()) { /* drain */ }
-  }
-}
 
 const VALID: UpdateMessage = {
   type: 'update', withdrawn: ['10.50.0.0/16'], nlri: ['10.60.0.0/16', '10.61.1.0/24'],

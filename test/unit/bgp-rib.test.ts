@@ -176,3 +176,26 @@ t.test('candidates from one, three, then fewer sources: best follows, a source\'
   t.same(rib.flushStale(b.id).map((x) => x.best), [undefined], 'and flushing it empties the prefix');
   t.same(rib.allRoutes(), []);
 });
+
+t.test('received and accepted counts follow every update and session loss, equal to walking the table', async (t) => {
+  const a = src('10.0.0.2'), b = src('10.0.0.3');
+  // import rejects 10.9/16: received, not accepted
+  const rib = new Rib((r) => (r.prefix === '10.9.0.0/16' ? undefined : r));
+  const check = (what: string): void => {
+    for (const s of [a, b]) {
+      t.equal(rib.receivedCount(s.id), rib.received(s.id).length, `${what}: received of ${s.id}`);
+      t.equal(rib.acceptedCount(s.id), rib.allRoutes().filter((r) => r.source.id === s.id).length, `${what}: accepted of ${s.id}`);
+      t.equal(rib.receivedCount(s.id, 2), rib.received(s.id).filter((r) => r.afi === 2).length, `${what}: IPv6 of ${s.id}`);
+    }
+    t.same([...rib.bestIter()], rib.bestRoutes(), `${what}: the iterator walks Loc-RIB`);
+  };
+  rib.update(a.id, ['10.1.0.0/16', '10.2.0.0/16', '10.9.0.0/16', '2001:db8::/32'].map((p) => route(p, {}, a)), []);
+  rib.update(b.id, ['10.1.0.0/16', '10.3.0.0/16'].map((p) => route(p, {}, b)), []);
+  check('announced');
+  rib.update(a.id, [route('10.1.0.0/16', { med: 3 }, a)], ['10.2.0.0/16', '10.2.0.0/16', '10.77.0.0/16', '2001:db8::/32']);
+  check('replaced, withdrawn twice, withdrawn unknown');
+  rib.removeSource(b.id);
+  check('source removed');
+  t.equal(rib.receivedCount(a.id), 2);
+  t.equal(rib.acceptedCount(a.id), 1);
+});

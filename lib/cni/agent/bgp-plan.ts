@@ -14,8 +14,8 @@ export interface WantedPeer {
  * Export to an external peer: this node's own block only (an explicit policy, as RFC 8212 wants for eBGP).
  * Blocks of other nodes stay out, so the router sends each block's traffic straight to its node.
  */
-export function externalExport(block: string): Policy {
-  return { rules: [{ match: { prefixes: [{ prefix: block }] }, action: 'accept' }], default: 'reject' };
+export function externalExport(...blocks: string[]): Policy {
+  return { rules: [{ match: { prefixes: blocks.map((prefix) => ({ prefix })) }, action: 'accept' }], default: 'reject' };
 }
 
 /** Import from an external peer: only the configured prefixes (and longer); nothing when none is configured. */
@@ -27,7 +27,7 @@ export function externalImport(prefixes: string[]): Policy {
  * `nextHop6`: this node's global IPv6 underlay address, given when the network has an IPv6 range: iBGP
  * sessions (still over IPv4) then carry IPv6 unicast too, with that address as the blocks' next hop.
  */
-export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig, nextHop6?: string): WantedPeer[] {
+export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig, nextHop6?: string, block6?: string): WantedPeer[] {
   const out: WantedPeer[] = [];
   const internal6 = nextHop6 ? { families: ['ipv4', 'ipv6'] as ('ipv4' | 'ipv6')[], nextHop6 } : {};
   const seen = new Set<string>([own.publicIp]);
@@ -39,7 +39,8 @@ export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig, nextHop6?
       config: {
         address: p.address, asn: p.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'],
         description: external ? 'external' : 'route reflector',
-        ...(external ? { importPolicy: externalImport(c.importPrefixes), exportPolicy: externalExport(own.subnet) } : internal6),
+        // eBGP peers get every family the node has, like the mesh (a ToR needs the IPv6 block too)
+        ...(external ? { ...internal6, importPolicy: externalImport(c.importPrefixes), exportPolicy: externalExport(own.subnet, ...(block6 && nextHop6 ? [block6] : [])) } : internal6),
       },
     });
   }

@@ -144,7 +144,7 @@ export class BgpBackend implements Backend {
     const speaker = this.speaker;
     await this.ensureBlackhole(4, own.subnet, changes);
     if (block6) await this.ensureBlackhole(6, block6, changes);
-    this.syncPeers(speaker, planPeers(own, all, this.o.bgp, u.ip6).map((w) => w.config), changes);
+    this.syncPeers(speaker, planPeers(own, all, this.o.bgp, u.ip6, block6).map((w) => w.config), changes);
 
     const peers = speaker.peers();
     if (!this.fibReconciled) {

@@ -31,6 +31,10 @@ export interface PeerConfig {
   nextHop6?: string;
   /** our IPv6 link-local address on the link to this peer (RFC 2545 §3) */
   nextHop6LinkLocal?: string;
+  /** RFC 4486: most prefixes of one family the peer may send; over it the session ends with Cease 6/1 */
+  maxPrefixes?: number;
+  /** seconds the session stays down after max-prefix before reconnecting (default 60) */
+  maxPrefixRestartTime?: number;
   /** description shown in `berth bgp peers` */
   description?: string;
 }
@@ -53,6 +57,17 @@ export interface SpeakerOptions {
    * routes until our End-of-RIB. Only true when the FIB is left in place across restarts (default false).
    */
   preserveForwarding?: boolean;
+  /**
+   * RFC 4724 §4.1: this speaker comes back from a restart (the agent's restart marker): the first OPEN to
+   * each peer carries the Restart State (R) bit
+   */
+  restarted?: boolean;
+  /**
+   * RFC 8538: advertise the N bit, so that with a peer that does too a NOTIFICATION other than Hard Reset
+   * (a hold-timer expiry, an admin reset) keeps the routes as a graceful restart. Off by default: a frozen
+   * peer's routes would then stay for the restart time instead of going at the hold time.
+   */
+  notificationRestart?: boolean;
   /** seconds in Idle after an error before retrying (default 2) */
   idleHoldTime?: number;
 }
@@ -73,6 +88,8 @@ export function validatePeer(p: PeerConfig, field = 'peer'): void {
   const h = p.holdTime ?? 90;
   // RFC 4271 §4.2: zero or at least three seconds
   if (!Number.isInteger(h) || h < 0 || h > 0xffff || h === 1 || h === 2) throw new ConfigError(`${field}.holdTime`, `must be 0 or 3..65535, got ${h}`);
+  if (p.maxPrefixes !== undefined && (!Number.isInteger(p.maxPrefixes) || p.maxPrefixes < 1 || p.maxPrefixes > 0xffffffff)) throw new ConfigError(`${field}.maxPrefixes`, `must be 1..4294967295, got ${p.maxPrefixes}`);
+  if (p.maxPrefixRestartTime !== undefined && (!(p.maxPrefixRestartTime >= 0) || !Number.isFinite(p.maxPrefixRestartTime))) throw new ConfigError(`${field}.maxPrefixRestartTime`, `must be seconds >= 0, got ${p.maxPrefixRestartTime}`);
   for (const k of ['importPolicy', 'exportPolicy'] as const) {
     const pol = p[k];
     if (pol) try { validatePolicy(pol); } catch (e) { throw new ConfigError(`${field}.${k}`, (e as Error).message); }

@@ -96,8 +96,17 @@ export class AdjRibOut {
     return 'announce';
   }
 
-  clear(): void { this.sent.clear(); }
-  prefixes(): string[] { return [...this.sent.keys()]; }
+  /** Forgets what was sent, of one family or all. */
+  clear(afi?: Afi): void {
+    if (afi === undefined) { this.sent.clear(); return; }
+    for (const [p, e] of this.sent) if (e.afi === afi) this.sent.delete(p);
+  }
+  prefixes(afi?: Afi): string[] {
+    if (afi === undefined) return [...this.sent.keys()];
+    const out: string[] = [];
+    for (const [p, e] of this.sent) if (e.afi === afi) out.push(p);
+    return out;
+  }
   get size(): number { return this.sent.size; }
 }
 

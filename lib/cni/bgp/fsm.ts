@@ -30,6 +30,10 @@ export interface FsmConfig {
 export type FsmEvent =
   | { type: 'ManualStart' }
   | { type: 'ManualStop' }
+  /** §8.1.2 Event 8: the speaker stops the session itself (max-prefix, RFC 4486): Cease `subcode`, no restart */
+  | { type: 'AutomaticStop'; subcode: number; data?: Buffer }
+  /** RFC 4724 §4: close TCP without a NOTIFICATION, so the peer keeps our routes while we restart */
+  | { type: 'GracefulStop' }
   | { type: 'AutomaticStart' }
   /** our outgoing connection completed (§8.1.3 Event 16) */
   | { type: 'TcpConnectionSucceeds' }
@@ -53,7 +57,17 @@ export interface Negotiated {
   /** RFC 4760 §8: families both sides announced (IPv4 unicast alone when neither sent any) */
   families: Family[];
   routeRefresh: boolean;
+  /** RFC 8538 §2: both sides set the N bit: a NOTIFICATION other than Hard Reset is a graceful restart */
+  notificationRestart: boolean;
   peerOpen: OpenMessage;
+}
+
+/** RFC 8538 §5: Cease subcodes that MUST (or are RECOMMENDED to) go as a Hard Reset once the N bit is agreed */
+const HARD_RESET_SUBCODES: readonly number[] = [CEASE_SUB.MAX_PREFIXES, CEASE_SUB.ADMIN_SHUTDOWN, CEASE_SUB.PEER_DECONFIGURED, CEASE_SUB.ADMIN_RESET];
+
+/** RFC 8538 §3: a Hard Reset is Cease subcode 9; it always ends graceful restart */
+export function isHardReset(n: NotificationMessage): boolean {
+  return n.code === ERR.CEASE && n.subcode === CEASE_SUB.HARD_RESET;
 }
 
 export type FsmAction =
@@ -127,6 +141,14 @@ export class Fsm {
   private sendOpen(): void {
     const c = this.config;
     this.emit({ type: 'send', message: { type: 'open', version: 4, asn: c.localAs, holdTime: c.holdTime, routerId: c.routerId, capabilities: c.capabilities } });
+  }
+
+  /** A Cease, wrapped in a Hard Reset (RFC 8538 §3: its data is the subcode, then the data) where §5 says so. */
+  private cease(subcode: number, data: Buffer = Buffer.alloc(0)): NotificationMessage {
+    if (this.negotiated?.notificationRestart && HARD_RESET_SUBCODES.includes(subcode)) {
+      return this.notify(ERR.CEASE, CEASE_SUB.HARD_RESET, Buffer.concat([Buffer.from([subcode]), data]));
+    }
+    return this.notify(ERR.CEASE, subcode, data);
   }
 
   private notify(code: number, subcode: number, data: Buffer = Buffer.alloc(0)): NotificationMessage {
@@ -212,11 +234,23 @@ export class Fsm {
         this.autoRestart = false;
         this.stop('idleHold');
         const n = this.state === 'Idle' || this.state === 'Connect' || this.state === 'Active'
-          ? undefined : this.notify(ERR.CEASE, CEASE_SUB.ADMIN_SHUTDOWN);
+          ? undefined : this.cease(CEASE_SUB.ADMIN_SHUTDOWN);
         this.connectRetryCounter = 0;
         if (this.state !== 'Idle') this.toIdle('administrative stop', n, false);
         return;
       }
+      case 'AutomaticStop': {
+        this.autoRestart = false;
+        this.stop('idleHold');
+        const n = this.state === 'OpenSent' || this.state === 'OpenConfirm' || this.state === 'Established' ? this.cease(e.subcode, e.data) : undefined;
+        if (this.state !== 'Idle') this.toIdle(`stopped: cease ${e.subcode}`, n, false);
+        return;
+      }
+      case 'GracefulStop':
+        this.autoRestart = false;
+        this.stop('idleHold');
+        if (this.state !== 'Idle') this.toIdle('graceful stop (restart)', undefined, false);
+        return;
       case 'TcpConnectionSucceeds':
       case 'TcpConnectionConfirmed':
         if (this.state === 'Connect' || this.state === 'Active') this.connected();
@@ -312,6 +346,7 @@ export class Fsm {
       peerAs: o.asn, peerRouterId: o.routerId, holdTime, keepaliveTime: Math.floor(holdTime / 3),
       as4: c.capabilities.fourOctetAs !== undefined && o.capabilities.fourOctetAs !== undefined,
       families, routeRefresh: c.capabilities.routeRefresh && o.capabilities.routeRefresh, peerOpen: o,
+      notificationRestart: c.capabilities.gracefulRestart?.notification === true && o.capabilities.gracefulRestart?.notification === true,
     };
     this.stop('connectRetry');
     this.emit({ type: 'send', message: { type: 'keepalive' } });

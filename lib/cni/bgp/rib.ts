@@ -24,6 +24,10 @@ export class Rib {
   private readonly candidates = new Map<string, Route | Route[]>();
   /** Loc-RIB */
   private readonly loc = new Map<string, Route>();
+  /** Adj-RIB-In sizes per source, indexed by AFI (for max-prefix without walking the table) */
+  private readonly counts = new Map<string, number[]>();
+  /** routes per source that passed import (status without walking the table) */
+  private readonly acceptedCounts = new Map<string, number>();
 
   constructor(private readonly importRoute: ImportFn) {}
 
@@ -31,14 +35,17 @@ export class Rib {
   update(sourceId: string, announced: readonly Route[], withdrawn: readonly string[]): BestChange[] {
     let inMap = this.adjIn.get(sourceId);
     if (!inMap) this.adjIn.set(sourceId, (inMap = new Map()));
+    let count = this.counts.get(sourceId);
+    if (!count) this.counts.set(sourceId, (count = [0, 0, 0]));
     // a prefix may be listed twice (withdrawn and announced): decide() handles it once it is settled
     const touched: string[] = [];
     for (const p of withdrawn) {
-      inMap.delete(p);
+      if (inMap.delete(p)) count[p.includes(':') ? 2 : 1]--;
       this.unplace(p, sourceId);
       touched.push(p);
     }
     for (const r of announced) {
+      if (!inMap.has(r.prefix)) count[r.afi]++;
       inMap.set(r.prefix, r);
       this.place(sourceId, r);
       touched.push(r.prefix);
@@ -51,16 +58,18 @@ export class Rib {
     const inMap = this.adjIn.get(sourceId);
     if (!inMap) return [];
     this.adjIn.delete(sourceId);
+    this.counts.delete(sourceId);
     const touched = [...inMap.keys()];
     for (const p of touched) this.unplace(p, sourceId);
     return this.decide(touched);
   }
 
-  /** RFC 4724 §4.2: the peer restarts: keep its routes in use, but mark them stale. */
-  markStale(sourceId: string): void {
+  /** RFC 4724 §4.2 (all families) and RFC 7313 §4.2 (one): keep the source's routes in use, but mark them stale. */
+  markStale(sourceId: string, afi?: Afi): void {
     const inMap = this.adjIn.get(sourceId);
     if (!inMap) return;
     for (const r of inMap.values()) {
+      if (afi !== undefined && r.afi !== afi) continue;
       r.stale = true;
       // the accepted copy, when import policy made one
       const c = this.candidatesOf(r.prefix).find((x) => x.source.id === sourceId);
@@ -87,6 +96,18 @@ export class Rib {
     return this.decide(touched);
   }
 
+  /** how many prefixes of one family the source has in its Adj-RIB-In */
+  receivedCount(sourceId: string, afi?: Afi): number {
+    const c = this.counts.get(sourceId);
+    return c === undefined ? 0 : afi === undefined ? c[1] + c[2] : c[afi];
+  }
+
+  /** how many of the source's routes passed import */
+  acceptedCount(sourceId: string): number { return this.acceptedCounts.get(sourceId) ?? 0; }
+
+  /** Loc-RIB without a copy (for consumers that walk it once) */
+  bestIter(): IterableIterator<Route> { return this.loc.values(); }
+
   best(prefix: string): Route | undefined { return this.loc.get(prefix); }
   bestRoutes(): Route[] { return [...this.loc.values()]; }
   /** every accepted route, best or not (for `berth bgp routes --all`) */
@@ -104,22 +125,36 @@ export class Rib {
     if (!accepted) { this.unplace(received.prefix, sourceId); return; }
     const r = accepted.stale === received.stale ? accepted : { ...accepted, stale: received.stale };
     const c = this.candidates.get(received.prefix);
-    if (c === undefined || (!Array.isArray(c) && c.source.id === sourceId)) { this.candidates.set(received.prefix, r); return; }
+    if (c === undefined || (!Array.isArray(c) && c.source.id === sourceId)) {
+      if (c === undefined) this.countAccepted(sourceId, 1);
+      this.candidates.set(received.prefix, r);
+      return;
+    }
     const list = Array.isArray(c) ? c : [c];
     const i = list.findIndex((x) => x.source.id === sourceId);
     if (i >= 0) list[i] = r;
-    else list.push(r);
+    else { list.push(r); this.countAccepted(sourceId, 1); }
     if (list !== c) this.candidates.set(received.prefix, list);
   }
 
   private unplace(prefix: string, sourceId: string): void {
     const c = this.candidates.get(prefix);
     if (c === undefined) return;
-    if (!Array.isArray(c)) { if (c.source.id === sourceId) this.candidates.delete(prefix); return; }
+    if (!Array.isArray(c)) {
+      if (c.source.id === sourceId) { this.candidates.delete(prefix); this.countAccepted(sourceId, -1); }
+      return;
+    }
     const i = c.findIndex((x) => x.source.id === sourceId);
     if (i < 0) return;
     c.splice(i, 1);
+    this.countAccepted(sourceId, -1);
     if (c.length === 1) this.candidates.set(prefix, c[0]);
+  }
+
+  private countAccepted(sourceId: string, d: number): void {
+    const n = (this.acceptedCounts.get(sourceId) ?? 0) + d;
+    if (n) this.acceptedCounts.set(sourceId, n);
+    else this.acceptedCounts.delete(sourceId);
   }
 
   private decide(prefixes: readonly string[]): BestChange[] {

@@ -2,12 +2,13 @@
 // package or a BIRD bgp protocol attached to its master table.
 import * as net from 'node:net';
 import { ConfigError } from '../../util/errors';
-import { AFI, type Afi } from './codec/constants';
+import { AFI, CEASE_SUB, REFRESH, type Afi } from './codec/constants';
+import type { RouteRefreshMessage } from './codec/message';
 import { emptyCapabilities, type Capabilities } from './codec/capabilities';
 import { afiOf, normalizePrefix } from './codec/ip';
 import type { PathAttributes } from './codec/attributes';
 import { isEndOfRib, endOfRib, type UpdateMessage } from './codec/update';
-import { resolveCollision, type FsmAction, type FsmConfig, type FsmState } from './fsm';
+import { isHardReset, resolveCollision, type FsmAction, type FsmConfig, type FsmState } from './fsm';
 import { Session } from './session';
 import { Rib, type BestChange } from './rib';
 import { AdjRibOut, buildUpdates, exportRoute, type ExportTarget } from './export';
@@ -36,8 +37,12 @@ export interface PeerState {
   /** RFC 4724: the peer is restarting; its routes are stale until this timer or End-of-RIB */
   grTimer?: NodeJS.Timeout;
   staleFamilies: Set<Afi>;
+  /** RFC 7313 §4.2: families between the peer's BoRR and EoRR */
+  refreshStale: Set<Afi>;
   updatesIn: number;
   updatesOut: number;
+  /** RFC 4486: set while the session is held down after max-prefix; it reconnects when this fires */
+  maxPrefixTimer?: NodeJS.Timeout;
 }
 
 const DEFAULT_GR_TIME = 120;
@@ -49,6 +54,8 @@ export class BgpSpeaker {
   private readonly peerMap = new Map<string, PeerState>();
   private server?: net.Server;
   private running = false;
+  /** stopForRestart is under way: sessions go down without touching the RIB */
+  private leavingForRestart = false;
   private readonly clusterId?: string;
 
   constructor(opts: SpeakerOptions) {
@@ -80,6 +87,24 @@ export class BgpSpeaker {
   async stop(): Promise<void> {
     this.running = false;
     for (const p of this.peerMap.values()) this.stopPeer(p);
+    const srv = this.server;
+    this.server = undefined;
+    if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
+  }
+
+  /**
+   * For the agent's hitless restart: closes every session without a NOTIFICATION (RFC 4724 §4), so peers
+   * keep our routes stale until we are back with the R bit and send End-of-RIB, and leaves the RIB and
+   * onBestChange alone (no withdrawals reach the FIB). The speaker is finished afterwards.
+   */
+  async stopForRestart(): Promise<void> {
+    this.running = false;
+    this.leavingForRestart = true;
+    for (const p of this.peerMap.values()) {
+      for (const s of [p.session, p.pending]) { s?.handle({ type: 'GracefulStop' }); s?.close(); }
+      p.pending = undefined;
+      this.clearTimers(p);
+    }
     const srv = this.server;
     this.server = undefined;
     if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
@@ -120,6 +145,11 @@ export class BgpSpeaker {
     return this.rib.bestRoutes();
   }
 
+  /** Loc-RIB without a copy: walk it once (a full table is a million routes); onBestChange streams the changes. */
+  bestRoutesIter(): IterableIterator<Route> {
+    return this.rib.bestIter();
+  }
+
   /** Like `birdc show route`; `all` includes the routes that lost the decision. */
   routes(all = false): RouteStatus[] {
     const rs = all ? this.rib.allRoutes() : this.rib.bestRoutes();
@@ -133,10 +163,12 @@ export class BgpSpeaker {
     const caps: Capabilities = emptyCapabilities();
     for (const f of families) caps.multiprotocol.push({ afi: f === 'ipv4' ? AFI.IPV4 : AFI.IPV6, safi: 1 });
     caps.routeRefresh = true;
+    caps.enhancedRouteRefresh = true;
     caps.fourOctetAs = this.opts.asn;
     // RFC 4724 §3: always a receiving speaker; families listed only when our forwarding survives a restart
+    // RFC 8538 §2: the N bit, so a NOTIFICATION other than Hard Reset keeps routes as a restart would
     caps.gracefulRestart = {
-      restarting: false, restartTime: this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME,
+      restarting: this.opts.restarted === true, notification: this.opts.notificationRestart === true, restartTime: this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME,
       families: this.opts.preserveForwarding ? caps.multiprotocol.map((f) => ({ ...f, forwardingPreserved: true })) : [],
     };
     return {
@@ -157,7 +189,7 @@ export class BgpSpeaker {
     const id = unmap(config.address);
     const p: PeerState = {
       id, config, internal: config.asn === this.opts.asn, session: this.newSession(config), adjOut: new AdjRibOut(),
-      since: Date.now(), staleFamilies: new Set(), updatesIn: 0, updatesOut: 0,
+      since: Date.now(), staleFamilies: new Set(), refreshStale: new Set(), updatesIn: 0, updatesOut: 0,
     };
     this.peerMap.set(id, p);
     return p;
@@ -169,9 +201,15 @@ export class BgpSpeaker {
     p.pending?.handle({ type: 'ManualStop' });
     p.pending?.close();
     p.pending = undefined;
+    this.clearTimers(p);
+    this.propagate(this.rib.removeSource(p.id));
+  }
+
+  private clearTimers(p: PeerState): void {
     if (p.grTimer) clearTimeout(p.grTimer);
     p.grTimer = undefined;
-    this.propagate(this.rib.removeSource(p.id));
+    if (p.maxPrefixTimer) clearTimeout(p.maxPrefixTimer);
+    p.maxPrefixTimer = undefined;
   }
 
   private peerOf(s: Session): PeerState | undefined {
@@ -181,7 +219,8 @@ export class BgpSpeaker {
 
   private onIncoming(socket: net.Socket): void {
     const p = this.peerMap.get(unmap(socket.remoteAddress ?? ''));
-    if (!p || !this.running) { socket.destroy(); return; } // not a configured neighbour
+    // not a configured neighbour, or one held down after max-prefix (RFC 4486)
+    if (!p || !this.running || p.maxPrefixTimer) { socket.destroy(); return; }
     const st = p.session.fsm.state;
     if (st === 'Idle') p.session.handle({ type: 'ManualStart' });
     // no connection of ours in progress: this one becomes the session
@@ -207,11 +246,39 @@ export class BgpSpeaker {
       case 'established': return this.onEstablished(p, s);
       case 'down': return this.onDown(p, s, a);
       case 'update': return this.onUpdate(p, a.message);
-      case 'route-refresh':
-        // RFC 2918 §4: send the Adj-RIB-Out again
-        p.adjOut.clear();
-        return this.syncPeer(p);
+      case 'route-refresh': return this.onRouteRefresh(p, a.message);
     }
+  }
+
+  /** RFC 2918 §4 and RFC 7313 §4: a refresh names one AFI/SAFI, and only that family is sent again. */
+  private onRouteRefresh(p: PeerState, m: RouteRefreshMessage): void {
+    const n = p.session.fsm.negotiated;
+    if (!n || !p.source) return;
+    // RFC 2918 §4: a family we did not negotiate is ignored
+    if (!n.families.some((f) => f.afi === m.afi && f.safi === m.safi)) return;
+    const enhanced = this.enhancedRefresh(p);
+    const subtype = m.subtype ?? REFRESH.REQUEST;
+    if (subtype === REFRESH.REQUEST) {
+      // RFC 7313 §4: bracket the re-advertisement with BoRR and EoRR when both sides support it
+      if (enhanced) p.session.send({ type: 'route-refresh', afi: m.afi, safi: m.safi, subtype: REFRESH.BEGIN });
+      p.adjOut.clear(m.afi);
+      this.syncPeer(p, undefined, m.afi);
+      if (enhanced) p.session.send({ type: 'route-refresh', afi: m.afi, safi: m.safi, subtype: REFRESH.END });
+      return;
+    }
+    // RFC 7313 §5: BoRR/EoRR without the negotiated capability, and unknown subtypes, are ignored
+    if (!enhanced) return;
+    if (subtype === REFRESH.BEGIN) {
+      // §4.2: the peer's routes of this family are stale until its EoRR
+      this.rib.markStale(p.id, m.afi);
+      p.refreshStale.add(m.afi);
+    } else if (subtype === REFRESH.END && p.refreshStale.delete(m.afi)) {
+      this.propagate(this.rib.flushStale(p.id, m.afi));
+    }
+  }
+
+  private enhancedRefresh(p: PeerState): boolean {
+    return p.session.fsm.negotiated?.peerOpen.capabilities.enhancedRouteRefresh === true;
   }
 
   /** RFC 4271 §6.8 collision detection once an OPEN arrives on either connection. */
@@ -239,6 +306,9 @@ export class BgpSpeaker {
   private onEstablished(p: PeerState, s: Session): void {
     if (s !== p.session) return;
     const n = s.fsm.negotiated!;
+    // RFC 4724 §4.1: the R bit marks the first session after our restart only; later OPENs go without it
+    const ourGr = s.fsm.config.capabilities.gracefulRestart;
+    if (ourGr) ourGr.restarting = false;
     p.since = Date.now();
     p.lastError = undefined;
     p.source = {
@@ -270,11 +340,14 @@ export class BgpSpeaker {
     p.since = Date.now();
     p.lastError = a.reason;
     p.adjOut.clear();
-    if (a.from !== 'Established') return;
+    p.refreshStale.clear();
+    if (a.from !== 'Established' || this.leavingForRestart) return;
     p.source = undefined;
     const gr = a.negotiated?.peerOpen.capabilities.gracefulRestart;
-    // RFC 4724 §4.2: a session lost without NOTIFICATION keeps the peer's routes (stale) for its restart time
-    if (gr && !a.notification && this.running) {
+    // RFC 4724 §4.2: a session lost without NOTIFICATION keeps the peer's routes (stale) for its restart time;
+    // RFC 8538 §4: with the N bit on both sides so does any NOTIFICATION but a Hard Reset
+    const graceful = !a.notification || (a.negotiated?.notificationRestart === true && !isHardReset(a.notification));
+    if (gr && graceful && this.running) {
       this.rib.markStale(p.id);
       for (const r of this.rib.received(p.id)) p.staleFamilies.add(r.afi);
       if (p.grTimer) clearTimeout(p.grTimer);
@@ -333,6 +406,28 @@ export class BgpSpeaker {
       for (const prefix of mpReach.nlri) announced.push({ prefix, afi: mpReach.afi, attrs: mpAttrs, linkLocalNextHop: ll, source });
     }
     this.propagate(this.rib.update(p.id, announced, withdrawn));
+    this.checkMaxPrefixes(p);
+  }
+
+  /** RFC 4486 §4: over the limit, Cease 6/1 with AFI, SAFI and the limit; down for the restart time. */
+  private checkMaxPrefixes(p: PeerState): void {
+    const limit = p.config.maxPrefixes;
+    const n = p.session.fsm.negotiated;
+    if (limit === undefined || !n) return;
+    const over = n.families.find((f) => this.rib.receivedCount(p.id, f.afi) > limit);
+    if (!over) return;
+    const data = Buffer.alloc(7);
+    data.writeUInt16BE(over.afi, 0);
+    data[2] = over.safi;
+    data.writeUInt32BE(limit, 3);
+    p.session.handle({ type: 'AutomaticStop', subcode: CEASE_SUB.MAX_PREFIXES, data });
+    p.lastError = `max-prefix: more than ${limit} ${over.afi === AFI.IPV4 ? 'IPv4' : 'IPv6'} prefixes`;
+    const t = setTimeout(() => {
+      p.maxPrefixTimer = undefined;
+      if (this.running) p.session.handle({ type: 'ManualStart' });
+    }, (p.config.maxPrefixRestartTime ?? 60) * 1000);
+    t.unref();
+    p.maxPrefixTimer = t;
   }
 
   /** Loop checks, then the peer's import policy. */
@@ -377,12 +472,12 @@ export class BgpSpeaker {
     };
   }
 
-  /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `prefixes`, or everything). */
-  private syncPeer(p: PeerState, prefixes?: string[]): void {
+  /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `prefixes`, or everything of `only` or all families). */
+  private syncPeer(p: PeerState, prefixes?: string[], only?: Afi): void {
     if (p.session.fsm.state !== 'Established' || !p.source) return;
-    const families = p.session.fsm.negotiated!.families.map((f) => f.afi);
+    const families = p.session.fsm.negotiated!.families.map((f) => f.afi).filter((f) => only === undefined || f === only);
     const to = this.target(p);
-    const list = prefixes ?? [...new Set([...this.rib.bestRoutes().map((r) => r.prefix), ...p.adjOut.prefixes()])];
+    const list = prefixes ?? [...new Set([...this.rib.bestRoutes().map((r) => r.prefix), ...p.adjOut.prefixes(only)])];
     const announce = new Map<Afi, Map<string, PathAttributes>>();
     const withdraw = new Map<Afi, string[]>();
     for (const prefix of list) {

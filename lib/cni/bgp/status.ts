@@ -45,12 +45,13 @@ export interface RouteStatus {
 
 export function peerStatus(p: PeerState, rib: Rib): PeerStatus {
   const n = p.session.fsm.negotiated;
-  const accepted = rib.allRoutes().filter((r) => r.source.id === p.id).length;
+  // counters, not a walk of the table: status is asked for every tick
+  const accepted = rib.acceptedCount(p.id);
   return {
     address: p.id, asn: p.config.asn, description: p.config.description, state: p.session.fsm.state,
     since: new Date(p.since).toISOString(), routerId: n?.peerRouterId, holdTime: n?.holdTime, keepaliveTime: n?.keepaliveTime,
     families: (n?.families ?? []).map((f) => (f.afi === 1 ? 'ipv4' : 'ipv6')),
-    received: rib.received(p.id).length, accepted, advertised: p.adjOut.size, updatesIn: p.updatesIn, updatesOut: p.updatesOut,
+    received: rib.receivedCount(p.id), accepted, advertised: p.adjOut.size, updatesIn: p.updatesIn, updatesOut: p.updatesOut,
     lastError: p.lastError, gracefulRestart: p.grTimer !== undefined,
   };
 }

@@ -7,6 +7,8 @@ export interface Family { afi: Afi; safi: number }
 export interface GracefulRestartCap {
   /** R bit: the sender has just restarted (RFC 4724 §3) */
   restarting: boolean;
+  /** N bit: the sender does graceful restart on NOTIFICATION too, Hard Reset excepted (RFC 8538 §2) */
+  notification?: boolean;
   /** seconds the receiver should keep the sender's routes after the session drops (12 bits) */
   restartTime: number;
   families: Array<Family & { forwardingPreserved: boolean }>;
@@ -15,6 +17,8 @@ export interface GracefulRestartCap {
 export interface Capabilities {
   multiprotocol: Family[];
   routeRefresh: boolean;
+  /** RFC 7313: the sender brackets a re-advertisement with BoRR/EoRR */
+  enhancedRouteRefresh?: boolean;
   /** RFC 6793: the sender's real AS number */
   fourOctetAs?: number;
   gracefulRestart?: GracefulRestartCap;
@@ -39,10 +43,11 @@ export function encodeCapabilities(c: Capabilities): Buffer {
     out.push(tlv(CAP.MULTIPROTOCOL, v));
   }
   if (c.routeRefresh) out.push(tlv(CAP.ROUTE_REFRESH, Buffer.alloc(0)));
+  if (c.enhancedRouteRefresh) out.push(tlv(CAP.ENHANCED_ROUTE_REFRESH, Buffer.alloc(0)));
   if (c.gracefulRestart) {
     const g = c.gracefulRestart;
     const v = Buffer.alloc(2 + 4 * g.families.length);
-    v.writeUInt16BE(((g.restarting ? 1 : 0) << 15) | (g.restartTime & 0xfff), 0);
+    v.writeUInt16BE((g.restarting ? 0x8000 : 0) | (g.notification ? 0x4000 : 0) | (g.restartTime & 0xfff), 0);
     g.families.forEach((f, i) => {
       v.writeUInt16BE(f.afi, 2 + 4 * i);
       v[4 + 4 * i] = f.safi;
@@ -80,6 +85,10 @@ export function decodeCapabilities(buf: Buffer, into: Capabilities): void {
         if (len !== 0) throw bad(`route refresh length ${len}`);
         into.routeRefresh = true;
         break;
+      case CAP.ENHANCED_ROUTE_REFRESH:
+        if (len !== 0) throw bad(`enhanced route refresh length ${len}`);
+        into.enhancedRouteRefresh = true;
+        break;
       case CAP.FOUR_OCTET_AS:
         if (len !== 4) throw bad(`4-octet AS length ${len}`);
         into.fourOctetAs = v.readUInt32BE(0);
@@ -91,7 +100,7 @@ export function decodeCapabilities(buf: Buffer, into: Capabilities): void {
         for (let i = 2; i < len; i += 4) {
           families.push({ afi: v.readUInt16BE(i) as Afi, safi: v[i + 2], forwardingPreserved: (v[i + 3] & 0x80) !== 0 });
         }
-        into.gracefulRestart = { restarting: (w & 0x8000) !== 0, restartTime: w & 0xfff, families };
+        into.gracefulRestart = { restarting: (w & 0x8000) !== 0, notification: (w & 0x4000) !== 0, restartTime: w & 0xfff, families };
         break;
       }
       default:

@@ -8,8 +8,8 @@ import { decodeUpdateBody, encodeUpdateBody, type UpdateMessage } from './update
 
 export interface NotificationMessage { type: 'notification'; code: number; subcode: number; data: Buffer }
 export interface KeepaliveMessage { type: 'keepalive' }
-/** RFC 2918 §3 */
-export interface RouteRefreshMessage { type: 'route-refresh'; afi: Afi; safi: number }
+/** RFC 2918 §3; RFC 7313 §3 turns the reserved octet into a subtype (0 request, 1 BoRR, 2 EoRR) */
+export interface RouteRefreshMessage { type: 'route-refresh'; afi: Afi; safi: number; subtype?: number }
 
 export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
 
@@ -34,7 +34,8 @@ export function encodeMessage(m: BgpMessage, ctx: CodecContext = DEFAULT_CONTEXT
     case 'route-refresh': {
       const b = Buffer.alloc(4);
       b.writeUInt16BE(m.afi, 0);
-      b[3] = m.safi; // b[2] reserved
+      b[2] = m.subtype ?? 0;
+      b[3] = m.safi;
       return frame(MSG.ROUTE_REFRESH, b);
     }
   }
@@ -70,7 +71,7 @@ export function decodeMessage(buf: Buffer, ctx: CodecContext = DEFAULT_CONTEXT):
     case MSG.UPDATE: return decodeUpdateBody(body, ctx);
     case MSG.KEEPALIVE: return { type: 'keepalive' };
     case MSG.NOTIFICATION: return { type: 'notification', code: body[0], subcode: body[1], data: Buffer.from(body.subarray(2)) };
-    default: return { type: 'route-refresh', afi: body.readUInt16BE(0) as Afi, safi: body[3] };
+    default: return { type: 'route-refresh', afi: body.readUInt16BE(0) as Afi, safi: body[3], subtype: body[2] };
   }
 }
 
