@@ -3,7 +3,7 @@
 import { CniError, ErrInvalidNetworkConfig, ErrTryAgainLater } from '../errors';
 import type { IPConfig } from '../types';
 import type { Range, RangeSet } from './config';
-import { Addr, formatIP, parseIP } from './ip';
+import { Addr, formatIP, parseIP } from '../../util/ip-address';
 
 export interface Allocation {
   ip: string;

@@ -7,7 +7,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { LOCK, native } from '../../sys/native';
 import { readFileIfExists, writeFileAtomicSync } from '../../util/fs';
-import { formatIP, parseIP } from './ip';
+import { formatIP, parseIP } from '../../util/ip-address';
 
 export interface Owner {
   id: string;

@@ -3,7 +3,7 @@
 import fs = require('node:fs');
 import type { IPConfig, Route } from '../types';
 import { addAddr } from './addr';
-import { ipFamily, parseCidr } from './ip';
+import { ipFamily, parseCidr } from '../../util/ip-address';
 import { createVeth, deleteLink, getLink, Link, setLink } from './link';
 import { openNetns } from './netns';
 import { NetlinkError, Rtnl } from './nl/socket';

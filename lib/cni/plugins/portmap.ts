@@ -4,12 +4,11 @@ import { CniError, ErrInternal, ErrInvalidNetworkConfig } from '../errors';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, NetConf, Result } from '../types';
 import { parsePortmapConfig, PORTMAP_SHAPE } from './portmap-config';
+import { parseCidr } from '../../util/ip-address';
 
 // the rule layer (node:crypto, nft) and sysctl (netns) load on the verb that needs them, not for VERSION
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fw = (): typeof import('../firewall') => require('../firewall') as typeof import('../firewall');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ip = (): typeof import('../net/ip') => require('../net/ip') as typeof import('../net/ip');
 
 export const ABOUT = 'berth-portmap: CNI port-mapping plugin (chained; reference portmap semantics)';
 
@@ -38,7 +37,7 @@ async function add(ctx: Ctx): Promise<Result> {
   if (conf.mappings.length === 0) return prev;
   const addrs = containerAddrs(prev);
   if (addrs.length === 0) throw new CniError(ErrInvalidNetworkConfig, 'prevResult.ips: no container address to forward ports to');
-  if (conf.snat && addrs.some((a) => ip().parseCidr(a).family === 4)) {
+  if (conf.snat && addrs.some((a) => parseCidr(a).family === 4)) {
     // 127.0.0.1:hostPort from the node is DNATed to the container and must leave via a host interface
     // with a loopback source: the kernel allows that only with route_localnet on that interface
     for (const i of prev.interfaces ?? []) {
