@@ -5,17 +5,12 @@ import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, NetConf, Result } from '../types';
 import { parsePortmapConfig, PORTMAP_SHAPE } from './portmap-config';
 import { parseCidr } from '../../util/ip-address';
-
-// the rule layer (node:crypto, nft) and sysctl (netns) load on the verb that needs them, not for VERSION
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const fw = (): typeof import('../firewall') => require('../firewall') as typeof import('../firewall');
+// the rule layer (node:crypto, nft) loads on the verb that needs it, not for VERSION
+import { firewall, owner } from './veth-steps';
 
 export const ABOUT = 'berth-portmap: CNI port-mapping plugin (chained; reference portmap semantics)';
 
 type Ctx = PluginContext<NetConf>;
-
-const owner = (ctx: Ctx): { network: string; containerId: string; ifname: string } =>
-  ({ network: ctx.config.name, containerId: ctx.containerId, ifname: ctx.ifname });
 
 function needPrev(ctx: Ctx): Result {
   const prev = ctx.config.prevResult;
@@ -43,7 +38,6 @@ async function add(ctx: Ctx): Promise<Result> {
     for (const i of prev.interfaces ?? []) {
       if (i.sandbox !== undefined) continue;
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         (require('../net/sysctl') as typeof import('../net/sysctl')).writeSysctl(`net/ipv4/conf/${i.name}/route_localnet`, '1');
       } catch {
         // an interface of the result that is not in this netns (e.g. a peer plugin's): nothing to set
@@ -51,7 +45,7 @@ async function add(ctx: Ctx): Promise<Result> {
     }
   }
   try {
-    fw().setupPortmap(owner(ctx), conf.mappings, addrs, { snat: conf.snat });
+    firewall().setupPortmap(owner(ctx), conf.mappings, addrs, { snat: conf.snat });
   } catch (e) {
     throw new CniError(ErrInternal, `port mappings: ${(e as Error).message}`);
   }
@@ -61,19 +55,19 @@ async function add(ctx: Ctx): Promise<Result> {
 async function del(ctx: Ctx): Promise<void> {
   // removal needs nothing but the owner: no mapping, prevResult or snat is read, so a DEL succeeds with
   // whatever config it is given (the reference's DEL fails on a bad port and skips an empty list)
-  fw().teardownPortmap(owner(ctx));
+  firewall().teardownPortmap(owner(ctx));
 }
 
 async function check(ctx: Ctx): Promise<void> {
   const conf = parsePortmapConfig(ctx.config);
   const prev = needPrev(ctx);
   if (conf.mappings.length === 0) return;
-  const why = fw().checkPortmap(owner(ctx), conf.mappings, containerAddrs(prev), { snat: conf.snat });
+  const why = firewall().checkPortmap(owner(ctx), conf.mappings, containerAddrs(prev), { snat: conf.snat });
   if (why) throw new CniError(ErrInternal, why);
 }
 
 async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> {
-  fw().gcOwners('portmap', ctx.config.name, ctx.validAttachments);
+  firewall().gcOwners('portmap', ctx.config.name, ctx.validAttachments);
 }
 
 export const plugin: Plugin<NetConf> = { configShape: PORTMAP_SHAPE, add, del, check, gc };
