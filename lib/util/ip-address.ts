@@ -1,6 +1,6 @@
 // IPv4/IPv6 addresses: text <-> bytes <-> bigints, CIDRs and prefix arithmetic. The one parser and the one
 // RFC 5952 formatter of the tree (Go's net.IP.String form, which also names the reference IPAM's files).
-// Pure JS on purpose: node:net's isIP costs several milliseconds of every plugin call's start-up.
+// Pure JS on purpose: node:net's isIP would load node:net into every plugin call's start-up.
 
 export type Family = 4 | 6;
 

@@ -45,7 +45,6 @@ export function hostVethNames(a: AttachmentId): string[] {
 export function attachmentMark(a: AttachmentId): string {
   const text = `berth:${a.network}/${a.containerId}/${a.ifname}`;
   if (Buffer.byteLength(text) <= 255) return text;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return 'berth:sha256:' + (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(text).digest('hex');
 }
 
