@@ -205,7 +205,7 @@ export async function invokePlugin<C extends NetConf>(
 }
 
 // stdin and stdout go through fd 0 and 1 directly: touching process.stdin/stdout builds stream objects,
-// which costs several milliseconds of every plugin call.
+// whose set-up every plugin call would pay.
 function readStdin(): Buffer {
   // a terminal (someone trying the plugin by hand) is no config; reading it would wait for ^D
   if (fs.fstatSync(0).isCharacterDevice() && require('node:tty').isatty(0)) return Buffer.alloc(0);
@@ -254,7 +254,7 @@ export function runPlugin<C extends NetConf>(plugin: Plugin<C>, about?: string):
   invokePlugin(plugin, process.env, stdin).then(({ stdout, exitCode }) => {
     writeStdout(stdout);
     // The answer is out (written synchronously) and nothing is left to do: exit now rather than let Node
-    // tear down its heap and environment, which costs a short-lived plugin a few milliseconds.
+    // tear down its heap and environment, work a short-lived plugin need not wait for.
     process.exit(exitCode);
   }, (e: unknown) => {
     process.stderr.write(`${String(e)}\n`);

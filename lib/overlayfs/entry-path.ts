@@ -8,7 +8,6 @@ export function quoteName(bytes: string): string {
   const buf = Buffer.from(bytes, 'latin1');
   const text = buf.toString('utf8');
   if (Buffer.from(text, 'utf8').equals(buf)) return JSON.stringify(text);
-  // eslint-disable-next-line no-control-regex
   return `"${bytes.replace(/[\\"]|[^\x20-\x7e]/g, (c) => (c === '\\' || c === '"' ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}"`;
 }
 

@@ -8,7 +8,7 @@
 //   containers/<id>/           rootfs.json (the layers it holds), upper/, work/, rootfs/ (the overlay mount)
 //   .store.lock                flock: imports and mounts shared, gc and rm exclusive
 // A layer is referenced by every image record and container record that lists it; gc removes the rest.
-export { imageCommand, type ImageCommandOptions } from './cli';
+export { imageCommand, type ImageCommandOptions } from './image-cli';
 export { importImage, type ImportOptions } from './import';
 export { prepareRootfs, releaseRootfs } from './rootfs';
 export { gcLayers } from './gc';

@@ -4,7 +4,6 @@ import { BerthError } from '../util/errors';
 
 export function connectConsoleSocket(file: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const s = (require('node:net') as typeof import('node:net')).connect(file);
     s.once('connect', () => resolve(s));
     s.once('error', (e) => reject(new BerthError(`cannot connect to console socket ${file}: ${e.message}`, { field: '--console-socket' })));

@@ -15,7 +15,6 @@ import type { Sys } from './sys';
 export { list, state, type CommonOptions, type ContainerState, type Status } from './status';
 export type { CreateOptions, DeleteOptions, ExecOptions, RunOptions };
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const sys = lazy((): Sys => (require('./real-sys') as typeof import('./real-sys')).realSys);
 const ops = {
   create: lazy(() => require('./lifecycle/create') as typeof import('./lifecycle/create')),
@@ -29,7 +28,6 @@ const ops = {
   query: lazy(() => require('./lifecycle/query') as typeof import('./lifecycle/query')),
   specs: lazy(() => require('./lifecycle/spec-loader') as typeof import('./lifecycle/spec-loader')),
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** <bundle>/config.json, parsed (not validated). */
 export function loadSpec(bundle: string): Promise<Spec> {

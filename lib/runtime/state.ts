@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, errnoCode } from '../util/errors';
+import { lock } from '../util/file-lock';
 import type { CgroupHandle } from '../cgroups';
 import type { NamespaceType, Spec } from './spec/types';
 import type { Intent } from './sys';
@@ -10,7 +11,7 @@ import type { Intent } from './sys';
 export const DEFAULT_ROOT = '/run/berth';
 
 // `state` and `list` read through fs's callback API: node:fs/promises and the atomic writer load only in
-// the commands that write (about a millisecond of every short command's start-up).
+// the commands that write, so that the others do not pay for loading them.
 const fsp = () => require('node:fs/promises') as typeof import('node:fs/promises');
 const sys = () => require('../sys/native') as typeof import('../sys/native');
 
@@ -158,32 +159,16 @@ export async function removeContainerDir(root: string, id: string): Promise<void
 }
 
 /**
- * Takes the container's lock: a blocking flock, fine for a CLI process; the library retries without
- * blocking so the event loop stays free.
+ * Takes the container's lock (an flock on its directory) without blocking the event loop: the library
+ * may be starting many containers at once.
  */
 export async function lockContainer(root: string, id: string): Promise<() => void> {
-  let fd: number;
   try {
-    // opened off the event loop: the library may be starting many containers at once
-    fd = await new Promise<number>((resolve, reject) =>
-      fs.open(containerDir(root, id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY, (e, f) => (e ? reject(e) : resolve(f))));
+    return await lock(containerDir(root, id), 'exclusive', { directory: true });
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new NotFoundError(id);
     throw e;
   }
-  const { native, LOCK } = sys();
-  const n = native();
-  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-    try {
-      n.flock(fd, LOCK.EX | LOCK.NB);
-      break;
-    } catch (e) {
-      if (errnoCode(e) !== 'EAGAIN') { fs.closeSync(fd); throw e; }
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-  // closing releases the flock; off the event loop, like the open
-  return () => fs.close(fd, () => undefined);
 }
 
 function startTimeOf(stat: string): string | undefined {

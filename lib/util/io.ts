@@ -1,5 +1,5 @@
 // Output for CLI commands. Writing through fd 1 and 2 directly: touching process.stdout/stderr loads
-// Node's whole stream stack, a few milliseconds of every short command's start-up.
+// Node's whole stream stack, a cost every short command would pay at start-up.
 import * as fs from 'node:fs';
 
 function writeAll(fd: number, text: string): void {

@@ -49,12 +49,12 @@ static napi_value js_load(napi_env env, napi_callback_info info) {
   return throw_errno(env, err, "bpf(BPF_PROG_LOAD)", log[0] ? log : NULL);
 }
 
-/* bpfAttachDeviceProgram(cgroupFd, progFd): BPF_F_ALLOW_MULTI so an update can add before it removes. */
-static napi_value js_attach(napi_env env, napi_callback_info info) {
+/* BPF_PROG_ATTACH or BPF_PROG_DETACH of a device program on a cgroup: (cgroupFd, progFd) */
+static napi_value attach_detach(napi_env env, napi_callback_info info, int cmd, uint32_t flags, const char *usage, const char *what) {
   ARGS(2);
   int32_t cg, prog;
   if (!arg_int32(env, argv[0], &cg) || !arg_int32(env, argv[1], &prog)) {
-    napi_throw_type_error(env, NULL, "bpfAttachDeviceProgram(cgroupFd, progFd)");
+    napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
   union bpf_attr attr;
@@ -62,26 +62,19 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
   attr.target_fd = (uint32_t)cg;
   attr.attach_bpf_fd = (uint32_t)prog;
   attr.attach_type = BPF_CGROUP_DEVICE;
-  attr.attach_flags = BPF_F_ALLOW_MULTI;
-  if (sys_bpf(BPF_PROG_ATTACH, &attr) != 0) return throw_errno(env, errno, "bpf(BPF_PROG_ATTACH)", NULL);
+  attr.attach_flags = flags;
+  if (sys_bpf(cmd, &attr) != 0) return throw_errno(env, errno, what, NULL);
   return make_undefined(env);
+}
+
+/* bpfAttachDeviceProgram(cgroupFd, progFd): BPF_F_ALLOW_MULTI so an update can add before it removes. */
+static napi_value js_attach(napi_env env, napi_callback_info info) {
+  return attach_detach(env, info, BPF_PROG_ATTACH, BPF_F_ALLOW_MULTI, "bpfAttachDeviceProgram(cgroupFd, progFd)", "bpf(BPF_PROG_ATTACH)");
 }
 
 /* bpfDetachDeviceProgram(cgroupFd, progFd) */
 static napi_value js_detach(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  int32_t cg, prog;
-  if (!arg_int32(env, argv[0], &cg) || !arg_int32(env, argv[1], &prog)) {
-    napi_throw_type_error(env, NULL, "bpfDetachDeviceProgram(cgroupFd, progFd)");
-    return NULL;
-  }
-  union bpf_attr attr;
-  memset(&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t)cg;
-  attr.attach_bpf_fd = (uint32_t)prog;
-  attr.attach_type = BPF_CGROUP_DEVICE;
-  if (sys_bpf(BPF_PROG_DETACH, &attr) != 0) return throw_errno(env, errno, "bpf(BPF_PROG_DETACH)", NULL);
-  return make_undefined(env);
+  return attach_detach(env, info, BPF_PROG_DETACH, 0, "bpfDetachDeviceProgram(cgroupFd, progFd)", "bpf(BPF_PROG_DETACH)");
 }
 
 /* bpfQueryDevicePrograms(cgroupFd) -> ids of the device programs attached directly to this cgroup */

@@ -49,7 +49,7 @@ t.test('it resolves while the kernel is still busy with the request in a helper 
   const ctr = createNetns('dellink');
   t.teardown(() => ctr.remove());
   const fdsBefore = fdCount();
-  // the kernel's RCU wait is 12-25 ms here and the call resolves ~1 ms in: the helper is nearly always
+  // the kernel's RCU wait lasts far longer than the call takes to resolve: the helper is nearly always
   // still there; a few tries make that certain
   let caught: { pid: number; fds: string[] } | undefined;
   for (let i = 0; i < 10 && !caught; i++) {

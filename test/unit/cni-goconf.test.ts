@@ -10,7 +10,7 @@ import { parsePortmapConfig, PORTMAP_SHAPE } from '../../lib/cni/plugins/portmap
 import { parseVethConfig, VETH_SHAPE } from '../../lib/cni/plugins/veth-config';
 import { invokePlugin } from '../../lib/cni/skel';
 import { plugin as ipam } from '../../lib/cni/ipam/plugin';
-import { parseIpamConfig } from '../../lib/cni/ipam/config';
+import { parseIpamConfig } from '../../lib/cni/ipam/ipam-config';
 import { parseResult } from '../../lib/cni/version';
 import type { IPAMConfig, NetConf } from '../../lib/cni/types';
 

@@ -3,6 +3,7 @@ import { SYSCALLS_AARCH64 } from '../../lib/runtime/tables/syscalls-aarch64';
 import { SYSCALLS_X32 } from '../../lib/runtime/tables/syscalls-x32';
 import { SYSCALLS_X86 } from '../../lib/runtime/tables/syscalls-x86';
 import { SYSCALLS_X86_64 } from '../../lib/runtime/tables/syscalls-x86_64';
+import { SYSCALLS_UNIFIED } from '../../lib/runtime/tables/syscalls-unified';
 
 const TABLES = { x86_64: SYSCALLS_X86_64, x86: SYSCALLS_X86, x32: SYSCALLS_X32, aarch64: SYSCALLS_AARCH64 };
 
@@ -35,4 +36,15 @@ t.test('every table maps each name to a distinct small number', async (t) => {
     t.ok(numbers.every((n) => Number.isInteger(n) && n >= 0 && n < 1024), `${arch}: numbers in range`);
     t.equal(new Set(numbers).size, numbers.length, `${arch}: no number used twice`);
   }
+});
+
+t.test('the calls since 424 have one number on every architecture', async (t) => {
+  t.equal(SYSCALLS_UNIFIED.pidfd_send_signal, 424);
+  t.equal(SYSCALLS_UNIFIED.listns, 470);
+  for (const [arch, table] of Object.entries(TABLES)) {
+    t.same(Object.keys(SYSCALLS_UNIFIED).filter((k) => table[k] !== SYSCALLS_UNIFIED[k]), [], arch);
+  }
+  t.equal(SYSCALLS_AARCH64.map_shadow_stack, 453);
+  t.equal(SYSCALLS_X86_64.map_shadow_stack, 453);
+  t.notOk('map_shadow_stack' in SYSCALLS_X32);
 });

@@ -4,11 +4,11 @@
 // Pure functions, no I/O.
 import { BerthError } from '../../util/errors';
 import { parseNet, type Ipv4Net } from './subnets';
-import { formatIP, parseIP } from '../ipam/ip';
+import { formatIP, parseIP } from '../../util/ip-address';
 
 export interface Ipv6Net { base: bigint; prefix: number }
 
-/** An IPv6 address as a bigint (lib/cni/ipam/ip.ts parses both families); undefined when it is not one. */
+/** An IPv6 address as a bigint (lib/util/ip-address.ts parses both families); undefined when it is not one. */
 function parseIp6(s: string): bigint | undefined {
   const a = parseIP(s);
   return a?.family === 6 ? a.n : undefined;

@@ -37,7 +37,7 @@ export async function getVxlanInfo(nl: net.Rtnl, name: string): Promise<VxlanInf
   return {
     vni: readU32(d.get(IFLA_VXLAN.ID)),
     port: port ? port.readUInt16BE(0) : undefined,
-    local: local ? net.formatIp(local) : undefined,
+    local: local ? net.bytesToIp(local) : undefined,
     dev: readU32(d.get(IFLA_VXLAN.LINK)),
     learning: (d.get(IFLA_VXLAN.LEARNING)?.[0] ?? 0) === 1,
   };

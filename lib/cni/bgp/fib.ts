@@ -3,7 +3,8 @@
 // deletes name protocol 186 (the kernel matches it) and installs skip prefixes another protocol owns.
 import type * as NetlinkTypes from 'netlink';
 import { AFI } from './codec/constants';
-import { formatPrefix, ipToBytes, parsePrefix } from './codec/ip';
+import { formatPrefix, parsePrefix } from './codec/ip';
+import { ipToBytes } from '../../util/ip-address';
 import type { BestChange } from './rib';
 import type { Route } from './route';
 import { NLM_F, RTA, RTM } from '../net/nl/constants';

@@ -1,6 +1,6 @@
 // Masquerade (ipMasq): traffic from a container address to anywhere outside its own subnet leaves with
 // the node's address. One owner chain per attachment; postrouting jumps to it for the container's source.
-import { cidrString, networkOf, parseCidr } from '../net/ip';
+import { cidrString, networkOf, parseCidr } from '../../util/ip-address';
 import { nftApply } from './nft';
 import { Owner, ownerChain, ownerTag } from './owner';
 import { dropOwner, ensureBase, freshChain, rule, snapshot, taggedRules } from './table';

@@ -4,7 +4,7 @@
 // and localhost (127.0.0.1:hostPort from the node; needs route_localnet on the host-side interface).
 // Hairpin through a bridge also needs the bridge port in hairpin mode (berth-bridge hairpinMode): with
 // br_netfilter the DNATed frame leaves by the port it arrived on.
-import { cidrString, ipFamily, networkOf, parseCidr } from '../net/ip';
+import { cidrString, ipFamily, networkOf, parseCidr } from '../../util/ip-address';
 import { nftApply } from './nft';
 import { Owner, ownerChain, ownerTag } from './owner';
 import { dropOwner, ensureBase, freshChain, rule, snapshot, taggedRules } from './table';

@@ -2,8 +2,8 @@
 // (round robin, so a released address is not reused at once). Runs under the store's lock.
 import { CniError, ErrInvalidNetworkConfig, ErrTryAgainLater } from '../errors';
 import type { IPConfig } from '../types';
-import type { Range, RangeSet } from './config';
-import { Addr, formatIP, parseIP } from './ip';
+import type { Range, RangeSet } from './ipam-config';
+import { Addr, formatIP, parseIP } from '../../util/ip-address';
 
 export interface Allocation {
   ip: string;

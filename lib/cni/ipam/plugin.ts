@@ -8,8 +8,8 @@ import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPAMConfig, NetConf, Result } from '../types';
 import { Allocation, allocateNext, allocateRequested, rangeFor } from './allocator';
 import { canonicalKeys } from '../goconf';
-import { DEFAULT_DATA_DIR, IPAM_NET_SHAPE, IPAM_SHAPE, parseIpamConfig, RangeSet } from './config';
-import { Addr, parseIP } from './ip';
+import { DEFAULT_DATA_DIR, IPAM_NET_SHAPE, IPAM_SHAPE, parseIpamConfig, RangeSet } from './ipam-config';
+import { Addr, parseIP } from '../../util/ip-address';
 import { IpamStore, Owner } from './store';
 
 interface Request {

@@ -5,9 +5,9 @@
 // reference does), blocking, which is fine in a short-lived plugin process.
 import fs = require('node:fs');
 import path = require('node:path');
-import { LOCK, native } from '../../sys/native';
+import { withLockSync } from '../../util/file-lock';
 import { readFileIfExists, writeFileAtomicSync } from '../../util/fs';
-import { formatIP, parseIP } from './ip';
+import { formatIP, parseIP } from '../../util/ip-address';
 
 export interface Owner {
   id: string;
@@ -18,8 +18,6 @@ const LAST_RESERVED = 'last_reserved_ip.';
 
 export class IpamStore {
   readonly dir: string;
-  private fd = -1;
-
   constructor(dataDir: string, network: string) {
     this.dir = path.join(dataDir, network);
   }
@@ -27,15 +25,7 @@ export class IpamStore {
   /** Runs `fn` holding the network's lock; creates the directory on first use. */
   withLock<T>(fn: () => T): T {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
-    this.fd = fs.openSync(this.dir, 'r');
-    try {
-      native().flock(this.fd, LOCK.EX);
-      return fn();
-    } finally {
-      // closing the descriptor drops the flock
-      fs.closeSync(this.fd);
-      this.fd = -1;
-    }
+    return withLockSync(this.dir, 'exclusive', fn, { directory: true });
   }
 
   /** False before the first ADD of the network: DEL and GC then have nothing to do. */

@@ -2,7 +2,7 @@
 import { Attr, encodeAttrs, parseAttrs, readU32, u32 } from './nl/attrs';
 import { AF, IFA, IFA_F, NLM_F, RTM } from './nl/constants';
 import { NetlinkError, Rtnl } from './nl/socket';
-import { broadcastOf, formatIp, ipToBytes, parseCidr } from './ip';
+import { broadcastOf, bytesToIp, ipToBytes, parseCidr } from '../../util/ip-address';
 
 export interface Address { index: number; family: 4 | 6; cidr: string; ip: string; prefix: number; scope: number; flags: number }
 
@@ -65,7 +65,7 @@ export async function listAddrs(nl: Rtnl, filter: { index?: number; family?: 4 |
     const a = parseAttrs(m.body.subarray(8));
     const raw = a.get(IFA.LOCAL) ?? a.get(IFA.ADDRESS);
     if (!raw) continue;
-    const ip = formatIp(raw);
+    const ip = bytesToIp(raw);
     out.push({ index, family, ip, prefix, cidr: `${ip}/${prefix}`, scope: m.body.readUInt8(3), flags: readU32(a.get(IFA.FLAGS)) ?? m.body.readUInt8(2) });
   }
   return out;

@@ -3,7 +3,7 @@
 import fs = require('node:fs');
 import type { IPConfig, Route } from '../types';
 import { addAddr } from './addr';
-import { ipFamily, parseCidr } from './ip';
+import { ipFamily, parseCidr } from '../../util/ip-address';
 import { createVeth, deleteLink, getLink, Link, setLink } from './link';
 import { openNetns } from './netns';
 import { NetlinkError, Rtnl } from './nl/socket';
@@ -45,7 +45,6 @@ export function hostVethNames(a: AttachmentId): string[] {
 export function attachmentMark(a: AttachmentId): string {
   const text = `berth:${a.network}/${a.containerId}/${a.ifname}`;
   if (Buffer.byteLength(text) <= 255) return text;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return 'berth:sha256:' + (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(text).digest('hex');
 }
 

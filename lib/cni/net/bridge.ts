@@ -1,6 +1,6 @@
 // The node-side bridge: create or reuse it, and give it the subnet's gateway addresses.
 import { addAddr, delAddr, listAddrs } from './addr';
-import { cidrContains, parseCidr } from './ip';
+import { cidrContains, parseCidr } from '../../util/ip-address';
 import { createBridge, getLink, Link, setLink } from './link';
 import { NetlinkError, Rtnl } from './nl/socket';
 

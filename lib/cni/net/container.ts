@@ -4,7 +4,7 @@ import { listAddrs } from './addr';
 import { deleteLink, getLink } from './link';
 import { netnsExists, openRtnl } from './netns';
 import { listRoutes } from './route';
-import { parseCidr } from './ip';
+import { parseCidr } from '../../util/ip-address';
 import { writeSysctl } from './sysctl';
 
 /** The result's addresses that belong to the container interface `ifname`. */

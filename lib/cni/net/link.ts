@@ -5,7 +5,8 @@ import {
   AF, BRIDGE_VLAN_INFO, IFF, IFLA, IFLA_BR, IFLA_BRIDGE, IFLA_BRPORT, IFLA_INFO, IFLA_VXLAN, NLM_F, RTM, VETH_INFO_PEER,
 } from './nl/constants';
 import { NetlinkError, Rtnl } from './nl/socket';
-import { formatMac, ipFamily, ipToBytes, parseMac } from './ip';
+import { ipFamily, ipToBytes } from '../../util/ip-address';
+import { formatMac, parseMac } from './mac';
 
 const { ENODEV } = os.constants.errno;
 

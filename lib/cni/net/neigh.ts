@@ -3,7 +3,8 @@
 import { Attr, encodeAttrs, parseAttrs, readU32, u32 } from './nl/attrs';
 import { AF, NDA, NLM_F, NTF, NUD, RTM } from './nl/constants';
 import { NetlinkError, Rtnl } from './nl/socket';
-import { formatIp, formatMac, ipFamily, ipToBytes, parseMac } from './ip';
+import { bytesToIp, ipFamily, ipToBytes } from '../../util/ip-address';
+import { formatMac, parseMac } from './mac';
 
 export interface Neigh {
   index: number;
@@ -97,8 +98,8 @@ export async function listNeigh(nl: Rtnl, family: 4 | 6 | 'bridge', index?: numb
     const fdb = m.body.readUInt8(0) === AF.BRIDGE;
     out.push({
       index: idx,
-      ip: !fdb && dst ? formatIp(dst) : undefined,
-      dst: fdb && dst ? formatIp(dst) : undefined,
+      ip: !fdb && dst ? bytesToIp(dst) : undefined,
+      dst: fdb && dst ? bytesToIp(dst) : undefined,
       mac: ll && ll.length === 6 ? formatMac(ll) : undefined,
       vni: readU32(a.get(NDA.VNI)),
       state: m.body.readUInt16LE(8),

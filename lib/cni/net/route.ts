@@ -2,7 +2,7 @@
 import { Attr, encodeAttrs, parseAttrs, readU32, u32 } from './nl/attrs';
 import { AF, NLM_F, RTA, RTAX, RTM, RTN, RTNH_F_ONLINK, RTPROT, RT_SCOPE, RT_TABLE } from './nl/constants';
 import { NetlinkError, Rtnl, type NlRequest } from './nl/socket';
-import { formatIp, ipFamily, ipToBytes, parseCidr } from './ip';
+import { bytesToIp, ipFamily, ipToBytes, parseCidr } from '../../util/ip-address';
 
 export type RouteType = 'unicast' | 'local' | 'blackhole' | 'unreachable' | 'prohibit';
 const TYPES: Record<RouteType, number> = { unicast: RTN.UNICAST, local: RTN.LOCAL, blackhole: RTN.BLACKHOLE, unreachable: RTN.UNREACHABLE, prohibit: RTN.PROHIBIT };
@@ -120,10 +120,10 @@ export async function listRoutes(nl: Rtnl, family: 4 | 6, table: number = RT_TAB
     const metrics = a.get(RTA.METRICS) ? parseAttrs(a.get(RTA.METRICS)!) : undefined;
     out.push({
       family,
-      dst: `${dst ? formatIp(dst) : family === 4 ? '0.0.0.0' : '::'}/${b.readUInt8(1)}`,
-      gw: gw ? formatIp(gw) : undefined,
+      dst: `${dst ? bytesToIp(dst) : family === 4 ? '0.0.0.0' : '::'}/${b.readUInt8(1)}`,
+      gw: gw ? bytesToIp(gw) : undefined,
       dev: readU32(a.get(RTA.OIF)),
-      src: src ? formatIp(src) : undefined,
+      src: src ? bytesToIp(src) : undefined,
       table: t,
       protocol: b.readUInt8(5),
       scope: b.readUInt8(6),

@@ -6,19 +6,17 @@
 // IPv6, when the agent has an IPv6 block for the node (subnet6): a /128 as well, and as Calico does, the
 // host end gets the MAC ee:ee:ee:ee:ee:ee, hence the link-local address fe80::ecee:eeff:feee:eeee, which
 // is the container's IPv6 default gateway; no DAD on either end (a point-to-point link); a /128 host route.
-import fs = require('node:fs');
-import path = require('node:path');
-import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig, ErrPluginNotAvailable, ErrTryAgainLater } from '../errors';
+import { CniError, ErrInternal, ErrInvalidEnvironment, ErrInvalidNetworkConfig, ErrPluginNotAvailable } from '../errors';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, IPAMConfig, NetConf, Result } from '../types';
 import * as net from '../net';
 import { ipamAdd, ipamCheck, ipamDel, ipamGC } from '../ipam/plugin';
-import { invalid, optInt, optString } from './common-config';
+import { invalid, optInt } from './common-config';
+import { readSettings, settingsFile } from './node-settings';
 import { addWithRollback, hostVeth, openContainer, owner } from './veth-steps';
 import type { NodeSettings } from '../agent/settings';
 
 export const ABOUT = 'berth-bgp: CNI plugin for berth\'s BGP-routed network (needs `berth agent --backend bgp` on the node)';
-export const DEFAULT_SUBNET_FILE = '/run/berth/agent/subnet.json';
 /** Calico's fixed next hop for every container */
 export const LINK_GATEWAY = '169.254.1.1';
 /** Calico's host-side veth MAC, and the EUI-64 link-local address the kernel derives from it */
@@ -26,30 +24,6 @@ export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
 export const LINK_GATEWAY6 = 'fe80::ecee:eeff:feee:eeee';
 
 type Ctx = PluginContext<NetConf>;
-
-function settingsFile(conf: NetConf): string {
-  const f = optString(conf as Record<string, unknown>, 'subnetFile') ?? DEFAULT_SUBNET_FILE;
-  if (!path.isAbsolute(f)) invalid('subnetFile', `"${f}" must be an absolute path`);
-  return f;
-}
-
-export function readSettings(file: string): NodeSettings {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CniError(ErrTryAgainLater, `subnetFile: cannot read ${file} (is berth agent running on this node?): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  let s: NodeSettings;
-  try {
-    s = JSON.parse(text) as NodeSettings;
-  } catch (e) {
-    throw new CniError(ErrInvalidNetworkConfig, `subnetFile: ${file}: ${(e as Error).message}`);
-  }
-  if (typeof s.subnet !== 'string' || typeof s.mtu !== 'number' || typeof s.ipamDataDir !== 'string') throw new CniError(ErrInvalidNetworkConfig, `subnetFile: ${file}: missing subnet, mtu or ipamDataDir`);
-  if (s.backend !== 'bgp') throw new CniError(ErrInvalidNetworkConfig, `subnetFile: ${file}: the agent runs the "${s.backend}" backend, berth-bgp needs "bgp"`);
-  return s;
-}
 
 /** berth-ipam over the node's block; the gateway is the link-local next hop, not an address of the block. */
 export function ipamConf(s: NodeSettings): IPAMConfig {
@@ -93,7 +67,7 @@ function check(conf: NetConf): { mtu?: number; file: string } {
 
 async function add(ctx: Ctx): Promise<Result> {
   const c = check(ctx.config);
-  const s = readSettings(c.file);
+  const s = readSettings(c.file, 'berth-bgp');
   if (!ctx.netns) throw new CniError(ErrInvalidEnvironment, 'CNI_NETNS: required for ADD');
   const cnl = openContainer(ctx.netns);
   const nl = net.openRtnl();
@@ -141,7 +115,7 @@ async function add(ctx: Ctx): Promise<Result> {
 async function del(ctx: Ctx): Promise<void> {
   // DEL must succeed without the agent (the address file then stays for GC) and with a config ADD refuses
   let s: NodeSettings | undefined;
-  try { s = readSettings(settingsFile(ctx.config)); } catch { s = undefined; }
+  try { s = readSettings(settingsFile(ctx.config), 'berth-bgp'); } catch { s = undefined; }
   if (s) await ipamDel(ctx, ipamConf(s));
   const nl = net.openRtnl();
   try {
@@ -156,7 +130,7 @@ async function del(ctx: Ctx): Promise<void> {
 
 async function checkCmd(ctx: Ctx): Promise<void> {
   const c = check(ctx.config);
-  const s = readSettings(c.file);
+  const s = readSettings(c.file, 'berth-bgp');
   const prev = ctx.config.prevResult;
   if (!prev) throw new CniError(ErrInvalidNetworkConfig, 'prevResult: required for CHECK');
   await ipamCheck(ctx, ipamConf(s));
@@ -177,13 +151,13 @@ async function checkCmd(ctx: Ctx): Promise<void> {
 }
 
 async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> {
-  const s = readSettings(check(ctx.config).file);
+  const s = readSettings(check(ctx.config).file, 'berth-bgp');
   await ipamGC(ctx, ipamConf(s));
 }
 
 async function status(ctx: Ctx): Promise<void> {
   try {
-    readSettings(check(ctx.config).file);
+    readSettings(check(ctx.config).file, 'berth-bgp');
   } catch (e) {
     throw new CniError(ErrPluginNotAvailable, (e as Error).message);
   }

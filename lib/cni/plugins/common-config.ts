@@ -1,5 +1,6 @@
 // Small typed readers for plugin configs: each names the failing field in a CNI code-7 error.
 import { CniError, ErrInvalidNetworkConfig } from '../errors';
+import { parseMac } from '../net/mac';
 
 export function invalid(field: string, msg: string): never {
   throw new CniError(ErrInvalidNetworkConfig, `${field}: ${msg}`);
@@ -38,9 +39,7 @@ export function optMac(o: Record<string, unknown>, key: string, field = key): st
   const v = optString(o, key, field);
   if (v === undefined) return undefined;
   try {
-    // loaded here, not at the top: net/ip pulls in node:net, which VERSION and STATUS do not need
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require('../net/ip') as typeof import('../net/ip')).parseMac(v);
+    parseMac(v);
   } catch {
     invalid(field, `"${v}" is not a MAC address (want xx:xx:xx:xx:xx:xx)`);
   }

@@ -2,7 +2,7 @@
 // `npm run build:bundles`) with a V8 code cache per verb, while it is newer than the files it was made
 // from, else from tsc's output (see lib/util/bundle.ts for why and how).
 // Modules on a plugin's path import Node's built-ins as `import fs = require('node:fs')`: tsc compiles
-// `import * as fs` into a copy of all of the module's properties (__importStar), ~0.2 ms per import.
+// `import * as fs` into a copy of all of the module's properties (__importStar), paid again at every start-up.
 import path = require('node:path');
 import { cachePath as bundleCachePath, freshness, inputsOf, requireBundle } from '../../util/bundle';
 
@@ -45,9 +45,7 @@ export function launch(name: string): void {
     requireBundle(bundlePath(name), mtime, process.env.CNI_COMMAND ?? '', VERBS);
     return;
   }
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { runPlugin } = require('../skel') as typeof import('../skel');
   const { plugin, ABOUT } = require(path.join('..', mod)) as { plugin: import('../skel').Plugin; ABOUT: string };
-  /* eslint-enable @typescript-eslint/no-require-imports */
   runPlugin(plugin, ABOUT);
 }

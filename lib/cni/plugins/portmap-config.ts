@@ -3,6 +3,7 @@ import type { PortMapping, Protocol } from '../firewall/portmap';
 import type { GoShape } from '../goconf';
 import type { NetConf } from '../types';
 import { invalid, optBool, record } from './common-config';
+import { parseIP } from '../../util/ip-address';
 
 export interface PortmapConfig { mappings: PortMapping[]; snat: boolean }
 
@@ -28,9 +29,7 @@ export function parsePortmapConfig(conf: NetConf): PortmapConfig {
     const protocol = (o.protocol ?? 'tcp') as Protocol;
     if (typeof protocol !== 'string' || !PROTOCOLS.includes(protocol.toLowerCase() as Protocol)) invalid(`${f}.protocol`, `expected one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(o.protocol)}`);
     const hostIP = o.hostIP;
-    // node:net loads only when a hostIP is given: every module costs start-up time in each plugin call
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    if (hostIP !== undefined && hostIP !== '' && (typeof hostIP !== 'string' || !(require('node:net') as typeof import('node:net')).isIP(hostIP))) invalid(`${f}.hostIP`, `not an IP address: ${JSON.stringify(hostIP)}`);
+    if (hostIP !== undefined && hostIP !== '' && (typeof hostIP !== 'string' || !parseIP(hostIP))) invalid(`${f}.hostIP`, `not an IP address: ${JSON.stringify(hostIP)}`);
     return {
       hostPort: port(o.hostPort, `${f}.hostPort`),
       containerPort: port(o.containerPort, `${f}.containerPort`),

@@ -4,19 +4,13 @@ import { CniError, ErrInternal, ErrInvalidNetworkConfig } from '../errors';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, NetConf, Result } from '../types';
 import { parsePortmapConfig, PORTMAP_SHAPE } from './portmap-config';
-
-// the rule layer (node:crypto, nft) and sysctl (netns) load on the verb that needs them, not for VERSION
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const fw = (): typeof import('../firewall') => require('../firewall') as typeof import('../firewall');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ip = (): typeof import('../net/ip') => require('../net/ip') as typeof import('../net/ip');
+import { parseCidr } from '../../util/ip-address';
+// the rule layer (node:crypto, nft) loads on the verb that needs it, not for VERSION
+import { firewall, owner } from './veth-steps';
 
 export const ABOUT = 'berth-portmap: CNI port-mapping plugin (chained; reference portmap semantics)';
 
 type Ctx = PluginContext<NetConf>;
-
-const owner = (ctx: Ctx): { network: string; containerId: string; ifname: string } =>
-  ({ network: ctx.config.name, containerId: ctx.containerId, ifname: ctx.ifname });
 
 function needPrev(ctx: Ctx): Result {
   const prev = ctx.config.prevResult;
@@ -38,13 +32,12 @@ async function add(ctx: Ctx): Promise<Result> {
   if (conf.mappings.length === 0) return prev;
   const addrs = containerAddrs(prev);
   if (addrs.length === 0) throw new CniError(ErrInvalidNetworkConfig, 'prevResult.ips: no container address to forward ports to');
-  if (conf.snat && addrs.some((a) => ip().parseCidr(a).family === 4)) {
+  if (conf.snat && addrs.some((a) => parseCidr(a).family === 4)) {
     // 127.0.0.1:hostPort from the node is DNATed to the container and must leave via a host interface
     // with a loopback source: the kernel allows that only with route_localnet on that interface
     for (const i of prev.interfaces ?? []) {
       if (i.sandbox !== undefined) continue;
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         (require('../net/sysctl') as typeof import('../net/sysctl')).writeSysctl(`net/ipv4/conf/${i.name}/route_localnet`, '1');
       } catch {
         // an interface of the result that is not in this netns (e.g. a peer plugin's): nothing to set
@@ -52,7 +45,7 @@ async function add(ctx: Ctx): Promise<Result> {
     }
   }
   try {
-    fw().setupPortmap(owner(ctx), conf.mappings, addrs, { snat: conf.snat });
+    firewall().setupPortmap(owner(ctx), conf.mappings, addrs, { snat: conf.snat });
   } catch (e) {
     throw new CniError(ErrInternal, `port mappings: ${(e as Error).message}`);
   }
@@ -62,19 +55,19 @@ async function add(ctx: Ctx): Promise<Result> {
 async function del(ctx: Ctx): Promise<void> {
   // removal needs nothing but the owner: no mapping, prevResult or snat is read, so a DEL succeeds with
   // whatever config it is given (the reference's DEL fails on a bad port and skips an empty list)
-  fw().teardownPortmap(owner(ctx));
+  firewall().teardownPortmap(owner(ctx));
 }
 
 async function check(ctx: Ctx): Promise<void> {
   const conf = parsePortmapConfig(ctx.config);
   const prev = needPrev(ctx);
   if (conf.mappings.length === 0) return;
-  const why = fw().checkPortmap(owner(ctx), conf.mappings, containerAddrs(prev), { snat: conf.snat });
+  const why = firewall().checkPortmap(owner(ctx), conf.mappings, containerAddrs(prev), { snat: conf.snat });
   if (why) throw new CniError(ErrInternal, why);
 }
 
 async function gc(ctx: Ctx & { validAttachments: Attachment[] }): Promise<void> {
-  fw().gcOwners('portmap', ctx.config.name, ctx.validAttachments);
+  firewall().gcOwners('portmap', ctx.config.name, ctx.validAttachments);
 }
 
 export const plugin: Plugin<NetConf> = { configShape: PORTMAP_SHAPE, add, del, check, gc };

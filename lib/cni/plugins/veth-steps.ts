@@ -12,10 +12,8 @@ type Ctx = PluginContext<NetConf>;
 
 // netlink and its helpers are most of a plugin's start-up: load them on the first verb that touches the
 // kernel, not for VERSION or STATUS.
-/* eslint-disable @typescript-eslint/no-require-imports */
 export const net = (): typeof Net => require('../net') as typeof Net;
 export const firewall = (): typeof import('../firewall') => require('../firewall') as typeof import('../firewall');
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Who owns an attachment's firewall rules: one network, one container, one interface. */
 export function owner(ctx: Ctx): { network: string; containerId: string; ifname: string } {
@@ -69,8 +67,8 @@ export async function delVeth(ctx: Ctx, ipamType: string | undefined, ipMasq: bo
     nl.close();
   }
   // Deleting the host end takes the container end along, with no switch into the container's netns. It
-  // is out of both namespaces within ~1 ms, while this thread releases the address; the kernel's RCU wait
-  // before freeing it (~20 ms) is not ours to sit out (see deleteHostLinkByName). By name: the mark was
+  // is out of both namespaces almost at once, while this thread releases the address; the kernel's RCU wait
+  // before freeing it (much longer) is not ours to sit out (see deleteHostLinkByName). By name: the mark was
   // read a moment ago, and only this attachment's own DEL or a failed ADD of it removes a marked link.
   const removal = host ? net().deleteHostLinkByName(host.name) : Promise.resolve(false);
   removal.catch(() => undefined); // awaited below, after the release, which may throw first

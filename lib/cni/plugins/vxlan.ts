@@ -2,37 +2,18 @@
 // The agent leased the node a subnet and wrote it, with the overlay MTU, to subnet.json; this plugin turns
 // that into a berth-bridge config (local bridge as the subnet's gateway, berth-ipam over the subnet, the
 // overlay MTU on the veth) and delegates to berth-bridge in-process.
-import fs = require('node:fs');
-import path = require('node:path');
-import { CniError, ErrInvalidNetworkConfig, ErrPluginNotAvailable, ErrTryAgainLater } from '../errors';
+import { CniError, ErrPluginNotAvailable } from '../errors';
 import type { GoShape } from '../goconf';
 import type { Plugin, PluginContext } from '../skel';
 import type { Attachment, NetConf, Result } from '../types';
 import { plugin as bridge } from './bridge';
-import { invalid, optBool, optIfname, optString } from './common-config';
+import { invalid, optBool, optIfname } from './common-config';
+import { readSettings, settingsFile } from './node-settings';
 import type { NodeSettings } from '../agent/settings';
 
 export const ABOUT = 'berth-vxlan: CNI plugin for berth\'s VXLAN overlay (needs `berth agent` on the node)';
-export const DEFAULT_SUBNET_FILE = '/run/berth/agent/subnet.json';
 
 type Ctx = PluginContext<NetConf>;
-
-function readSettings(file: string): NodeSettings {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    // no agent yet (or not yet leased): the runtime may retry
-    throw new CniError(ErrTryAgainLater, `subnetFile: cannot read ${file} (is berth agent running on this node?): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    const s = JSON.parse(text) as NodeSettings;
-    if (typeof s.subnet !== 'string' || typeof s.mtu !== 'number' || typeof s.network !== 'string') throw new Error('missing subnet, mtu or network');
-    return s;
-  } catch (e) {
-    throw new CniError(ErrInvalidNetworkConfig, `subnetFile: ${file}: ${(e as Error).message}`);
-  }
-}
 
 /** The berth-bridge config this network means on this node. */
 export function bridgeConfig(conf: NetConf, s: NodeSettings): NetConf {
@@ -62,14 +43,8 @@ export function bridgeConfig(conf: NetConf, s: NodeSettings): NetConf {
   };
 }
 
-function settingsFile(conf: NetConf): string {
-  const f = optString(conf as Record<string, unknown>, 'subnetFile') ?? DEFAULT_SUBNET_FILE;
-  if (!path.isAbsolute(f)) invalid('subnetFile', `"${f}" must be an absolute path`);
-  return f;
-}
-
 function delegate(ctx: Ctx): Ctx {
-  const config = bridgeConfig(ctx.config, readSettings(settingsFile(ctx.config)));
+  const config = bridgeConfig(ctx.config, readSettings(settingsFile(ctx.config), 'berth-vxlan'));
   return { ...ctx, config, stdin: Buffer.from(JSON.stringify(config)) };
 }
 
@@ -104,7 +79,7 @@ async function status(ctx: Ctx): Promise<void> {
   const file = settingsFile(ctx.config);
   let settings: NodeSettings;
   try {
-    settings = readSettings(file);
+    settings = readSettings(file, 'berth-vxlan');
   } catch (e) {
     // no lease yet, or an unreadable one: this node cannot take ADDs until the agent writes it
     throw new CniError(ErrPluginNotAvailable, (e as Error).message);

@@ -174,10 +174,10 @@ const update: Cmd = {
 export const COMMANDS: Record<string, Entry<Globals>> = {
   create, start, run, state, kill, delete: del, exec, ps, list, pause, resume, spec, features, events, update,
   // berth's own commands beyond runc's
-  image: { load: () => (require('../../overlayfs/cli') as typeof import('../../overlayfs/cli')).imageGroup },
+  image: { load: () => (require('../../overlayfs/image-cli') as typeof import('../../overlayfs/image-cli')).imageGroup },
   agent: { load: () => (require('../../cni/agent/cli') as typeof import('../../cni/agent/cli')).agentGroup },
   bgp: { load: () => (require('../../cni/agent/bgp-cli') as typeof import('../../cni/agent/bgp-cli')).bgpGroup },
-  lab: { load: () => (require('../../lab/cli') as typeof import('../../lab/cli')).labGroup },
+  lab: { load: () => (require('../../lab/lab-cli') as typeof import('../../lab/lab-cli')).labGroup },
 };
 export const BERTH: Group<Globals> = {
   summary: `an OCI container runtime with runc's command line (version ${VERSION})`,

@@ -2,7 +2,6 @@
 // CNI, the image store) load only in the commands that use them, so `state` and `list` start fast. Each is
 // resolved once: require() of a loaded module still resolves its path, which a program starting many
 // containers feels.
-/* eslint-disable @typescript-eslint/no-require-imports */
 export function lazy<T>(load: () => T): () => T {
   let m: T | undefined;
   return () => (m ??= load());
@@ -22,4 +21,3 @@ export const deviceRules = lazy(() => require('../device-rules') as typeof impor
 export const imageSpec = lazy(() => require('../image-spec') as typeof import('../image-spec'));
 // the rootfs part of the image store only: its index also loads the import and the CLI
 export const rootfs = lazy(() => require('../../overlayfs/rootfs') as typeof import('../../overlayfs/rootfs'));
-/* eslint-enable @typescript-eslint/no-require-imports */

@@ -3,7 +3,7 @@
 // 2-octet peers (RFC 6793 §4.2).
 import { AFI, AS_TRANS, ATTR, ERR, FLAG, UPDATE_SUB, type Afi } from './constants';
 import { BgpError, type AttrIssue } from './errors';
-import { bytesToIp, ipToBytes } from './ip';
+import { bytesToIp, ipToBytes } from '../../../util/ip-address';
 import { decodeNlri, encodeNlri } from './nlri';
 
 export const ORIGIN = { IGP: 0, EGP: 1, INCOMPLETE: 2 } as const;

@@ -1,52 +1,11 @@
-// IP addresses and prefixes as text ("10.0.0.0/24", "2001:db8::/32") <-> bytes.
+// BGP prefixes ("10.0.0.0/24", "2001:db8::/32") as AFI + bytes + length; addresses are lib/util/ip-address.ts's.
 import * as net from 'node:net';
 import { AFI, type Afi } from './constants';
+import { bytesToIp, ipToBytes } from '../../../util/ip-address';
 
 /** The family of an address or prefix already known to be valid: only IPv6 text has a colon. */
 export function afiOf(address: string): Afi {
   return address.includes(':') ? AFI.IPV6 : AFI.IPV4;
-}
-
-export function ipToBytes(address: string): Buffer {
-  if (net.isIPv4(address)) return Buffer.from(address.split('.').map(Number));
-  if (!net.isIPv6(address)) throw new TypeError(`not an IP address: ${address}`);
-  let [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
-  // an embedded dotted quad (::ffff:1.2.3.4) becomes two hex groups
-  const groups = (s: string): number[] => {
-    if (!s) return [];
-    const out: number[] = [];
-    for (const g of s.split(':')) {
-      if (g.includes('.')) {
-        const b = g.split('.').map(Number);
-        out.push((b[0] << 8) | b[1], (b[2] << 8) | b[3]);
-      } else out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  const h = groups(head);
-  const t = tail === undefined ? [] : groups(tail);
-  const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
-  const buf = Buffer.alloc(16);
-  all.forEach((g, i) => buf.writeUInt16BE(g, i * 2));
-  return buf;
-}
-
-export function bytesToIp(buf: Buffer): string {
-  if (buf.length === 4) return `${buf[0]}.${buf[1]}.${buf[2]}.${buf[3]}`;
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(buf.readUInt16BE(i));
-  // RFC 5952 §4.2: compress the longest run (>= 2) of zero groups, the first one on ties
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 export interface ParsedPrefix { afi: Afi; bytes: Buffer; len: number }

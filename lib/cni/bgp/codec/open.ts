@@ -1,7 +1,7 @@
 // OPEN message body (RFC 4271 §4.2) with the capabilities optional parameter (RFC 5492 §4).
 import { AS_TRANS, ERR, OPEN_SUB } from './constants';
 import { BgpError } from './errors';
-import { bytesToIp, ipToBytes } from './ip';
+import { bytesToIp, ipToBytes } from '../../../util/ip-address';
 import { decodeCapabilities, emptyCapabilities, encodeCapabilities, type Capabilities } from './capabilities';
 
 export interface OpenMessage {

@@ -3,7 +3,7 @@
 import { CniError, ErrInvalidNetworkConfig } from '../errors';
 import { GoShape, ROUTE_SHAPE } from '../goconf';
 import type { IPAMConfig, Route } from '../types';
-import { Addr, Family, contains, formatPrefix, lastAddr, networkAddr, parseIP, parsePrefix, parseSpan, Prefix } from './ip';
+import { Addr, Family, contains, formatPrefix, lastAddr, networkAddr, parseIP, parsePrefix, parseSpan, Prefix } from '../../util/ip-address';
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
 

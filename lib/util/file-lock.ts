@@ -1,0 +1,80 @@
+// The one flock(2) wrapper. A lock is an open descriptor: closing it releases the lock, also when the
+// process dies. `path` is a lock file (created on first use) or, with `directory`, an existing directory
+// locked itself (as the reference host-local and runc do with theirs).
+import * as fs from 'node:fs';
+import { errnoCode } from './errors';
+
+// the addon loads on the first lock, not when a module that may lock is imported
+const sys = () => require('../sys/native') as typeof import('../sys/native');
+
+export type LockMode = 'shared' | 'exclusive';
+
+export interface LockOptions {
+  /** lock `path`, an existing directory, instead of a lock file */
+  directory?: boolean;
+  /** permission bits of a lock file this call creates */
+  fileMode?: number;
+}
+
+function openFlags(o: LockOptions): number {
+  return o.directory ? fs.constants.O_RDONLY | fs.constants.O_DIRECTORY : fs.constants.O_RDWR | fs.constants.O_CREAT;
+}
+
+function operation(mode: LockMode): number {
+  const { LOCK } = sys();
+  return mode === 'shared' ? LOCK.SH : LOCK.EX;
+}
+
+/**
+ * Blocking: for short-lived processes (a CNI plugin) and critical sections that last well under a
+ * millisecond. Returns the release.
+ */
+export function lockSync(path: string, mode: LockMode, o: LockOptions = {}): () => void {
+  const fd = fs.openSync(path, openFlags(o), o.fileMode ?? 0o600);
+  try {
+    sys().native().flock(fd, operation(mode));
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  return () => fs.closeSync(fd);
+}
+
+export function withLockSync<T>(path: string, mode: LockMode, fn: () => T, o: LockOptions = {}): T {
+  const release = lockSync(path, mode, o);
+  try {
+    return fn();
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Without blocking the event loop: the descriptor opens off the loop and the flock is retried
+ * non-blocking, backing off from 1 to 50 ms. A blocking flock would also deadlock when this same process
+ * holds the other mode in a pending async call. Returns the release.
+ */
+export async function lock(path: string, mode: LockMode, o: LockOptions = {}): Promise<() => void> {
+  const fd = await new Promise<number>((resolve, reject) =>
+    fs.open(path, openFlags(o), o.fileMode ?? 0o600, (e, f) => (e ? reject(e) : resolve(f))));
+  const n = sys().native();
+  const op = operation(mode) | sys().LOCK.NB;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      n.flock(fd, op);
+      return () => fs.closeSync(fd);
+    } catch (e) {
+      if (errnoCode(e) !== 'EAGAIN') { fs.closeSync(fd); throw e; }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+export async function withLock<T>(path: string, mode: LockMode, fn: () => Promise<T>, o: LockOptions = {}): Promise<T> {
+  const release = await lock(path, mode, o);
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,75 @@
+// flock conflicts between two open descriptors even in one process, so one process can play both sides.
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { lock, lockSync, withLock, withLockSync } from '../../lib/util/file-lock';
+import { LOCK, native } from '../../lib/sys/native';
+
+function scratch(t: { teardown(fn: () => void): void }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-file-lock-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Whether another descriptor could take the lock in `op` mode right now. */
+function free(file: string, op: number): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    native().flock(fd, op | LOCK.NB);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+t.test('lockSync creates the lock file with its mode, holds it exclusively until released', async (t) => {
+  const f = path.join(scratch(t), 'x.lock');
+  const release = lockSync(f, 'exclusive', { fileMode: 0o644 });
+  t.equal(fs.statSync(f).mode & 0o777, 0o644 & ~process.umask());
+  t.notOk(free(f, LOCK.SH), 'held');
+  release();
+  t.ok(free(f, LOCK.EX), 'released');
+});
+
+t.test('shared locks share; an exclusive one waits for them without blocking the event loop', async (t) => {
+  const f = path.join(scratch(t), 'x.lock');
+  const a = await lock(f, 'shared');
+  const b = await lock(f, 'shared');
+  t.notOk(free(f, LOCK.EX));
+  t.ok(free(f, LOCK.SH));
+  let got = false;
+  const pending = lock(f, 'exclusive').then((r) => { got = true; return r; });
+  await new Promise((r) => setTimeout(r, 30));
+  t.notOk(got, 'still waiting while shared holders remain');
+  a();
+  b();
+  const c = await pending;
+  t.ok(got);
+  t.notOk(free(f, LOCK.SH), 'now exclusive');
+  c();
+});
+
+t.test('withLock and withLockSync release on a throw and return the value otherwise', async (t) => {
+  const f = path.join(scratch(t), 'x.lock');
+  t.equal(withLockSync(f, 'exclusive', () => 7), 7);
+  t.throws(() => withLockSync(f, 'exclusive', () => { throw new Error('boom'); }), /boom/);
+  t.ok(free(f, LOCK.EX), 'released after the sync throw');
+  t.equal(await withLock(f, 'shared', async () => { t.notOk(free(f, LOCK.EX)); return 8; }), 8);
+  await t.rejects(withLock(f, 'exclusive', async () => { throw new Error('bang'); }), /bang/);
+  t.ok(free(f, LOCK.EX), 'released after the async throw');
+});
+
+t.test('a directory locks itself; a missing one is ENOENT and no file is created', async (t) => {
+  const dir = scratch(t);
+  const release = await lock(dir, 'exclusive', { directory: true });
+  t.notOk(free(dir, LOCK.EX));
+  release();
+  t.same(fs.readdirSync(dir), [], 'nothing created inside');
+  await t.rejects(lock(path.join(dir, 'gone'), 'exclusive', { directory: true }), { code: 'ENOENT' });
+  t.throws(() => lockSync(path.join(dir, 'gone'), 'exclusive', { directory: true }), { code: 'ENOENT' });
+  t.notOk(fs.existsSync(path.join(dir, 'gone')));
+});
