@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../sys/native';
+import { isBindMount } from './mount-options';
 import type { Mount } from './spec/types';
 
 /** A file of the container: `path` resolved as if the host directory `root` were "/". */
@@ -67,8 +68,6 @@ export function readInRoot(file: InRoot): string | undefined {
   }
 }
 
-const isBind = (m: Mount): boolean => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
-
 /**
  * Where the container will find /etc/passwd, known before anything is mounted: the last config mount that
  * covers it (a bind of the file or of a directory above it; podman binds a passwd of its own), else the
@@ -79,7 +78,7 @@ export function passwdAtCreate(rootfs: string, mounts: Mount[], bundle: string):
     const m = mounts[i];
     const dest = path.posix.normalize(m.destination).replace(/(.)\/+$/, '$1');
     if (dest !== PASSWD && !PASSWD.startsWith(dest === '/' ? '/' : `${dest}/`)) continue;
-    if (!isBind(m) || !m.source) return undefined;
+    if (!isBindMount(m) || !m.source) return undefined;
     const source = path.resolve(bundle, m.source);
     // a mount's source is a host path named by the config, resolved on the host as mount(2) does
     if (dest === PASSWD) return { root: '/', path: source };

@@ -2,6 +2,7 @@
 // string, with runc's vocabulary (libcontainer/specconv's mountPropagationMapping and mountFlags).
 import { MS } from '../sys/native';
 import { ConfigError } from '../util/errors';
+import type { Mount } from './spec/types';
 
 export interface ParsedMountOptions {
   flags: number;
@@ -44,6 +45,11 @@ const RECURSIVE: Record<string, [boolean, bigint]> = {
 const RECURSIVE_ATIME: Record<string, bigint> = { rrelatime: 0n, rnoatime: ATTR.NOATIME, rstrictatime: ATTR.STRICTATIME };
 
 export const PROPAGATION_FLAGS = PROPAGATION;
+
+/** A bind mount by its type or its options: the source is a host path, the type none of its own. */
+export function isBindMount(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
 
 export function parseMountOptions(options: string[] | undefined, field: string): ParsedMountOptions {
   const out: ParsedMountOptions = { flags: 0, propagation: [], attrSet: 0n, attrClr: 0n, data: [], bind: false };

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLONE, MS } from '../sys/native';
 import { ConfigError } from '../util/errors';
-import { passwdAtCreate, passwdAtExec, readInRoot, withHome } from './home';
+import { type InRoot, passwdAtCreate, passwdAtExec, readInRoot, withHome } from './home';
 import type { DeviceStep, HookStep, LaunchPlan, MountStep, RlimitStep } from './launch-plan';
 import { PROPAGATION_FLAGS, parseMountOptions } from './mount-options';
 import type { Device, Hook, Namespace, NamespaceType, Process, Spec } from './spec/types';
@@ -48,6 +48,8 @@ export interface CreatePlanOptions {
   /** per-hierarchy host directories of the container's cgroups, for `cgroup` mounts */
   cgroupPaths?: Record<string, string>;
   seccomp?: { filter: Buffer; flags: number } | null;
+  /** reads the container's /etc/passwd for HOME (the lifecycle's Sys); default: through the addon */
+  readInRoot?: (file: InRoot) => string | undefined;
 }
 
 function toU64(n: number): bigint {
@@ -194,7 +196,7 @@ export function buildCreatePlan(spec: Spec, opts: CreatePlanOptions): LaunchPlan
   const sysctl = Object.entries(linux.sysctl ?? {});
   const proc = processPlan(process);
   const passwd = passwdAtCreate(rootfs, spec.mounts ?? [], opts.bundle);
-  proc.env = withHome(proc.env, proc.uid, () => (passwd ? readInRoot(passwd) : undefined));
+  proc.env = withHome(proc.env, proc.uid, () => (passwd ? (opts.readInRoot ?? readInRoot)(passwd) : undefined));
   return {
     ...ns,
     timeOffsets: timeOffsets(spec),
@@ -236,6 +238,7 @@ export interface ExecPlanOptions {
   stdio?: [number, number, number];
   seccomp?: { filter: Buffer; flags: number } | null;
   setsid?: boolean;
+  readInRoot?: (file: InRoot) => string | undefined;
 }
 
 /** `berth exec`: join every namespace of the running container through /proc/<pid>/ns. */
@@ -243,7 +246,7 @@ export function buildExecPlan(opts: ExecPlanOptions): LaunchPlan {
   validateProcess(opts.process); // `exec --process` and `-u` bring their own, unchecked until here
   const order = [...opts.namespaces].sort((a, b) => Number(b === 'user') - Number(a === 'user'));
   const proc = processPlan(opts.process);
-  proc.env = withHome(proc.env, proc.uid, () => readInRoot(passwdAtExec(opts.pid, opts.namespaces.includes('mount'))));
+  proc.env = withHome(proc.env, proc.uid, () => (opts.readInRoot ?? readInRoot)(passwdAtExec(opts.pid, opts.namespaces.includes('mount'))));
   return {
     cloneFlags: 0,
     newUserns: false,

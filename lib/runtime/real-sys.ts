@@ -8,7 +8,8 @@ import { errnoCode } from '../util/errors';
 import { connectConsoleSocket, socketFd } from './console-socket';
 import { releaseExecFifo } from './exec-fifo';
 import { writeFileAtomic } from '../util/fs';
-import { cgroupPaths, cgroups, cgroupValidation, hierarchy, hooks, launcher, network, rootfs } from './lifecycle/modules';
+import { readInRoot } from './home';
+import { cgroupPaths, cgroups, cgroupValidation, hierarchy, hooks, hostMounts, launcher, network, rootfs } from './lifecycle/modules';
 import {
   claimId, isAlive, lockContainer, processStartTime, processStartTimeAsync, readIntent, readState, removeContainerDir, writeIntent, writeState,
 } from './state';
@@ -102,6 +103,8 @@ export const realSys: Sys = {
     const s = await connectConsoleSocket(file);
     return { fd: socketFd(s), close: () => s.destroy() };
   },
+  releaseRootfsBind: async (rootfs) => hostMounts().releaseRootfsBind(rootfs),
+  readInRoot,
 
   cgroups: cgroupSys,
 

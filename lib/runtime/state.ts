@@ -6,7 +6,7 @@ import { BerthError, errnoCode } from '../util/errors';
 import { lock } from '../util/file-lock';
 import type { CgroupHandle } from '../cgroups';
 import type { NamespaceType, Spec } from './spec/types';
-import type { Intent } from './sys';
+import type { Attachment } from './network';
 
 export const DEFAULT_ROOT = '/run/berth';
 
@@ -34,7 +34,7 @@ export interface StoredState {
   namespaces: NamespaceType[];
   config: Spec;
   /** CNI attachments made by `--net`, detached on delete */
-  networks?: import('./network').Attachment[];
+  networks?: Attachment[];
   /** set by the image path: an overlay root to release on delete */
   image?: { dataRoot: string; name: string };
 }
@@ -92,9 +92,25 @@ export async function writeState(root: string, state: StoredState): Promise<void
   await writeRecord(containerDir(root, state.id), 'state.json', state);
 }
 
+/**
+ * What a create is about to do, written atomically under --root before its first side effect and
+ * updated as it learns more (the image's config gives the cgroups path): `delete --force` reads it when
+ * no state.json exists yet, so a create killed at any instant leaves nothing it cannot remove.
+ */
+export interface Intent {
+  id: string;
+  /** the cgroups the container gets, once known (made right after) */
+  cgroup?: CgroupHandle;
+  /** the overlay root prepared under the image store's containers/<id> */
+  image?: { dataRoot: string; name: string };
+  /** the CNI attachments it will make, in order (DEL is idempotent: undoing one never made is fine) */
+  networks?: Attachment[];
+  /** without a mount namespace: the rootfs the bootstrap binds in our mount namespace (host-mounts.ts) */
+  rootfsBind?: string;
+}
+
 const INTENT = 'intent.json';
 
-/** What a create is about to do (lib/runtime/sys.ts Intent), for delete --force when it never finished. */
 export async function writeIntent(root: string, intent: Intent): Promise<void> {
   await writeRecord(containerDir(root, intent.id), INTENT, intent);
 }

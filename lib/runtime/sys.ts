@@ -5,26 +5,14 @@
 import type { CgroupHandle, CgroupSpec } from '../cgroups';
 import type { ImageConfig } from '../overlayfs';
 import type { LaunchCallbacks, Launched } from './launcher';
+import type { InRoot } from './home';
 import type { LaunchPlan } from './launch-plan';
 import type { Attachment, NetOptions } from './network';
 import type { Hook, LinuxResources, NamespaceType, State } from './spec/types';
-import type { StoredState } from './state';
+import type { Intent, StoredState } from './state';
 import type { Status } from './status';
 
-/**
- * What a create is about to do, written atomically under --root before its first side effect and
- * updated as it learns more (the image's config gives the cgroups path): `delete --force` reads it when
- * no state.json exists yet, so a create killed at any instant leaves nothing it cannot remove.
- */
-export interface Intent {
-  id: string;
-  /** the cgroups the container gets, once known (made right after) */
-  cgroup?: CgroupHandle;
-  /** the overlay root prepared under the image store's containers/<id> */
-  image?: { dataRoot: string; name: string };
-  /** the CNI attachments it will make, in order (DEL is idempotent: undoing one never made is fine) */
-  networks?: Attachment[];
-}
+export type { Intent } from './state';
 
 export interface CgroupSys {
   /** where a container's cgroups go, per hierarchy (pure path arithmetic over the host's mounts) */
@@ -82,6 +70,13 @@ export interface Sys {
   namespacesOf(pid: number, types: NamespaceType[]): NamespaceType[];
   /** --console-socket, connected: the bootstrap sends the terminal's master over `fd` */
   connectConsole(file: string): Promise<{ fd: number; close(): void }>;
+  /**
+   * idempotent: detaches the bind a container without a mount namespace of its own made of its rootfs in
+   * our mount namespace (host-mounts.ts), with every mount below it
+   */
+  releaseRootfsBind(rootfs: string): Promise<void>;
+  /** a file of the container's tree read as if `root` were "/" (the passwd HOME comes from); undefined when it cannot be */
+  readInRoot(file: InRoot): string | undefined;
 
   cgroups: CgroupSys;
 

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import type { CgroupHandle } from '../../lib/cgroups';
 import type { Attachment } from '../../lib/runtime/network';
+import { CLONE } from '../../lib/sys/native';
 import { BerthError } from '../../lib/util/errors';
 import { NotFoundError, type StoredState } from '../../lib/runtime/state';
 import type { Status } from '../../lib/runtime/status';
@@ -37,17 +38,21 @@ export class FakeSys implements Sys {
   readonly consoles = new Set<number>();
   /** pid files: the caller's, never removed by the runtime (as with runc) */
   readonly pidFiles = new Set<string>();
+  /** rootfs binds in our mount namespace, made by the bootstrap of a container without a mount namespace */
+  readonly rootfsBinds = new Set<string>();
+  /** files of container trees readInRoot finds, by `${root}:${path}` (nothing else is read) */
+  readonly filesInRoot = new Map<string, string>();
   private readonly exits = new Map<number, (code: number, signal: number) => void>();
   private nextPid = 1000;
-  private failing?: { op: string; nth: number };
+  private failing?: { op: string; nth: number; error?: Error };
   private crashing?: { op: string; nth: number };
   private crashed = false;
   private generation = 0;
   private seen = new Map<string, number>();
 
-  /** Makes the nth call (1-based) of `op` throw an InjectedFailure. */
-  failOn(op: string, nth = 1): this {
-    this.failing = { op, nth };
+  /** Makes the nth call (1-based) of `op` throw `error`, by default an InjectedFailure. */
+  failOn(op: string, nth = 1, error?: Error): this {
+    this.failing = { op, nth, error };
     return this;
   }
 
@@ -93,6 +98,7 @@ export class FakeSys implements Sys {
       ...[...this.cgroupDirs].map((c) => `cgroup ${c}`), ...[...this.processes.keys()].map((p) => `process ${p}`),
       ...[...this.imageRoots].map((m) => `image root ${m}`), ...[...this.attachments].map((a) => `network ${a}`),
       ...[...this.locks].map((l) => `lock ${l}`), ...[...this.consoles].map((c) => `console socket fd ${c}`),
+      ...[...this.rootfsBinds].map((b) => `rootfs bind ${b}`),
     ];
   }
 
@@ -112,7 +118,7 @@ export class FakeSys implements Sys {
       this.crash();
       return false;
     }
-    if (this.failing?.op === op && this.failing.nth === n) throw new InjectedFailure(op);
+    if (this.failing?.op === op && this.failing.nth === n) throw this.failing.error ?? new InjectedFailure(op);
     return true;
   }
 
@@ -187,9 +193,12 @@ export class FakeSys implements Sys {
   writeEtcFiles = (dir: string) => this.call('writeEtcFiles', [dir], () => undefined);
   writePidFile = (file: string, pid: number) => this.call('writePidFile', [file, pid], () => { this.pidFiles.add(file); });
 
-  launch: Sys['launch'] = (plan, callbacks) => this.call('launch', [], async () => {
+  launch: Sys['launch'] = (plan, callbacks) => this.call('launch', [plan], async () => {
     const pid = this.nextPid++;
     this.processes.set(pid, []);
+    // the bootstrap's first mount step; it stays when a later step fails (the caller's undo removes it)
+    const ownMountns = (plan.cloneFlags & CLONE.NEWNS) !== 0 || plan.join.some((j) => j.type === CLONE.NEWNS);
+    if (plan.rootfs && !ownMountns) this.rootfsBinds.add(plan.rootfs);
     try {
       await callbacks.onPid?.(pid);
       if (plan.pauseAfterMounts) await callbacks.onMounted?.(pid);
@@ -228,6 +237,10 @@ export class FakeSys implements Sys {
     this.consoles.add(fd);
     return { fd, close: () => { this.consoles.delete(fd); } };
   });
+
+  releaseRootfsBind = (rootfs: string) => this.call('releaseRootfsBind', [rootfs], () => { this.rootfsBinds.delete(rootfs); });
+
+  readInRoot: Sys['readInRoot'] = (file) => this.filesInRoot.get(`${file.root}:${file.path}`);
 
   private cgroupCall<T>(op: string, args: unknown[], act: () => T): Promise<T> {
     return this.call(`cgroups.${op}`, args, act);

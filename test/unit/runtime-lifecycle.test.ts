@@ -1,7 +1,7 @@
 // create's rollback and delete's cleanup, step by step, on the recording fake of the kernel seam
 // (test/helpers/fake-sys.ts): no root, no kernel.
 import t from 'tap';
-import { createStored, del, run, type CreateOptions } from '../../lib/runtime/lifecycle';
+import { createStored, del, exec, run, type CreateOptions } from '../../lib/runtime/lifecycle';
 import { defaultSpec } from '../../lib/runtime/spec/default';
 import type { Spec } from '../../lib/runtime/spec/types';
 import { FakeSys } from '../helpers/fake-sys';
@@ -16,7 +16,7 @@ function spec(edit: (s: Spec) => void = () => undefined): Spec {
   return s;
 }
 
-/** Two creates that between them take every step: an image root, networks, hooks, a fifo, a pid file. */
+/** Creates that between them take every step: an image root, networks, hooks, a fifo, a pid file, a rootfs bind. */
 const SCENARIOS: Record<string, CreateOptions> = {
   'create --image --net with hooks and a pid file': {
     id: 'c1', root: ROOT, bundle: '/fake/bundle', pidFile: '/fake/c1.pid', consoleSocket: '/fake/console.sock',
@@ -26,6 +26,11 @@ const SCENARIOS: Record<string, CreateOptions> = {
   'run from a bundle with a poststart hook': {
     id: 'c2', root: ROOT, bundle: '/fake/bundle', startNow: true,
     spec: spec((s) => { s.hooks = { poststart: [{ path: '/bin/true' }] }; }),
+  },
+  // its mounts are made below a bind of the rootfs in our own mount namespace, which must go too
+  'create without a mount namespace': {
+    id: 'c3', root: ROOT, bundle: '/fake/bundle',
+    spec: spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); s.linux!.maskedPaths = []; s.linux!.readonlyPaths = []; }),
   },
 };
 
@@ -91,6 +96,56 @@ t.test('delete --force of a created container kills it and removes every part, t
     'lock', 'readState', 'status', 'cgroups.killAll', 'signal', 'detachNetworks', 'cgroups.destroy', 'releaseRootfs', 'removeContainerDir', 'runHooks',
   ]);
   t.same(fake.leftovers(), []);
+});
+
+t.test('delete of a container without a mount namespace: its rootfs bind goes after its cgroups, before its directory', async (t) => {
+  const fake = new FakeSys();
+  const opts = SCENARIOS['create without a mount namespace'];
+  const st = await createStored(opts, fake);
+  t.same([...fake.rootfsBinds], [st.rootfs], 'the bootstrap bound the rootfs in our mount namespace');
+  fake.exit(st.pid);
+  const from = fake.calls.length;
+  await del('c3', { root: ROOT }, fake);
+  t.same(fake.opsSince(from), ['lock', 'readState', 'status', 'cgroups.destroy', 'releaseRootfsBind', 'removeContainerDir', 'runHooks']);
+  t.same(fake.calls.find((c) => c.op === 'releaseRootfsBind')!.args, [st.rootfs]);
+  t.same(fake.leftovers(), []);
+});
+
+t.test('a rootfs bind that cannot be released keeps the state for a retry', async (t) => {
+  const fake = new FakeSys();
+  const st = await createStored(SCENARIOS['create without a mount namespace'], fake);
+  fake.failOn('releaseRootfsBind');
+  await t.rejects(del('c3', { root: ROOT, force: true }, fake), { message: /^container c3: could not remove its rootfs bind \(injected failure: releaseRootfsBind\)$/ });
+  t.ok(fake.dirs.has(`${ROOT}/c3`) && fake.rootfsBinds.has(st.rootfs), 'the directory and the bind stay');
+  t.same(fake.cgroupDirs.size, 0, 'the cgroups went');
+  await del('c3', { root: ROOT, force: true }, fake);
+  t.same(fake.leftovers(), []);
+});
+
+t.test('the intent records the rootfs bind: a create killed before its state is written is still undone', async (t) => {
+  const fake = new FakeSys().crashOn('writeState');
+  void createStored(SCENARIOS['create without a mount namespace'], fake);
+  for (let i = 0; i < 50 && !fake.hasCrashed; i++) await new Promise((r) => setImmediate(r));
+  t.ok(fake.hasCrashed && fake.rootfsBinds.size === 1 && !fake.states.size, 'killed with the bind made and no state');
+  t.equal(fake.intents.get(`${ROOT}/c3`)!.rootfsBind, '/fake/bundle/rootfs');
+  fake.restart();
+  await del('c3', { root: ROOT, force: true }, fake);
+  t.same(fake.leftovers(), []);
+  const withMountns = new FakeSys();
+  await createStored(SCENARIOS['run from a bundle with a poststart hook'], withMountns);
+  t.equal(withMountns.intents.get(`${ROOT}/c2`)!.rootfsBind, undefined, 'a container with a mount namespace has no bind of ours');
+});
+
+t.test('HOME comes from the container\'s passwd through the Sys: create reads the rootfs, exec /proc/<pid>/root', async (t) => {
+  const fake = new FakeSys();
+  fake.filesInRoot.set('/fake/bundle/rootfs:/etc/passwd', 'root:x:0:0::/root-home:/bin/sh\n');
+  const st = await createStored({ ...SCENARIOS['run from a bundle with a poststart hook'], startNow: false }, fake);
+  const planOf = (n: number) => fake.calls.filter((c) => c.op === 'launch')[n].args[0] as import('../../lib/runtime/launch-plan').LaunchPlan;
+  t.equal(planOf(0).env.at(-1), 'HOME=/root-home');
+  fake.filesInRoot.set(`/proc/${st.pid}/root:/etc/passwd`, 'root:x:0:0::/exec-home:/bin/sh\n');
+  await exec({ id: 'c2', root: ROOT, process: { ...spec().process!, env: [] } }, fake);
+  t.same(planOf(1).env, ['HOME=/exec-home']);
+  t.equal(planOf(1).join.find((j) => j.path.endsWith('/mnt'))?.path, `/proc/${st.pid}/ns/mnt`);
 });
 
 t.test('delete says it succeeded only when it did: a cgroup it cannot remove keeps the state for a retry', async (t) => {

@@ -65,6 +65,11 @@ async function bundleConfig(opts: CreateOptions): Promise<Spec> {
   return opts.spec;
 }
 
+/** Without a mount namespace the bootstrap binds the rootfs in ours: recorded, so that delete --force finds it. */
+function rootfsBindOf(spec: Spec, bundle: string): string | undefined {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === 'mount') ? undefined : path.resolve(bundle, spec.root!.path);
+}
+
 /** Step: the image's overlay root under the store, and a config from the image unless one was given. */
 async function prepareImageRoot(r: Creating, image: NonNullable<CreateOptions['image']>): Promise<void> {
   const owner = path.resolve(r.dir);
@@ -77,6 +82,7 @@ async function prepareImageRoot(r: Creating, image: NonNullable<CreateOptions['i
   r.bundle = path.dirname(rootfs);
   // the cgroups path is known now: recorded before they are made
   r.intent.cgroup = r.sys.cgroups.plan(r.spec.linux?.cgroupsPath, r.opts.id);
+  r.intent.rootfsBind = rootfsBindOf(r.spec, r.bundle);
   await r.sys.writeIntent(r.root, r.intent);
 }
 
@@ -138,6 +144,7 @@ async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | n
   const plan = plans().buildCreatePlan(await withEtcMounts(r), {
     bundle: r.bundle, execFifo: fifo, consoleSocketFd: consoleFd, preserveFds: opts.preserveFds,
     noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths: r.intent.cgroup!.paths, seccomp: compiledSeccomp(spec.linux?.seccomp),
+    readInRoot: sys.readInRoot,
   });
   const st: StoredState = {
     id: opts.id, bundle: r.bundle, rootfs: plan.rootfs!, pid: 0, pidStartTime: '', created: new Date().toISOString(),
@@ -146,7 +153,7 @@ async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | n
   };
   // launch() kills a process whose setup failed; this covers the steps after it
   // no mount namespace: the bootstrap's rootfs bind lives in our own mount namespace
-  if (!st.namespaces.includes('mount')) r.undo.push(async () => (require('../host-mounts') as typeof import('../host-mounts')).releaseRootfsBind(st.rootfs));
+  if (!st.namespaces.includes('mount')) r.undo.push(() => sys.releaseRootfsBind(st.rootfs));
   r.undo.push(async () => { if (st.pid > 0) sys.killLaunched(st.pid); });
   // Without networks (their attachments go into the state) the state is written as soon as the pid is
   // known, alongside joining the cgroups: `state` then shows the container while it sets up, as runc does.
@@ -196,7 +203,7 @@ export async function createStored(opts: CreateOptions, sys: Sys): Promise<Store
   if (spec) checkSpec(spec, opts, sys);
   const intent: Intent = {
     id: opts.id,
-    ...(spec ? { cgroup: sys.cgroups.plan(spec.linux?.cgroupsPath, opts.id) } : {}),
+    ...(spec ? { cgroup: sys.cgroups.plan(spec.linux?.cgroupsPath, opts.id), rootfsBind: rootfsBindOf(spec, opts.bundle) } : {}),
     ...(opts.image ? { image: { dataRoot: opts.image.dataRoot, name: opts.image.name } } : {}),
     ...(opts.net?.networks.length ? { networks: sys.planNetworks(opts.net) } : {}),
   };

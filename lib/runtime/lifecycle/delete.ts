@@ -13,9 +13,6 @@ import { signalProcess } from './kill';
 import { ociState } from './oci-state';
 import { waitGone } from './wait';
 
-// no mount namespace: the rootfs bind the bootstrap made in the caller's mount namespace goes with the container
-const releaseRootfsBind = (rootfs: string): void => (require('../host-mounts') as typeof import('../host-mounts')).releaseRootfsBind(rootfs);
-
 export interface DeleteOptions extends CommonOptions {
   force?: boolean;
 }
@@ -75,7 +72,7 @@ export async function del(id: string, opts: DeleteOptions, sys: Sys): Promise<vo
 async function removeUnfinished(sys: Sys, root: string, id: string, intent: Intent | undefined): Promise<void> {
   // the cgroups may not exist (killed before they were made): destroy() below tells whether any remain
   if (intent?.cgroup) await sys.cgroups.killAll(intent.cgroup, 9).catch(() => undefined);
-  await removeHeld(sys, root, id, { cgroup: intent?.cgroup, image: intent?.image, networks: intent?.networks, netns: '' });
+  await removeHeld(sys, root, id, { cgroup: intent?.cgroup, image: intent?.image, networks: intent?.networks, netns: '', rootfsBind: intent?.rootfsBind });
 }
 
 /** The second half of delete, once the container's processes are gone; the caller holds the lock. */
@@ -101,7 +98,7 @@ async function removeHeld(sys: Sys, root: string, id: string, held: Held): Promi
   const cgroup = held.cgroup;
   if (cgroup) await attempt('its cgroups', () => sys.cgroups.destroy(cgroup));
   const bind = held.rootfsBind;
-  if (bind) await attempt('its rootfs bind', async () => releaseRootfsBind(bind));
+  if (bind) await attempt('its rootfs bind', () => sys.releaseRootfsBind(bind));
   const image = held.image;
   if (image) await attempt('its image root', () => sys.releaseRootfs(image.dataRoot, id, path.resolve(root, id)));
   if (!failed.length) await attempt('its state directory', () => sys.removeContainerDir(root, id));

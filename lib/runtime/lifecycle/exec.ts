@@ -28,7 +28,7 @@ export async function exec(opts: ExecOptions, sys: Sys): Promise<number> {
     const plan = plans().buildExecPlan({
       pid: s.pid, namespaces: sys.namespacesOf(s.pid, s.namespaces), process: opts.process, consoleSocketFd: consoleSock?.fd ?? -1,
       preserveFds: opts.preserveFds, stdio: opts.stdio, seccomp: compiledSeccomp(s.config.linux?.seccomp),
-      setsid: opts.process.terminal,
+      setsid: opts.process.terminal, readInRoot: sys.readInRoot,
     });
     const launched = await sys.launch(plan, {
       onPid: async (p) => { if (s.cgroup) await sys.cgroups.join(s.cgroup, p); },

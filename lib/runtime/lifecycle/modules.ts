@@ -12,6 +12,7 @@ export const cgroupValidation = lazy(() => require('../../cgroups/validate') as 
 export const cgroupPaths = lazy(() => require('../../cgroups/paths') as typeof import('../../cgroups/paths'));
 export const hierarchy = lazy(() => require('../../cgroups/hierarchy') as typeof import('../../cgroups/hierarchy'));
 export const hooks = lazy(() => require('../host-hooks') as typeof import('../host-hooks'));
+export const hostMounts = lazy(() => require('../host-mounts') as typeof import('../host-mounts'));
 export const launcher = lazy(() => require('../launcher') as typeof import('../launcher'));
 export const plans = lazy(() => require('../plan') as typeof import('../plan'));
 export const validation = lazy(() => require('../spec/validate') as typeof import('../spec/validate'));

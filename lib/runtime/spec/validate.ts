@@ -2,6 +2,7 @@
 // leaves nothing behind. The kernel still has the last word; this catches what we can know up front.
 import * as path from 'node:path';
 import { ConfigError } from '../../util/errors';
+import { isBindMount } from '../mount-options';
 import { HOOK_KINDS } from './schema';
 import { validateSysctls } from './sysctl';
 import { checkProcessTypes, checkSpecTypes } from './typecheck';
@@ -111,6 +112,9 @@ export function validateSpec(spec: Spec): void {
   (spec.mounts ?? []).forEach((m, i) => {
     if (!m.destination.startsWith('/'))
       throw new ConfigError(`mounts[${i}].destination`, 'must be an absolute path inside the container');
+    // known before anything is mounted (the bootstrap refuses the same, for a plan built elsewhere)
+    if (m.destination.includes('proc') && path.posix.normalize(m.destination).replace(/(.)\/+$/, '$1') === '/proc' && (isBindMount(m) || m.type !== 'proc'))
+      throw new ConfigError(`mounts[${i}]`, 'mount /proc may only receive a procfs mount');
   });
   (linux.devices ?? []).forEach((d, i) => {
     const field = `linux.devices[${i}]`;
