@@ -49,12 +49,11 @@ function mutate(buf: Buffer, r: () => number): Buffer {
 t.test('10,000 mutated messages: the decoder returns or throws BgpError, never anything else, never hangs', async (t) => {
   const r = rng(0xb6b);
   const base = seeds();
-  let decoded = 0, typed = 0, untyped = 0, slowest = 0;
+  let decoded = 0, typed = 0, untyped = 0;
   const errorCodes = new Set<string>();
   for (let i = 0; i < 10_000; i++) {
     const input = mutate(base[i % base.length], r);
     const ctx: CodecContext = { as4: i % 2 === 0, external: i % 3 === 0 };
-    const t0 = process.hrtime.bigint();
     try {
       const m = decodeMessage(input, ctx);
       decoded++;
@@ -65,12 +64,10 @@ t.test('10,000 mutated messages: the decoder returns or throws BgpError, never a
       else if (e instanceof RangeError && /exceeds 4096/.test(e.message)) typed++; // re-encode grew past the limit
       else { untyped++; t.fail(`input ${input.toString('hex')}: ${String(e)}`); if (untyped > 5) break; }
     }
-    slowest = Math.max(slowest, Number(process.hrtime.bigint() - t0) / 1e6);
   }
   t.equal(untyped, 0, 'no untyped exceptions');
   t.ok(decoded > 500 && typed > 500, `both outcomes exercised (decoded ${decoded}, typed errors ${typed})`);
   t.ok(errorCodes.size >= 6, `many distinct NOTIFICATION codes: ${[...errorCodes].sort().join(' ')}`);
-  t.ok(slowest < 200, `slowest decode ${slowest.toFixed(2)} ms`);
 });
 
 t.test('the framer, fed mutated streams in random chunks, yields messages or throws BgpError', async (t) => {
