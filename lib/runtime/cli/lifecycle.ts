@@ -25,12 +25,20 @@ function netOptions(p: Parsed) {
   return { networks, confDir: str(p, 'cni-conf-dir'), cniPath: str(p, 'cni-path')?.split(':').filter(Boolean) };
 }
 
+/** --pod NAME: the pod's namespaces (lib/pod/join.ts); its networks are the pod's, not the container's. */
+async function podOptions(p: Parsed, root: string) {
+  const name = str(p, 'pod');
+  if (!name) return undefined;
+  if (list(p, 'net').length) throw new BerthError('a pod member uses the pod\'s networks: drop --net', { field: '--pod' });
+  return (require('../../pod/join') as typeof import('../../pod/join')).podJoin(root, name);
+}
+
 export const create: Handler = async (p, g) => {
   const id = needId(p.positional, 'create');
   await c.create({
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds'),
-    net: netOptions(p), image: imageOptions(p),
+    net: netOptions(p), image: imageOptions(p), join: await podOptions(p, g.root),
   });
   return 0;
 };
@@ -53,7 +61,7 @@ export const run: Handler = async (p, g) => {
   const opts = {
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds'),
-    net: netOptions(p), image: imageOptions(p),
+    net: netOptions(p), image: imageOptions(p), join: await podOptions(p, g.root),
   };
   if (bool(p, 'detach')) {
     await c.create(opts);
