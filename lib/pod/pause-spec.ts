@@ -20,9 +20,11 @@ export function makePauseRootfs(dir: string): void {
   fs.chmodSync(path.join(rootfs, 'pause'), 0o755);
 }
 
-export function pauseSpec(name: string, opts: { network: boolean }): Spec {
+/** network: a new namespace, the caller's (host), or the one at a path (another container's) */
+export function pauseSpec(name: string, opts: { network: 'new' | 'host' | { path: string } }): Spec {
   const namespaces: Namespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (opts.network) namespaces.push({ type: 'network' });
+  if (opts.network === 'new') namespaces.push({ type: 'network' });
+  else if (opts.network !== 'host') namespaces.push({ type: 'network', path: opts.network.path });
   return {
     ociVersion: '1.0.2',
     process: {

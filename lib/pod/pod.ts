@@ -39,9 +39,11 @@ export async function createPod(opts: PodCreateOptions): Promise<PodRecord> {
   try {
     makePauseRootfs(dir);
     await writePod(opts.root, rec);
-    const net = opts.network.mode === 'cni' ? { networks: opts.network.networks!, confDir: opts.network.confDir, cniPath: opts.network.cniPath } : undefined;
-    const pause = await c.create({ id: rec.pause, root: opts.root, bundle: dir, spec: pauseSpec(name, { network: opts.network.mode !== 'host' }), net, stdio });
-    if (opts.network.mode !== 'host') await (require('./loopback') as typeof import('./loopback')).loopbackUp(`/proc/${pause.pid}/ns/net`);
+    const n = opts.network;
+    const net = n.mode === 'cni' ? { networks: n.networks!, confDir: n.confDir, cniPath: n.cniPath, capabilityArgs: n.capabilityArgs } : undefined;
+    const network = n.mode === 'host' ? 'host' : n.mode === 'container' ? { path: n.netns! } : 'new';
+    const pause = await c.create({ id: rec.pause, root: opts.root, bundle: dir, spec: pauseSpec(name, { network }), net, stdio });
+    if (network === 'new') await (require('../runtime/loopback') as typeof import('../runtime/loopback')).loopbackUp(`/proc/${pause.pid}/ns/net`);
     await c.start(rec.pause, { root: opts.root });
     return rec;
   } catch (e) {

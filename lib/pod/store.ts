@@ -7,14 +7,20 @@ import * as path from 'node:path';
 import { BerthError } from '../util/errors';
 import { writeFileAtomic } from '../util/fs';
 
-export type PodNetworkMode = 'none' | 'host' | 'cni';
+export type PodNetworkMode = 'none' | 'host' | 'cni' | 'container';
 
 export interface PodRecord {
   name: string;
   created: string;
   /** members join the pause process's pid namespace: it is their PID 1 and reaps their orphans */
   sharePid: boolean;
-  network: { mode: PodNetworkMode; networks?: string[]; confDir?: string; cniPath?: string[] };
+  network: {
+    mode: PodNetworkMode; networks?: string[]; confDir?: string; cniPath?: string[];
+    /** portMappings (-p) for the networks' plugins */
+    capabilityArgs?: Record<string, unknown>;
+    /** mode container: the network namespace joined (that container's: its DEL stays with it) */
+    netns?: string;
+  };
   /** the pause container's id under the same --root */
   pause: string;
 }

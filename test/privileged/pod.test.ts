@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { BERTH, bundle, command, leftovers } from '../helpers/run';
 import { createNetns, eventually, type TestNetns } from '../helpers/netns';
 import { uniqueId } from '../helpers/bundle';
+import { expectOneLineErrors } from '../helpers/one-line-errors';
 
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin');
 
@@ -136,11 +137,6 @@ t.test('bad input: one line naming the field, nothing made', async (t) => {
     [['pod', 'rm', 'nosuch'], /^berth: NAME: pod "nosuch" does not exist/],
     [['run', '--pod', 'nosuch', '--bundle', b.dir, 'x1'], /^berth: --pod: pod "nosuch" does not exist/],
   ];
-  for (const [args, re] of cases) {
-    const r = await command(BERTH, ['--root', root, ...args]);
-    t.not(r.code, 0, args.join(' '));
-    t.match(r.stderr, re, args.join(' '));
-    t.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
-  }
+  await expectOneLineErrors(t, root, cases);
   t.same(fs.existsSync(root) ? fs.readdirSync(root) : [], [], 'nothing under the root');
 });

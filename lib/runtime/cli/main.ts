@@ -50,6 +50,8 @@ export const CREATE_FLAGS: FlagSpec = {
   image: { value: true, arg: 'NAME', help: 'start from this image of the OverlayFS store; arguments after the id replace its Cmd' },
   'data-root': { value: true, arg: 'DIR', default: '/var/lib/berth', help: 'the image store, with --image' },
   pod: { value: true, arg: 'NAME', help: 'join the namespaces of this pod (berth pod create)' },
+  network: { value: true, arg: 'MODE', help: 'bridge (berth0, made in the caller\'s network namespace), host, none or container:ID' },
+  publish: { value: true, repeat: true, alias: 'p', arg: 'HOST:CONTAINER[/proto]', help: 'map a host port to the container (--network bridge)' },
 };
 
 const ID = '<container-id>';

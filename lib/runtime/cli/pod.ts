@@ -15,29 +15,38 @@ function needName(p: Parsed, cmd: string): string {
   return name;
 }
 
-/** --net CONFLIST (repeatable) or --network none|host; CNI networks when --net is given. */
-export function podNetwork(p: Parsed): PodRecord['network'] {
+/** --net CONFLIST (repeatable) or --network bridge|host|none|container:ID (default none), with -p for bridge. */
+export async function podNetwork(p: Parsed, root: string): Promise<PodRecord['network']> {
   const networks = list(p, 'net');
-  const mode = str(p, 'network');
-  if (networks.length && mode) throw new BerthError('give --net or --network, not both', { field: '--network' });
-  if (networks.length) return { mode: 'cni', networks, confDir: str(p, 'cni-conf-dir'), cniPath: str(p, 'cni-path')?.split(':').filter(Boolean) };
-  if (mode === undefined || mode === 'none') return { mode: 'none' };
-  if (mode === 'host') return { mode: 'host' };
-  throw new BerthError(`unknown mode "${mode}": use none or host, or --net CONFLIST`, { field: '--network' });
+  const value = str(p, 'network');
+  const cniPath = str(p, 'cni-path')?.split(':').filter(Boolean);
+  if (networks.length && value) throw new BerthError('give --net or --network, not both', { field: '--network' });
+  const m = require('../network-mode') as typeof import('../network-mode');
+  const publish = m.parsePublish(list(p, 'publish'));
+  if (networks.length) {
+    if (publish.length) throw new BerthError('port mapping needs --network bridge', { field: '--publish' });
+    return { mode: 'cni', networks, confDir: str(p, 'cni-conf-dir'), cniPath };
+  }
+  const mode = m.parseNetworkMode(value ?? 'none');
+  const o = await m.modeOptions(root, mode, publish, cniPath);
+  if (mode.kind === 'bridge') return { mode: 'cni', networks: o.net!.networks, cniPath, capabilityArgs: o.net!.capabilityArgs };
+  if (mode.kind === 'container') return { mode: 'container', netns: o.join!.namespaces[0].path };
+  return { mode: mode.kind };
 }
 
 const create: Cmd = {
   summary: 'create a pod: a pause container holding net, ipc and uts (with --share-pid, pid) namespaces', args: 'NAME',
   flags: {
     net: { value: true, repeat: true, arg: 'NETWORK', help: 'attach the pod to this CNI network (a conflist name or file)' },
-    network: { value: true, arg: 'MODE', help: 'none (default: loopback only) or host (the caller\'s network namespace)' },
+    network: { value: true, arg: 'MODE', help: 'bridge (berth0, made in the caller\'s network namespace), host, none (the default: loopback only) or container:ID' },
+    publish: { value: true, repeat: true, alias: 'p', arg: 'HOST:CONTAINER[/proto]', help: 'map a host port to the pod (--network bridge)' },
     'cni-path': { value: true, arg: 'DIRS', help: 'colon-separated directories of CNI plugins' },
     'cni-conf-dir': { value: true, arg: 'DIR', help: 'directory of CNI network configurations' },
     'share-pid': { value: false, help: 'members share one pid namespace, pause as its PID 1' },
   },
   run: async (p, g) => {
     const name = needName(p, 'create');
-    await pod().createPod({ root: g.root, name, sharePid: bool(p, 'share-pid'), network: podNetwork(p) });
+    await pod().createPod({ root: g.root, name, sharePid: bool(p, 'share-pid'), network: await podNetwork(p, g.root) });
     io.out(`${name}\n`);
     return 0;
   },

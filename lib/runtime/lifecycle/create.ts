@@ -35,6 +35,8 @@ export interface CreateOptions extends CommonOptions {
   image?: { dataRoot: string; name: string; args?: string[] };
   /** exec the program as soon as it is set up, without waiting for start() (what run() uses) */
   startNow?: boolean;
+  /** bring lo up in the container's new network namespace (--network none|bridge, as Docker does) */
+  loopback?: boolean;
   /** namespaces to join and mounts to add, whatever the config says (a pod's, `--pod`: lib/pod/join.ts) */
   join?: Joined;
 }
@@ -193,6 +195,7 @@ async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | n
         stateWritten.catch(() => undefined); // awaited once launched
       }
       await sys.cgroups.join(cgroup, p);
+      if (opts.loopback) await (require('../loopback') as typeof import('../loopback')).loopbackUp(`/proc/${p}/ns/net`);
       if (networks.length) {
         const netns = `/proc/${p}/ns/net`;
         const attached = await sys.attachNetworks(opts.id, netns, opts.net!);
