@@ -96,3 +96,22 @@ t.test('bad config: spec error code 7 naming the field', async (t) => {
   t.match(String(missing.json?.msg), /^master: interface "nosuch0" does not exist/);
   t.not(ctr.run('ip', ['link', 'show', 'eth0']).status, 0, 'nothing made in the container');
 });
+
+t.test('berth-macvlan passthru: the one sub-interface of its master, reaches the outside; DEL gives it back', async (t) => {
+  const { node, ctr, dataDir } = nodeOutsideLab(t);
+  const conf = { cniVersion: '1.1.0', name: 'lower-passthru', type: 'berth-macvlan', master: 'up0', mode: 'passthru', ipam: { type: 'berth-ipam', subnet: '192.168.200.0/24', rangeStart: '192.168.200.100', rangeEnd: '192.168.200.150', dataDir } };
+  const add = cni(node, 'berth-macvlan', { command: 'ADD', containerId: 'pt', netns: ctr.path }, conf);
+  t.equal(add.status, 0, add.stderr + add.stdout);
+  t.match(ctr.exec('ip', ['-d', '-o', 'link', 'show', 'eth0']), /macvlan mode passthru/);
+  t.ok(ping(ctr, '192.168.200.2'), 'reaches the outside namespace');
+  const second = cni(node, 'berth-macvlan', { command: 'ADD', containerId: 'pt2', netns: createNetnsFor(t).path }, conf);
+  t.not(second.status, 0, 'a passthru master takes one sub-interface only');
+  t.equal(cni(node, 'berth-macvlan', { command: 'DEL', containerId: 'pt', netns: ctr.path }, conf).status, 0);
+  t.not(ctr.run('ip', ['link', 'show', 'eth0']).status, 0, 'eth0 gone');
+});
+
+function createNetnsFor(t: { teardown(fn: () => void): void }): TestNetns {
+  const ns = createNetns('pods-plugins-pt');
+  t.teardown(() => ns.remove());
+  return ns;
+}
