@@ -12,12 +12,15 @@ export interface Attachment {
   confDir: string;
   ifname: string;
   cniPath: string[];
+  /** runtimeConfig values (portMappings for `-p`), kept for the DEL */
+  capabilityArgs?: Record<string, unknown>;
 }
 
 export interface NetOptions {
   networks: string[];
   confDir?: string;
   cniPath?: string[];
+  capabilityArgs?: Record<string, unknown>;
 }
 
 export const DEFAULT_CNI_PATH = ['/opt/cni/bin', path.join(installRoot(), 'bin')];
@@ -38,7 +41,7 @@ function load(a: Attachment): NetworkList {
 export function planAttachments(opts: NetOptions): Attachment[] {
   const confDir = opts.confDir ?? '/etc/cni/net.d';
   const cniPath = cniPathOf(opts);
-  return opts.networks.map((network, i) => ({ network, confDir, ifname: `eth${i}`, cniPath }));
+  return opts.networks.map((network, i) => ({ network, confDir, ifname: `eth${i}`, cniPath, ...(opts.capabilityArgs ? { capabilityArgs: opts.capabilityArgs } : {}) }));
 }
 
 /** ADDs every network in order (eth0, eth1, ...); on failure removes what was added and rethrows. */
@@ -47,7 +50,7 @@ export async function attachNetworks(id: string, netns: string, opts: NetOptions
   const results: Result[] = [];
   try {
     for (const a of planAttachments(opts)) {
-      results.push(await libcni().addNetworkList(load(a), { containerId: id, netns, ifname: a.ifname, cniPath: a.cniPath }));
+      results.push(await libcni().addNetworkList(load(a), { containerId: id, netns, ifname: a.ifname, cniPath: a.cniPath, capabilityArgs: a.capabilityArgs }));
       attachments.push(a);
     }
   } catch (e) {
@@ -62,7 +65,7 @@ export async function detachNetworks(id: string, netns: string, attachments: Att
   let first: unknown;
   for (const a of [...attachments].reverse()) {
     try {
-      await libcni().delNetworkList(load(a), { containerId: id, netns, ifname: a.ifname, cniPath: a.cniPath });
+      await libcni().delNetworkList(load(a), { containerId: id, netns, ifname: a.ifname, cniPath: a.cniPath, capabilityArgs: a.capabilityArgs });
     } catch (e) {
       first ??= e;
     }

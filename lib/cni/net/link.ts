@@ -157,6 +157,34 @@ export function createVxlan(nl: Rtnl, name: string, o: VxlanOptions): Promise<Li
   return newLink(nl, name, o, [{ type: IFLA_INFO.KIND, value: str('vxlan') }, { type: IFLA_INFO.DATA, value: data }]);
 }
 
+/** A macvlan or ipvlan sub-interface of `master` (an ifindex here), created directly inside netnsFd. */
+export interface LowerLinkOptions extends CommonLinkOptions {
+  master: number;
+  netnsFd: number;
+}
+
+// IFLA_MACVLAN_MODE (u32 flags) and IFLA_IPVLAN_MODE (u16), both attribute 1 of IFLA_INFO_DATA
+export const MACVLAN_MODES = { private: 1, vepa: 2, bridge: 4, passthru: 8 } as const;
+export const IPVLAN_MODES = { l2: 0, l3: 1, l3s: 2 } as const;
+
+export function createMacvlan(nl: Rtnl, name: string, mode: keyof typeof MACVLAN_MODES, o: LowerLinkOptions): Promise<void> {
+  return newLowerLink(nl, name, o, 'macvlan', u32(MACVLAN_MODES[mode]));
+}
+
+export function createIpvlan(nl: Rtnl, name: string, mode: keyof typeof IPVLAN_MODES, o: LowerLinkOptions): Promise<void> {
+  return newLowerLink(nl, name, o, 'ipvlan', u16(IPVLAN_MODES[mode]));
+}
+
+async function newLowerLink(nl: Rtnl, name: string, o: LowerLinkOptions, kind: string, mode: Buffer): Promise<void> {
+  // the link is born in the target namespace: its name never clashes here, and no move is needed
+  const attrs: Attr[] = [
+    { type: IFLA.IFNAME, value: str(name) }, ...commonAttrs(o), { type: IFLA.LINK, value: u32(o.master) },
+    { type: IFLA.NET_NS_FD, value: u32(o.netnsFd) },
+    { type: IFLA.LINKINFO, value: [{ type: IFLA_INFO.KIND, value: str(kind) }, { type: IFLA_INFO.DATA, value: [{ type: 1, value: mode }] }] },
+  ];
+  await nl.request(`create ${kind} ${name}`, RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, Buffer.concat([ifinfomsg(), encodeAttrs(attrs)]));
+}
+
 export interface LinkChanges {
   up?: boolean;
   promisc?: boolean;

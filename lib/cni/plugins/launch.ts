@@ -16,6 +16,8 @@ export const PLUGINS: Readonly<Record<string, string>> = {
   'berth-bgp': 'plugins/bgp',
   'berth-portmap': 'plugins/portmap',
   'berth-ipam': 'ipam/plugin',
+  'berth-macvlan': 'plugins/macvlan',
+  'berth-ipvlan': 'plugins/ipvlan',
 };
 
 const DIST = path.join(__dirname, '..', '..', '..');

@@ -25,12 +25,33 @@ function netOptions(p: Parsed) {
   return { networks, confDir: str(p, 'cni-conf-dir'), cniPath: str(p, 'cni-path')?.split(':').filter(Boolean) };
 }
 
+/** --pod NAME: the pod's namespaces (lib/pod/join.ts); its networks are the pod's, not the container's. */
+async function podOptions(p: Parsed, root: string) {
+  const name = str(p, 'pod');
+  if (!name) return undefined;
+  if (list(p, 'net').length) throw new BerthError('a pod member uses the pod\'s networks: drop --net', { field: '--pod' });
+  return (require('../../pod/join') as typeof import('../../pod/join')).podJoin(root, name);
+}
+
+/** --net, --pod or --network (with -p): what the container's network is; one of them at most. */
+async function networkOptions(p: Parsed, root: string) {
+  const mode = str(p, 'network');
+  const publish = list(p, 'publish');
+  if (!mode) {
+    if (publish.length) throw new BerthError('port mapping needs --network bridge', { field: '--publish' });
+    return { net: netOptions(p), join: await podOptions(p, root) };
+  }
+  if (list(p, 'net').length || str(p, 'pod')) throw new BerthError('give one of --network, --net and --pod', { field: '--network' });
+  const m = require('../network-mode') as typeof import('../network-mode');
+  return m.modeOptions(root, m.parseNetworkMode(mode), m.parsePublish(publish), str(p, 'cni-path')?.split(':').filter(Boolean));
+}
+
 export const create: Handler = async (p, g) => {
   const id = needId(p.positional, 'create');
   await c.create({
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds'),
-    net: netOptions(p), image: imageOptions(p),
+    image: imageOptions(p), ...(await networkOptions(p, g.root)),
   });
   return 0;
 };
@@ -53,7 +74,7 @@ export const run: Handler = async (p, g) => {
   const opts = {
     id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds'),
-    net: netOptions(p), image: imageOptions(p),
+    image: imageOptions(p), ...(await networkOptions(p, g.root)),
   };
   if (bool(p, 'detach')) {
     await c.create(opts);

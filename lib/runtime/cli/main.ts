@@ -49,6 +49,9 @@ export const CREATE_FLAGS: FlagSpec = {
   'cni-conf-dir': { value: true, arg: 'DIR', help: 'directory of CNI network configurations' },
   image: { value: true, arg: 'NAME', help: 'start from this image of the OverlayFS store; arguments after the id replace its Cmd' },
   'data-root': { value: true, arg: 'DIR', default: '/var/lib/berth', help: 'the image store, with --image' },
+  pod: { value: true, arg: 'NAME', help: 'join the namespaces of this pod (berth pod create)' },
+  network: { value: true, arg: 'MODE', help: 'bridge (berth0, made in the caller\'s network namespace), host, none or container:ID' },
+  publish: { value: true, repeat: true, alias: 'p', arg: 'HOST:CONTAINER[/proto]', help: 'map a host port to the container (--network bridge)' },
 };
 
 const ID = '<container-id>';
@@ -178,6 +181,7 @@ export const COMMANDS: Record<string, Entry<Globals>> = {
   agent: { load: () => (require('../../cni/agent/cli') as typeof import('../../cni/agent/cli')).agentGroup },
   bgp: { load: () => (require('../../cni/agent/bgp-cli') as typeof import('../../cni/agent/bgp-cli')).bgpGroup },
   lab: { load: () => (require('../../lab/lab-cli') as typeof import('../../lab/lab-cli')).labGroup },
+  pod: { load: () => (require('./pod') as typeof import('./pod')).podGroup },
 };
 export const BERTH: Group<Globals> = {
   summary: `an OCI container runtime with runc's command line (version ${VERSION})`,

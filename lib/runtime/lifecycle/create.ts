@@ -8,7 +8,7 @@ import { BerthError, ConfigError } from '../../util/errors';
 import { rollback, type Undo } from '../../util/rollback';
 import { devicesAtCreate } from '../device-rules';
 import type { NetOptions } from '../network';
-import type { LinuxDeviceCgroup, Spec } from '../spec/types';
+import type { LinuxDeviceCgroup, Mount, Namespace, NamespaceType, Spec } from '../spec/types';
 import { DEFAULT_ROOT, execFifoPath, type StoredState } from '../state';
 import type { CommonOptions } from '../status';
 import type { Intent, Sys } from '../sys';
@@ -35,6 +35,34 @@ export interface CreateOptions extends CommonOptions {
   image?: { dataRoot: string; name: string; args?: string[] };
   /** exec the program as soon as it is set up, without waiting for start() (what run() uses) */
   startNow?: boolean;
+  /** bring lo up in the container's new network namespace (--network none|bridge, as Docker does) */
+  loopback?: boolean;
+  /** namespaces to join and mounts to add, whatever the config says (a pod's, `--pod`: lib/pod/join.ts) */
+  join?: Joined;
+}
+
+export interface Joined {
+  namespaces: Namespace[];
+  /** namespace types the container must not have at all (a host-network pod: no network namespace) */
+  drop?: NamespaceType[];
+  mounts?: Mount[];
+  annotations?: Record<string, string>;
+}
+
+/** The config with the joined namespaces in place of its own of those types; a joined uts keeps its hostname. */
+function withJoined(spec: Spec, join: Joined | undefined): Spec {
+  if (!join) return spec;
+  const types = new Set([...join.namespaces.map((n) => n.type), ...(join.drop ?? [])]);
+  const own = (spec.linux?.namespaces ?? []).filter((n) => !types.has(n.type));
+  const { hostname: _hostname, ...rest } = spec;
+  const out: Spec = {
+    ...(types.has('uts') ? rest : spec),
+    mounts: [...(spec.mounts ?? []).filter((m) => !(join.mounts ?? []).some((j) => j.destination === m.destination)), ...(join.mounts ?? [])],
+    annotations: { ...(spec.annotations ?? {}), ...(join.annotations ?? {}) },
+    linux: { ...(spec.linux ?? {}), namespaces: [...own, ...join.namespaces] },
+  };
+  validation().validateSpec(out);
+  return out;
 }
 
 /** One create in progress: what the steps share. */
@@ -76,7 +104,7 @@ async function prepareImageRoot(r: Creating, image: NonNullable<CreateOptions['i
   // a prepare that fails removes what it made itself (and must not touch a root the id already has)
   const { rootfs, config } = await r.sys.prepareRootfs(image.dataRoot, image.name, r.opts.id, owner);
   r.undo.push(() => r.sys.releaseRootfs(image.dataRoot, r.opts.id, owner));
-  r.spec = r.opts.spec ?? imageSpec().specFromImage(config, rootfs, { args: image.args, hostname: r.opts.id });
+  r.spec = withJoined(r.opts.spec ?? imageSpec().specFromImage(config, rootfs, { args: image.args, hostname: r.opts.id }), r.opts.join);
   validation().validateSpec(r.spec);
   checkSpec(r.spec, r.opts, r.sys);
   r.bundle = path.dirname(rootfs);
@@ -174,6 +202,7 @@ async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | n
         stateWritten.catch(() => undefined); // awaited once launched
       }
       await sys.cgroups.join(cgroup, p);
+      if (opts.loopback) await (require('../loopback') as typeof import('../loopback')).loopbackUp(`/proc/${p}/ns/net`);
       if (networks.length) {
         const netns = `/proc/${p}/ns/net`;
         const attached = await sys.attachNetworks(opts.id, netns, opts.net!);
@@ -199,7 +228,7 @@ export async function createStored(opts: CreateOptions, sys: Sys): Promise<Store
   const root = opts.root ?? DEFAULT_ROOT;
   validation().validateContainerId(opts.id);
   // everything that can fail on input fails here, before anything exists
-  const spec = opts.image ? undefined : await bundleConfig(opts);
+  const spec = opts.image ? undefined : withJoined(await bundleConfig(opts), opts.join);
   if (spec) checkSpec(spec, opts, sys);
   const intent: Intent = {
     id: opts.id,
