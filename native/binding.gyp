@@ -14,7 +14,8 @@
         "src/bpf.c",
         "src/fsbatch.c",
         "src/rtnl.c",
-        "src/exec_shim_fd.c"
+        "src/exec_shim_fd.c",
+        "src/unixsock.c"
       ],
       "actions": [
         {

@@ -66,7 +66,15 @@ function prepare(dir) {
   for (const f of fs.readdirSync(dir)) if (/\.v8cache(\.\d+\.tmp)?$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
 }
 
+// The build id the berth server compares with each front-end's (issue 13, protocol.md): made once per
+// build tree; a front-end build that compiles it in writes it first, and this keeps that one.
+function buildId() {
+  const file = path.join(DIST, 'build-id');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, `${require('../package.json').version}-${require('node:crypto').randomBytes(8).toString('hex')}\n`);
+}
+
 async function main() {
+  buildId();
   const plugins = path.join(DIST, 'plugins');
   prepare(plugins);
   for (const [name, mod] of Object.entries(PLUGINS)) {
