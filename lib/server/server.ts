@@ -52,6 +52,36 @@ function lockPidFile(root: string): number {
   return fd;
 }
 
+/**
+ * Sends the last frame and closes. The connection is never read by libuv (pauseOnConnect), so it would
+ * never see the client's end of stream and stay open, holding server.close() forever.
+ */
+function reply(conn: net.Socket, frame: Buffer): void {
+  conn.end(frame, () => conn.destroy());
+}
+
+/** The namespaces a request's work depends on: the network (CNI, netlink) and the mounts (every path). */
+const NAMESPACES = ['net', 'mnt'] as const;
+
+function nsIds(pid: number | 'self'): string[] {
+  return NAMESPACES.map((ns) => {
+    const st = fs.statSync(`/proc/${pid}/ns/${ns}`);
+    return `${st.dev}:${st.ino}`;
+  });
+}
+
+/** Why a client elsewhere (another network or mount namespace, e.g. a lab node) must go cold, if it must. */
+function namespaceMismatch(pid: number, own: string[]): string | undefined {
+  let theirs: string[];
+  try {
+    theirs = nsIds(pid);
+  } catch (e) {
+    return `cannot read the namespaces of pid ${pid}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+  }
+  const i = theirs.findIndex((id, k) => id !== own[k]);
+  return i < 0 ? undefined : `client pid ${pid} is in another ${NAMESPACES[i]} namespace`;
+}
+
 /** Handle's fd of an accepted unix socket (libuv keeps it; we only recvmsg and getsockopt on it). */
 function socketFd(s: net.Socket): number {
   const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
@@ -68,6 +98,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // ours now (we hold the lock): a socket left here was a dead server's
   fs.rmSync(sock, { force: true });
   const buildId = readBuildId();
+  const ownNs = nsIds('self');
   const maxInFlight = opts.maxInFlight ?? 1024;
   let inFlight = 0;
   let idleTimer: NodeJS.Timeout | undefined;
@@ -92,31 +123,38 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const handle = async (conn: net.Socket): Promise<void> => {
     const fd = socketFd(conn);
     const cred = native().peerCred(fd);
-    if (cred.uid !== 0) {
-      opts.log(`refused pid ${cred.pid}: uid ${cred.uid} is not root`);
-      conn.end(goColdFrame(`refused: uid ${cred.uid} is not root`));
-      return;
-    }
+    // read before any answer, even a refusal: closing on unread bytes resets the connection (ECONNRESET)
+    // and the client would lose the frame
     const got = await receiveRequest(fd, 5000);
     try {
+      if (cred.uid !== 0) {
+        opts.log(`refused pid ${cred.pid}: uid ${cred.uid} is not root`);
+        reply(conn, goColdFrame(`refused: uid ${cred.uid} is not root`));
+        return;
+      }
+      const elsewhere = namespaceMismatch(cred.pid, ownNs);
+      if (elsewhere) {
+        reply(conn, goColdFrame(elsewhere));
+        return;
+      }
       if (got.kind === 'bad') {
         opts.log(`bad request from pid ${cred.pid}: ${got.reason}`);
         conn.destroy();
         return;
       }
       if (got.kind === 'go-cold') {
-        conn.end(goColdFrame(got.reason));
+        reply(conn, goColdFrame(got.reason));
         return;
       }
       if (inFlight > maxInFlight) {
-        conn.end(goColdFrame(`busy: ${inFlight} requests in flight`));
+        reply(conn, goColdFrame(`busy: ${inFlight} requests in flight`));
         return;
       }
       let status: number;
       try {
         const out = await runRequest(got.request, got.fds, { root, buildId });
         if (out.type === 'go-cold') {
-          conn.end(goColdFrame(out.reason));
+          reply(conn, goColdFrame(out.reason));
           return;
         }
         status = out.status;
@@ -130,7 +168,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       // our copies of the client's descriptors close before EXIT, so a reader of its stdout sees EOF with it
       closeAll(got.fds);
       got.fds.length = 0;
-      conn.end(exitFrame(status));
+      reply(conn, exitFrame(status));
     } finally {
       closeAll(got.fds);
     }
