@@ -36,7 +36,9 @@ export function ensureServer(root: string, env: NodeJS.ProcessEnv = process.env)
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   // the caller's CNI_* variables are its request's, not the server's
   const serverEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('CNI_')));
-  // two cold calls may both get here: the second server finds the pid file locked and exits
+  // Descriptors the caller inherited (--preserve-fds, a shim's pipes) must not live on in the server:
+  // libuv's spawn closes every fd above the stdio it is given in the child (server-basic tests it).
+  // Two cold calls may both get here: the second server finds the pid file locked and exits.
   const child = spawn(process.execPath, [path.join(installRoot(), 'bin', 'berth'), '--root', root, 'serve'], {
     detached: true, stdio: 'ignore', env: serverEnv, cwd: '/',
   });

@@ -1,7 +1,7 @@
 // `berth serve` (issue 13): one server per root, root-only, answering runc's query commands with the same
 // bytes as the cold path, refusing what it must not take (GO_COLD), and leaving when idle.
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as c from '../../lib/runtime/container';
@@ -145,8 +145,17 @@ t.test('a cold call starts a server in the background, unless told not to', asyn
   t.equal(off.status, 0);
   await new Promise((r) => setTimeout(r, 500));
   t.notOk(fs.existsSync(path.join(root, 'serve.pid')), 'BERTH_NO_AUTOSTART=1: no server');
-  const on = spawnSync(process.execPath, [BERTH, '--root', root, 'list'], { env, encoding: 'utf8' });
-  t.equal(on.status, 0);
+  // the call has an extra inherited descriptor (fd 3, as --preserve-fds or a shim's pipe would be): the
+  // server it starts must not keep it, or our end would never see EOF
+  const on = spawn(process.execPath, [BERTH, '--root', root, 'list'], { env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+  const extra = on.stdio[3] as import('node:net').Socket;
+  const eof = new Promise<boolean>((resolve) => {
+    extra.on('data', () => undefined);
+    extra.on('close', () => resolve(true));
+    setTimeout(() => resolve(false), 8000);
+  });
+  t.equal(await new Promise((r) => on.once('exit', r)), 0);
+  t.ok(await eof, 'the inherited fd 3 closed once the cold call exited: the server holds no copy');
   const deadline = Date.now() + 10000;
   while (!fs.existsSync(path.join(root, 'serve.sock')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   t.ok(fs.existsSync(path.join(root, 'serve.sock')), 'a server came up');
