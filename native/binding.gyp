@@ -35,7 +35,8 @@
         "src/spawn.c",
         "src/bpf.c",
         "src/fsbatch.c",
-        "src/rtnl.c"
+        "src/rtnl.c",
+        "src/unixsock.c"
       ],
       "dependencies": ["berth_bootstrap"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

@@ -39,6 +39,8 @@ const tap = path.join(root, 'node_modules', '.bin', 'tap');
 const child = spawn(tap, ['--reporter=tap', ...extra, ...files.map((f) => path.relative(root, f))], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
+  // no test leaves a berth server behind: the server's own tests start and stop theirs by pid
+  env: { ...process.env, BERTH_NO_AUTOSTART: process.env.BERTH_NO_AUTOSTART ?? '1' },
 });
 let passed = 0;
 let failed = 0;

@@ -8,6 +8,11 @@ import type { PluginContext } from './skel';
 import type { IPAMConfig, NetConf, Result } from './types';
 import { parseResult } from './version';
 
+/** The environment of the call: the process's, or the request's in the berth server (lib/util/io). */
+function callerEnv(): NodeJS.ProcessEnv {
+  return (require('../util/io') as typeof import('../util/io')).env();
+}
+
 /** The first executable `type` in `paths`. */
 export function findInPath(type: string, paths: string[]): string {
   if (!type || type.includes('/') || type === '.' || type === '..') {
@@ -26,7 +31,7 @@ export function findInPath(type: string, paths: string[]): string {
 }
 
 /**
- * Runs plugin `type` found in `paths` with `env` (CNI_* variables; the rest of process.env is inherited).
+ * Runs plugin `type` found in `paths` with `env` (CNI_* variables; the rest of the caller's environment is inherited).
  * Resolves to the parsed stdout JSON (undefined when the plugin printed nothing); rejects with a CniError
  * built from the plugin's error JSON when it exits non-zero.
  */
@@ -34,7 +39,7 @@ export async function execPlugin(type: string, paths: string[], env: Record<stri
   const file = findInPath(type, paths);
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve, reject) => {
-    const child = spawn(file, [], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, [], { env: { ...callerEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -85,7 +90,7 @@ export function cniEnv(command: string, ctx: PluginContext): Record<string, stri
 type IpamModule = typeof import('./ipam/plugin');
 
 function inProcess(type: string): IpamModule | undefined {
-  if (type !== 'berth-ipam' || process.env.BERTH_IPAM_EXEC === '1') return undefined;
+  if (type !== 'berth-ipam' || callerEnv().BERTH_IPAM_EXEC === '1') return undefined;
   return require('./ipam/plugin') as IpamModule;
 }
 

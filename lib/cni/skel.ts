@@ -208,7 +208,7 @@ export async function invokePlugin<C extends NetConf>(
 // whose set-up every plugin call would pay.
 function readStdin(): Buffer {
   // a terminal (someone trying the plugin by hand) is no config; reading it would wait for ^D
-  if (fs.fstatSync(0).isCharacterDevice() && require('node:tty').isatty(0)) return Buffer.alloc(0);
+  if (isTerminal(0)) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(65536);
   for (;;) {
@@ -229,12 +229,17 @@ function readStdin(): Buffer {
   return Buffer.concat(chunks);
 }
 
-function writeStdout(text: string): void {
+export function isTerminal(fd: number): boolean {
+  return fs.fstatSync(fd).isCharacterDevice() && (require('node:tty') as typeof import('node:tty')).isatty(fd);
+}
+
+/** Writes all of `text` to `fd`, waiting out a full non-blocking pipe. */
+export function writeFd(fd: number, text: string): void {
   const buf = Buffer.from(text);
   let off = 0;
   while (off < buf.length) {
     try {
-      off += fs.writeSync(1, buf, off);
+      off += fs.writeSync(fd, buf, off);
     } catch (e) {
       // a non-blocking pipe that is full: wait for the reader
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
@@ -243,16 +248,34 @@ function writeStdout(text: string): void {
   }
 }
 
+/** Where one plugin call gets its input and puts its output: the process's own, or a server request's. */
+export interface PluginIo {
+  env: NodeJS.ProcessEnv;
+  readStdin(): Buffer | Promise<Buffer>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/**
+ * One plugin call: env + stdin in, result or error JSON out; resolves to the exit status. The process
+ * entry point (runPlugin) and the berth server (lib/server/cni.ts) both run this, so their bytes agree.
+ */
+export async function callPlugin<C extends NetConf>(plugin: Plugin<C>, about: string | undefined, io: PluginIo): Promise<number> {
+  if (!io.env.CNI_COMMAND && about) {
+    // run by hand: say what this is instead of an error
+    io.stderr(`${about}\nCNI protocol versions supported: ${(plugin.supportedVersions ?? SUPPORTED_VERSIONS).join(', ')}\n`);
+    return 0;
+  }
+  const stdin = io.env.CNI_COMMAND === 'VERSION' ? Buffer.alloc(0) : await io.readStdin();
+  const { stdout, exitCode } = await invokePlugin(plugin, io.env, stdin);
+  io.stdout(stdout);
+  return exitCode;
+}
+
 /** The whole process entry point of a plugin: env + stdin in, result or error JSON out, exit code set. */
 export function runPlugin<C extends NetConf>(plugin: Plugin<C>, about?: string): void {
-  if (!process.env.CNI_COMMAND && about) {
-    // run by hand: say what this is instead of an error
-    process.stderr.write(`${about}\nCNI protocol versions supported: ${(plugin.supportedVersions ?? SUPPORTED_VERSIONS).join(', ')}\n`);
-    return;
-  }
-  const stdin = process.env.CNI_COMMAND === 'VERSION' ? Buffer.alloc(0) : readStdin();
-  invokePlugin(plugin, process.env, stdin).then(({ stdout, exitCode }) => {
-    writeStdout(stdout);
+  const processIo: PluginIo = { env: process.env, readStdin, stdout: (t) => writeFd(1, t), stderr: (t) => writeFd(2, t) };
+  callPlugin(plugin, about, processIo).then((exitCode) => {
     // The answer is out (written synchronously) and nothing is left to do: exit now rather than let Node
     // tear down its heap and environment, work a short-lived plugin need not wait for.
     process.exit(exitCode);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { NetworkList } from '../cni/libcni';
 import type { Result } from '../cni/types';
 import { installRoot } from '../util/install';
+import * as io from '../util/io';
 
 /** What the state file keeps of one attachment, enough to DEL it later. */
 export interface Attachment {
@@ -29,7 +30,8 @@ const libcni = () => require('../cni/libcni') as typeof import('../cni/libcni');
 
 function cniPathOf(opts: NetOptions): string[] {
   if (opts.cniPath?.length) return opts.cniPath;
-  if (process.env.CNI_PATH) return process.env.CNI_PATH.split(':').filter(Boolean);
+  const fromEnv = io.env().CNI_PATH;
+  if (fromEnv) return fromEnv.split(':').filter(Boolean);
   return DEFAULT_CNI_PATH;
 }
 

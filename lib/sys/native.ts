@@ -64,6 +64,13 @@ export interface Native {
    * sits that out); -ENODEV when there is none, -errno when the kernel refuses.
    */
   rtnlDeleteLink(name: string): Promise<number>;
+  // the berth server's socket (native/src/unixsock.c, lib/server/)
+  /** Non-blocking recvmsg keeping SCM_RIGHTS descriptors (close-on-exec); null when nothing is there yet. */
+  unixRecv(fd: number, maxBytes: number): { data: Buffer; fds: number[]; truncated: boolean } | null;
+  /** One sendmsg of `data` with `fds` in SCM_RIGHTS; returns the bytes sent. */
+  unixSend(fd: number, data: Buffer, fds: number[]): number;
+  /** SO_PEERCRED of a connected unix socket. */
+  peerCred(fd: number): { pid: number; uid: number; gid: number };
 }
 
 export interface FsBatchResult {

@@ -1,6 +1,29 @@
 // Output for CLI commands. Writing through fd 1 and 2 directly: touching process.stdout/stderr loads
 // Node's whole stream stack, a cost every short command would pay at start-up.
+// The berth server (lib/server/) runs the same commands for many clients at once: it installs a router
+// that gives each request its own descriptors, environment and working directory; without one (the cold
+// path) they are this process's.
 import * as fs from 'node:fs';
+
+export interface Stdio {
+  in: number;
+  out: number;
+  err: number;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+// On globalThis: the CLI's lifecycle bundle (dist/cli/lifecycle.js) carries its own copy of this module.
+const ROUTER = Symbol.for('berth.stdio-router');
+type Router = () => Stdio | undefined;
+const slot = globalThis as unknown as Record<typeof ROUTER, Router | undefined>;
+
+/** The server's hook: `current` returns the running request's stdio, or undefined outside a request. */
+export function routeStdio(current: Router): void {
+  slot[ROUTER] = current;
+}
+
+const current = (): Stdio | undefined => slot[ROUTER]?.();
 
 function writeAll(fd: number, text: string): void {
   const buf = Buffer.from(text);
@@ -15,5 +38,11 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-export const out = (text: string): void => writeAll(1, text);
-export const err = (text: string): void => writeAll(2, text);
+export const out = (text: string): void => writeAll(current()?.out ?? 1, text);
+export const err = (text: string): void => writeAll(current()?.err ?? 2, text);
+/** The descriptor to read the command's stdin from. */
+export const stdinFd = (): number => current()?.in ?? 0;
+/** The command's environment. */
+export const env = (): NodeJS.ProcessEnv => current()?.env ?? process.env;
+/** The command's working directory. */
+export const cwd = (): string => current()?.cwd ?? process.cwd();

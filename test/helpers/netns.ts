@@ -100,6 +100,8 @@ export function cni(node: TestNetns, type: string, call: CniCall, conf: object |
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH, CNI_COMMAND: call.command, CNI_CONTAINERID: call.containerId ?? 'ctr1', CNI_NETNS: call.netns ?? '',
     CNI_IFNAME: call.ifname ?? 'eth0', CNI_PATH, CNI_ARGS: call.args ?? '',
+    // a plugin's cold path would start a berth server (issue 13): tests start their own
+    BERTH_NO_AUTOSTART: process.env.BERTH_NO_AUTOSTART ?? '1',
   };
   const r = node.run(file, [], { input: typeof conf === 'string' ? conf : JSON.stringify(conf), env });
   let json: Record<string, unknown> | undefined;

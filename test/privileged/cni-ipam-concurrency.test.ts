@@ -13,7 +13,7 @@ interface Run { code: number; stdout: string }
 
 function runIpam(env: Record<string, string>, conf: object): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, [], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CNI_PATH: '/nonexistent', ...env } });
+    const child = spawn(BIN, [], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BERTH_NO_AUTOSTART: '1', CNI_PATH: '/nonexistent', ...env } });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.on('error', reject);

@@ -144,7 +144,7 @@ function boundedCni(node: TestNetns, type: string, command: string, netns: strin
   const start = Date.now();
   const r = spawnSync('nsenter', [`--net=${node.path}`, file], {
     input: JSON.stringify(conf), timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8',
-    env: { PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: 'fifo1', CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH },
+    env: { PATH: process.env.PATH, BERTH_NO_AUTOSTART: '1', CNI_COMMAND: command, CNI_CONTAINERID: 'fifo1', CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH },
   });
   let json: Record<string, unknown> | undefined;
   try { json = JSON.parse(r.stdout); } catch { json = undefined; }

@@ -12,7 +12,7 @@ const settings: NodeSettings = { node: 'n1', backend: 'vxlan', network: '10.244.
 function call(command: string, conf: object): { code: number; out: Record<string, unknown> } {
   const r = spawnSync(PLUGIN, [], {
     input: JSON.stringify(conf), encoding: 'utf8',
-    env: { PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: 'c1', CNI_NETNS: '/run/netns/none', CNI_IFNAME: 'eth0', CNI_PATH: '/nonexistent' },
+    env: { PATH: process.env.PATH, BERTH_NO_AUTOSTART: '1', CNI_COMMAND: command, CNI_CONTAINERID: 'c1', CNI_NETNS: '/run/netns/none', CNI_IFNAME: 'eth0', CNI_PATH: '/nonexistent' },
   });
   return { code: r.status ?? -1, out: r.stdout.trim() ? JSON.parse(r.stdout) as Record<string, unknown> : {} };
 }

@@ -55,7 +55,7 @@ t.test('requireBundle runs a CommonJS file with its own require and __dirname, r
   fs.writeFileSync(bundle, `const p = require('node:path'); require('node:fs').writeFileSync(p.join(__dirname, 'ran'), __filename + ' ' + typeof module.exports); module.exports.answer = 42;`);
   const mtime = fs.statSync(bundle).mtimeMs;
   const cache = cachePath(bundle, mtime, 'ADD');
-  const run = () => spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(UTIL)}).requireBundle(${JSON.stringify(bundle)}, ${mtime}, 'ADD', new Set(['ADD'])).answer))`], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  const run = () => spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(UTIL)}).requireBundle(${JSON.stringify(bundle)}, ${mtime}, 'ADD', new Set(['ADD'])).answer))`], { env: { PATH: process.env.PATH, BERTH_NO_AUTOSTART: '1' }, encoding: 'utf8' });
 
   let r = run();
   t.equal(r.status, 0, r.stderr);
@@ -80,7 +80,7 @@ t.test('requireBundle runs a CommonJS file with its own require and __dirname, r
 t.test('every plugin starts through the launcher and answers VERSION, bundled or not', async (t) => {
   for (const name of Object.keys(PLUGINS)) {
     t.match(fs.readFileSync(path.join(BIN, name), 'utf8'), `launch('${name}')`, `${name} uses the launcher`);
-    const r = spawnSync(path.join(BIN, name), [], { env: { PATH: process.env.PATH, CNI_COMMAND: 'VERSION' }, encoding: 'utf8' });
+    const r = spawnSync(path.join(BIN, name), [], { env: { PATH: process.env.PATH, BERTH_NO_AUTOSTART: '1', CNI_COMMAND: 'VERSION' }, encoding: 'utf8' });
     t.equal(r.status, 0, `${name}: ${r.stderr}`);
     t.same(JSON.parse(r.stdout).supportedVersions, ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'], name);
   }

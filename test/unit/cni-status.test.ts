@@ -115,7 +115,7 @@ t.test('berth-portmap: nothing to check, ready', async (t) => {
 t.test('the plugin binaries answer STATUS with the spec\'s JSON and exit code', async (t) => {
   const dir = tmp(t);
   const run = (conf: object) => spawnSync(path.join(BIN, 'berth-bridge'), [], {
-    input: JSON.stringify(conf), encoding: 'utf8', env: { PATH: process.env.PATH, CNI_COMMAND: 'STATUS', CNI_PATH: '/nonexistent' },
+    input: JSON.stringify(conf), encoding: 'utf8', env: { PATH: process.env.PATH, BERTH_NO_AUTOSTART: '1', CNI_COMMAND: 'STATUS', CNI_PATH: '/nonexistent' },
   });
   const conf = (dataDir: string): object => ({ cniVersion: '1.1.0', name: 'st', type: 'berth-bridge', ipam: { type: 'berth-ipam', subnet: '10.9.0.0/24', dataDir } });
   const ok = run(conf(path.join(dir, 'ok')));
@@ -124,6 +124,6 @@ t.test('the plugin binaries answer STATUS with the spec\'s JSON and exit code', 
   const bad = run(conf(unwritable(dir)));
   t.equal(bad.status, 1);
   t.match(JSON.parse(bad.stdout), { cniVersion: '1.1.0', code: 50 });
-  const noPath = spawnSync(path.join(BIN, 'berth-ipam'), [], { input: '{}', encoding: 'utf8', env: { PATH: process.env.PATH, CNI_COMMAND: 'STATUS' } });
+  const noPath = spawnSync(path.join(BIN, 'berth-ipam'), [], { input: '{}', encoding: 'utf8', env: { PATH: process.env.PATH, BERTH_NO_AUTOSTART: '1', CNI_COMMAND: 'STATUS' } });
   t.match(JSON.parse(noPath.stdout), { code: 4, msg: /CNI_PATH/ });
 });

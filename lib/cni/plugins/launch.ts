@@ -41,6 +41,10 @@ export function cachePath(file: string, mtime: number, verb = process.env.CNI_CO
 export function launch(name: string): void {
   const mod = PLUGINS[name];
   if (!mod) throw new Error(`unknown berth plugin ${name}`);
+  // the cold path: start a warm server for the next call (lib/server/autostart.ts)
+  if (process.env.BERTH_NO_SERVER !== '1' && process.env.BERTH_NO_AUTOSTART !== '1') {
+    (require('../../server/autostart') as typeof import('../../server/autostart')).ensureServerForPlugin();
+  }
   const mtime = bundleFresh(name);
   if (mtime !== undefined) {
     // the bundle's entry runs the plugin itself (scripts/bundle.js)

@@ -10,7 +10,7 @@ import { bool, int, str } from '../../util/command-line';
 import type { Handler } from './context';
 
 export const spec: Handler = async (p) => {
-  const bundle = str(p, 'bundle') ?? process.cwd();
+  const bundle = path.resolve(io.cwd(), str(p, 'bundle') ?? '.');
   const file = path.join(bundle, 'config.json');
   if (fs.existsSync(file)) throw new BerthError('File config.json exists. Remove it first.');
   const { defaultSpec } = require('../spec/default') as typeof import('../spec/default');
@@ -105,7 +105,7 @@ export const update: Handler = async (p, g) => {
   let r: LinuxResources;
   const file = str(p, 'resources');
   if (file) {
-    const text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
+    const text = file === '-' ? fs.readFileSync(io.stdinFd(), 'utf8') : fs.readFileSync(path.resolve(io.cwd(), file), 'utf8');
     try { r = JSON.parse(text) as LinuxResources; } catch (e) { throw new ConfigError('--resources', `invalid JSON: ${(e as Error).message}`); }
   } else {
     r = {};

@@ -1,6 +1,7 @@
 // runc's lifecycle commands: create, start, run, state, kill, delete, exec, ps, list, pause, resume.
 import * as io from '../../util/io';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BerthError } from '../../util/errors';
 import * as c from '../container';
 import type { Process } from '../spec/types';
@@ -49,7 +50,7 @@ async function networkOptions(p: Parsed, root: string) {
 export const create: Handler = async (p, g) => {
   const id = needId(p.positional, 'create');
   await c.create({
-    id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
+    id, root: g.root, bundle: path.resolve(io.cwd(), str(p, 'bundle') ?? '.'), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds'),
     image: imageOptions(p), ...(await networkOptions(p, g.root)),
   });
@@ -72,7 +73,7 @@ function forwardSignals(pid: number): () => void {
 export const run: Handler = async (p, g) => {
   const id = needId(p.positional, 'run');
   const opts = {
-    id, root: g.root, bundle: str(p, 'bundle') ?? process.cwd(), pidFile: str(p, 'pid-file'),
+    id, root: g.root, bundle: path.resolve(io.cwd(), str(p, 'bundle') ?? '.'), pidFile: str(p, 'pid-file'),
     consoleSocket: str(p, 'console-socket'), noPivot: bool(p, 'no-pivot'), preserveFds: int(p, 'preserve-fds'),
     image: imageOptions(p), ...(await networkOptions(p, g.root)),
   };
@@ -118,7 +119,7 @@ export const exec: Handler = async (p, g) => {
   const file = str(p, 'process');
   if (file) {
     try {
-      proc = JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
+      proc = JSON.parse(fs.readFileSync(path.resolve(io.cwd(), file), 'utf8')) as Process;
     } catch (e) {
       throw new BerthError(`${(e as Error).message}`, { field: '--process' });
     }

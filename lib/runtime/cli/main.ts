@@ -182,6 +182,7 @@ export const COMMANDS: Record<string, Entry<Globals>> = {
   bgp: { load: () => (require('../../cni/agent/bgp-cli') as typeof import('../../cni/agent/bgp-cli')).bgpGroup },
   lab: { load: () => (require('../../lab/lab-cli') as typeof import('../../lab/lab-cli')).labGroup },
   pod: { load: () => (require('./pod') as typeof import('./pod')).podGroup },
+  serve: { load: () => (require('../../server/cli') as typeof import('../../server/cli')).serveCommand },
 };
 export const BERTH: Group<Globals> = {
   summary: `an OCI container runtime with runc's command line (version ${VERSION})`,
@@ -196,7 +197,8 @@ export async function main(argv: string[]): Promise<number> {
     const p = parseFlags(argv, GLOBAL_FLAGS, 'berth');
     const format = str(p, 'log-format') as LogFormat;
     if (format !== 'text' && format !== 'json') throw new BerthError(`invalid log format "${format}"`, { field: '--log-format' });
-    log = new Logger(str(p, 'log'), format, bool(p, 'debug'));
+    const logFile = str(p, 'log');
+    log = new Logger(logFile === undefined ? undefined : path.resolve(io.cwd(), logFile), format, bool(p, 'debug'));
     if (bool(p, 'version')) {
       io.out(`berth version ${VERSION}\nspec: 1.2.0\n`);
       return 0;
@@ -208,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
       return p.help ? 0 : 1;
     }
     if (name !== 'help' && !Object.hasOwn(COMMANDS, name)) throw new BerthError(`No help topic for '${name}'`);
-    const g: Globals = { root: str(p, 'root')!, log, debug: bool(p, 'debug') };
+    const g: Globals = { root: path.resolve(io.cwd(), str(p, 'root')!), log, debug: bool(p, 'debug') };
     log.debug(`${name} ${rest.join(' ')}`);
     return await dispatch('berth', BERTH, p, g);
   } catch (e) {

@@ -1,0 +1,32 @@
+// `berth serve [--idle-timeout S] [--foreground]`: the server for --root (lib/server/server.ts). Started in
+// the background by the first cold call that finds none (lib/server/autostart.ts), or by systemd in the
+// foreground (logs to stderr).
+import fs = require('node:fs');
+import { BerthError } from '../util/errors';
+import * as io from '../util/io';
+import { bool, str, type Command } from '../util/command-line';
+import type { Globals } from '../runtime/cli/context';
+
+export const serveCommand: Command<Globals> = {
+  summary: 'answer berth and CNI plugin calls for --root from a warm process (exits when idle)',
+  flags: {
+    'idle-timeout': { value: true, arg: 'SECONDS', default: '300', help: 'exit after this long without a request' },
+    foreground: { value: false, help: 'log to stderr (for systemd); without it, log to <root>/serve.log' },
+  },
+  run: async (p, g) => {
+    const seconds = Number(str(p, 'idle-timeout'));
+    if (!(seconds > 0)) throw new BerthError(`invalid --idle-timeout "${str(p, 'idle-timeout')}": want seconds > 0`, { field: '--idle-timeout' });
+    if (process.getuid?.() !== 0) throw new BerthError('berth serve must run as root (it answers root\'s calls)');
+    // CNI reads stdin on the threadpool: room for many slow writers before fs work queues behind them
+    process.env.UV_THREADPOOL_SIZE ??= '16';
+    const { serve, logPath } = require('./server') as typeof import('./server');
+    const foreground = bool(p, 'foreground');
+    const log = (line: string): void => {
+      const text = `${new Date().toISOString()} berth serve: ${line}\n`;
+      if (foreground) io.err(text);
+      else try { fs.appendFileSync(logPath(g.root), text); } catch { /* logging must not stop the server */ }
+    };
+    await serve({ root: g.root, idleTimeoutMs: seconds * 1000, log });
+    return 0;
+  },
+};

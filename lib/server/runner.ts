@@ -1,0 +1,86 @@
+// One request: decide whether the server takes it, then run the same handler the cold path runs, with
+// the request's descriptors, environment and working directory (lib/util/io's router). Commands that
+// must make the container a child of the client (create, start, run, exec) and berth's long-running or
+// store-owning groups go cold.
+import fs = require('node:fs');
+import path = require('node:path');
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { routeStdio, type Stdio } from '../util/io';
+import { parseFlags, str } from '../util/command-line';
+import { isPlugin, runPluginRequest } from './cni';
+import type { Request } from './protocol';
+
+export type Outcome = { type: 'exit'; status: number } | { type: 'go-cold'; reason: string };
+
+/** runc's commands the server answers by itself (undefined: no command, the usage text). */
+const SERVED: ReadonlySet<string | undefined> = new Set([
+  'state', 'kill', 'delete', 'ps', 'list', 'events', 'update', 'pause', 'resume', 'features', 'spec', 'help', undefined,
+]);
+
+const requests = new AsyncLocalStorage<Stdio>();
+routeStdio(() => requests.getStore());
+
+export interface RunnerOptions {
+  /** the server's --root, absolute */
+  root: string;
+  buildId: string | undefined;
+}
+
+function envObject(list: string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return env;
+}
+
+/** Why `berth <argv>` goes cold, or undefined when the server runs it. */
+function coldReason(argv: string[], cwd: string, root: string): string | undefined {
+  let p;
+  try {
+    const { GLOBAL_FLAGS } = require('../runtime/cli/main') as typeof import('../runtime/cli/main');
+    p = parseFlags(argv, GLOBAL_FLAGS, 'berth');
+  } catch {
+    return undefined; // a bad command line: the server prints the same error the cold path would
+  }
+  const asked = path.resolve(cwd, str(p, 'root') ?? '/run/berth');
+  if (asked !== root) return `--root ${asked} is not this server's (${root})`;
+  const name = p.positional[0];
+  if (!SERVED.has(name)) return `"${name}" runs cold`;
+  return undefined;
+}
+
+/** The request's fd for client fd `target`, or /dev/null when the client passed none. */
+function fdFor(req: Request, fds: number[], target: number, opened: number[], flags: string): number {
+  const i = req.targetFds.indexOf(target);
+  if (i >= 0) return fds[i];
+  const fd = fs.openSync('/dev/null', flags);
+  opened.push(fd);
+  return fd;
+}
+
+export async function runRequest(req: Request, fds: number[], opts: RunnerOptions): Promise<Outcome> {
+  if (opts.buildId === undefined) return { type: 'go-cold', reason: 'the server has no build id (dist/build-id)' };
+  if (req.buildId !== opts.buildId) return { type: 'go-cold', reason: `build id ${req.buildId}, server is ${opts.buildId}` };
+  const berth = req.program === 'berth';
+  if (!berth && !isPlugin(req.program)) return { type: 'go-cold', reason: `program "${req.program}" is not served` };
+  if (!path.isAbsolute(req.cwd)) return { type: 'go-cold', reason: `cwd "${req.cwd}" is not absolute` };
+  if (berth) {
+    const reason = coldReason(req.argv, req.cwd, opts.root);
+    if (reason) return { type: 'go-cold', reason };
+  }
+  const opened: number[] = [];
+  try {
+    const stdio: Stdio = {
+      in: fdFor(req, fds, 0, opened, 'r'), out: fdFor(req, fds, 1, opened, 'w'), err: fdFor(req, fds, 2, opened, 'w'),
+      env: envObject(req.env), cwd: req.cwd,
+    };
+    const status = await requests.run(stdio, () => berth
+      ? (require('../runtime/cli/main') as typeof import('../runtime/cli/main')).main(req.argv)
+      : runPluginRequest(req.program, stdio));
+    return { type: 'exit', status };
+  } finally {
+    for (const fd of opened) fs.closeSync(fd);
+  }
+}
