@@ -4,7 +4,7 @@
 // The warm rows use the Node test client (test/helpers/serve-client.ts) from inside this process: it is
 // NOT the real front-end. "in-process client" is the server's share (request, work, reply) without any
 // process start; "client process" starts a fresh Node per call (an upper bound, Node's start included).
-// The native front-end's row (what clients exec) is left for the front-end branch.
+// "native front-end" is what clients exec: dist/bin/berth-bridge (C) asking the same server.
 // The bench runs in its own network and mount namespace (the "node"); the server is its child there.
 //   node dist/bench/cni-server.js [rounds]
 import { reexecIsolated } from '../test/helpers/isolate';
@@ -24,6 +24,7 @@ const BIN = path.resolve(__dirname, '..', '..', 'bin');
 const REF = '/usr/lib/cni';
 const CNI_PATH = `${BIN}:${REF}`;
 const CLIENT = path.resolve(__dirname, '..', 'test', 'helpers', 'serve-client-cli.js');
+const FRONT_END = path.resolve(__dirname, '..', 'bin', 'berth-bridge');
 
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   try {
     const berth = (n: string, i: number) => ({ cniVersion: '1.1.0', name: n, type: 'berth-bridge', bridge: `br-${n}`, isGateway: true, ipam: { type: 'berth-ipam', ranges: [[{ subnet: `10.99.${i}.0/24` }]], dataDir } });
     const refConf = { cniVersion: '1.0.0', name: 'wr', type: 'bridge', bridge: 'br-wr', isGateway: true, ipam: { type: 'host-local', subnet: '10.99.9.0/24', dataDir } };
-    const names = ['reference bridge + host-local (exec)', 'berth cold (exec bin/berth-bridge)', 'berth warm, in-process Node client', 'berth warm, Node client process'];
+    const names = ['reference bridge + host-local (exec)', 'berth cold (exec bin/berth-bridge)', 'berth warm, in-process Node client', 'berth warm, Node client process', 'berth warm, native front-end'];
     const add = names.map(() => [] as number[]);
     const del = names.map(() => [] as number[]);
     const cold = { BERTH_NO_SERVER: '1', BERTH_NO_AUTOSTART: '1' };
@@ -73,13 +74,14 @@ async function main(): Promise<void> {
         return t;
       };
       push(3, proc('ADD'), proc('DEL'));
+      const viaFrontEnd = { ...env(4, 'ADD'), BERTH_ROOT: root, BERTH_NO_AUTOSTART: '1' };
+      push(4, execPlugin(FRONT_END, [], viaFrontEnd, berth('wf', 4)), execPlugin(FRONT_END, [], { ...viaFrontEnd, CNI_COMMAND: 'DEL' }, berth('wf', 4)));
     }
-    console.log(`CNI through berth serve, ${ROUNDS} rounds (Node test client: not the real front-end)`);
+    console.log(`CNI through berth serve, ${ROUNDS} rounds`);
     console.log('ADD');
     report(names.map((n, i) => stats(n, add[i])), names[0]);
     console.log('DEL');
     report(names.map((n, i) => stats(n, del[i])), names[0]);
-    console.log('native front-end (bin/berth-bridge as a C executable): not on this branch yet (front-end engineer)');
     const rss = fs.readFileSync(`/proc/${s.child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1];
     console.log(`server RSS after the run: ${rss} kB`);
   } finally {
