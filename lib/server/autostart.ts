@@ -51,7 +51,7 @@ export function ensureServerFor(argv: string[], cwd = process.cwd()): void {
   if (!autostartWanted(process.env)) return;
   try {
     const { parseFlags, str } = require('../util/command-line') as typeof import('../util/command-line');
-    const { GLOBAL_FLAGS } = require('../runtime/cli/main') as typeof import('../runtime/cli/main');
+    const { GLOBAL_FLAGS } = require('../runtime/cli/global-flags') as typeof import('../runtime/cli/global-flags');
     const p = parseFlags(argv, GLOBAL_FLAGS, 'berth');
     if (p.positional[0] === 'serve') return;
     ensureServer(path.resolve(cwd, str(p, 'root') ?? DEFAULT_ROOT));

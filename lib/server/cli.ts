@@ -6,8 +6,10 @@ import { BerthError } from '../util/errors';
 import * as io from '../util/io';
 import { bool, str, type Command } from '../util/command-line';
 import type { Globals } from '../runtime/cli/context';
+import type { CliEntry } from './runner';
 
-export const serveCommand: Command<Globals> = {
+/** The command, given the CLI's entry point that the server runs each request through. */
+export const serveCommand = (runCli: CliEntry): Command<Globals> => ({
   summary: 'answer berth and CNI plugin calls for --root from a warm process (exits when idle)',
   flags: {
     'idle-timeout': { value: true, arg: 'SECONDS', default: '300', help: 'exit after this long without a request' },
@@ -26,7 +28,7 @@ export const serveCommand: Command<Globals> = {
       if (foreground) io.err(text);
       else try { fs.appendFileSync(logPath(g.root), text); } catch { /* logging must not stop the server */ }
     };
-    await serve({ root: g.root, idleTimeoutMs: seconds * 1000, log });
+    await serve({ root: g.root, idleTimeoutMs: seconds * 1000, log, runCli });
     return 0;
   },
-};
+});

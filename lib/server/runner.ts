@@ -24,7 +24,11 @@ export interface RunnerOptions {
   /** the server's --root, absolute */
   root: string;
   buildId: string | undefined;
+  /** the CLI's entry (lib/runtime/cli/main.ts), handed in by it: importing it here would close a cycle */
+  runCli: CliEntry;
 }
+
+export type CliEntry = (argv: string[]) => Promise<number>;
 
 function envObject(list: string[]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -39,7 +43,7 @@ function envObject(list: string[]): NodeJS.ProcessEnv {
 function coldReason(argv: string[], cwd: string, root: string): string | undefined {
   let p;
   try {
-    const { GLOBAL_FLAGS } = require('../runtime/cli/main') as typeof import('../runtime/cli/main');
+    const { GLOBAL_FLAGS } = require('../runtime/cli/global-flags') as typeof import('../runtime/cli/global-flags');
     p = parseFlags(argv, GLOBAL_FLAGS, 'berth');
   } catch {
     return undefined; // a bad command line: the server prints the same error the cold path would
@@ -77,7 +81,7 @@ export async function runRequest(req: Request, fds: number[], opts: RunnerOption
       env: envObject(req.env), cwd: req.cwd,
     };
     const status = await requests.run(stdio, () => berth
-      ? (require('../runtime/cli/main') as typeof import('../runtime/cli/main')).main(req.argv)
+      ? opts.runCli(req.argv)
       : runPluginRequest(req.program, stdio));
     return { type: 'exit', status };
   } finally {

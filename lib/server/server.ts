@@ -9,7 +9,7 @@ import { LOCK, native } from '../sys/native';
 import { readBuildId } from './build-id';
 import { exitFrame, goColdFrame } from './protocol';
 import { closeAll, receiveRequest } from './receive';
-import { runRequest } from './runner';
+import { runRequest, type CliEntry } from './runner';
 
 export interface ServeOptions {
   root: string;
@@ -18,6 +18,8 @@ export interface ServeOptions {
   log: (line: string) => void;
   /** more requests than this at once: the newcomers go cold */
   maxInFlight?: number;
+  /** runs one berth command line (the CLI's main) */
+  runCli: CliEntry;
 }
 
 export const socketPath = (root: string): string => path.join(root, 'serve.sock');
@@ -152,7 +154,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       }
       let status: number;
       try {
-        const out = await runRequest(got.request, got.fds, { root, buildId });
+        const out = await runRequest(got.request, got.fds, { root, buildId, runCli: opts.runCli });
         if (out.type === 'go-cold') {
           reply(conn, goColdFrame(out.reason));
           return;

@@ -134,8 +134,13 @@ t.test('the server leaves after its idle time, and removes its socket and pid fi
 
 t.test('a cold call starts a server in the background, unless told not to', async (t) => {
   const root = tempRoot('autostart');
-  t.teardown(() => {
-    try { process.kill(Number(fs.readFileSync(path.join(root, 'serve.pid'), 'utf8')), 'SIGTERM'); } catch { /* not started */ }
+  t.teardown(async () => {
+    let pid = 0;
+    try { pid = Number(fs.readFileSync(path.join(root, 'serve.pid'), 'utf8')); process.kill(pid, 'SIGTERM'); } catch { /* not started */ }
+    // the server removes its socket and pid file as it goes: let it finish before the directory goes
+    for (const deadline = Date.now() + 10000; pid > 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      try { process.kill(pid, 0); } catch { break; }
+    }
     fs.rmSync(root, { recursive: true, force: true });
   });
   const env = { ...process.env };

@@ -7,6 +7,7 @@ import * as io from '../../util/io';
 import { BerthError } from '../../util/errors';
 import { bool, dispatch, parseFlags, printUsage, str, type Command, type Entry, type FlagSpec, type Group } from '../../util/command-line';
 import type { Globals } from './context';
+import { GLOBAL_FLAGS } from './global-flags';
 import { Logger, type LogFormat } from './log';
 
 const VERSION = '0.1.0';
@@ -21,16 +22,7 @@ function lifecycle(command: string): typeof import('./lifecycle') {
   return requireBundle(file, mtime, command, LIFECYCLE_COMMANDS) as typeof import('./lifecycle');
 }
 
-export const GLOBAL_FLAGS: FlagSpec = {
-  root: { value: true, arg: 'DIR', default: '/run/berth', help: 'root directory for storage of container state' },
-  log: { value: true, arg: 'FILE', help: 'append log lines to FILE (errors also go to stderr)' },
-  'log-format': { value: true, arg: 'text|json', default: 'text', help: 'the log format' },
-  debug: { value: false, help: 'enable debug logging' },
-  'systemd-cgroup': { value: false, help: 'refused: berth places cgroups itself (cgroupfs paths)' },
-  version: { value: false, alias: 'v', help: 'print the version' },
-  criu: { value: true, help: 'accepted for runc compatibility, unused (no checkpoint/restore)' },
-  rootless: { value: true, help: 'accepted for runc compatibility, unused' },
-};
+export { GLOBAL_FLAGS };
 
 const PRESERVE_FDS = { value: true, arg: 'N', default: '0', help: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' };
 const PID_FILE = { value: true, arg: 'FILE', help: 'write the process id to FILE' };
@@ -182,7 +174,7 @@ export const COMMANDS: Record<string, Entry<Globals>> = {
   bgp: { load: () => (require('../../cni/agent/bgp-cli') as typeof import('../../cni/agent/bgp-cli')).bgpGroup },
   lab: { load: () => (require('../../lab/lab-cli') as typeof import('../../lab/lab-cli')).labGroup },
   pod: { load: () => (require('./pod') as typeof import('./pod')).podGroup },
-  serve: { load: () => (require('../../server/cli') as typeof import('../../server/cli')).serveCommand },
+  serve: { load: () => (require('../../server/cli') as typeof import('../../server/cli')).serveCommand(main) },
 };
 export const BERTH: Group<Globals> = {
   summary: `an OCI container runtime with runc's command line (version ${VERSION})`,
