@@ -4,14 +4,15 @@
 // tick computes the whole wanted state, so missed ticks, restarts and hand edits all converge.
 import * as path from 'node:path';
 import * as net from '../net';
-import type { Backend, Published } from './backend';
-import type { AgentConfig } from './config';
+import type { Backend, Published } from './backends/backend';
+import type { AgentConfig } from './agent-config';
 import { JsonLog } from './log';
 import { AgentStatus, NodeSettings, readJson, STATUS_FILE, SUBNET_FILE, writeJson } from './settings';
-import { Lease, LeaseLostError, openStore, SubnetStore } from './store';
+import { openStore } from './store/open';
+import { Lease, LeaseLostError, SubnetStore } from './store/types';
 import { subnetAddrs } from './subnets';
 import { block6Of } from './subnets6';
-import { VxlanBackend } from './vxlan';
+import { VxlanBackend } from './backends/vxlan/backend';
 
 const LAST_LEASE = 'last-lease.json';
 
@@ -40,7 +41,7 @@ export class Agent {
     const store = await openStore(cfg.store);
     // the agent runs inside the node's network namespace: this socket is bound to it
     const backend = cfg.backend === 'bgp'
-      ? new (require('./bgp') as typeof import('./bgp')).BgpBackend(new net.Rtnl(), { iface: cfg.iface, publicIp: cfg.publicIp, network: cfg.network, subnetLen: cfg.subnetLen, runDir: cfg.runDir, bgp: cfg.bgp! })
+      ? new (require('./backends/bgp/backend') as typeof import('./backends/bgp/backend')).BgpBackend(new net.Rtnl(), { iface: cfg.iface, publicIp: cfg.publicIp, network: cfg.network, subnetLen: cfg.subnetLen, runDir: cfg.runDir, bgp: cfg.bgp! })
       : new VxlanBackend(new net.Rtnl(), { vni: cfg.vni, port: cfg.port, iface: cfg.iface, publicIp: cfg.publicIp });
     return new Agent(cfg, store, backend, log);
   }

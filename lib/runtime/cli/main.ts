@@ -175,8 +175,8 @@ export const COMMANDS: Record<string, Entry<Globals>> = {
   create, start, run, state, kill, delete: del, exec, ps, list, pause, resume, spec, features, events, update,
   // berth's own commands beyond runc's
   image: { load: () => (require('../../overlayfs/cli') as typeof import('../../overlayfs/cli')).imageGroup },
-  agent: { load: () => (require('../../cni/agent/cli') as typeof import('../../cni/agent/cli')).agentGroup },
-  bgp: { load: () => (require('../../cni/agent/bgp-cli') as typeof import('../../cni/agent/bgp-cli')).bgpGroup },
+  agent: { load: () => (require('../../cni/agent/agent-command') as typeof import('../../cni/agent/agent-command')).agentGroup },
+  bgp: { load: () => (require('../../cni/agent/bgp-command') as typeof import('../../cni/agent/bgp-command')).bgpGroup },
   lab: { load: () => (require('../../lab/cli') as typeof import('../../lab/cli')).labGroup },
 };
 export const BERTH: Group<Globals> = {

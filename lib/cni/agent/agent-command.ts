@@ -1,5 +1,5 @@
 // `berth agent run [flags]` (the daemon, in the foreground) and `berth agent status [--run-dir DIR]`.
-// `run` loads its flag table (./config, with the agent's network modules) only when it is used.
+// `run` loads its flag table (./agent-config, with the agent's network modules) only when it is used.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { str, type Command, type Group } from '../../util/command-line';
@@ -7,7 +7,7 @@ import { BerthError } from '../../util/errors';
 import { DEFAULT_RUN_DIR, STATUS_FILE, type AgentStatus } from './settings';
 
 function runCommand(): Command<unknown> {
-  const { AGENT_FLAGS, agentConfig } = require('./config') as typeof import('./config');
+  const { AGENT_FLAGS, agentConfig } = require('./agent-config') as typeof import('./agent-config');
   return {
     summary: 'run the agent in the foreground (until SIGTERM or SIGINT)',
     flags: AGENT_FLAGS,

@@ -1,6 +1,6 @@
-// What the agent daemon needs from a forwarding backend. VXLAN (./vxlan.ts) is the first; a BGP backend
+// What the agent daemon needs from a forwarding backend. VXLAN (./vxlan/) is the first; a BGP backend
 // (lib/cni/bgp) plugs in beside it: it publishes the same NodeInfo and reconciles from the same leases.
-import type { Lease, NodeInfo } from './store';
+import type { Lease, NodeInfo } from '../store/types';
 
 export interface Published {
   publicIp: string;

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { bool, str, type Command, type FlagSpec, type Group, type Parsed } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
 import type { PeerStatus, RouteStatus } from '../bgp/status';
-import type { BgpStatusFile } from './bgp-status';
+import type { BgpStatusFile } from './backends/bgp/status';
 import { DEFAULT_RUN_DIR } from './settings';
 
 function readFile<T>(dir: string, file: string, what: string): T {

@@ -4,11 +4,11 @@
 // The lock is held for well under a millisecond, so the blocking flock does not stall the daemon.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LOCK, native } from '../../sys/native';
-import { BerthError } from '../../util/errors';
-import { readFileIfExists, writeFileAtomicSync } from '../../util/fs';
-import { Lease, LeaseLostError, LeasePolicy, NodeInfo, NoFreeSubnetError, SubnetStore } from './store';
-import { checkSubnetLen, parseNet, pickSubnet } from './subnets';
+import { LOCK, native } from '../../../sys/native';
+import { BerthError } from '../../../util/errors';
+import { readFileIfExists, writeFileAtomicSync } from '../../../util/fs';
+import { Lease, LeaseLostError, LeasePolicy, NodeInfo, NoFreeSubnetError, SubnetStore } from './types';
+import { checkSubnetLen, parseNet, pickSubnet } from '../subnets';
 
 interface FileState { version: 1; leases: Record<string, Lease> }
 

@@ -3,16 +3,16 @@
 // configured external peers (route reflector, top-of-rack); best routes go into the kernel through
 // FibSync with protocol 186. A blackhole route for the block drops traffic to unassigned addresses of it
 // (the containers' /32 routes, added by berth-bgp, are more specific).
-import * as net from '../net';
-import { BerthError } from '../../util/errors';
-import type { BgpSpeaker, FibSync, PeerConfig } from '../bgp';
-import type { Backend, Published, ReconcileReport } from './backend';
-import type { BgpAgentConfig } from './bgp-config';
-import { planPeers, samePeer } from './bgp-plan';
-import { block6Of } from './subnets6';
-import { BGP_ROUTES_FILE, BGP_STATUS_FILE, type BgpStatusFile } from './bgp-status';
-import { writeJson } from './settings';
-import type { Lease } from './store';
+import * as net from '../../../net';
+import { BerthError } from '../../../../util/errors';
+import type { BgpSpeaker, FibSync, PeerConfig } from '../../../bgp';
+import type { Backend, Published, ReconcileReport } from '../backend';
+import type { BgpAgentConfig } from './config';
+import { planPeers, samePeer } from './plan';
+import { block6Of } from '../../subnets6';
+import { BGP_ROUTES_FILE, BGP_STATUS_FILE, type BgpStatusFile } from './status';
+import { writeJson } from '../../settings';
+import type { Lease } from '../../store/types';
 
 const RTPROT_BGP = 186;
 /** every this many ticks the kernel is dumped and compared with the Loc-RIB (about a minute at 5 s) */
@@ -73,7 +73,7 @@ export class BgpBackend implements Backend {
 
   private async startSpeaker(routerId: string, blocks: string[]): Promise<BgpSpeaker> {
     // loaded here: only the bgp backend needs the speaker and the netlink package
-    const bgp = require('../bgp') as typeof import('../bgp');
+    const bgp = require('../../../bgp') as typeof import('../../../bgp');
     const fib = new bgp.FibSync(new bgp.NetlinkFib());
     const c = this.o.bgp;
     const speaker = new bgp.BgpSpeaker({
