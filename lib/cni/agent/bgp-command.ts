@@ -1,22 +1,12 @@
-// `berth bgp peers|routes`: the agent's BGP state in the shape of `birdc show protocols` and
-// `birdc show route`, read from the status files the agent's BGP backend writes under its run dir
-// (no control socket: the CLI stays a cheap, read-only process). --json prints the raw records.
-import * as fs from 'node:fs';
+// `berth bgp peers|routes|reset|disable|enable`: the agent's BGP state in the shape of `birdc show protocols`
+// and `birdc show route`, asked from the running agent over its root-only control socket (as birdc asks
+// bird), with filters. --json prints the raw records.
 import * as path from 'node:path';
 import { bool, str, type Command, type FlagSpec, type Group, type Parsed } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
 import type { PeerStatus, RouteStatus } from '../bgp/status';
-import type { BgpStatusFile } from './backends/bgp/status';
+import { askAgent } from './control/client';
 import { DEFAULT_RUN_DIR } from './settings';
-
-function readFile<T>(dir: string, file: string, what: string): T {
-  const f = path.join(dir, file);
-  try {
-    return JSON.parse(fs.readFileSync(f, 'utf8')) as T;
-  } catch (e) {
-    throw new BerthError(`no ${what} at ${f} (is berth agent --backend bgp running?): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: '--run-dir' });
-  }
-}
 
 const hms = (iso: string): string => new Date(iso).toISOString().slice(11, 19);
 
@@ -51,8 +41,9 @@ export function formatRoutes(routes: RouteStatus[]): string {
   return out;
 }
 
-const RUN_DIR: FlagSpec[string] = { value: true, arg: 'DIR', default: DEFAULT_RUN_DIR, help: 'the agent\'s --run-dir' };
+const RUN_DIR: FlagSpec[string] = { value: true, arg: 'DIR', default: DEFAULT_RUN_DIR, help: 'the agent\'s --run-dir (its control socket is agent.sock there)' };
 const JSON_FLAG: FlagSpec[string] = { value: false, help: 'print the raw records as JSON' };
+const PEER: FlagSpec[string] = { value: true, arg: 'IP', help: 'only this peer' };
 
 function runDir(p: Parsed, where: string): string {
   if (p.positional.length) throw new BerthError(`unexpected argument "${p.positional[0]}"`, { field: where });
@@ -61,31 +52,63 @@ function runDir(p: Parsed, where: string): string {
 
 const peers: Command<unknown> = {
   summary: 'one line per peer, like `birdc show protocols`',
-  flags: { 'run-dir': RUN_DIR, json: JSON_FLAG },
+  flags: { 'run-dir': RUN_DIR, peer: PEER, json: JSON_FLAG },
   interspersed: true,
   async run(p) {
-    const s = readFile<BgpStatusFile>(runDir(p, 'berth bgp peers'), 'bgp.json', 'BGP status');
-    process.stdout.write(bool(p, 'json') ? JSON.stringify(s.peers, null, 2) + '\n' : formatPeers(s.peers));
+    const list = (await askAgent(runDir(p, 'berth bgp peers'), 'bgp.peers', { peer: str(p, 'peer') })) as PeerStatus[];
+    process.stdout.write(bool(p, 'json') ? JSON.stringify(list, null, 2) + '\n' : formatPeers(list));
     return 0;
   },
 };
 
 const routes: Command<unknown> = {
   summary: 'the routes, like `birdc show route` (best paths only, unless --all)',
-  flags: { 'run-dir': RUN_DIR, all: { value: false, help: 'every path, not only the best one per prefix' }, json: JSON_FLAG },
+  flags: {
+    'run-dir': RUN_DIR,
+    all: { value: false, help: 'every path, not only the best one per prefix' },
+    prefix: { value: true, arg: 'CIDR', help: 'only routes at or inside this prefix' },
+    peer: { value: true, arg: 'IP', help: 'only routes learnt from this peer ("local" for our own)' },
+    family: { value: true, arg: 'ipv4|ipv6', help: 'only this address family' },
+    limit: { value: true, arg: 'N', help: 'at most N routes' },
+    json: JSON_FLAG,
+  },
   interspersed: true,
   async run(p) {
-    let all = readFile<RouteStatus[]>(runDir(p, 'berth bgp routes'), 'bgp-routes.json', 'BGP routes');
-    if (!bool(p, 'all')) all = all.filter((r) => r.best);
-    process.stdout.write(bool(p, 'json') ? JSON.stringify(all, null, 2) + '\n' : formatRoutes(all));
+    const limit = str(p, 'limit');
+    if (limit !== undefined && !/^\d+$/.test(limit)) throw new BerthError(`invalid value "${limit}" (want a number)`, { field: '--limit' });
+    const list = (await askAgent(runDir(p, 'berth bgp routes'), 'bgp.routes', {
+      all: bool(p, 'all'), prefix: str(p, 'prefix'), peer: str(p, 'peer'), family: str(p, 'family'), limit: limit === undefined ? undefined : Number(limit),
+    })) as RouteStatus[];
+    process.stdout.write(bool(p, 'json') ? JSON.stringify(list, null, 2) + '\n' : formatRoutes(list));
     return 0;
   },
 };
 
-/** `berth bgp peers|routes`, as the berth command table runs it. */
+function peerCommand(name: string, summary: string, cmd: string, extra: Record<string, string> = {}): Command<unknown> {
+  return {
+    summary,
+    flags: { 'run-dir': RUN_DIR, peer: { ...PEER, help: 'the peer (required)' } },
+    interspersed: true,
+    async run(p) {
+      const peer = str(p, 'peer');
+      if (!peer) throw new BerthError('required', { field: '--peer' });
+      process.stdout.write(JSON.stringify(await askAgent(runDir(p, `berth bgp ${name}`), cmd, { peer, ...extra })) + '\n');
+      return 0;
+    },
+  };
+}
+
+/** `berth bgp ...`, as the berth command table runs it. */
 export const bgpGroup: Group<unknown> = {
-  summary: 'the agent\'s BGP peers and routes',
+  summary: 'the agent\'s BGP peers and routes, soft reset, peer disable/enable',
   flags: {},
-  commands: () => ({ peers, routes }),
+  commands: () => ({
+    peers,
+    routes,
+    'reset-in': peerCommand('reset-in', 'soft reset in: ask the peer to send its routes again (route refresh)', 'bgp.reset', { direction: 'in' }),
+    'reset-out': peerCommand('reset-out', 'soft reset out: send our routes to the peer again', 'bgp.reset', { direction: 'out' }),
+    disable: peerCommand('disable', 'take the session down administratively (Cease); it stays down until enabled', 'bgp.disable'),
+    enable: peerCommand('enable', 'start a disabled session again', 'bgp.enable'),
+  }),
   enter: (_p, ctx) => ctx,
 };

@@ -53,6 +53,8 @@ export interface SpeakerOptions {
    * routes until our End-of-RIB. Only true when the FIB is left in place across restarts (default false).
    */
   preserveForwarding?: boolean;
+  /** RFC 4724 §3 R bit: we are coming back from a graceful restart (the agent's hitless restart) */
+  restarting?: boolean;
   /** seconds in Idle after an error before retrying (default 2) */
   idleHoldTime?: number;
 }
