@@ -88,7 +88,7 @@ export class Lab {
   }
 
   /**
-   * Removes everything of lab `name`: agents (SIGTERM: they release their leases), every other process in
+   * Removes everything of lab `name`: agents (SIGTERM; the lab's store goes with it), every other process in
    * its namespaces, the namespaces, the directory. Works from the record or, lacking it, by name prefix.
    */
   static async down(name: string, root = LAB_ROOT): Promise<{ namespaces: string[]; pids: number[] }> {
@@ -160,7 +160,7 @@ export class Lab {
     }
   }
 
-  /** SIGTERM: clean shutdown, lease released. SIGKILL: a crash, the lease expires after the TTL. */
+  /** SIGTERM: a hitless restart (lease and kernel state kept). SIGINT: the node leaves (lease released). SIGKILL: a crash. */
   async stopAgent(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const node = this.node(name);
     await stopAgent(node.agentPid, signal);

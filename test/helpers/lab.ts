@@ -52,3 +52,23 @@ export function agentLog(lab: Lab, node: string): Record<string, unknown>[] {
 export function agentStatus(lab: Lab, node: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(lab.node(node).runDir, 'status.json'), 'utf8')) as Record<string, unknown>;
 }
+
+/**
+ * Pings `to` from namespace `ns` at 100 packets a second while `during` runs (plus a second either side);
+ * resolves with what ping counted.
+ */
+export async function flood100pps(ns: string, to: string, during: () => Promise<void>): Promise<{ sent: number; received: number }> {
+  const { spawnIn } = await import('../../lib/lab/sh');
+  const p = spawnIn(ns, 'ping', ['-i', '0.01', '-W', '1', to], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  const done = new Promise<void>((r) => p.once('exit', () => r()));
+  await new Promise((r) => setTimeout(r, 1000));
+  await during();
+  await new Promise((r) => setTimeout(r, 1000));
+  p.kill('SIGINT'); // ping prints its summary on SIGINT
+  await done;
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  if (!m) throw new Error(`no ping summary in: ${out.slice(-300)}`);
+  return { sent: Number(m[1]), received: Number(m[2]) };
+}

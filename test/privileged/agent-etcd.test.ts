@@ -6,7 +6,7 @@ import type { Lab } from '../../lib/lab/lab';
 import { runIn, spawnIn } from '../../lib/lab/sh';
 import { testLab } from '../helpers/lab';
 
-const MOD = path.resolve(__dirname, '../../lib/cni/agent/store-etcd.js');
+const MOD = path.resolve(__dirname, '../../lib/cni/agent/store/etcd.js');
 let lab: Lab;
 let endpoint: string;
 

@@ -10,7 +10,7 @@ import type { Lab } from '../../lib/lab/lab';
 import { BIN_DIR, cniEnv, pluginConf, type Pod } from '../../lib/lab/pods';
 import { nsPath } from '../../lib/lab/names';
 import { runIn, spawnIn } from '../../lib/lab/sh';
-import { agentLog, testLab, within } from '../helpers/lab';
+import { agentLog, testLab, within, flood100pps } from '../helpers/lab';
 
 const HOLD_S = 9;
 const TTL_S = 6;
@@ -149,6 +149,20 @@ t.test('an agent killed and restarted at once (graceful restart) never stops for
   t.ok(probes > 10, `${probes} probes`);
   t.equal(lost, 0, 'no ping from a to c lost');
   t.equal(missing, 0, 'n3\'s block never left n1\'s kernel');
+});
+
+t.test('SIGTERM is a graceful restart: no Cease, the R bit on the way back, 100 pps across nodes lose nothing', async (t) => {
+  const r = await flood100pps(pods.a.ns, pods.c.ip, async () => {
+    await lab.stopAgent('n3', 'SIGTERM');
+    // n1 keeps n3's routes (stale) instead of dropping them as a Cease would make it
+    t.ok(await within(3000, () => JSON.parse(execFileSync(process.execPath, [BERTH, 'bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })).some((p: { address: string; gracefulRestart: boolean }) => p.address === nodeIp('n3') && p.gracefulRestart)) >= 0, 'n1 sees n3 in graceful restart');
+    await lab.startAgents(['n3'], AGENT_FLAGS);
+    await new Promise((res) => setTimeout(res, 2000));
+  });
+  t.ok(r.sent >= 100, `${r.sent} pings sent`);
+  t.equal(r.received, r.sent, `no ping lost through the restart (${r.received}/${r.sent})`);
+  t.ok(bgpRoutes('n1').includes(block('n3')), 'n3\'s block still on n1');
+  t.ok(agentLog(lab, 'n3').some((l) => l.msg === 'agent stopped' && l.mode === 'restart'), 'n3 stopped as a restart');
 });
 
 t.test('a killed agent\'s block is withdrawn from the other nodes within the hold time', async (t) => {

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../../lib/lab/lab';
 import type { Pod } from '../../lib/lab/pods';
 import { runIn, spawnIn } from '../../lib/lab/sh';
-import { agentLog, agentStatus, testLab, vxlanState, within } from '../helpers/lab';
+import { agentLog, agentStatus, flood100pps, testLab, vxlanState, within } from '../helpers/lab';
 import { runIn as runContainer } from '../helpers/run';
 
 const TTL_S = 4;
@@ -178,10 +178,25 @@ t.test('a crashed agent\'s route, neighbour and FDB entry disappear from the oth
   t.ok(ping(pods.a, pods.b.ip), 'a still reaches b');
 });
 
-t.test('a clean shutdown releases the lease at once; the restarted agent gets its old subnet back', async (t) => {
+t.test('SIGTERM is a hitless restart: lease and kernel state stay, 100 pps across nodes lose nothing', async (t) => {
+  const sub2 = lab.settings('n2').subnet;
+  const before = vxlanState(lab, 'n2');
+  const r = await flood100pps(pods.a.ns, pods.b.ip, async () => {
+    await lab.stopAgent('n2', 'SIGTERM');
+    await new Promise((res) => setTimeout(res, 1000));
+    await lab.startAgents(['n2']);
+  });
+  t.ok(r.sent >= 100, `${r.sent} pings sent`);
+  t.equal(r.received, r.sent, `no ping lost through the restart (${r.received}/${r.sent})`);
+  t.notOk(agentLog(lab, 'n2').some((l) => l.msg === 'lease released'), 'lease not released');
+  t.equal(lab.settings('n2').subnet, sub2, 'same subnet');
+  t.same(vxlanState(lab, 'n2'), before, 'n2\'s FDB, neighbours and routes unchanged');
+});
+
+t.test('SIGINT makes the node leave: the lease is released at once; the restarted agent gets its old subnet back', async (t) => {
   const sub2 = lab.settings('n2').subnet;
   const has = (): boolean => vxlanState(lab, 'n1').routes.some((r) => r.startsWith(sub2));
-  await lab.stopAgent('n2', 'SIGTERM');
+  await lab.stopAgent('n2', 'SIGINT');
   const gone = await within(TTL_S * 1000, () => !has());
   t.ok(gone >= 0 && gone < (TTL_S * 1000) / 2, `gone from n1 in ${gone} ms, well before the TTL`);
   t.ok(agentLog(lab, 'n2').some((l) => l.msg === 'lease released'));

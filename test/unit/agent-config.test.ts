@@ -1,6 +1,6 @@
 import t from 'tap';
-import { parseAgentConfig } from '../../lib/cni/agent/config';
-import { openStore } from '../../lib/cni/agent/store';
+import { parseAgentConfig } from '../../lib/cni/agent/agent-config';
+import { openStore } from '../../lib/cni/agent/store/open';
 
 t.test('defaults: embedded store under the data dir, /24 from 10.244.0.0/16, VNI 1 on port 4789', async (t) => {
   const c = parseAgentConfig(['--node', 'n1', '--data-dir', '/tmp/x']);

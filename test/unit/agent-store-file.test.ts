@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { FileStore } from '../../lib/cni/agent/store-file';
-import { LeaseLostError, NodeInfo, NoFreeSubnetError } from '../../lib/cni/agent/store';
+import { FileStore } from '../../lib/cni/agent/store/file';
+import { LeaseLostError, NodeInfo, NoFreeSubnetError } from '../../lib/cni/agent/store/types';
 
 const policy = { network: '10.244.0.0/16', subnetLen: 24, ttlMs: 10_000 };
 const info = (node: string): NodeInfo => ({ node, publicIp: '10.250.0.1', vtepMac: '02:00:00:00:00:01', backend: 'vxlan' });
@@ -67,7 +67,7 @@ t.test('an exhausted network and a corrupt store file give clear errors', async 
 
 /** N processes that all call acquire at the same instant; returns their subnets. */
 async function race(dir: string, n: number): Promise<string[]> {
-  const mod = path.resolve(__dirname, '../../lib/cni/agent/store-file.js');
+  const mod = path.resolve(__dirname, '../../lib/cni/agent/store/file.js');
   const at = Date.now() + 400;
   const code = `const { FileStore } = require(${JSON.stringify(mod)}); while (Date.now() < ${at}); ` +
     `new FileStore(${JSON.stringify(dir)}).acquire({ node: process.argv[1], publicIp: '10.0.0.1', vtepMac: '', backend: 'vxlan' }, ` +

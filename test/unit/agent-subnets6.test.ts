@@ -1,11 +1,11 @@
 // The IPv6 side of a BGP network: each node's IPv6 block is paired with its IPv4 lease (same index), the
 // flags that enable it name themselves in errors, and IPv4-only configs produce the same plan as before.
 import t from 'tap';
-import { parseAgentConfig } from '../../lib/cni/agent/config';
-import { planPeers } from '../../lib/cni/agent/bgp-plan';
+import { parseAgentConfig } from '../../lib/cni/agent/agent-config';
+import { planPeers } from '../../lib/cni/agent/backends/bgp/plan';
 import { parseNet } from '../../lib/cni/agent/subnets';
 import { block6Of, checkSubnetLen6, formatIp6, pairedBlock6, parseNet6 } from '../../lib/cni/agent/subnets6';
-import type { Lease } from '../../lib/cni/agent/store';
+import type { Lease } from '../../lib/cni/agent/store/types';
 
 const lease = (node: string, i: number): Lease => ({ node, publicIp: `10.250.0.${i}`, vtepMac: '', backend: 'bgp', subnet: `10.244.${i}.0/24`, expiresAt: 0 });
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { describeOp, KernelState, Peer, planVxlan } from '../../lib/cni/agent/vxlan-plan';
+import { describeOp, KernelState, Peer, planVxlan } from '../../lib/cni/agent/backends/vxlan/plan';
 
 const p2: Peer = { node: 'n2', subnet: '10.244.2.0/24', gw: '10.244.2.0', vtepMac: 'aa:aa:aa:aa:aa:02', publicIp: '10.250.0.2' };
 const p3: Peer = { node: 'n3', subnet: '10.244.3.0/24', gw: '10.244.3.0', vtepMac: 'aa:aa:aa:aa:aa:03', publicIp: '10.250.0.3' };

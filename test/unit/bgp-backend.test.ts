@@ -2,11 +2,11 @@
 // store's leases (mesh follows the leases; external peers get explicit policies, RFC 8212), and the
 // birdc-like output of `berth bgp peers|routes`.
 import t from 'tap';
-import { parseAgentConfig } from '../../lib/cni/agent/config';
-import { planPeers, externalImport, externalExport } from '../../lib/cni/agent/bgp-plan';
+import { parseAgentConfig } from '../../lib/cni/agent/agent-config';
+import { planPeers, externalImport, externalExport } from '../../lib/cni/agent/backends/bgp/plan';
 import { evaluatePolicy } from '../../lib/cni/bgp/policy';
-import { formatPeers, formatRoutes } from '../../lib/cni/agent/bgp-cli';
-import type { Lease } from '../../lib/cni/agent/store';
+import { formatPeers, formatRoutes } from '../../lib/cni/agent/bgp-command';
+import type { Lease } from '../../lib/cni/agent/store/types';
 import type { Route } from '../../lib/cni/bgp/route';
 import type { PeerStatus, RouteStatus } from '../../lib/cni/bgp/status';
 

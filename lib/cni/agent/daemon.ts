@@ -1,25 +1,41 @@
-// The agent daemon: holds this node's subnet lease (acquired, renewed at a third of the TTL, re-acquired
-// when lost, released on clean shutdown), publishes the node's settings for the plugin, and on every tick
-// reconciles the kernel from the store's live leases through the backend. It never replays events: each
-// tick computes the whole wanted state, so missed ticks, restarts and hand edits all converge.
+// The agent daemon: holds this node's subnet lease (acquired, renewed on its own timer at a third of the TTL
+// whatever the tick is doing, re-acquired when lost; kept across a restart, released only when the node
+// leaves), publishes the node's settings for the plugin, and on every tick reconciles the kernel from the
+// store's live leases through the backend. It never replays events: each tick computes the wanted state,
+// so missed ticks, restarts and hand edits all converge. A control socket answers `berth bgp` and
+// `berth agent restart`.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as net from '../net';
-import type { Backend, Published } from './backend';
-import type { AgentConfig } from './config';
+import type { Backend, Published } from './backends/backend';
+import { CONTROL_SOCKET, ControlServer, type ControlHandler } from './control/server';
+import type { AgentConfig } from './agent-config';
 import { JsonLog } from './log';
 import { AgentStatus, NodeSettings, readJson, STATUS_FILE, SUBNET_FILE, writeJson } from './settings';
-import { Lease, LeaseLostError, openStore, SubnetStore } from './store';
+import { openStore } from './store/open';
+import { Lease, LeaseLostError, SubnetStore } from './store/types';
 import { subnetAddrs } from './subnets';
 import { block6Of } from './subnets6';
-import { VxlanBackend } from './vxlan';
+import { VxlanBackend } from './backends/vxlan/backend';
 
 const LAST_LEASE = 'last-lease.json';
+/** written by a hitless stop: the next start is a graceful restart (RFC 4724 R bit) */
+export const RESTART_MARK = 'restarting.json';
+
+/** "leave": the node leaves the cluster (lease released). "restart": everything stays for the next run. */
+export type StopMode = 'leave' | 'restart';
 
 export class Agent {
   private lease?: Lease;
   private published?: Published;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private leaseTimer?: NodeJS.Timeout;
+  /** the lease work in flight (renew or acquire): one at a time */
+  private leaseBusy?: Promise<Lease>;
+  private control?: ControlServer;
+  /** set by the control socket's restart: what the process does once stopped */
+  onStopRequest?: (mode: StopMode) => void;
   private stopped = false;
   private readonly status: AgentStatus;
 
@@ -38,9 +54,13 @@ export class Agent {
   /** Opens the store and the backend named in cfg (the store driver is loaded only now). */
   static async create(cfg: AgentConfig, log: JsonLog): Promise<Agent> {
     const store = await openStore(cfg.store);
+    // a hitless stop left this: peers kept our routes, so we come back as a restarting speaker
+    const mark = path.join(cfg.dataDir, RESTART_MARK);
+    const restarting = readJson(mark) !== undefined;
+    fs.rmSync(mark, { force: true });
     // the agent runs inside the node's network namespace: this socket is bound to it
     const backend = cfg.backend === 'bgp'
-      ? new (require('./bgp') as typeof import('./bgp')).BgpBackend(new net.Rtnl(), { iface: cfg.iface, publicIp: cfg.publicIp, network: cfg.network, subnetLen: cfg.subnetLen, runDir: cfg.runDir, bgp: cfg.bgp! })
+      ? new (require('./backends/bgp/backend') as typeof import('./backends/bgp/backend')).BgpBackend(new net.Rtnl(), { iface: cfg.iface, publicIp: cfg.publicIp, network: cfg.network, subnetLen: cfg.subnetLen, runDir: cfg.runDir, bgp: cfg.bgp!, restarting })
       : new VxlanBackend(new net.Rtnl(), { vni: cfg.vni, port: cfg.port, iface: cfg.iface, publicIp: cfg.publicIp });
     return new Agent(cfg, store, backend, log);
   }
@@ -72,6 +92,12 @@ export class Agent {
     if (JSON.stringify(old) !== JSON.stringify(settings)) writeJson(this.cfg.runDir, SUBNET_FILE, settings);
   }
 
+  /** keepLease, one at a time: the lease timer and a tick may both ask. */
+  private leaseNow(): Promise<Lease> {
+    if (!this.leaseBusy) this.leaseBusy = this.keepLease().finally(() => { this.leaseBusy = undefined; });
+    return this.leaseBusy;
+  }
+
   /** Renews when a third of the TTL has passed, re-acquires when the lease was lost. */
   private async keepLease(): Promise<Lease> {
     if (!this.lease) return (this.lease = await this.acquire());
@@ -89,7 +115,7 @@ export class Agent {
 
   /** One pass: lease, then the kernel from the store. */
   async tick(): Promise<string[]> {
-    let lease = await this.keepLease();
+    let lease = this.lease ?? (await this.leaseNow());
     const all = await this.store.list();
     const report = await this.backend.reconcile(lease, all);
     const pub = report.published;
@@ -119,7 +145,31 @@ export class Agent {
   async start(): Promise<void> {
     this.log.info('agent starting', { node: this.cfg.node, network: this.cfg.network, subnetLen: this.cfg.subnetLen, store: this.store.kind, backend: this.backend.name, pid: process.pid });
     await this.tick();
+    this.control = new ControlServer(path.join(this.cfg.runDir, CONTROL_SOCKET), () => this.controlHandlers());
+    await this.control.listen();
+    this.scheduleLease();
     this.schedule();
+  }
+
+  private controlHandlers(): Record<string, ControlHandler> {
+    const stopWith = (mode: StopMode): ControlHandler => () => {
+      if (!this.onStopRequest) throw new Error('this agent cannot be stopped over the socket');
+      setImmediate(() => this.onStopRequest!(mode));
+      return { pid: process.pid, mode };
+    };
+    return { status: () => this.status, restart: stopWith('restart'), leave: stopWith('leave'), ...this.backend.controlHandlers?.() };
+  }
+
+  /**
+   * The lease's own timer, apart from the tick: a tick stuck behind a big table never lets the lease
+   * expire. Checked every sixth of the TTL; keepLease renews once a third of it has passed.
+   */
+  private scheduleLease(): void {
+    if (this.stopped) return;
+    this.leaseTimer = setTimeout(() => {
+      this.leaseNow().catch((e: Error) => this.log.error('lease renewal failed', { error: e.message }))
+        .finally(() => this.scheduleLease());
+    }, Math.max(100, this.cfg.ttlMs / 6));
   }
 
   private schedule(): void {
@@ -135,17 +185,24 @@ export class Agent {
     }, this.cfg.intervalMs);
   }
 
-  /** Stops ticking; with release, gives the subnet back so others see this node leave at once. */
-  async stop(release: boolean): Promise<void> {
+  /**
+   * Stops ticking. "leave" gives the subnet back so others see this node go at once; "restart" keeps the
+   * lease (it outlives us by its TTL) and the kernel state, and the backend stops as a graceful restart.
+   */
+  async stop(mode: StopMode | false): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    await this.control?.close().catch(() => undefined);
     await this.running;
-    if (release && this.lease) {
+    await this.leaseBusy?.catch(() => undefined);
+    if (mode === 'leave' && this.lease) {
       await this.store.release(this.lease).catch((e: Error) => this.log.error('release failed', { error: e.message }));
       this.log.info('lease released', { subnet: this.lease.subnet });
     }
+    if (mode === 'restart') writeJson(this.cfg.dataDir, RESTART_MARK, { at: new Date().toISOString(), pid: process.pid });
     await this.store.close();
-    await this.backend.close();
-    this.log.info('agent stopped');
+    await this.backend.close(mode === 'restart');
+    this.log.info('agent stopped', { mode: mode || 'failed' });
   }
 }

@@ -1,7 +1,6 @@
 // FIB sync: best BGP routes into the kernel's main table through rtnetlink, tagged with protocol 186
 // ("bgp" in iproute2's rt_protos), in batches. Routes carrying another protocol id are never touched:
 // deletes name protocol 186 (the kernel matches it) and installs skip prefixes another protocol owns.
-import type * as NetlinkTypes from 'netlink';
 import { AFI } from './codec/constants';
 import { formatPrefix, parsePrefix } from './codec/ip';
 import { ipToBytes } from '../../util/ip-address';
@@ -9,6 +8,7 @@ import type { BestChange } from './rib';
 import type { Route } from './route';
 import { NLM_F, RTA, RTM } from '../net/nl/constants';
 import { Rtnl, type NlRequest } from '../net/nl/socket';
+import { listRoutes } from '../net/route';
 
 export const RTPROT_BGP = 186;
 const RT_TABLE_MAIN = 254;
@@ -193,33 +193,19 @@ export class FibSync {
 
 /** rtnetlink backend for the network namespace the calling thread is in when it is created. */
 export class NetlinkFib implements FibBackend {
-  private readonly sock: NetlinkTypes.RtNetlinkSocket;
-  private readonly nl: typeof NetlinkTypes;
-  /** our own encoder's socket, for writes: it batches many route messages per sendmsg */
-  private readonly rtnl: Rtnl;
+  /** our own encoder's socket: one dump at start (and on resync), writes batched many per sendmsg */
+  private readonly rtnl = new Rtnl();
 
-  constructor(private readonly table = RT_TABLE_MAIN) {
-    // loaded here: the package is slow to load and only the agent needs it
-    this.nl = require('netlink') as typeof NetlinkTypes;
-    this.sock = this.nl.createRtNetlink();
-    this.rtnl = new Rtnl();
-  }
+  constructor(private readonly table = RT_TABLE_MAIN) {}
 
   async list(): Promise<{ ours: FibEntry[]; others: Set<string> }> {
     const ours: FibEntry[] = [];
     const others = new Set<string>();
-    for (const family of [2, 10]) {
-      const msgs = await this.sock.getRoutes({ family });
-      for (const m of msgs) {
-        const tableId = m.attrs.table ?? m.data.table;
-        if (tableId !== this.table || (m.data.type !== 1 && m.data.type !== 'UNICAST')) continue;
-        const afi = family === 2 ? AFI.IPV4 : AFI.IPV6;
-        const prefix = formatPrefix(afi, m.attrs.dst ?? Buffer.alloc(afi === AFI.IPV4 ? 4 : 16), m.data.dstLen ?? 0);
-        const proto = typeof m.data.protocol === 'number' ? m.data.protocol : this.nl.rt.RouteProtocol[m.data.protocol as keyof typeof NetlinkTypes.rt.RouteProtocol];
-        if (proto === RTPROT_BGP) {
-          const gw = m.attrs.gateway;
-          ours.push({ prefix, gateway: gw ? formatPrefix(afi, gw, afi === AFI.IPV4 ? 32 : 128).split('/')[0] : '' });
-        } else others.add(prefix);
+    for (const family of [4, 6] as const) {
+      for (const r of await listRoutes(this.rtnl, family, this.table)) {
+        if (r.type !== 'unicast') continue;
+        if (r.protocol === RTPROT_BGP) ours.push({ prefix: r.dst, gateway: r.gw ?? '' });
+        else others.add(r.dst);
       }
     }
     return { ours, others };
@@ -254,7 +240,7 @@ export class NetlinkFib implements FibBackend {
     return out;
   }
 
-  close(): void { this.rtnl.close(); this.sock.socket.close(); }
+  close(): void { this.rtnl.close(); }
 }
 
 /** parsed next hops: 100,000 routes typically share a handful */

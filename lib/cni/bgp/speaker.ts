@@ -21,6 +21,9 @@ export type { PeerConfig, SpeakerOptions } from './config';
 export type { PeerStatus, RouteStatus } from './status';
 export type { BestChange } from './rib';
 
+/** A peer's session state, cheap to take (no route counts). */
+export interface PeerSession { address: string; state: FsmState; since: number; gracefulRestart: boolean }
+
 /** Everything the speaker keeps about one configured neighbour. */
 export interface PeerState {
   id: string;
@@ -506,5 +509,43 @@ export class BgpSpeaker {
   /** for tests and status: the FSM state of a peer */
   peerState(address: string): FsmState | undefined {
     return this.peerMap.get(unmap(address))?.session.fsm.state;
+  }
+
+  // ---------- hooks for the agent (lib/cni/agent): cheap per-tick views, soft reset, enable/disable ----------
+
+  /** The peers' sessions without route counts: O(peers), unlike peers(), for work done on every tick. */
+  peerSessions(): PeerSession[] {
+    return [...this.peerMap.values()].map((p) => ({ address: p.id, state: p.session.fsm.state, since: p.since, gracefulRestart: p.grTimer !== undefined }));
+  }
+
+  /** The best route of one prefix (Loc-RIB lookup). */
+  bestRoute(prefix: string): Route | undefined {
+    return this.rib.best(normalizePrefix(prefix));
+  }
+
+  /** Soft reset: "in" asks the peer to send its routes again (RFC 2918), "out" sends ours again. */
+  softReset(address: string, direction: 'in' | 'out'): boolean {
+    const p = this.peerMap.get(unmap(address));
+    if (!p || p.session.fsm.state !== 'Established') return false;
+    if (direction === 'out') {
+      p.adjOut.clear();
+      this.syncPeer(p);
+      for (const f of p.session.fsm.negotiated!.families) this.sendUpdate(p, endOfRib(f.afi));
+    } else {
+      for (const f of p.session.fsm.negotiated!.families) p.session.send({ type: 'route-refresh', afi: f.afi, safi: f.safi });
+    }
+    return true;
+  }
+
+  /** Administrative disable (Cease, the peer's routes go) and enable (the session starts again). */
+  setPeerEnabled(address: string, enabled: boolean): boolean {
+    const p = this.peerMap.get(unmap(address));
+    if (!p) return false;
+    if (!enabled) this.stopPeer(p);
+    else if (p.session.fsm.state === 'Idle') {
+      p.session = this.newSession(p.config);
+      if (this.running) p.session.handle({ type: 'ManualStart' });
+    }
+    return true;
   }
 }

@@ -63,33 +63,6 @@ export async function replaceRoute(nl: Rtnl, r: RouteSpec): Promise<void> {
   await nl.request(`replace route ${r.dst}`, RTM.NEWROUTE, NLM_F.CREATE | NLM_F.REPLACE, msg(r, false));
 }
 
-export interface RouteOp { op: 'replace' | 'delete'; route: RouteSpec }
-
-/**
- * Replaces and deletes many routes with few syscalls: each op is its own netlink message (own sequence
- * number, own ACK) and `chunk` of them go in one sendmsg (see Rtnl.requestBatch). Resolves with one entry per op: undefined when the kernel accepted it, else
- * its error (a route that cannot be encoded fails alone, too). Never rejects.
- */
-export async function routeBatch(nl: Rtnl, ops: readonly RouteOp[], chunk = 256): Promise<(Error | undefined)[]> {
-  const out: (Error | undefined)[] = new Array(ops.length);
-  const reqs: NlRequest[] = [];
-  const idx: number[] = [];
-  ops.forEach((o, j) => {
-    try {
-      const body = msg(o.route, o.op === 'delete');
-      reqs.push(o.op === 'delete'
-        ? { op: `delete route ${o.route.dst}`, type: RTM.DELROUTE, flags: 0, body }
-        : { op: `replace route ${o.route.dst}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.REPLACE, body });
-      idx.push(j);
-    } catch (e) {
-      out[j] = e as Error;
-    }
-  });
-  const res = await nl.requestBatch(reqs, chunk);
-  res.forEach((r, k) => { out[idx[k]] = r instanceof Error ? r : undefined; });
-  return out;
-}
-
 /** Deletes the route; false when no such route exists. */
 export async function delRoute(nl: Rtnl, r: RouteSpec): Promise<boolean> {
   try {

@@ -170,8 +170,8 @@ export const COMMANDS: Record<string, Entry<Globals>> = {
   create, start, run, state, kill, delete: del, exec, ps, list, pause, resume, spec, features, events, update,
   // berth's own commands beyond runc's
   image: { load: () => (require('../../overlayfs/image-cli') as typeof import('../../overlayfs/image-cli')).imageGroup },
-  agent: { load: () => (require('../../cni/agent/cli') as typeof import('../../cni/agent/cli')).agentGroup },
-  bgp: { load: () => (require('../../cni/agent/bgp-cli') as typeof import('../../cni/agent/bgp-cli')).bgpGroup },
+  agent: { load: () => (require('../../cni/agent/agent-command') as typeof import('../../cni/agent/agent-command')).agentGroup },
+  bgp: { load: () => (require('../../cni/agent/bgp-command') as typeof import('../../cni/agent/bgp-command')).bgpGroup },
   lab: { load: () => (require('../../lab/lab-cli') as typeof import('../../lab/lab-cli')).labGroup },
   pod: { load: () => (require('./pod') as typeof import('./pod')).podGroup },
   serve: { load: () => (require('../../server/cli') as typeof import('../../server/cli')).serveCommand(main) },

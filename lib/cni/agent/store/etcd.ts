@@ -3,9 +3,9 @@
 // transactions (create only if the key does not exist; take over our own key only at the revision we
 // read), so two agents can never end up on one subnet.
 import { Etcd3, Lease as EtcdLease } from 'etcd3';
-import { BerthError } from '../../util/errors';
-import { Lease, LeaseLostError, LeasePolicy, NodeInfo, NoFreeSubnetError, SubnetStore } from './store';
-import { checkSubnetLen, parseNet, pickSubnet } from './subnets';
+import { BerthError } from '../../../util/errors';
+import { Lease, LeaseLostError, LeasePolicy, NodeInfo, NoFreeSubnetError, SubnetStore } from './types';
+import { checkSubnetLen, parseNet, pickSubnet } from '../subnets';
 
 interface Entry { subnet: string; info: NodeInfo; mod: string; lease: string }
 

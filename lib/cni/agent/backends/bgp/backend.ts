@@ -3,16 +3,18 @@
 // configured external peers (route reflector, top-of-rack); best routes go into the kernel through
 // FibSync with protocol 186. A blackhole route for the block drops traffic to unassigned addresses of it
 // (the containers' /32 routes, added by berth-bgp, are more specific).
-import * as net from '../net';
-import { BerthError } from '../../util/errors';
-import type { BgpSpeaker, FibSync, PeerConfig } from '../bgp';
-import type { Backend, Published, ReconcileReport } from './backend';
-import type { BgpAgentConfig } from './bgp-config';
-import { planPeers, samePeer } from './bgp-plan';
-import { block6Of } from './subnets6';
-import { BGP_ROUTES_FILE, BGP_STATUS_FILE, type BgpStatusFile } from './bgp-status';
-import { writeJson } from './settings';
-import type { Lease } from './store';
+import * as net from '../../../net';
+import { BerthError } from '../../../../util/errors';
+import type { BgpSpeaker, FibSync, PeerConfig } from '../../../bgp';
+import type { Backend, Published, ReconcileReport } from '../backend';
+import type { BgpAgentConfig } from './config';
+import { planPeers, samePeer } from './plan';
+import { block6Of } from '../../subnets6';
+import { BGP_STATUS_FILE, type BgpStatusFile } from './status';
+import { bgpControlHandlers } from './control';
+import type { ControlHandler } from '../../control/server';
+import { writeJson } from '../../settings';
+import type { Lease } from '../../store/types';
 
 const RTPROT_BGP = 186;
 /** every this many ticks the kernel is dumped and compared with the Loc-RIB (about a minute at 5 s) */
@@ -25,6 +27,8 @@ export interface BgpBackendOptions {
   subnetLen: number;
   runDir: string;
   bgp: BgpAgentConfig;
+  /** the previous run stopped hitlessly: OPEN with the graceful-restart R bit */
+  restarting?: boolean;
 }
 
 export class BgpBackend implements Backend {
@@ -38,10 +42,9 @@ export class BgpBackend implements Backend {
   /** stale routes of ours in the kernel are kept until the sessions are back (our own graceful restart) */
   private fibReconciled = false;
   private readonly startedAt = Date.now();
-  private routesDirty = true;
   private ticks = 0;
-  /** peers in graceful restart at the last status write */
-  private restarting = '';
+  /** the blackhole routes were checked against the kernel for the current blocks */
+  private blackholesChecked = false;
 
   constructor(private readonly nl: net.Rtnl, private readonly o: BgpBackendOptions) {}
 
@@ -73,7 +76,7 @@ export class BgpBackend implements Backend {
 
   private async startSpeaker(routerId: string, blocks: string[]): Promise<BgpSpeaker> {
     // loaded here: only the bgp backend needs the speaker and the netlink package
-    const bgp = require('../bgp') as typeof import('../bgp');
+    const bgp = require('../../../bgp') as typeof import('../../../bgp');
     const fib = new bgp.FibSync(new bgp.NetlinkFib());
     const c = this.o.bgp;
     const speaker = new bgp.BgpSpeaker({
@@ -81,7 +84,8 @@ export class BgpBackend implements Backend {
       gracefulRestartTime: c.grTime,
       // the kernel routes stay when the agent dies or restarts, so peers may keep forwarding to us
       preserveForwarding: true,
-      onBestChange: (ch) => { this.routesDirty = true; fib.update(ch); },
+      restarted: this.o.restarting,
+      onBestChange: (ch) => fib.update(ch),
     });
     await speaker.start();
     this.fib = fib;
@@ -140,53 +144,57 @@ export class BgpBackend implements Backend {
       changes.push(`bgp block ${this.block ?? '-'} -> ${own.subnet}${block6 ? ` and ${this.block6 ?? '-'} -> ${block6}` : ''}`);
       this.block = own.subnet;
       this.block6 = block6;
+      this.blackholesChecked = false;
     }
     const speaker = this.speaker;
-    await this.ensureBlackhole(4, own.subnet, changes);
-    if (block6) await this.ensureBlackhole(6, block6, changes);
+    const resync = this.fibReconciled && ++this.ticks % FIB_RESYNC_TICKS === 0;
+    // a kernel dump costs the whole table: only when the blocks change and with the periodic resync
+    if (!this.blackholesChecked || resync) {
+      await this.ensureBlackhole(4, own.subnet, changes);
+      await this.ensureBlackhole(6, block6, changes);
+      this.blackholesChecked = true;
+    }
     this.syncPeers(speaker, planPeers(own, all, this.o.bgp, u.ip6, block6).map((w) => w.config), changes);
 
-    const peers = speaker.peers();
+    const peers = speaker.peerSessions();
     if (!this.fibReconciled) {
       // RFC 4724 on our own restart: routes installed by our previous run stay until every session is up
       // (and has had time to send its End-of-RIB), or the restart time ran out
-      const settled = peers.every((p) => p.state === 'Established' && Date.now() - Date.parse(p.since) > 2000);
+      const settled = peers.every((p) => p.state === 'Established' && Date.now() - p.since > 2000);
       if (settled || Date.now() - this.startedAt > this.o.bgp.grTime * 1000) {
         await this.fib!.reconcile(speaker.bestRoutes());
         this.fibReconciled = true;
         changes.push('fib reconciled with the Loc-RIB');
       }
-    } else if (++this.ticks % FIB_RESYNC_TICKS === 0) {
+    } else if (resync) {
       // FibSync trusts its record of what it wrote; a fresh dump now and then puts hand edits right
       const fixed = await this.fib!.reconcile(speaker.bestRoutes());
       if (fixed) changes.push(`fib: ${fixed} route(s) put right`);
     } else await this.fib!.flush();
     this.writeStatus(speaker, u.ip);
 
-    // the nodes we forward to: those whose block is a best route learnt by BGP
-    const best = new Set(speaker.bestRoutes().filter((r) => !r.source.local).map((r) => r.prefix));
-    const reach = all.filter((l) => l.node !== own.node && best.has(l.subnet)).map((l) => l.node);
+    // the nodes we forward to: those whose block is a best route learnt by BGP (one lookup per node)
+    const reach = all.filter((l) => l.node !== own.node && speaker.bestRoute(l.subnet)?.source.local === false).map((l) => l.node);
     return { changes, published: { publicIp: u.ip, vtepMac: '', mtu: u.mtu }, peers: reach };
   }
 
+  /** A small summary, O(peers): the routes and per-peer counts are asked over the control socket. */
   private writeStatus(speaker: BgpSpeaker, routerId: string): void {
     const s: BgpStatusFile = {
       pid: process.pid, asn: this.o.bgp.asn, routerId, updatedAt: new Date().toISOString(),
-      peers: speaker.peers(), fibErrors: this.fib?.errors.slice(-20) ?? [],
+      peers: speaker.peerSessions().map((p) => ({ ...p, since: new Date(p.since).toISOString() })), fibErrors: this.fib?.errors.slice(-20) ?? [],
     };
-    // a peer entering or leaving graceful restart marks its routes stale or fresh without a best-route change
-    const restarting = s.peers.filter((p) => p.gracefulRestart).map((p) => p.address).join(',');
-    if (restarting !== this.restarting) this.routesDirty = true;
-    this.restarting = restarting;
     writeJson(this.o.runDir, BGP_STATUS_FILE, s);
-    // the route table can be large: rewritten only when it changed
-    if (this.routesDirty) writeJson(this.o.runDir, BGP_ROUTES_FILE, speaker.routes(true));
-    this.routesDirty = false;
   }
 
-  async close(): Promise<void> {
-    // Cease to every peer; kernel routes stay (forwarding is preserved across our restart)
-    await this.speaker?.stop().catch(() => undefined);
+  controlHandlers(): Record<string, ControlHandler> {
+    return this.speaker ? bgpControlHandlers(this.speaker) : {};
+  }
+
+  async close(restart = false): Promise<void> {
+    // kernel routes stay either way (forwarding is preserved across our restart). A restart closes the
+    // sessions without a NOTIFICATION, so peers keep our routes (RFC 4724); leaving sends Cease.
+    await (restart ? this.speaker?.stopForRestart() : this.speaker?.stop())?.catch(() => undefined);
     await this.fib?.flush().catch(() => undefined);
     this.fib?.close();
     this.nl.close();

@@ -4,11 +4,11 @@
 // The lock is held for well under a millisecond, so the blocking flock does not stall the daemon.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LOCK, native } from '../../sys/native';
-import { BerthError } from '../../util/errors';
-import { readFileIfExists, writeFileAtomicSync } from '../../util/fs';
-import { Lease, LeaseLostError, LeasePolicy, NodeInfo, NoFreeSubnetError, SubnetStore } from './store';
-import { checkSubnetLen, parseNet, pickSubnet } from './subnets';
+import { BerthError } from '../../../util/errors';
+import { withLockSync } from '../../../util/file-lock';
+import { readFileIfExists, writeFileAtomicSync } from '../../../util/fs';
+import { Lease, LeaseLostError, LeasePolicy, NodeInfo, NoFreeSubnetError, SubnetStore } from './types';
+import { checkSubnetLen, parseNet, pickSubnet } from '../subnets';
 
 interface FileState { version: 1; leases: Record<string, Lease> }
 
@@ -24,16 +24,12 @@ export class FileStore implements SubnetStore {
 
   private locked<T>(fn: (s: FileState) => T, write: boolean): T {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
-    const fd = fs.openSync(this.lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
-    try {
-      native().flock(fd, LOCK.EX);
+    return withLockSync(this.lockFile, 'exclusive', () => {
       const state = this.read();
       const out = fn(state);
       if (write) writeFileAtomicSync(this.file, JSON.stringify(state, null, 2) + '\n');
       return out;
-    } finally {
-      fs.closeSync(fd); // closing drops the flock
-    }
+    }, { fileMode: 0o644 });
   }
 
   private read(): FileState {

@@ -1,6 +1,7 @@
-// What the agent daemon needs from a forwarding backend. VXLAN (./vxlan.ts) is the first; a BGP backend
+// What the agent daemon needs from a forwarding backend. VXLAN (./vxlan/) is the first; a BGP backend
 // (lib/cni/bgp) plugs in beside it: it publishes the same NodeInfo and reconciles from the same leases.
-import type { Lease, NodeInfo } from './store';
+import type { ControlHandler } from '../control/server';
+import type { Lease, NodeInfo } from '../store/types';
 
 export interface Published {
   publicIp: string;
@@ -24,5 +25,8 @@ export interface Backend {
   prepare(localSubnet?: string): Promise<Published>;
   /** Converges the kernel on the store's state: `own` is this node's lease, `all` every live lease. */
   reconcile(own: Lease, all: Lease[]): Promise<ReconcileReport>;
-  close(): void;
+  /** `restart`: a hitless stop (the kernel state stays and peers are told nothing that ends it). */
+  close(restart?: boolean): void | Promise<void>;
+  /** commands the backend answers on the agent's control socket */
+  controlHandlers?(): Record<string, ControlHandler>;
 }

@@ -2,13 +2,13 @@
 // MTU - 50) and, per remote node, the route / neighbour / FDB triple planned by vxlan-plan.ts. Each
 // reconcile reads the kernel and changes only what differs, so it repairs hand-made damage and a restart
 // of the agent changes nothing that is already right.
-import * as net from '../net';
-import { BerthError } from '../../util/errors';
-import type { Backend, Published, ReconcileReport } from './backend';
-import type { Lease } from './store';
-import { subnetAddrs } from './subnets';
-import { ensureOnlyAddr, ensureVxlan, VxlanSpec } from './vxlan-link';
-import { describeOp, KernelState, Op, Peer, planVxlan } from './vxlan-plan';
+import * as net from '../../../net';
+import { BerthError } from '../../../../util/errors';
+import type { Backend, Published, ReconcileReport } from '../backend';
+import type { Lease } from '../../store/types';
+import { subnetAddrs } from '../../subnets';
+import { ensureOnlyAddr, ensureVxlan, VxlanSpec } from './link';
+import { describeOp, KernelState, Op, Peer, planVxlan } from './plan';
 
 /** VXLAN over IPv4: 20 (outer IP) + 8 (UDP) + 8 (VXLAN) + 14 (inner Ethernet). */
 export const VXLAN_OVERHEAD = 50;

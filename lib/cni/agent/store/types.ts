@@ -1,7 +1,6 @@
 // The agent's cluster state: one lease per node, mapping a subnet to the node that holds it and how to
-// reach it. Two drivers implement SubnetStore: the embedded file store (one machine, the lab) and etcd v3.
-// Drivers are loaded on demand; the etcd client (grpc) costs most of a second to require.
-import { BerthError } from '../../util/errors';
+// reach it. Two drivers implement SubnetStore (./file.ts, ./etcd.ts); ./open.ts picks one.
+import { BerthError } from '../../../util/errors';
 
 /** What a node publishes about itself (flannel's lease attributes). */
 export interface NodeInfo {
@@ -56,28 +55,4 @@ export class NoFreeSubnetError extends BerthError {
     super(`no free /${subnetLen} left in ${network}`, { field: 'network' });
     this.name = 'NoFreeSubnetError';
   }
-}
-
-export interface StoreOptions {
-  kind: StoreKind;
-  /** embedded: the directory shared by every agent of the cluster */
-  dir?: string;
-  /** etcd: client URLs */
-  endpoints?: string[];
-  /** etcd: key prefix */
-  prefix?: string;
-}
-
-export async function openStore(o: StoreOptions): Promise<SubnetStore> {
-  if (o.kind === 'embedded') {
-    if (!o.dir) throw new BerthError('the embedded store needs a directory', { field: '--store-dir' });
-    const { FileStore } = require('./store-file') as typeof import('./store-file');
-    return new FileStore(o.dir);
-  }
-  if (o.kind === 'etcd') {
-    if (!o.endpoints?.length) throw new BerthError('the etcd store needs at least one endpoint', { field: '--etcd-endpoints' });
-    const { EtcdStore } = require('./store-etcd') as typeof import('./store-etcd');
-    return EtcdStore.connect(o.endpoints, o.prefix ?? '/berth/network');
-  }
-  throw new BerthError(`unknown store "${String(o.kind)}" (want embedded or etcd)`, { field: '--store' });
 }

@@ -1,11 +1,11 @@
 // `berth agent run --backend bgp` flags: the node's AS, timers, the iBGP mesh switch and external peers
-// (route reflectors, top-of-rack routers). config.ts spreads BGP_FLAGS into its flag table and calls
+// (route reflectors, top-of-rack routers). agent-config.ts spreads BGP_FLAGS into its flag table and calls
 // parseBgpConfig only for the bgp backend; every error names its flag.
 import * as net from 'node:net';
-import { bool, str, type FlagSpec, type Parsed } from '../../util/command-line';
-import { BerthError } from '../../util/errors';
-import type { Ipv4Net } from './subnets';
-import { checkSubnetLen6, parseNet6 } from './subnets6';
+import { bool, str, type FlagSpec, type Parsed } from '../../../../util/command-line';
+import { BerthError } from '../../../../util/errors';
+import type { Ipv4Net } from '../../subnets';
+import { checkSubnetLen6, parseNet6 } from '../../subnets6';
 
 export interface ExternalPeer {
   address: string;

@@ -3,10 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { bool, parseFlags, str, type FlagSpec, type Parsed } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
-import type { StoreOptions } from './store';
+import type { StoreOptions } from './store/open';
 import { checkSubnetLen, parseNet } from './subnets';
-import { DEFAULT_VXLAN_PORT } from './vxlan';
-import { BGP_FLAGS, parseBgpConfig, type BgpAgentConfig } from './bgp-config';
+import { DEFAULT_VXLAN_PORT } from './backends/vxlan/backend';
+import { BGP_FLAGS, parseBgpConfig, type BgpAgentConfig } from './backends/bgp/config';
 import { DEFAULT_RUN_DIR } from './settings';
 
 export const DEFAULT_DATA_DIR = '/var/lib/berth/agent';

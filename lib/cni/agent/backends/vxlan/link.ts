@@ -1,9 +1,9 @@
 // The node's VXLAN device: read its VXLAN attributes (lib/cni/net's Link has none) and make it match the
 // wanted spec, touching it only when something differs so an agent restart changes nothing.
-import * as net from '../net';
-import { parseAttrs, readStr, readU32, str, encodeAttrs } from '../net/nl/attrs';
-import { IFLA, IFLA_INFO, IFLA_VXLAN, RTM } from '../net/nl/constants';
-import type { NlMessage } from '../net/nl/socket';
+import * as net from '../../../net';
+import { parseAttrs, readStr, readU32, str, encodeAttrs } from '../../../net/nl/attrs';
+import { IFLA, IFLA_INFO, IFLA_VXLAN, RTM } from '../../../net/nl/constants';
+import type { NlMessage } from '../../../net/nl/socket';
 
 export interface VxlanSpec {
   name: string;

@@ -1,8 +1,8 @@
 // Pure planning for the BGP backend: which neighbours this node should have (the iBGP mesh from the
 // store's leases plus configured external peers) and the policies each gets. No I/O, unit-tested.
-import type { PeerConfig, Policy } from '../bgp';
-import type { BgpAgentConfig } from './bgp-config';
-import type { Lease } from './store';
+import type { PeerConfig, Policy } from '../../../bgp';
+import type { BgpAgentConfig } from './config';
+import type { Lease } from '../../store/types';
 
 export interface WantedPeer {
   /** node name for mesh peers; undefined for external peers */
