@@ -75,7 +75,8 @@ t.test('a silent peer (process stopped, TCP open): NOTIFICATION 4/0 and its rout
     t.equal(p.gracefulRestart, false, `${n}: no graceful-restart window after a hold-timer expiry`);
     t.notOk(json<{ prefix: string }[]>(n, 'routes').some((r) => r.prefix === b3), `${n}: nothing of n3 in the RIB, not even stale`);
   }
-  t.ok(Date.now() - t0 < GR_S * 1000, 'all this well inside the restart time');
+  // the withdrawals, not this test's own status queries (slow under load), are what must beat the restart time
+  t.ok(Math.max(...took) < GR_S * 1000, `withdrawn well inside the restart time (${Math.max(...took)} ms < ${GR_S} s)`);
   await new Promise((r) => setTimeout(r, 300));
   cap.kill('SIGINT');
   await new Promise((r) => cap.once('exit', r));
