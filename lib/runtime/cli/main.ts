@@ -174,6 +174,7 @@ export const COMMANDS: Record<string, Entry<Globals>> = {
   bgp: { load: () => (require('../../cni/agent/bgp-command') as typeof import('../../cni/agent/bgp-command')).bgpGroup },
   lab: { load: () => (require('../../lab/lab-cli') as typeof import('../../lab/lab-cli')).labGroup },
   pod: { load: () => (require('./pod') as typeof import('./pod')).podGroup },
+  install: { load: () => (require('../../install/install-cni') as typeof import('../../install/install-cni')).installGroup },
   serve: { load: () => (require('../../server/cli') as typeof import('../../server/cli')).serveCommand(main) },
 };
 export const BERTH: Group<Globals> = {
