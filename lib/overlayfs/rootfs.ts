@@ -10,7 +10,7 @@ import { ImageError } from './errors';
 import { findImage } from './images';
 import { ensureLink, ensureStore, hasLayer } from './layer-store';
 import { withStoreLock } from './lock';
-import { isMountPoint } from './mountinfo';
+import { isMountPoint } from '../util/mountinfo';
 import { MOUNT_DATA_MAX, overlayMountOptions } from './mount-options';
 import { containerDir, storePaths } from './paths';
 import type { ContainerRootfsRecord, ImageConfig } from './types';

@@ -6,23 +6,9 @@
 // lib/util/usage.ts, loaded only when asked for. One module, not two: every CLI start pays for each module.
 import { BerthError } from './errors';
 import * as io from './io';
+import type { FlagSpec } from './flag-spec';
 
-export interface FlagDef {
-  /** true: takes a value; false: boolean */
-  value: boolean;
-  /** may be given more than once; the values are collected in order */
-  repeat?: boolean;
-  /** a second name, usually one letter: `-b` for `--bundle` */
-  alias?: string;
-  /** the value when the flag is absent (value flags only): the parser fills it in */
-  default?: string;
-  /** what --help names the value, e.g. DIR (default: value) */
-  arg?: string;
-  /** one line for --help */
-  help: string;
-}
-
-export type FlagSpec = Record<string, FlagDef>;
+export type { FlagDef, FlagSpec } from './flag-spec';
 
 export interface Parsed {
   flags: Record<string, string | boolean | string[]>;

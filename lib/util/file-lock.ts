@@ -26,8 +26,8 @@ function operation(mode: LockMode): number {
 }
 
 /**
- * Blocking: for short-lived processes (a CNI plugin) and critical sections that last well under a
- * millisecond. Returns the release.
+ * Blocking: for short-lived processes (a CNI plugin) and critical sections that only read and rewrite a
+ * small file. Returns the release.
  */
 export function lockSync(path: string, mode: LockMode, o: LockOptions = {}): () => void {
   const fd = fs.openSync(path, openFlags(o), o.fileMode ?? 0o600);

@@ -27,3 +27,8 @@ export function parseMountinfo(text: string): MountEntry[] {
 export function readMountinfo(file = '/proc/self/mountinfo'): MountEntry[] {
   return parseMountinfo(fs.readFileSync(file, 'utf8'));
 }
+
+/** Is `p` a mount point in this process's mount namespace? */
+export function isMountPoint(p: string): boolean {
+  return readMountinfo().some((m) => m.mountPoint === p);
+}

@@ -1,6 +1,6 @@
 // --help text in runc's shape (NAME, USAGE, COMMANDS, OPTIONS), made from a command's own definition
 // (lib/util/command-line.ts): a flag documented here is the flag the parser reads. Loaded only for --help.
-import type { FlagDef, FlagSpec } from './command-line';
+import type { FlagDef, FlagSpec } from './flag-spec';
 
 function flagName(name: string, f: FlagDef): string {
   const arg = f.value ? ` ${f.arg ?? 'value'}` : '';

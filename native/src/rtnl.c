@@ -4,9 +4,9 @@
  * addresses and routes gone; the kernel announces that with RTM_DELLINK), -ENODEV if there is no such
  * device, or -errno if the kernel refuses.
  *
- * Why not simply send RTM_DELLINK and wait for the ACK: the kernel takes the device out within 0.1-2 ms,
- * then, still inside the requesting task's sendmsg, waits for RCU grace periods before it frees it (12-25 ms
- * here: CONFIG_RCU_LAZY, HZ=250). A CNI DEL would sit that out before it could answer and exit. So a forked
+ * Why not simply send RTM_DELLINK and wait for the ACK: the kernel takes the device out quickly, then, still
+ * inside the requesting task's sendmsg, waits for RCU grace periods before it frees it (far longer, and how
+ * much longer depends on the kernel's RCU settings, e.g. CONFIG_RCU_LAZY and HZ). A CNI DEL would sit that out before it could answer and exit. So a forked
  * child sends the request and sits out the wait; this process listens for the announcement, and a detached
  * thread reaps the child (if this process exits first, the child is reparented and its new parent reaps it).
  * The work runs on libuv's threadpool, whose threads stay in the namespace the process started in, whatever

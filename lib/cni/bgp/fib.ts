@@ -2,7 +2,7 @@
 // ("bgp" in iproute2's rt_protos), in batches. Routes carrying another protocol id are never touched:
 // deletes name protocol 186 (the kernel matches it) and installs skip prefixes another protocol owns.
 import { AFI } from './codec/constants';
-import { formatPrefix, parsePrefix } from './codec/ip';
+import { formatPrefix, parsePrefix } from './codec/prefix';
 import { ipToBytes } from '../../util/ip-address';
 import type { BestChange } from './rib';
 import type { Route } from './route';

@@ -1,7 +1,7 @@
 // A small routing policy model, in the spirit of BIRD filters and GoBGP policy statements:
 // an ordered list of rules; the first rule whose match holds and that has an action decides;
 // rules without an action only modify attributes and fall through.
-import { parsePrefix } from './codec/ip';
+import { parsePrefix } from './codec/prefix';
 import type { Route } from './route';
 
 export interface PrefixMatch {

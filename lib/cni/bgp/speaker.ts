@@ -5,7 +5,7 @@ import { ConfigError } from '../../util/errors';
 import { AFI, CEASE_SUB, REFRESH, type Afi } from './codec/constants';
 import type { RouteRefreshMessage } from './codec/message';
 import { emptyCapabilities, type Capabilities } from './codec/capabilities';
-import { afiOf, normalizePrefix } from './codec/ip';
+import { afiOf, normalizePrefix } from './codec/prefix';
 import type { PathAttributes } from './codec/attributes';
 import { isEndOfRib, endOfRib, type UpdateMessage } from './codec/update';
 import { isHardReset, resolveCollision, type FsmAction, type FsmConfig, type FsmState } from './fsm';
@@ -14,39 +14,16 @@ import { Rib, type BestChange } from './rib';
 import { AdjRibOut, buildUpdates, exportRoute, type ExportTarget } from './export';
 import { evaluatePolicy } from './policy';
 import { LOCAL_SOURCE_ID, type Route, type RouteSource } from './route';
-import { validatePeer, validateSpeaker, type PeerConfig, type SpeakerOptions } from './config';
+import { validatePeer, validateSpeaker, type PeerConfig, type SpeakerOptions } from './speaker-config';
 import { peerStatus, routeStatus, type PeerStatus, type RouteStatus } from './status';
+import type { PeerState } from './peer-state';
 
-export type { PeerConfig, SpeakerOptions } from './config';
+export type { PeerConfig, SpeakerOptions } from './speaker-config';
 export type { PeerStatus, RouteStatus } from './status';
 export type { BestChange } from './rib';
 
 /** A peer's session state, cheap to take (no route counts). */
 export interface PeerSession { address: string; state: FsmState; since: number; gracefulRestart: boolean }
-
-/** Everything the speaker keeps about one configured neighbour. */
-export interface PeerState {
-  id: string;
-  config: PeerConfig;
-  internal: boolean;
-  session: Session;
-  /** a second, incoming connection while `session` is still opening (RFC 4271 §6.8) */
-  pending?: Session;
-  adjOut: AdjRibOut;
-  /** set while Established */
-  source?: RouteSource;
-  since: number;
-  lastError?: string;
-  /** RFC 4724: the peer is restarting; its routes are stale until this timer or End-of-RIB */
-  grTimer?: NodeJS.Timeout;
-  staleFamilies: Set<Afi>;
-  /** RFC 7313 §4.2: families between the peer's BoRR and EoRR */
-  refreshStale: Set<Afi>;
-  updatesIn: number;
-  updatesOut: number;
-  /** RFC 4486: set while the session is held down after max-prefix; it reconnects when this fires */
-  maxPrefixTimer?: NodeJS.Timeout;
-}
 
 const DEFAULT_GR_TIME = 120;
 const unmap = (a: string): string => a.replace(/^::ffff:/, '');

@@ -4,7 +4,7 @@ import { formatCommunity, asPathString } from './policy';
 import type { Rib } from './rib';
 import type { Route } from './route';
 import type { FsmState } from './fsm';
-import type { PeerState } from './speaker';
+import type { PeerState } from './peer-state';
 
 export interface PeerStatus {
   address: string;

@@ -229,7 +229,7 @@ export async function deleteLinkByName(nl: Rtnl, name: string): Promise<boolean>
 /**
  * deleteLinkByName for a link in the namespace the process started in (the host end of a veth), whatever
  * netns.ts did to the main thread. It resolves once the kernel has taken the device out of the namespace
- * (native/src/rtnl.c): the RCU wait the kernel adds before it frees a device (tens of milliseconds) is sat out by a
+ * (native/src/rtnl.c): the RCU wait the kernel adds before it frees a device (the longer part of a delete) is sat out by a
  * child process, not by a DEL, which releases the address meanwhile. false: there was no such device.
  */
 export async function deleteHostLinkByName(name: string): Promise<boolean> {

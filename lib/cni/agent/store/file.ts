@@ -1,7 +1,7 @@
 // The embedded store: every lease in one JSON file, rewritten atomically while holding an flock on a
 // lock file next to it. Each operation is a synchronous read-modify-write under the lock, so agents in
 // different processes (or lab nodes sharing the directory) never hand out one subnet twice.
-// The lock is held for well under a millisecond, so the blocking flock does not stall the daemon.
+// The lock is held for one read and one rewrite of a small file, so the blocking flock does not stall the daemon.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError } from '../../../util/errors';

@@ -1,7 +1,7 @@
 // The BGP codec's public face: import from here.
 export * from './constants';
 export * from './errors';
-export * from './ip';
+export * from './prefix';
 export * from './nlri';
 export * from './capabilities';
 export * from './attributes';

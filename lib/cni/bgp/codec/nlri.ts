@@ -1,6 +1,6 @@
 // NLRI: a list of (length octet, just enough prefix octets) pairs (RFC 4271 §4.3, RFC 4760 §5).
 import { AFI, type Afi } from './constants';
-import { formatPrefix, parsePrefix } from './ip';
+import { formatPrefix, parsePrefix } from './prefix';
 
 export function encodeNlri(prefixes: readonly string[]): Buffer {
   const parts: Buffer[] = [];

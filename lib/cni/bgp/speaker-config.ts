@@ -1,7 +1,7 @@
 // Speaker and peer configuration, with the defaults and the checks (errors name the field).
 import * as net from 'node:net';
 import { ConfigError } from '../../util/errors';
-import { normalizePrefix } from './codec/ip';
+import { normalizePrefix } from './codec/prefix';
 import { validatePolicy, type Policy } from './policy';
 import type { BestChange } from './rib';
 
