@@ -35,10 +35,13 @@ export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig, nextHop6?
     if (seen.has(p.address)) continue;
     seen.add(p.address);
     const external = p.asn !== c.asn;
+    const limit = external ? (c.maxPrefixes?.[p.address] ?? c.maxPrefixes?.['*']) : undefined;
     out.push({
       config: {
         address: p.address, asn: p.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'],
-        description: external ? 'external' : 'route reflector',
+        description: external ? 'external' : c.rrClients?.includes(p.address) ? 'route-reflector client' : 'route reflector',
+        ...(limit !== undefined ? { maxPrefixes: limit, ...(c.maxPrefixRestartTime !== undefined ? { maxPrefixRestartTime: c.maxPrefixRestartTime } : {}) } : {}),
+        ...(c.rrClients?.includes(p.address) ? { rrClient: true } : {}),
         // eBGP peers get every family the node has, like the mesh (a ToR needs the IPv6 block too)
         ...(external ? { ...internal6, importPolicy: externalImport(c.importPrefixes), exportPolicy: externalExport(own.subnet, ...(block6 && nextHop6 ? [block6] : [])) } : internal6),
       },
@@ -48,7 +51,7 @@ export function planPeers(own: Lease, all: Lease[], c: BgpAgentConfig, nextHop6?
     for (const l of all) {
       if (l.node === own.node || l.backend !== 'bgp' || !l.publicIp || seen.has(l.publicIp)) continue;
       seen.add(l.publicIp);
-      out.push({ node: l.node, config: { address: l.publicIp, asn: c.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'], description: `node ${l.node}`, ...internal6 } });
+      out.push({ node: l.node, config: { address: l.publicIp, asn: c.asn, port: c.port, localAddress: own.publicIp, holdTime: c.holdTime, families: ['ipv4'], description: `node ${l.node}`, ...(c.routeReflector ? { rrClient: true } : {}), ...internal6 } });
     }
   }
   return out;
