@@ -4,6 +4,7 @@
 import * as net from 'node:net';
 import { bool, str, type FlagSpec, type Parsed } from '../../../../util/command-line';
 import { BerthError } from '../../../../util/errors';
+import { parseCommunity } from '../../../bgp/policy';
 import type { Ipv4Net } from '../../subnets';
 import { checkSubnetLen6, parseNet6 } from '../../subnets6';
 
@@ -37,6 +38,11 @@ export interface BgpAgentConfig {
   routeReflector?: boolean;
   /** configured iBGP peers (by address) that are route-reflector clients of this node */
   rrClients?: string[];
+  /** communities added to every route exported to external peers */
+  exportCommunities?: string[];
+  /** routes from external peers carrying one of these are accepted (whatever the prefix) / rejected (first) */
+  importAcceptCommunities?: string[];
+  importRejectCommunities?: string[];
   /** RFC 4456 cluster id (an IPv4 address; the router id when reflecting without one) */
   clusterId?: string;
 }
@@ -60,6 +66,9 @@ export const BGP_FLAGS: FlagSpec = {
   'bgp-route-reflector': { value: false, help: 'reflect routes between the mesh nodes (each is a client; the clients run --bgp-no-mesh)' },
   'bgp-rr-client': { value: true, repeat: true, arg: 'ADDR', help: 'this iBGP --bgp-peer is a route-reflector client of this node' },
   'bgp-cluster-id': { value: true, arg: 'IPV4', help: 'route-reflector cluster id (default: the router id)' },
+  'bgp-export-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'add this community to the routes exported to external peers' },
+  'bgp-import-accept-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'accept routes from external peers carrying this community (besides --bgp-import)' },
+  'bgp-import-reject-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'reject routes from external peers carrying this community (checked first)' },
   network6: { value: true, arg: 'CIDR', help: 'give containers an IPv6 address from this range too (bgp backend)' },
   'subnet-len6': { value: true, arg: 'N', help: `prefix length of each node's IPv6 block (default: ${DEFAULT_SUBNET_LEN6}, with --network6)` },
 };
@@ -116,6 +125,27 @@ function parseMaxPrefixes(p: Parsed, peers: ExternalPeer[], asn: number): Record
   return Object.keys(out).length ? out : undefined;
 }
 
+function communities(p: Parsed, name: string): string[] | undefined {
+  const all = list(p, name);
+  for (const c of all) {
+    try { parseCommunity(c); } catch { throw new BerthError(`invalid community "${c}" (want ASN:VALUE, each 0..65535, e.g. 64512:100)`, { field: `--${name}` }); }
+  }
+  return all.length ? all : undefined;
+}
+
+function parseCommunities(p: Parsed): Pick<BgpAgentConfig, 'exportCommunities' | 'importAcceptCommunities' | 'importRejectCommunities'> {
+  const out: Pick<BgpAgentConfig, 'exportCommunities' | 'importAcceptCommunities' | 'importRejectCommunities'> = {};
+  const exportCommunities = communities(p, 'bgp-export-community');
+  const importAcceptCommunities = communities(p, 'bgp-import-accept-community');
+  const importRejectCommunities = communities(p, 'bgp-import-reject-community');
+  if (exportCommunities) out.exportCommunities = exportCommunities;
+  if (importAcceptCommunities) out.importAcceptCommunities = importAcceptCommunities;
+  if (importRejectCommunities) out.importRejectCommunities = importRejectCommunities;
+  const both = importAcceptCommunities?.find((c) => importRejectCommunities?.includes(c));
+  if (both) throw new BerthError(`community ${both} is also in --bgp-import-reject-community`, { field: '--bgp-import-accept-community' });
+  return out;
+}
+
 function parseRr(p: Parsed, peers: ExternalPeer[], asn: number): Pick<BgpAgentConfig, 'routeReflector' | 'rrClients' | 'clusterId'> {
   const rrClients = list(p, 'bgp-rr-client');
   for (const a of rrClients) if (!peers.some((x) => x.address === a && x.asn === asn)) throw new BerthError(`"${a}" is not an iBGP --bgp-peer (same AS)`, { field: '--bgp-rr-client' });
@@ -150,5 +180,6 @@ export function parseBgpConfig(p: Parsed, net4: Ipv4Net, subnetLen: number): Bgp
     ...(restart !== undefined ? { maxPrefixRestartTime: int(restart, '--bgp-max-prefix-restart', 0, 86400) } : {}),
     ...(bool(p, 'bgp-notification-restart') ? { notificationRestart: true } : {}),
     ...parseRr(p, peers, asn),
+    ...parseCommunities(p),
   };
 }
