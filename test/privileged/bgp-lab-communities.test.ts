@@ -8,6 +8,7 @@ import t from 'tap';
 import type { Lab } from '../../lib/lab/lab';
 import { addRouterNs, startRouterDaemon } from '../../lib/lab/router';
 import { runIn } from '../../lib/lab/sh';
+import { gobgpdToml } from '../../lib/lab/gobgp';
 import { testLab, within } from '../helpers/lab';
 
 const TOR_IP = '10.250.0.248';
@@ -19,19 +20,7 @@ t.before(async () => {
   lab = await testLab(t, { nodes: 1, network: 'bgp', ttlS: 6, intervalS: 0.5, agents: false, tag: 'comm' });
   const { ns, dir } = addRouterNs(lab.state, 'tor', TOR_IP);
   const conf = path.join(dir, 'gobgpd.toml');
-  fs.writeFileSync(conf, `
-[global.config]
-  as = 65000
-  router-id = "${TOR_IP}"
-  local-address-list = ["${TOR_IP}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${lab.node('n1').ip}"
-    peer-as = 64512
-  [neighbors.timers.config]
-    hold-time = 9
-    connect-retry = 2
-`);
+  fs.writeFileSync(conf, gobgpdToml({ asn: 65000, routerId: TOR_IP, localAddress: TOR_IP, neighbors: [{ address: lab.node('n1').ip, asn: 64512 }] }));
   const api = ['-u', '127.0.0.1', '-p', '50061'];
   gobgp = (...args: string[]): string => { const r = runIn(ns, 'gobgp', [...api, ...args]); if (r.status !== 0) throw new Error(r.stderr); return r.stdout; };
   const pid = await startRouterDaemon({ label: 'gobgpd of tor', ns, bin: 'gobgpd', log: path.join(dir, 'gobgpd.log'), pollMs: 100, ready: () => { gobgp('global'); },
