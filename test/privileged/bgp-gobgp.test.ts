@@ -8,6 +8,7 @@ import { connect, createNetns, killChild, type TestNetns } from '../helpers/netn
 import { native, CLONE } from '../../lib/sys/native';
 import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
 import type { Policy } from '../../lib/cni/bgp/policy';
+import { gobgpdToml } from '../../lib/lab/gobgp';
 
 const ACCEPT: Policy = { rules: [], default: 'accept' };
 
@@ -42,29 +43,7 @@ function lab(t: Test): { gobgp: TestNetns; node: TestNetns; dir: string } {
   return { gobgp, node, dir };
 }
 
-const CONF = `
-[global.config]
-  as = 65001
-  router-id = "10.202.0.1"
-  port = 179
-  local-address-list = ["10.202.0.1"]
-
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "10.202.0.2"
-    peer-as = 65002
-  [neighbors.timers.config]
-    hold-time = 9
-    connect-retry = 2
-    # after a NOTIFICATION GoBGP waits this long in Idle (30 s by default)
-    idle-hold-time-after-reset = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`;
+const CONF = gobgpdToml({ asn: 65001, routerId: '10.202.0.1', localAddress: '10.202.0.1', neighbors: [{ address: '10.202.0.2', asn: 65002, families: ['ipv4-unicast', 'ipv6-unicast'] }] });
 
 /** the lab with gobgpd running in its namespace; returns the gobgp CLI bound to that daemon */
 async function startGobgp(t: Test): Promise<(...args: string[]) => string> {

@@ -45,6 +45,16 @@ t.test('bad bgp input names the flag', async (t) => {
     [['--bgp-peer', '10.0.0.1@0'], /--bgp-peer.*AS number/],
     [['--bgp-import', '10.99.0.0'], /--bgp-import/],
     [['--bgp-import', '10.99.0.0/33'], /--bgp-import/],
+    [['--bgp-max-prefixes', '0'], /--bgp-max-prefixes.*integer/],
+    [['--bgp-peer', '10.0.0.1@64512', '--bgp-max-prefixes', '10.0.0.1=5'], /--bgp-max-prefixes.*not an external/],
+    [['--bgp-max-prefix-restart', '5'], /--bgp-max-prefix-restart: needs --bgp-max-prefixes/],
+    [['--bgp-peer', '10.0.0.1@65000', '--bgp-rr-client', '10.0.0.1'], /--bgp-rr-client.*not an iBGP/],
+    [['--bgp-route-reflector', '--bgp-cluster-id', '1.2.3'], /--bgp-cluster-id.*IPv4/],
+    [['--bgp-cluster-id', '1.2.3.4'], /--bgp-cluster-id: needs --bgp-route-reflector/],
+    [['--bgp-route-reflector', '--bgp-no-mesh'], /--bgp-route-reflector/],
+    [['--bgp-export-community', '70000:1'], /--bgp-export-community: invalid community "70000:1"/],
+    [['--bgp-import-reject-community', 'no'], /--bgp-import-reject-community: invalid community/],
+    [['--bgp-import-accept-community', '1:2', '--bgp-import-reject-community', '1:2'], /--bgp-import-accept-community.*also/],
   ];
   for (const [args, re] of bad) {
     try { parseAgentConfig(['--node', 'n1', '--backend', 'bgp', ...args]); t.fail('accepted'); } catch (e) { t.match(`${(e as { field?: string }).field}: ${(e as Error).message}`, re, args.join(' ')); }
@@ -74,7 +84,40 @@ t.test('external peers: RR without mesh, eBGP with explicit import and export po
   t.ok(evaluatePolicy(ebgp.exportPolicy!, route('10.244.1.0/24')), 'exports our block');
   t.notOk(evaluatePolicy(ebgp.exportPolicy!, route('10.244.2.0/24')), 'not other nodes\' blocks');
   t.notOk(evaluatePolicy(externalImport([]), route('10.99.1.0/24')), 'no --bgp-import: nothing (RFC 8212)');
-  t.notOk(evaluatePolicy(externalExport('10.244.1.0/24'), route('10.244.1.0/25')), 'exact block only');
+  t.notOk(evaluatePolicy(externalExport(['10.244.1.0/24']), route('10.244.1.0/25')), 'exact block only');
+});
+
+t.test('max-prefix, N bit and route reflection reach the peer configs', async (t) => {
+  const base = ['--node', 'n1', '--backend', 'bgp', '--bgp-peer', '10.250.0.251@65000', '--bgp-peer', '10.250.0.252@65001', '--bgp-peer', '10.250.0.9@64512'];
+  const own = lease('n1', 1);
+  const c = parseAgentConfig([...base, '--bgp-max-prefixes', '100', '--bgp-max-prefixes', '10.250.0.252=7', '--bgp-max-prefix-restart', '30',
+    '--bgp-notification-restart', '--bgp-route-reflector', '--bgp-rr-client', '10.250.0.9', '--bgp-cluster-id', '10.0.0.1']).bgp!;
+  t.equal(c.notificationRestart, true);
+  t.equal(c.clusterId, '10.0.0.1');
+  const by = (a: string) => planPeers(own, [own, lease('n2', 2)], c).find((p) => p.config.address === a)!.config;
+  t.same([by('10.250.0.251').maxPrefixes, by('10.250.0.251').maxPrefixRestartTime], [100, 30], 'every external peer');
+  t.equal(by('10.250.0.252').maxPrefixes, 7, 'one peer\'s own limit wins');
+  t.equal(by('10.250.0.9').maxPrefixes, undefined, 'no limit on iBGP peers');
+  t.equal(by('10.250.0.9').rrClient, true, '--bgp-rr-client');
+  t.equal(by('10.250.0.2').rrClient, true, '--bgp-route-reflector: mesh nodes are clients');
+  const plain = parseAgentConfig(base).bgp!;
+  t.notOk('maxPrefixes' in plain || 'notificationRestart' in plain || 'clusterId' in plain || 'routeReflector' in plain, 'unset: absent');
+  t.notOk(planPeers(own, [own, lease('n2', 2)], plain).some((p) => 'rrClient' in p.config || 'maxPrefixes' in p.config), 'peer configs unchanged');
+});
+
+t.test('communities: set on export to external peers, matched on import from them', async (t) => {
+  const c = parseAgentConfig(['--node', 'n1', '--backend', 'bgp', '--bgp-peer', '10.250.0.251@65000', '--bgp-import', '10.99.0.0/16',
+    '--bgp-export-community', '64512:100,64512:200', '--bgp-import-accept-community', '65000:1', '--bgp-import-reject-community', '65000:666']).bgp!;
+  const own = lease('n1', 1);
+  const ebgp = planPeers(own, [own], c)[0].config;
+  const tagged = (prefix: string, ...cs: number[]): Route => ({ ...route(prefix), attrs: { origin: 0, asPath: [], communities: cs } });
+  t.same(evaluatePolicy(ebgp.exportPolicy!, route('10.244.1.0/24'))?.attrs.communities, [64512 * 65536 + 100, 64512 * 65536 + 200], 'exported with both');
+  t.notOk(evaluatePolicy(ebgp.exportPolicy!, route('10.244.2.0/24')), 'still only our block');
+  t.ok(evaluatePolicy(ebgp.importPolicy!, tagged('10.50.0.0/24', 65000 * 65536 + 1)), 'accepted community: any prefix');
+  t.notOk(evaluatePolicy(ebgp.importPolicy!, tagged('10.99.1.0/24', 65000 * 65536 + 666)), 'rejected community wins over --bgp-import');
+  t.notOk(evaluatePolicy(ebgp.importPolicy!, tagged('10.50.0.0/24', 65000 * 65536 + 666, 65000 * 65536 + 1)), 'and over an accepted one');
+  t.ok(evaluatePolicy(ebgp.importPolicy!, tagged('10.99.1.0/24', 65000 * 65536 + 2)), 'other communities: prefix list decides');
+  t.notOk(evaluatePolicy(ebgp.importPolicy!, tagged('10.50.0.0/24', 65000 * 65536 + 2)), 'neither: rejected');
 });
 
 t.test('eBGP peers get every family the node has: IPv6 negotiated and the IPv6 block exported', async (t) => {

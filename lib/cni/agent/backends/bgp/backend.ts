@@ -85,6 +85,9 @@ export class BgpBackend implements Backend {
       // the kernel routes stay when the agent dies or restarts, so peers may keep forwarding to us
       preserveForwarding: true,
       restarted: this.o.restarting,
+      ...(c.notificationRestart ? { notificationRestart: true } : {}),
+      // the speaker picks its cluster id at start, before any (client) peer is added: give it here
+      ...(c.routeReflector || c.rrClients ? { clusterId: c.clusterId ?? routerId } : {}),
       onBestChange: (ch) => fib.update(ch),
     });
     await speaker.start();

@@ -4,6 +4,7 @@
 import * as net from 'node:net';
 import { bool, str, type FlagSpec, type Parsed } from '../../../../util/command-line';
 import { BerthError } from '../../../../util/errors';
+import { parseCommunity } from '../../../bgp/policy';
 import type { Ipv4Net } from '../../subnets';
 import { checkSubnetLen6, parseNet6 } from '../../subnets6';
 
@@ -27,6 +28,23 @@ export interface BgpAgentConfig {
   port: number;
   /** the IPv6 range, when containers get an IPv6 address too (each node's block: see subnets6.ts) */
   ipv6?: { network: string; subnetLen: number };
+  /** prefix limit per external peer address ('*': every external peer without its own); Cease 6/1 past it */
+  maxPrefixes?: Record<string, number>;
+  /** seconds before a peer shut down for too many prefixes is tried again (0: never) */
+  maxPrefixRestartTime?: number;
+  /** RFC 8538 N bit: a hold-timer expiry or non-hard Cease is a graceful restart where both sides agree */
+  notificationRestart?: boolean;
+  /** route reflection: every mesh node is a client of this node */
+  routeReflector?: boolean;
+  /** configured iBGP peers (by address) that are route-reflector clients of this node */
+  rrClients?: string[];
+  /** communities added to every route exported to external peers */
+  exportCommunities?: string[];
+  /** routes from external peers carrying one of these are accepted (whatever the prefix) / rejected (first) */
+  importAcceptCommunities?: string[];
+  importRejectCommunities?: string[];
+  /** RFC 4456 cluster id (an IPv4 address; the router id when reflecting without one) */
+  clusterId?: string;
 }
 
 /** Calico's IPv6 block size */
@@ -42,6 +60,15 @@ export const BGP_FLAGS: FlagSpec = {
   'bgp-peer': { value: true, repeat: true, arg: 'ADDR@ASN', help: 'an external peer (route reflector, top-of-rack router); comma-separated lists too' },
   'bgp-import': { value: true, repeat: true, arg: 'PREFIX', help: 'accept this prefix from external peers (none by default, RFC 8212)' },
   'bgp-port': { value: true, arg: 'N', default: '179', help: 'the TCP port to listen and connect on' },
+  'bgp-max-prefixes': { value: true, repeat: true, arg: '[ADDR=]N', help: 'shut an external peer down (Cease 6/1) past N prefixes; ADDR= for one peer, bare N for every external peer' },
+  'bgp-max-prefix-restart': { value: true, arg: 'SECONDS', help: 'retry a peer shut down by --bgp-max-prefixes after this long (default 60; 0: never)' },
+  'bgp-notification-restart': { value: false, help: 'advertise the RFC 8538 N bit: hold-timer expiry and soft Cease restart gracefully' },
+  'bgp-route-reflector': { value: false, help: 'reflect routes between the mesh nodes (each is a client; the clients run --bgp-no-mesh)' },
+  'bgp-rr-client': { value: true, repeat: true, arg: 'ADDR', help: 'this iBGP --bgp-peer is a route-reflector client of this node' },
+  'bgp-cluster-id': { value: true, arg: 'IPV4', help: 'route-reflector cluster id (default: the router id)' },
+  'bgp-export-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'add this community to the routes exported to external peers' },
+  'bgp-import-accept-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'accept routes from external peers carrying this community (besides --bgp-import)' },
+  'bgp-import-reject-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'reject routes from external peers carrying this community (checked first)' },
   network6: { value: true, arg: 'CIDR', help: 'give containers an IPv6 address from this range too (bgp backend)' },
   'subnet-len6': { value: true, arg: 'N', help: `prefix length of each node's IPv6 block (default: ${DEFAULT_SUBNET_LEN6}, with --network6)` },
 };
@@ -87,18 +114,72 @@ function parseIpv6(p: Parsed, net4: Ipv4Net, subnetLen: number): BgpAgentConfig[
   return { network, subnetLen: subnetLen6 };
 }
 
+function parseMaxPrefixes(p: Parsed, peers: ExternalPeer[], asn: number): Record<string, number> | undefined {
+  const out: Record<string, number> = {};
+  for (const v of list(p, 'bgp-max-prefixes')) {
+    const eq = v.lastIndexOf('=');
+    const addr = eq < 0 ? '*' : v.slice(0, eq);
+    if (addr !== '*' && !peers.some((x) => x.address === addr && x.asn !== asn)) throw new BerthError(`"${addr}" is not an external --bgp-peer`, { field: '--bgp-max-prefixes' });
+    out[addr] = int(v.slice(eq + 1), '--bgp-max-prefixes', 1, 0xffffffff);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+function communities(p: Parsed, name: string): string[] | undefined {
+  const all = list(p, name);
+  for (const c of all) {
+    try { parseCommunity(c); } catch { throw new BerthError(`invalid community "${c}" (want ASN:VALUE, each 0..65535, e.g. 64512:100)`, { field: `--${name}` }); }
+  }
+  return all.length ? all : undefined;
+}
+
+function parseCommunities(p: Parsed): Pick<BgpAgentConfig, 'exportCommunities' | 'importAcceptCommunities' | 'importRejectCommunities'> {
+  const out: Pick<BgpAgentConfig, 'exportCommunities' | 'importAcceptCommunities' | 'importRejectCommunities'> = {};
+  const exportCommunities = communities(p, 'bgp-export-community');
+  const importAcceptCommunities = communities(p, 'bgp-import-accept-community');
+  const importRejectCommunities = communities(p, 'bgp-import-reject-community');
+  if (exportCommunities) out.exportCommunities = exportCommunities;
+  if (importAcceptCommunities) out.importAcceptCommunities = importAcceptCommunities;
+  if (importRejectCommunities) out.importRejectCommunities = importRejectCommunities;
+  const both = importAcceptCommunities?.find((c) => importRejectCommunities?.includes(c));
+  if (both) throw new BerthError(`community ${both} is also in --bgp-import-reject-community`, { field: '--bgp-import-accept-community' });
+  return out;
+}
+
+function parseRr(p: Parsed, peers: ExternalPeer[], asn: number): Pick<BgpAgentConfig, 'routeReflector' | 'rrClients' | 'clusterId'> {
+  const rrClients = list(p, 'bgp-rr-client');
+  for (const a of rrClients) if (!peers.some((x) => x.address === a && x.asn === asn)) throw new BerthError(`"${a}" is not an iBGP --bgp-peer (same AS)`, { field: '--bgp-rr-client' });
+  const clusterId = str(p, 'bgp-cluster-id');
+  if (clusterId !== undefined && !net.isIPv4(clusterId)) throw new BerthError(`invalid cluster id "${clusterId}" (want an IPv4 address)`, { field: '--bgp-cluster-id' });
+  const routeReflector = bool(p, 'bgp-route-reflector');
+  if (clusterId !== undefined && !routeReflector && !rrClients.length) throw new BerthError('needs --bgp-route-reflector or --bgp-rr-client', { field: '--bgp-cluster-id' });
+  if (routeReflector && !!bool(p, 'bgp-no-mesh') && !rrClients.length) throw new BerthError('reflects between mesh nodes: drop --bgp-no-mesh or add --bgp-rr-client', { field: '--bgp-route-reflector' });
+  return { ...(routeReflector ? { routeReflector } : {}), ...(rrClients.length ? { rrClients } : {}), ...(clusterId ? { clusterId } : {}) };
+}
+
 export function parseBgpConfig(p: Parsed, net4: Ipv4Net, subnetLen: number): BgpAgentConfig {
   const holdTime = int(str(p, 'bgp-hold-time')!, '--bgp-hold-time', 0, 65535);
   if (holdTime === 1 || holdTime === 2) throw new BerthError('hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)', { field: '--bgp-hold-time' });
   const ipv6 = parseIpv6(p, net4, subnetLen);
+  const asn = int(str(p, 'bgp-asn')!, '--bgp-asn', 1, 0xffffffff);
+  const peers = list(p, 'bgp-peer').map((s) => parsePeerSpec(s));
+  const maxPrefixes = parseMaxPrefixes(p, peers, asn);
+  const restart = str(p, 'bgp-max-prefix-restart');
+  if (restart !== undefined && !maxPrefixes) throw new BerthError('needs --bgp-max-prefixes', { field: '--bgp-max-prefix-restart' });
   return {
-    asn: int(str(p, 'bgp-asn')!, '--bgp-asn', 1, 0xffffffff),
+    asn,
     holdTime,
     grTime: int(str(p, 'bgp-gr-time')!, '--bgp-gr-time', 1, 4095),
     mesh: !bool(p, 'bgp-no-mesh'),
-    peers: list(p, 'bgp-peer').map((s) => parsePeerSpec(s)),
+    peers,
     importPrefixes: list(p, 'bgp-import').map((s) => checkPrefix(s, '--bgp-import')),
     port: int(str(p, 'bgp-port')!, '--bgp-port', 1, 65535),
     ...(ipv6 ? { ipv6 } : {}), // IPv4-only configs stay exactly as they were
+    // optional features appear only when set, so existing configs (and samePeer comparisons) do not change
+    ...(maxPrefixes ? { maxPrefixes } : {}),
+    ...(restart !== undefined ? { maxPrefixRestartTime: int(restart, '--bgp-max-prefix-restart', 0, 86400) } : {}),
+    ...(bool(p, 'bgp-notification-restart') ? { notificationRestart: true } : {}),
+    ...parseRr(p, peers, asn),
+    ...parseCommunities(p),
   };
 }
