@@ -41,6 +41,13 @@ interface Known { ours: Map<string, string>; others: Set<string> }
 const OWNED_BY_OTHERS = 'prefix owned by another routing protocol: left alone';
 
 /**
+ * Whole-table loops (reconcile, removeAll, building a batch) give the event loop a turn this often, so the
+ * agent's lease timer, keepalives and control socket keep answering under a million-route table.
+ */
+export const YIELD_EVERY = 4096;
+const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
  * Collects Loc-RIB changes and applies them in batches. The kernel is dumped once (and again on reconcile
  * and removeAll); after that FibSync trusts its own record of what it wrote, so a batch costs only its
  * writes. Batches stream: once `batchSize` changes are queued a batch starts at once, and whatever arrives
@@ -97,11 +104,22 @@ export class FibSync {
    */
   async reconcile(best: readonly Route[]): Promise<number> {
     const want = new Map<string, string>();
-    for (const r of best) if (!r.source.local && r.attrs.nextHop) want.set(r.prefix, r.attrs.nextHop);
+    let n = 0;
+    for (const r of best) {
+      if (!r.source.local && r.attrs.nextHop) want.set(r.prefix, r.attrs.nextHop);
+      if (++n % YIELD_EVERY === 0) await yieldNow();
+    }
     const k = await this.load();
     let fixes = 0;
-    for (const p of k.ours.keys()) if (!want.has(p)) { this.queue.set(p, undefined); fixes++; }
-    for (const [p, gw] of want) if (k.ours.get(p) !== gw && !k.others.has(p)) { this.queue.set(p, gw); fixes++; }
+    // queued changes meanwhile are newer than `best`: they win (update() overwrites, we only fill gaps)
+    for (const p of k.ours.keys()) {
+      if (!want.has(p) && !this.queue.has(p)) { this.queue.set(p, undefined); fixes++; }
+      if (++n % YIELD_EVERY === 0) await yieldNow();
+    }
+    for (const [p, gw] of want) {
+      if (k.ours.get(p) !== gw && !k.others.has(p) && !this.queue.has(p)) { this.queue.set(p, gw); fixes++; }
+      if (++n % YIELD_EVERY === 0) await yieldNow();
+    }
     await this.flush();
     return fixes;
   }
@@ -109,7 +127,11 @@ export class FibSync {
   /** Removes every route we installed (after the graceful-restart window, on shutdown). */
   async removeAll(): Promise<void> {
     const k = await this.load();
-    for (const p of k.ours.keys()) this.queue.set(p, undefined);
+    let n = 0;
+    for (const p of k.ours.keys()) {
+      this.queue.set(p, undefined);
+      if (++n % YIELD_EVERY === 0) await yieldNow();
+    }
     await this.flush();
   }
 
@@ -140,7 +162,9 @@ export class FibSync {
       throw e;
     }
     const ops: FibOp[] = [];
+    let n = 0;
     for (const [prefix, gw] of batch) {
+      if (++n % YIELD_EVERY === 0) await yieldNow();
       const mine = k.ours.get(prefix);
       if (gw === undefined) {
         if (mine !== undefined) ops.push({ op: 'remove', prefix });
