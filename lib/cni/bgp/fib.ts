@@ -60,6 +60,8 @@ export class FibSync {
   private known?: Known;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** while a reconcile runs: prefixes update() was told about since its snapshot of `best` was taken */
+  private touched?: Set<string>;
   readonly errors: FibError[] = [];
   batches = 0;
 
@@ -70,6 +72,7 @@ export class FibSync {
     for (const c of changes) {
       const gw = c.best && !c.best.source.local ? c.best.attrs.nextHop : undefined;
       this.queue.set(c.prefix, gw);
+      this.touched?.add(c.prefix);
     }
     // a full batch goes now (a running one takes the queue when it ends); a trickle waits batchMs
     if (this.queue.size >= this.batchSize) { if (!this.running) this.flushInBackground(); }
@@ -103,6 +106,13 @@ export class FibSync {
    * many prefixes needed a write.
    */
   async reconcile(best: readonly Route[]): Promise<number> {
+    // `best` is a snapshot and the loops below yield: a prefix changed since then is update()'s to write
+    // (queued or already written), so reconcile leaves it alone rather than undo a newer change
+    const touched = (this.touched = new Set());
+    try { return await this.reconcileFrom(best, touched); } finally { if (this.touched === touched) this.touched = undefined; }
+  }
+
+  private async reconcileFrom(best: readonly Route[], touched: Set<string>): Promise<number> {
     const want = new Map<string, string>();
     let n = 0;
     for (const r of best) {
@@ -111,13 +121,12 @@ export class FibSync {
     }
     const k = await this.load();
     let fixes = 0;
-    // queued changes meanwhile are newer than `best`: they win (update() overwrites, we only fill gaps)
     for (const p of k.ours.keys()) {
-      if (!want.has(p) && !this.queue.has(p)) { this.queue.set(p, undefined); fixes++; }
+      if (!want.has(p) && !touched.has(p)) { this.queue.set(p, undefined); fixes++; }
       if (++n % YIELD_EVERY === 0) await yieldNow();
     }
     for (const [p, gw] of want) {
-      if (k.ours.get(p) !== gw && !k.others.has(p) && !this.queue.has(p)) { this.queue.set(p, gw); fixes++; }
+      if (k.ours.get(p) !== gw && !k.others.has(p) && !touched.has(p)) { this.queue.set(p, gw); fixes++; }
       if (++n % YIELD_EVERY === 0) await yieldNow();
     }
     await this.flush();
