@@ -67,6 +67,9 @@ export class FibSync {
 
   constructor(private readonly backend: FibBackend, private readonly batchMs = 50, private readonly batchSize = 1024) {}
 
+  /** how many routes FibSync believes it has in the kernel (0 before the first dump) */
+  get installed(): number { return this.known?.ours.size ?? 0; }
+
   /** Feed it the speaker's onBestChange. Local routes (our own blocks) are not installed. */
   update(changes: readonly BestChange[]): void {
     for (const c of changes) {
