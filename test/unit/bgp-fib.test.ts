@@ -121,3 +121,20 @@ t.test('a failed kernel dump applies nothing, keeps the batch queued and is reco
   t.same([...k.ours.keys()].sort(), ['10.1.0.0/24', '10.2.0.0/24'], 'the kept batch and the new change both applied');
   f.close();
 });
+
+t.test('reconcile never undoes a change that arrived after its snapshot of the Loc-RIB (it yields on a big table)', async (t) => {
+  const k = new FakeKernel();
+  const f = new FibSync(k, 60_000, 1); // every change is a batch of its own, written at once
+  const best = Array.from({ length: 3 * 4096 }, (_, i) => r(`10.${i >> 8}.${i & 255}.0/24`, '10.0.0.2'));
+  const snapshot = best.slice(1); // the snapshot lacks best[0] and still holds best[1]
+  const run = f.reconcile(snapshot);
+  // while reconcile builds its wanted set: best[0] comes, best[1] goes
+  await new Promise((res) => setImmediate(res));
+  f.update([add(best[0]), del(best[1].prefix)]);
+  await run;
+  await f.flush();
+  t.ok(k.ours.has(best[0].prefix), 'the newer route stays in the kernel');
+  t.notOk(k.ours.has(best[1].prefix), 'the newer withdrawal is not undone');
+  t.equal(k.ours.size, best.length - 1, 'every other snapshot route installed');
+  f.close();
+});

@@ -41,6 +41,13 @@ interface Known { ours: Map<string, string>; others: Set<string> }
 const OWNED_BY_OTHERS = 'prefix owned by another routing protocol: left alone';
 
 /**
+ * Whole-table loops (reconcile, removeAll, building a batch) give the event loop a turn this often, so the
+ * agent's lease timer, keepalives and control socket keep answering under a million-route table.
+ */
+export const YIELD_EVERY = 4096;
+const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
  * Collects Loc-RIB changes and applies them in batches. The kernel is dumped once (and again on reconcile
  * and removeAll); after that FibSync trusts its own record of what it wrote, so a batch costs only its
  * writes. Batches stream: once `batchSize` changes are queued a batch starts at once, and whatever arrives
@@ -53,16 +60,22 @@ export class FibSync {
   private known?: Known;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** while a reconcile runs: prefixes update() was told about since its snapshot of `best` was taken */
+  private touched?: Set<string>;
   readonly errors: FibError[] = [];
   batches = 0;
 
   constructor(private readonly backend: FibBackend, private readonly batchMs = 50, private readonly batchSize = 1024) {}
+
+  /** how many routes FibSync believes it has in the kernel (0 before the first dump) */
+  get installed(): number { return this.known?.ours.size ?? 0; }
 
   /** Feed it the speaker's onBestChange. Local routes (our own blocks) are not installed. */
   update(changes: readonly BestChange[]): void {
     for (const c of changes) {
       const gw = c.best && !c.best.source.local ? c.best.attrs.nextHop : undefined;
       this.queue.set(c.prefix, gw);
+      this.touched?.add(c.prefix);
     }
     // a full batch goes now (a running one takes the queue when it ends); a trickle waits batchMs
     if (this.queue.size >= this.batchSize) { if (!this.running) this.flushInBackground(); }
@@ -96,12 +109,29 @@ export class FibSync {
    * many prefixes needed a write.
    */
   async reconcile(best: readonly Route[]): Promise<number> {
+    // `best` is a snapshot and the loops below yield: a prefix changed since then is update()'s to write
+    // (queued or already written), so reconcile leaves it alone rather than undo a newer change
+    const touched = (this.touched = new Set());
+    try { return await this.reconcileFrom(best, touched); } finally { if (this.touched === touched) this.touched = undefined; }
+  }
+
+  private async reconcileFrom(best: readonly Route[], touched: Set<string>): Promise<number> {
     const want = new Map<string, string>();
-    for (const r of best) if (!r.source.local && r.attrs.nextHop) want.set(r.prefix, r.attrs.nextHop);
+    let n = 0;
+    for (const r of best) {
+      if (!r.source.local && r.attrs.nextHop) want.set(r.prefix, r.attrs.nextHop);
+      if (++n % YIELD_EVERY === 0) await yieldNow();
+    }
     const k = await this.load();
     let fixes = 0;
-    for (const p of k.ours.keys()) if (!want.has(p)) { this.queue.set(p, undefined); fixes++; }
-    for (const [p, gw] of want) if (k.ours.get(p) !== gw && !k.others.has(p)) { this.queue.set(p, gw); fixes++; }
+    for (const p of k.ours.keys()) {
+      if (!want.has(p) && !touched.has(p)) { this.queue.set(p, undefined); fixes++; }
+      if (++n % YIELD_EVERY === 0) await yieldNow();
+    }
+    for (const [p, gw] of want) {
+      if (k.ours.get(p) !== gw && !k.others.has(p) && !touched.has(p)) { this.queue.set(p, gw); fixes++; }
+      if (++n % YIELD_EVERY === 0) await yieldNow();
+    }
     await this.flush();
     return fixes;
   }
@@ -109,7 +139,11 @@ export class FibSync {
   /** Removes every route we installed (after the graceful-restart window, on shutdown). */
   async removeAll(): Promise<void> {
     const k = await this.load();
-    for (const p of k.ours.keys()) this.queue.set(p, undefined);
+    let n = 0;
+    for (const p of k.ours.keys()) {
+      this.queue.set(p, undefined);
+      if (++n % YIELD_EVERY === 0) await yieldNow();
+    }
     await this.flush();
   }
 
@@ -140,7 +174,9 @@ export class FibSync {
       throw e;
     }
     const ops: FibOp[] = [];
+    let n = 0;
     for (const [prefix, gw] of batch) {
+      if (++n % YIELD_EVERY === 0) await yieldNow();
       const mine = k.ours.get(prefix);
       if (gw === undefined) {
         if (mine !== undefined) ops.push({ op: 'remove', prefix });

@@ -7,6 +7,9 @@ import { decodeMessage, encodeMessage, type BgpMessage } from './codec/message';
 import type { CodecContext } from './codec/attributes';
 import { Fsm, type FsmAction, type FsmConfig, type FsmEvent } from './fsm';
 
+/** the longest a session handles received messages before the event loop gets a turn */
+const FRAME_BUDGET_MS = 5;
+
 export type Direction = 'outgoing' | 'incoming';
 
 export interface SessionHooks {
@@ -22,6 +25,8 @@ export class Session {
   socket?: net.Socket;
   direction: Direction;
   private framer = new Framer();
+  /** received frames not handled yet (the socket is paused meanwhile) */
+  private backlog?: Buffer[];
   private timer?: NodeJS.Timeout;
   private closed = false;
 
@@ -98,6 +103,7 @@ export class Session {
   private attach(s: net.Socket): void {
     this.socket = s;
     this.framer = new Framer();
+    this.backlog = undefined;
     s.setNoDelay(true);
     s.on('data', (chunk: Buffer) => {
       if (this.socket !== s) return;
@@ -106,24 +112,41 @@ export class Session {
         if (e instanceof BgpError) return this.handle({ type: 'MessageError', error: e });
         throw e;
       }
-      for (const f of frames) {
-        if (this.socket !== s) return; // an earlier message closed the connection
-        let m: BgpMessage;
-        try { m = decodeMessage(f, this.ctx); } catch (e) {
-          if (e instanceof BgpError) return this.handle({ type: 'MessageError', error: e });
-          throw e;
-        }
-        this.handle({ type: 'Message', message: m });
-      }
-      // libuv reads a busy socket up to 32 times per loop turn (2 MB, a whole table): pause after each
-      // chunk so the FIB's netlink replies, our keepalives and other peers get a turn during a table load
-      if (frames.length && !s.isPaused()) {
-        s.pause();
-        setImmediate(() => { if (this.socket === s) s.resume(); });
-      }
+      if (frames.length === 0) return;
+      // libuv reads a busy socket up to 32 times per loop turn (2 MB, a whole table): paused until these
+      // frames are done, so the FIB's netlink replies, our keepalives, other peers and the agent's lease
+      // timer get a turn during a table load
+      s.pause();
+      // a chunk that still arrives while paused queues behind the frames being handled: order is kept
+      if (this.backlog) { this.backlog.push(...frames); return; }
+      this.backlog = frames;
+      this.drain(s, 0);
     });
     s.on('error', () => { /* 'close' follows and reports the failure */ });
     s.on('close', () => { if (this.socket === s) { this.socket = undefined; this.handle({ type: 'TcpConnectionFails' }); } });
+  }
+
+  /**
+   * Handles frames from `from` on, for at most FRAME_BUDGET_MS at a time (a chunk of /32 UPDATEs is tens
+   * of thousands of prefixes): the rest waits for the next loop turn, and the socket resumes when all are done.
+   */
+  private drain(s: net.Socket, from: number): void {
+    const frames = this.backlog;
+    if (this.socket !== s || !frames) return;
+    const end = Date.now() + FRAME_BUDGET_MS;
+    for (let i = from; i < frames.length; i++) {
+      if (this.socket !== s) return; // an earlier message closed the connection
+      if (i > from && Date.now() >= end) { setImmediate(() => this.drain(s, i)); return; }
+      let m: BgpMessage;
+      try { m = decodeMessage(frames[i], this.ctx); } catch (e) {
+        this.backlog = undefined;
+        if (e instanceof BgpError) return this.handle({ type: 'MessageError', error: e });
+        throw e;
+      }
+      this.handle({ type: 'Message', message: m });
+    }
+    this.backlog = undefined;
+    setImmediate(() => { if (this.socket === s) s.resume(); });
   }
 
   /** Drops the socket without telling the FSM (it asked for this, or a new socket replaces it). */
