@@ -15,6 +15,8 @@ const { execFileSync } = require('node:child_process');
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const SOURCE = path.join(ROOT, 'native', 'src', 'frontend.c');
+// the container bootstrap the front-end runs from the server's plan: node-gyp's static library (no N-API)
+const BOOTSTRAP = path.join(ROOT, 'native', 'build', 'Release', 'berth_bootstrap.a');
 const { PLUGINS } = require(path.join(DIST, 'lib', 'cni', 'plugins', 'launch.js'));
 const PROGRAMS = ['berth', ...Object.keys(PLUGINS)];
 
@@ -32,6 +34,7 @@ function buildId() {
   const inputs = [
     path.join(ROOT, 'package.json'),
     SOURCE,
+    BOOTSTRAP,
     path.join(ROOT, 'native', 'build', 'Release', 'berth_native.node'),
     ...['lib', 'plugins', 'cli'].flatMap((d) => files(path.join(DIST, d))).filter((f) => /\.(js|json)$/.test(f)),
   ];
@@ -54,7 +57,8 @@ function compile(program, id, out) {
   const cc = process.env.CC || 'cc';
   const args = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE',
     `-DBERTH_PROGRAM=${cString(program)}`, `-DBERTH_HOME_DIR=${cString(ROOT)}`,
-    `-DBERTH_NODE_PATH=${cString(process.execPath)}`, `-DBERTH_BUILD_ID=${cString(id)}`, SOURCE, '-o', out];
+    `-DBERTH_NODE_PATH=${cString(process.execPath)}`, `-DBERTH_BUILD_ID=${cString(id)}`,
+    `-I${path.join(ROOT, 'native', 'src')}`, SOURCE, BOOTSTRAP, '-o', out];
   try {
     execFileSync(cc, [...args, '-static', '-s'], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch {

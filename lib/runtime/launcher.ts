@@ -58,7 +58,24 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
   // reaped by whoever waits for the container (run(), a shim, a subreaper), never here. A direct spawn
   // without a pid yet (the vfork launch, see native/src/spawn.c) reports it over the socket like stage 1.
   if (!direct) n.waitPid(stage1, () => undefined);
-  const pidKnown = direct && stage1 > 0;
+  return supervise(plan, parentFd, direct && stage1 > 0 ? stage1 : 0, true, callbacks);
+}
+
+/**
+ * The server's half of a launch another process forked (the native front-end, issue #13): it decoded the
+ * plan, forked the bootstrap and passed us its end of the sync socket with the pid (the container's when
+ * direct, else stage 1's, which the front-end reaps). The container process is the front-end's child, not
+ * ours: on failure we kill it and the front-end reaps it.
+ */
+export function adoptLaunch(plan: LaunchPlan, syncFd: number, pid: number, direct: boolean,
+  callbacks: LaunchCallbacks = {}): Promise<Launched> {
+  return supervise(plan, syncFd, direct && pid > 0 ? pid : 0, false, callbacks);
+}
+
+/** Answers the bootstrap over parentFd. knownPid: the container's pid when already known (a direct spawn). */
+function supervise(plan: LaunchPlan, parentFd: number, knownPid: number, reap: boolean,
+  callbacks: LaunchCallbacks): Promise<Launched> {
+  const n = native();
   const waitForExec = plan.execFifo === null;
 
   return new Promise<Launched>((resolve, reject) => {
@@ -76,7 +93,7 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
       if (err) {
         if (pid > 0) {
           try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-          n.waitPid(pid, () => undefined);
+          if (reap) n.waitPid(pid, () => undefined);
         }
         reject(err);
       } else {
@@ -140,7 +157,7 @@ export function launch(plan: LaunchPlan, callbacks: LaunchCallbacks = {}): Promi
       }
     });
     // a direct spawn has no stage 1 to report the pid: it is the one spawn returned
-    if (pidKnown) chain = chain.then(() => handle(MSG.PID, stage1, 0, 0, '')).catch((e: Error) => finish(e));
+    if (knownPid > 0) chain = chain.then(() => handle(MSG.PID, knownPid, 0, 0, '')).catch((e: Error) => finish(e));
     sock.on('error', (e) => finish(e));
     sock.on('close', () => {
       chain.then(() => {

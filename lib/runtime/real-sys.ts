@@ -9,6 +9,7 @@ import { connectConsoleSocket, socketFd } from './console-socket';
 import { releaseExecFifo } from './exec-fifo';
 import { writeFileAtomic } from '../util/fs';
 import { readInRoot } from './home';
+import { launchRoute } from './launch-route';
 import { cgroupPaths, cgroups, cgroupValidation, hierarchy, hooks, hostMounts, launcher, network, rootfs } from './lifecycle/modules';
 import {
   claimId, isAlive, lockContainer, processStartTime, processStartTimeAsync, readIntent, readState, removeContainerDir, writeIntent, writeState,
@@ -66,7 +67,7 @@ export const realSys: Sys = {
   // runc: decimal pid, no newline, atomically
   writePidFile: (file, pid) => writeFileAtomic(path.resolve(file), String(pid), 0o644),
 
-  launch: (plan, callbacks) => launcher().launch(plan, callbacks),
+  launch: (plan, callbacks) => (launchRoute() ?? launcher()).launch(plan, callbacks),
   writeIdMaps: async (pid, uidMap, gidMap) => {
     await fsp.writeFile(`/proc/${pid}/uid_map`, uidMap);
     await fsp.writeFile(`/proc/${pid}/gid_map`, gidMap);
@@ -94,7 +95,7 @@ export const realSys: Sys = {
   killLaunched: (pid) => {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   },
-  waitPid: (pid, onExit) => native().waitPid(pid, onExit),
+  waitPid: (pid, onExit) => (launchRoute() ?? native()).waitPid(pid, onExit),
   // no hooks (the usual case): the hook runner and node:child_process never load
   runHooks: async (list, state, field) => { if (list?.length) await hooks().runHooks(list, state, field); },
 

@@ -3,7 +3,8 @@
 //   request:  u32 magic "BRT1", u32 version, u32 payload length, payload (strings are u32 length + bytes):
 //             build-id, program, cwd, argc + argv (no argv[0]), envc + "K=V"..., nfds + u32 target fds
 //             (the fds themselves ride SCM_RIGHTS on the first sendmsg, in that order)
-//   replies:  frames of u32 type, u32 length, payload: EXIT (i32 status), GO_COLD (string reason), PLAN (reserved)
+//   replies:  frames of u32 type, u32 length, payload: EXIT (i32 status), GO_COLD (string reason),
+//             PLAN (i32 shim fd + plan bytes) -> LAUNCHED (i32 pid, u32 direct, sync fd), WAIT (i32 pid) -> STATUS (i32)
 // All integers little-endian.
 
 export const MAGIC = 0x31545242; // "BRT1" read as a little-endian u32
@@ -12,7 +13,8 @@ export const HEADER_BYTES = 12;
 /** A request bigger than this is no front-end's: refuse it rather than buffer it. */
 export const MAX_PAYLOAD = 16 * 1024 * 1024;
 
-export const FRAME = { EXIT: 1, GO_COLD: 2, PLAN: 3 } as const;
+// PLAN..STATUS: the warm launch (remote-launch.ts, native/src/frontend.c)
+export const FRAME = { EXIT: 1, GO_COLD: 2, PLAN: 3, LAUNCHED: 4, WAIT: 5, STATUS: 6 } as const;
 
 export interface Request {
   buildId: string;

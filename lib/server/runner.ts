@@ -9,6 +9,8 @@ import { routeStdio, type Stdio } from '../util/io';
 import { parseFlags, str } from '../util/command-line';
 import { isPlugin, runPluginRequest } from './cni';
 import type { Request } from './protocol';
+import { routeLaunch } from '../runtime/launch-route';
+import { RemoteLaunch } from './remote-launch';
 
 export type Outcome = { type: 'exit'; status: number } | { type: 'go-cold'; reason: string };
 
@@ -19,6 +21,8 @@ const SERVED: ReadonlySet<string | undefined> = new Set([
 
 const requests = new AsyncLocalStorage<Stdio>();
 routeStdio(() => requests.getStore());
+const launches = new AsyncLocalStorage<RemoteLaunch | undefined>();
+routeLaunch(() => launches.getStore());
 
 export interface RunnerOptions {
   /** the server's --root, absolute */
@@ -26,6 +30,8 @@ export interface RunnerOptions {
   buildId: string | undefined;
   /** the CLI's entry (lib/runtime/cli/main.ts), handed in by it: importing it here would close a cycle */
   runCli: CliEntry;
+  /** the request's connection: a warm create or run sends its plan over it */
+  conn?: number;
 }
 
 export type CliEntry = (argv: string[]) => Promise<number>;
@@ -37,6 +43,34 @@ function envObject(list: string[]): NodeJS.ProcessEnv {
     if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return env;
+}
+
+/**
+ * Launched warm through the front-end (remote-launch.ts) when the server runs with BERTH_SERVE_LAUNCH=1;
+ * `start` only writes the exec fifo, so it goes with them. Console sockets and detached runs stay cold.
+ */
+const LAUNCHED = new Set(['create', 'run', 'start']);
+const warmLaunch = (): boolean => process.env.BERTH_SERVE_LAUNCH === '1';
+
+function launchColdReason(name: string, argv: string[]): string | undefined {
+  const rest = argv.slice(argv.indexOf(name) + 1);
+  const end = rest.indexOf('--');
+  const flags = end < 0 ? rest : rest.slice(0, end);
+  if (flags.some((a) => /^--?console-socket(=|$)/.test(a))) return `"${name}" with a console socket runs cold`;
+  if (name === 'run' && flags.some((a) => /^(-d|--?detach)(=|$)/.test(a))) return '"run --detach" runs cold';
+  return undefined;
+}
+
+/** create or run when they are launched warm: only they route their launch and wait to the front-end. */
+function launchesWarm(argv: string[]): boolean {
+  if (!warmLaunch()) return false;
+  try {
+    const { GLOBAL_FLAGS } = require('../runtime/cli/global-flags') as typeof import('../runtime/cli/global-flags');
+    const name = parseFlags(argv, GLOBAL_FLAGS, 'berth').positional[0];
+    return name === 'create' || name === 'run';
+  } catch {
+    return false;
+  }
 }
 
 /** Why `berth <argv>` goes cold, or undefined when the server runs it. */
@@ -51,6 +85,7 @@ function coldReason(argv: string[], cwd: string, root: string): string | undefin
   const asked = path.resolve(cwd, str(p, 'root') ?? '/run/berth');
   if (asked !== root) return `--root ${asked} is not this server's (${root})`;
   const name = p.positional[0];
+  if (warmLaunch() && name !== undefined && LAUNCHED.has(name)) return launchColdReason(name, argv);
   if (!SERVED.has(name)) return `"${name}" runs cold`;
   return undefined;
 }
@@ -80,9 +115,16 @@ export async function runRequest(req: Request, fds: number[], opts: RunnerOption
       in: fdFor(req, fds, 0, opened, 'r'), out: fdFor(req, fds, 1, opened, 'w'), err: fdFor(req, fds, 2, opened, 'w'),
       env: envObject(req.env), cwd: req.cwd,
     };
-    const status = await requests.run(stdio, () => berth
+    const silence = () => {
+      const fd = fs.openSync('/dev/null', 'w');
+      opened.push(fd);
+      stdio.out = stdio.err = fd;
+    };
+    const remote = opts.conn !== undefined && berth && launchesWarm(req.argv) ? new RemoteLaunch(opts.conn, silence) : undefined;
+    const status = await requests.run(stdio, () => launches.run(remote, () => berth
       ? opts.runCli(req.argv)
-      : runPluginRequest(req.program, stdio));
+      : runPluginRequest(req.program, stdio)));
+    if (remote?.cold) return { type: 'go-cold', reason: remote.cold };
     return { type: 'exit', status };
   } finally {
     for (const fd of opened) fs.closeSync(fd);

@@ -154,7 +154,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       }
       let status: number;
       try {
-        const out = await runRequest(got.request, got.fds, { root, buildId, runCli: opts.runCli });
+        const out = await runRequest(got.request, got.fds, { root, buildId, runCli: opts.runCli, conn: fd });
         if (out.type === 'go-cold') {
           reply(conn, goColdFrame(out.reason));
           return;

@@ -10,7 +10,12 @@
 //   BERTH_NODE_PATH the node binary; env BERTH_NODE overrides
 //   BERTH_BUILD_ID  dist/build-id of the same build: a server of another build answers GO_COLD
 // so a copy in /opt/cni/bin or named as containerd's BinaryName still finds its installation.
+#include "bootstrap.h"
+#include "exec_shim_fd.h"
+#include "plan_decode.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef BERTH_PROGRAM
@@ -28,6 +34,13 @@
 #define PROTOCOL_VERSION 1u
 #define FRAME_EXIT 1u
 #define FRAME_GO_COLD 2u
+// the warm launch (issue #13), server -> front-end: PLAN (i32 exec shim fd number + plan bytes),
+// WAIT (i32 pid: wait for it, answer STATUS); front-end -> server: LAUNCHED (i32 pid, u32 direct, the sync
+// socket's other end by SCM_RIGHTS; pid -1 and no fd when nothing was forked), STATUS (i32 exit status)
+#define FRAME_PLAN 3u
+#define FRAME_LAUNCHED 4u
+#define FRAME_WAIT 5u
+#define FRAME_STATUS 6u
 #define DEFAULT_ROOT "/run/berth"
 #define MAX_FDS 253 // SCM_MAX_FD
 #define MAX_FRAME (1u << 20)
@@ -229,6 +242,68 @@ static int read_full(int s, void *p, size_t n) {
   return 0;
 }
 
+/** One frame to the server, with fd (when >= 0) by SCM_RIGHTS. */
+static int send_frame(int s, uint32_t type, const int32_t *words, uint32_t nwords, int fd) {
+  struct buf b = {0};
+  int bad = put_u32(&b, type) || put_u32(&b, nwords * 4);
+  for (uint32_t i = 0; i < nwords && !bad; i++) bad = put_u32(&b, (uint32_t)words[i]);
+  int rc = bad ? -1 : send_request(s, &b, &fd, fd >= 0 ? 1 : 0);
+  free(b.data);
+  return rc;
+}
+
+/**
+ * Forks the bootstrap from the server's plan, so that the container process is our child (CLONE_PARENT
+ * from stage 1), as it is runc's: containerd's shim, a subreaper, expects that. The server answers the sync
+ * protocol over the socket end we pass it. Returns -1 when nothing was forked (the server then answers
+ * GO_COLD), 1 when it was, -1 when the server cannot be told.
+ */
+static int launch_plan(int s, const unsigned char *payload, uint32_t len) {
+  int32_t failed[2] = {-1, 0};
+  if (len < 4) return send_frame(s, FRAME_LAUNCHED, failed, 2, -1);
+  int shim_at = (int32_t)get_u32(payload);
+  char err[256] = "";
+  struct plan_arena arena = {0};
+  struct plan *p = plan_decode(payload + 4, len - 4, &arena, err, sizeof err);
+  // the seccomp filter allows execveat on the server's chosen number only: the shim must sit there
+  int shim = p && shim_at > 2 && fcntl(shim_at, F_GETFD) < 0 ? exec_shim_fd() : -1;
+  int sv[2] = {-1, -1};
+  if (shim < 0 || dup3(shim, shim_at, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    if (debug) fprintf(stderr, "berth: warm launch: %s\n", *err ? err : strerror(errno));
+    plan_arena_free(&arena);
+    return send_frame(s, FRAME_LAUNCHED, failed, 2, -1);
+  }
+  p->sync_fd = sv[1];
+  p->exec_shim_fd = shim_at;
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  bool direct = false;
+  pid_t pid = bootstrap_fork(p, &direct);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  close(sv[1]);
+  close(shim_at);
+  plan_arena_free(&arena);
+  int32_t launched[2] = {pid < 0 ? -1 : pid, direct ? 1 : 0};
+  int rc = send_frame(s, FRAME_LAUNCHED, launched, 2, pid < 0 ? -1 : sv[0]);
+  close(sv[0]);
+  if (pid > 0 && !direct) waitpid(pid, NULL, 0); // stage 1 exits once the container process exists
+  return rc < 0 ? -1 : pid > 0;
+}
+
+/** Waits for our child pid (the container of a foreground run) and reports its status as cold run does. */
+static int wait_child(int s, const unsigned char *payload, uint32_t len) {
+  int32_t status = 255;
+  if (len == 4) {
+    int w;
+    pid_t pid;
+    do pid = waitpid((pid_t)get_u32(payload), &w, 0);
+    while (pid < 0 && errno == EINTR);
+    if (pid > 0) status = WIFEXITED(w) ? WEXITSTATUS(w) : 128 + WTERMSIG(w);
+  }
+  return send_frame(s, FRAME_STATUS, &status, 1, -1);
+}
+
 int main(int argc, char **argv) {
   if (argc < 1) go_cold(argv, "no argv[0]"); // argv[1] would then be the environment
   const char *no_server = getenv("BERTH_NO_SERVER");
@@ -255,13 +330,26 @@ int main(int argc, char **argv) {
   struct buf *req = encode_request(argv, fds, nfds);
   if (!req || send_request(s, req, fds, nfds) < 0) go_cold(argv, "cannot send the request");
 
+  int launched = 0; // once a container exists, going cold would start a second one: fail instead
+  for (;;) {
   unsigned char head[8];
-  if (read_full(s, head, sizeof head) < 0) go_cold(argv, "server closed the connection before answering");
+  if (read_full(s, head, sizeof head) < 0) {
+    if (launched) exit(255);
+    go_cold(argv, "server closed the connection before answering");
+  }
   uint32_t type = get_u32(head), len = get_u32(head + 4);
   if (len > MAX_FRAME) go_cold(argv, "oversized frame");
   unsigned char *payload = malloc(len ? len : 1);
   if (!payload || read_full(s, payload, len) < 0) go_cold(argv, "truncated frame");
   if (type == FRAME_EXIT && len == 4) exit((int)get_u32(payload));
+  if ((type == FRAME_PLAN && !launched) || type == FRAME_WAIT) {
+    int rc = type == FRAME_PLAN ? launch_plan(s, payload, len) : wait_child(s, payload, len);
+    if (rc < 0) exit(255);
+    if (type == FRAME_PLAN) launched = rc;
+    free(payload);
+    continue;
+  }
+  if (launched) exit(255);
   if (type == FRAME_GO_COLD) {
     uint32_t n = len >= 4 ? get_u32(payload) : 0;
     if (len < 4 || n > len - 4) go_cold(argv, "malformed GO_COLD frame");
@@ -269,6 +357,6 @@ int main(int argc, char **argv) {
     snprintf(why, sizeof why, "server: %.*s", (int)n, (const char *)payload + 4);
     go_cold(argv, why);
   }
-  // PLAN (3) is reserved for the next round; anything else is a protocol error
   go_cold(argv, "unexpected frame from the server");
+  }
 }

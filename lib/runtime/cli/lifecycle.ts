@@ -7,6 +7,7 @@ import * as c from '../container';
 import type { Process } from '../spec/types';
 import { bool, int, list, str, type Parsed } from '../../util/command-line';
 import type { Handler } from './context';
+import { launchRoute } from '../launch-route';
 
 function needId(positional: string[], cmd: string): string {
   const id = positional[0];
@@ -84,7 +85,8 @@ export const run: Handler = async (p, g) => {
   }
   let stop = () => undefined as void;
   try {
-    return await c.run({ ...opts, keep: bool(p, 'keep'), onStarted: (pid) => { stop = forwardSignals(pid); } });
+    return await c.run({ ...opts, keep: bool(p, 'keep'), onStarted: (pid) => { // warm, the front-end forwards its own signals: the server's are not the run's
+      if (!launchRoute()) stop = forwardSignals(pid); } });
   } finally {
     stop();
   }
