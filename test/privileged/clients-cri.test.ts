@@ -21,8 +21,9 @@ import { cgroupParent, removeCgroupParent } from '../helpers/cgroup-parent';
 import { createNetns, eventually, type TestNetns } from '../helpers/netns';
 import { PAUSE } from '../helpers/pause-image';
 import { requireTools } from '../helpers/tools';
+import { programDir } from '../helpers/frontend';
 
-const REPO_BIN = path.resolve(__dirname, '..', '..', '..', 'bin');
+const REPO_BIN = programDir();
 const RUNC = '/usr/sbin/runc';
 const HANDLERS = { runc: RUNC, berth: BERTH };
 type Handler = keyof typeof HANDLERS;
