@@ -8,7 +8,10 @@ const fs = require('node:fs');
 
 const root = path.resolve(__dirname, '..');
 const suites = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
+// --warm: the tests exec the native front-ends (dist/bin) with auto-start allowed, so each root the tests use
+// gets a berth server; every server started is stopped at the end, by pid (helpers/frontend.ts finds them)
+const warm = process.argv.includes('--warm');
+const extra = process.argv.slice(2).filter((a) => a.startsWith('-') && a !== '--warm');
 const wanted = suites.length ? suites : ['unit', 'privileged'];
 
 function testFiles(dir) {
@@ -40,8 +43,26 @@ const child = spawn(tap, ['--reporter=tap', ...extra, ...files.map((f) => path.r
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
   // no test leaves a berth server behind: the server's own tests start and stop theirs by pid
-  env: { ...process.env, BERTH_NO_AUTOSTART: process.env.BERTH_NO_AUTOSTART ?? '1' },
+  env: warm ? warmEnv() : { ...process.env, BERTH_NO_AUTOSTART: process.env.BERTH_NO_AUTOSTART ?? '1' },
 });
+function warmEnv() {
+  process.env.BERTH_TEST_FRONTEND = '1';
+  process.env.BERTH_TEST_WARM = '1';
+  process.env.BERTH_TEST_RUN = `${process.pid}-${Date.now()}`;
+  delete process.env.BERTH_NO_SERVER;
+  delete process.env.BERTH_NO_AUTOSTART;
+  return process.env;
+}
+function stopServers() {
+  if (!warm) return 0;
+  const { testServers, stopTestServers } = require(path.join(root, 'dist', 'test', 'helpers', 'frontend.js'));
+  const n = testServers().length;
+  stopTestServers();
+  const left = testServers();
+  if (left.length) console.log(`berth servers left running: ${left.join(' ')}`);
+  console.log(`warm mode: ${n} berth server(s) stopped`);
+  return left.length;
+}
 let passed = 0;
 let failed = 0;
 let fileFailures = 0;
@@ -70,6 +91,7 @@ function line(l) {
 }
 child.on('close', (code) => {
   if (buf) line(buf);
+  if (stopServers() > 0) failed++;
   if (failures.length) {
     console.log('\nFailed:');
     for (const f of failures) console.log(`  - ${f}`);

@@ -2,6 +2,7 @@
 // own cgroup in every hierarchy (on this hybrid host only memory puts us below the root), removed after.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { stopTestServers } from './frontend';
 
 function ownMemoryCgroup(): string {
   for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
@@ -28,6 +29,9 @@ export function removeCgroupParent(parent: string): void {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
     };
     walk(dir);
+    // a berth server auto-started from inside (warm mode) inherited the cgroup: it must go first
+    const pids = dirs.flatMap((d) => { try { return fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number); } catch { return []; } });
+    if (pids.length) stopTestServers(pids);
     for (const d of dirs.reverse()) {
       try { fs.rmdirSync(d); } catch { /* busy: reported by the test's own checks */ }
     }

@@ -16,6 +16,50 @@ export function program(name: string): string {
   return path.join(process.env.BERTH_TEST_FRONTEND === '1' ? FRONTEND_BIN : COLD_BIN, name);
 }
 
+/** The directory of berth's programs that program() picks from (a CNI_PATH entry). */
+export function programDir(): string {
+  return process.env.BERTH_TEST_FRONTEND === '1' ? FRONTEND_BIN : COLD_BIN;
+}
+
+/**
+ * The warm mode of the test runner (`node test/run.js --warm`): front-ends, and servers auto-started per root.
+ * Every server it starts carries BERTH_TEST_RUN in its environment (inherited from the call that started it),
+ * which is how the runner and the cgroup cleanup find them by pid.
+ */
+export const WARM = process.env.BERTH_TEST_WARM === '1';
+
+/** Pids of the berth servers this test run started (their environment has our BERTH_TEST_RUN). */
+export function testServers(): number[] {
+  const run = process.env.BERTH_TEST_RUN;
+  if (!run) return [];
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (!argv.includes('serve')) continue;
+      if (fs.readFileSync(`/proc/${e}/environ`, 'utf8').split('\0').includes(`BERTH_TEST_RUN=${run}`)) out.push(Number(e));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Stops the test run's servers among pids (all of them by default) and waits for them to leave. */
+export function stopTestServers(among?: number[]): void {
+  const mine = testServers().filter((p) => !among || among.includes(p));
+  for (const pid of mine) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  const until = Date.now() + 5000;
+  for (const pid of mine) {
+    while (fs.existsSync(`/proc/${pid}`) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+}
+
+/** A state root's entries, less a server's own files (serve.sock, serve.pid, serve.log: warm mode has them). */
+export function stateEntries(root: string): string[] {
+  return fs.readdirSync(root).filter((e) => !/^serve\.(sock|pid|log)$/.test(e));
+}
+
 export function frontend(name: string): string {
   return path.join(FRONTEND_BIN, name);
 }
@@ -48,7 +92,7 @@ export interface RunOptions {
  * taken, and never starting a real server (BERTH_NO_AUTOSTART, protocol.md) so that tests leave none behind.
  */
 export function testEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
-  const env: Record<string, string | undefined> = { ...process.env, BERTH_NO_SERVER: undefined, BERTH_ROOT: undefined, BERTH_HOME: undefined, BERTH_NODE: undefined, BERTH_NO_AUTOSTART: '1', ...extra };
+  const env: Record<string, string | undefined> = { ...process.env, BERTH_NO_SERVER: undefined, BERTH_ROOT: undefined, BERTH_HOME: undefined, BERTH_NODE: undefined, BERTH_NO_AUTOSTART: WARM ? undefined : '1', ...extra };
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 

@@ -4,6 +4,7 @@ import { execFileSync, spawn, ChildProcess, SpawnOptions } from 'node:child_proc
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { programDir } from './frontend';
 
 export interface TestNetns {
   name: string;
@@ -68,7 +69,7 @@ export function connect(a: TestNetns, aIf: string, b: TestNetns, bIf: string): v
 }
 
 /** Our plugins first, then the reference plugins (Debian containernetworking-plugins). */
-export const CNI_PATH = `${path.resolve(__dirname, '../../../bin')}:/usr/lib/cni`;
+export const CNI_PATH = `${programDir()}:/usr/lib/cni`;
 
 /** A node namespace linked to an "outside" one (up0 -- down0), a container namespace, an IPAM data dir. */
 export interface NodeOutsideLab { node: TestNetns; outside: TestNetns; ctr: TestNetns; dataDir: string }

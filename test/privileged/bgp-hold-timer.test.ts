@@ -15,11 +15,12 @@ import type { Lab } from '../../lib/lab/lab';
 import { nsPath } from '../../lib/lab/names';
 import { testLab, within } from '../helpers/lab';
 import { requireTools } from '../helpers/tools';
+import { program } from '../helpers/frontend';
 
 const HOLD_S = 3;
 const GR_S = 8;
 const AGENT_FLAGS = ['--bgp-hold-time', String(HOLD_S), '--bgp-gr-time', String(GR_S)];
-const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
+const BERTH = program('berth');
 
 let lab: Lab;
 let stopped: number | undefined;

@@ -11,11 +11,12 @@ import { BIN_DIR, cniEnv, pluginConf, type Pod } from '../../lib/lab/pods';
 import { nsPath } from '../../lib/lab/names';
 import { runIn, spawnIn } from '../../lib/lab/sh';
 import { agentLog, testLab, within, flood100pps } from '../helpers/lab';
+import { program } from '../helpers/frontend';
 
 const HOLD_S = 9;
 const TTL_S = 6;
 const AGENT_FLAGS = ['--bgp-hold-time', String(HOLD_S), '--bgp-gr-time', '60'];
-const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
+const BERTH = program('berth');
 
 let lab: Lab;
 const pods: Record<string, Pod> = {};

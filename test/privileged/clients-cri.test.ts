@@ -21,8 +21,9 @@ import { cgroupParent, removeCgroupParent } from '../helpers/cgroup-parent';
 import { createNetns, eventually, type TestNetns } from '../helpers/netns';
 import { PAUSE } from '../helpers/pause-image';
 import { requireTools } from '../helpers/tools';
+import { programDir, stateEntries } from '../helpers/frontend';
 
-const REPO_BIN = path.resolve(__dirname, '..', '..', '..', 'bin');
+const REPO_BIN = programDir();
 const RUNC = '/usr/sbin/runc';
 const HANDLERS = { runc: RUNC, berth: BERTH };
 type Handler = keyof typeof HANDLERS;
@@ -124,7 +125,7 @@ function leftovers(before: { mounts: string[] }, ids: string[], podIp: string) {
     cgroups,
     mounts: mountPoints().filter((m) => !before.mounts.includes(m)),
     'pod network namespaces': entries('/run/netns').filter((n) => n !== client!.name),
-    'runtime state (runc/berth --root)': entries('/run/containerd/runc/k8s.io'),
+    'runtime state (runc/berth --root)': (fs.existsSync('/run/containerd/runc/k8s.io') ? stateEntries('/run/containerd/runc/k8s.io').sort() : []),
     'shim task dirs': entries('/run/containerd/io.containerd.runtime.v2.task/k8s.io'),
     'CRI sandbox state': entries(path.join(containerd!.criState, 'sandboxes')),
     'CRI container state': entries(path.join(containerd!.criState, 'containers')),

@@ -13,10 +13,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { BERTH } from '../helpers/run';
 import { IMAGE, startContainerd, type Containerd } from '../helpers/containerd';
 import { cgroupParent, removeCgroupParent } from '../helpers/cgroup-parent';
+import { programDir } from '../helpers/frontend';
 
 const NETWORK = 'ctrnet';
 const SUBNET_RE = /10\.89\.3\.(\d+)\/24/;
-const REPO_BIN = path.resolve(__dirname, '..', '..', '..', 'bin');
+const REPO_BIN = programDir();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ctr-cni-'));
 const ipamDir = path.join(dir, 'ipam');
 const shared = path.join(dir, 'shared'); // bind-mounted into the container: the test's "go on" signal

@@ -3,9 +3,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { program } from '../helpers/frontend';
 
 // berth-ipam as real, separate processes racing on one store: the flock must serialise them.
-const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth-ipam');
+const BIN = program('berth-ipam');
 const N = 300;
 const PARALLEL = 50;
 

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { programDir } from '../helpers/frontend';
 
 // libcni driving the reference plugins (Debian's containernetworking-plugins in /usr/lib/cni) with
 // berth-ipam as the bridge's IPAM. Two namespaces: HOST plays the host (the plugins run there, the
@@ -59,7 +60,7 @@ t.test('bridge + berth-ipam + tuning + portmap: ADD, CHECK, DEL, DEL again', asy
   const rt = {
     containerId: 'lab1', netns: `/run/netns/${CTR}`, ifname: 'eth0',
     capabilityArgs: { mac: '02:42:0a:63:00:09', portMappings: [{ hostPort: 18080, containerPort: 80, protocol: 'tcp' }] },
-    cniPath: ['/usr/lib/cni', path.join(ROOT, 'bin')], cacheDir: path.join(dir, 'cache'),
+    cniPath: ['/usr/lib/cni', programDir()], cacheDir: path.join(dir, 'cache'),
   };
   // portmap 1.1.1's CHECK looks for IPv4 rules in ip6tables and fails (containernetworking/plugins#819):
   // CHECK runs the same network (same name, same cached result) without portmap

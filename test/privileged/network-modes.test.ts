@@ -10,6 +10,7 @@ import { BERTH, bundle, command } from '../helpers/run';
 import { eventually, nodeOutsideLab, tcpAsk, type TestNetns } from '../helpers/netns';
 import { uniqueId } from '../helpers/bundle';
 import { expectOneLineErrors } from '../helpers/one-line-errors';
+import { stateEntries } from '../helpers/frontend';
 
 const berthIn = (ns: TestNetns, args: string[]) => command('nsenter', [`--net=${ns.path}`, BERTH, ...args]);
 const NODE_IP = '192.168.200.1';
@@ -119,5 +120,5 @@ t.test('bad --network and -p: one line naming the field, nothing made', async (t
     [['pod', 'create', '--network', 'bogus', 'p1'], /^berth: --network: unknown mode "bogus"/],
   ];
   await expectOneLineErrors(t, root, cases);
-  t.same(fs.existsSync(root) ? fs.readdirSync(root) : [], [], 'nothing under the root');
+  t.same(fs.existsSync(root) ? stateEntries(root) : [], [], 'nothing under the root');
 });

@@ -10,8 +10,9 @@ import { BERTH, bundle, command, leftovers } from '../helpers/run';
 import { createNetns, eventually, type TestNetns } from '../helpers/netns';
 import { uniqueId } from '../helpers/bundle';
 import { expectOneLineErrors } from '../helpers/one-line-errors';
+import { programDir, stateEntries } from '../helpers/frontend';
 
-const BIN = path.resolve(__dirname, '..', '..', '..', 'bin');
+const BIN = programDir();
 
 const berthIn = (ns: TestNetns, args: string[]) => command('nsenter', [`--net=${ns.path}`, BERTH, ...args]);
 
@@ -112,7 +113,7 @@ t.test('two containers of a shared-pid pod: localhost, hostname, IPC, a reaped o
   t.equal(rm.code, 0, rm.stderr);
   t.equal((await berthIn(node, [...g, 'list', '-q'])).stdout, '', 'no containers left');
   t.equal((await berthIn(node, [...g, 'pod', 'ls', '-q'])).stdout, '', 'no pods left');
-  t.same(fs.readdirSync(root), [], 'the state root is empty');
+  t.same(stateEntries(root), [], 'the state root is empty');
   for (const id of [...ids, `${pod}.pause`]) t.same(leftovers(root, id), [], `nothing left of ${id}`);
   t.same(fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(work)), [], 'no mounts under the test dir');
   const allocated = fs.readdirSync(path.join(dataDir, 'podnet')).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
@@ -138,5 +139,5 @@ t.test('bad input: one line naming the field, nothing made', async (t) => {
     [['run', '--pod', 'nosuch', '--bundle', b.dir, 'x1'], /^berth: --pod: pod "nosuch" does not exist/],
   ];
   await expectOneLineErrors(t, root, cases);
-  t.same(fs.existsSync(root) ? fs.readdirSync(root) : [], [], 'nothing under the root');
+  t.same(fs.existsSync(root) ? stateEntries(root) : [], [], 'nothing under the root');
 });

@@ -8,8 +8,9 @@ import { spawn } from 'node:child_process';
 import { BERTH, bundle } from '../helpers/run';
 import { createNetns } from '../helpers/netns';
 import { uniqueId } from '../helpers/bundle';
+import { programDir } from '../helpers/frontend';
 
-const BIN = path.resolve(__dirname, '..', '..', '..', 'bin');
+const BIN = programDir();
 
 /** Runs the berth CLI inside the node's network namespace (nsenter keeps /sys and cgroups visible). */
 function berthIn(netns: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -8,9 +8,10 @@ import * as path from 'node:path';
 import { cni, createNetns, type TestNetns } from '../helpers/netns';
 import type { CallResult } from '../helpers/serve-client';
 import { startServer, tempRoot } from '../helpers/serve-process';
+import { programDir } from '../helpers/frontend';
 
 const CLIENT = path.join(__dirname, '..', 'helpers', 'serve-client-cli.js');
-const CNI_PATH = path.join(__dirname, '..', '..', '..', 'bin');
+const CNI_PATH = programDir();
 
 interface Call { command: string; containerId?: string; netns?: string }
 
