@@ -123,3 +123,15 @@ export function tempRoot(label: string): { root: string; remove(): void } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `front-end-${label}-`));
   return { root, remove: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
+
+/**
+ * A runtime path for clients that scrub the environment (podman's conmon): a script in `dir` that execs
+ * berth with this run's server policy, so a cold call there starts no server (or, in warm mode, one the run
+ * can find and stop by its BERTH_TEST_RUN mark).
+ */
+export function runtimeWrapper(dir: string): string {
+  const file = path.join(dir, 'berth-runtime');
+  const policy = WARM ? `BERTH_TEST_RUN=${process.env.BERTH_TEST_RUN ?? ''}` : 'BERTH_NO_AUTOSTART=1';
+  fs.writeFileSync(file, `#!/bin/sh\nexport ${policy}\nexec ${program('berth')} "$@"\n`, { mode: 0o755 });
+  return file;
+}

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
-import { BERTH } from '../helpers/run';
+import { runtimeWrapper } from '../helpers/frontend';
 import { writeBusyboxDockerArchive } from '../helpers/busybox-image';
 import { cgroupParent, removeCgroupParent } from '../helpers/cgroup-parent';
 
@@ -16,7 +16,7 @@ const IMAGE = 'docker.io/library/busybox:latest';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-podman-'));
 const parent = cgroupParent(`berth-podman-${process.pid}`);
 const global = ['--root', `${dir}/storage`, '--runroot', `${dir}/run`, '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs',
-  '--events-backend', 'none', '--runtime', BERTH];
+  '--events-backend', 'none', '--runtime', runtimeWrapper(dir)];
 // podman's default rlimits need CAP_SYS_RESOURCE, which this machine lacks (for runc as for berth)
 const runFlags = ['--network', 'none', '--cgroup-parent', parent, '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 
