@@ -106,6 +106,7 @@ export const realSys: Sys = {
   },
   releaseRootfsBind: async (rootfs) => hostMounts().releaseRootfsBind(rootfs),
   readInRoot,
+  loopbackUp: async (netns) => (require('./loopback') as typeof import('./loopback')).loopbackUp(netns),
 
   cgroups: cgroupSys,
 

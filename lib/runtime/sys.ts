@@ -77,6 +77,8 @@ export interface Sys {
   releaseRootfsBind(rootfs: string): Promise<void>;
   /** a file of the container's tree read as if `root` were "/" (the passwd HOME comes from); undefined when it cannot be */
   readInRoot(file: InRoot): string | undefined;
+  /** brings `lo` up in the network namespace at `netns` (--network none, pods) */
+  loopbackUp(netns: string): Promise<void>;
 
   cgroups: CgroupSys;
 

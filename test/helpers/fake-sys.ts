@@ -238,6 +238,8 @@ export class FakeSys implements Sys {
     return { fd, close: () => { this.consoles.delete(fd); } };
   });
 
+  loopbackUp = (netns: string) => this.call('loopbackUp', [netns], () => undefined);
+
   releaseRootfsBind = (rootfs: string) => this.call('releaseRootfsBind', [rootfs], () => { this.rootfsBinds.delete(rootfs); });
 
   readInRoot: Sys['readInRoot'] = (file) => this.filesInRoot.get(`${file.root}:${file.path}`);

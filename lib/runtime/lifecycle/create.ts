@@ -202,7 +202,7 @@ async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | n
         stateWritten.catch(() => undefined); // awaited once launched
       }
       await sys.cgroups.join(cgroup, p);
-      if (opts.loopback) await (require('../loopback') as typeof import('../loopback')).loopbackUp(`/proc/${p}/ns/net`);
+      if (opts.loopback) await sys.loopbackUp(`/proc/${p}/ns/net`);
       if (networks.length) {
         const netns = `/proc/${p}/ns/net`;
         const attached = await sys.attachNetworks(opts.id, netns, opts.net!);
