@@ -8,7 +8,7 @@ packages=(
   runc containerd podman umoci skopeo containernetworking-plugins
   bird2 gobgpd frr etcd-server iperf3 hyperfine procps bsdutils
   qemu-system-x86 linux-image-amd64 kmod cpio tar
-  tcpdump mount
+  tcpdump mount strace netcat-openbsd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -32,8 +32,15 @@ export function removeCgroupParent(parent: string): void {
     // a berth server auto-started from inside (warm mode) inherited the cgroup: it must go first
     const pids = dirs.flatMap((d) => { try { return fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number); } catch { return []; } });
     if (pids.length) stopTestServers(pids);
+    // a client's helpers (podman's conmon) may still be exiting: a busy directory gets a few seconds
+    const deadline = Date.now() + 5000;
     for (const d of dirs.reverse()) {
-      try { fs.rmdirSync(d); } catch { /* busy: reported by the test's own checks */ }
+      for (;;) {
+        try { fs.rmdirSync(d); break; } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() > deadline) break; // reported by the test's own checks
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        }
+      }
     }
   }
 }

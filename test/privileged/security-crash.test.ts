@@ -36,7 +36,7 @@ const hierarchies: Hierarchy[] = [];
 function enterOwnCgroups(): void {
   for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
     const [, ctrls, own] = line.split(':');
-    if (ctrls.startsWith('name=')) continue; // named hierarchies (systemd): berth leaves them alone
+    if (ctrls.startsWith('name=')) continue; // berth's name=systemd cgroups live at berth/<id>: systemdCgroupsLeft()
     const mount = path.join('/sys/fs/cgroup', ctrls === '' ? 'unified' : ctrls.split(',')[0]);
     if (!fs.existsSync(path.join(mount, 'cgroup.procs'))) continue;
     const original = path.join(mount, own);
@@ -75,7 +75,14 @@ function leaveOwnCgroups(): void {
 
 /** Every cgroup directory below ours, in every hierarchy. */
 function cgroupsLeft(): string[] {
-  return hierarchies.flatMap((h) => dirsBelow(h.parent));
+  return [...hierarchies.flatMap((h) => dirsBelow(h.parent)), ...systemdCgroupsLeft()];
+}
+
+/** berth's own name=systemd cgroups (berth/<id>, not below our parent there) of this test's ids. */
+function systemdCgroupsLeft(): string[] {
+  const dir = '/sys/fs/cgroup/systemd/berth';
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) => n.startsWith(`lc-crash-${process.pid}-`)).map((n) => path.join(dir, n));
 }
 
 /** Mounts of this test's private mount namespace below its directory (bind roots, overlay roots). */
@@ -179,6 +186,9 @@ t.before(async () => {
 t.teardown(async () => {
   for (const id of fs.existsSync(path.join(dir, 'state')) ? fs.readdirSync(path.join(dir, 'state')) : []) await berth([...g, 'delete', '--force', id]);
   leaveOwnCgroups();
+  removeDirs(systemdCgroupsLeft());
+  // as berth's own delete does: the shared parent goes once empty (refused while another container uses it)
+  try { fs.rmdirSync('/sys/fs/cgroup/systemd/berth'); } catch { /* in use, or gone */ }
   for (const m of mountsLeft().map((l) => l.split(' ')[4]).reverse()) spawn('umount', ['-l', m]);
   fs.rmSync(dir, { recursive: true, force: true });
 });
