@@ -16,6 +16,9 @@ export function cniEnv(command: string, containerId: string, netns: string, ifna
   return {
     PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_NETNS: netns,
     CNI_IFNAME: ifname, CNI_PATH: `${BIN_DIR}:/usr/lib/cni`, CNI_ARGS: '',
+    // a plugin call inside a lab node must not start a warm server: it would run in the node's namespaces
+    // yet hold the host's default root (/run/berth), sending the host's own calls cold until it idles out
+    BERTH_NO_AUTOSTART: '1',
   };
 }
 
