@@ -49,11 +49,12 @@ async function startInit(t: Test, argv: string[]): Promise<Init> {
 }
 
 /**
- * Leaves an orphan in init's namespace: a shell started there backgrounds `sleep 0.5` and exits. The sleep
- * must not hold our output pipe, or execFileSync would return only once it had exited.
+ * Leaves an orphan in init's namespace: a shell started there backgrounds a long sleep and exits. The test
+ * ends the orphan itself (a timed sleep could run out before a loaded machine looks at it). The sleep must
+ * not hold our output pipe, or execFileSync would return only once it had exited.
  */
 function orphanIn(init: Init): number {
-  execFileSync('nsenter', ['-t', String(init.pid), '--pid', 'busybox', 'sh', '-c', 'busybox sleep 0.5 </dev/null >/dev/null 2>&1 & exit 0']);
+  execFileSync('nsenter', ['-t', String(init.pid), '--pid', 'busybox', 'sh', '-c', 'busybox sleep 1000 </dev/null >/dev/null 2>&1 & exit 0']);
   const kids = childrenOf(init.pid);
   if (kids.length !== 1) throw new Error(`expected the orphan as init's only child, found ${JSON.stringify(kids)}`);
   return kids[0];
@@ -63,11 +64,13 @@ t.test('pause reaps an orphan that exits in its pid namespace; a non-reaping PID
   const pause = await startInit(t, [PAUSE]);
   const orphan = orphanIn(pause);
   t.equal(stateOf(orphan), 'S', 'the orphan, reparented to pause, sleeps');
+  process.kill(orphan, 'SIGKILL');
   t.ok(await eventually(() => stateOf(orphan) === '', 3000), 'once it exits, pause reaps it: no zombie left');
   t.same(childrenOf(pause.pid), [], 'pause has no children left');
 
   const control = await startInit(t, ['/bin/busybox', 'sleep', '1000']);
   const zombie = orphanIn(control);
+  process.kill(zombie, 'SIGKILL');
   t.ok(await eventually(() => stateOf(zombie) === 'Z', 3000), 'control: under a PID 1 that does not reap, the orphan stays a zombie');
   control.unshare.kill('SIGKILL');
   process.kill(control.pid, 'SIGKILL');
