@@ -39,7 +39,8 @@ t.test('hooks run in order with state, args and env; container hooks run inside 
   t.equal(created.code, 0, created.stderr);
   const pid = JSON.parse((await berth([...g, 'state', id])).stdout).pid;
   t.equal((await berth([...g, 'start', id])).code, 0);
-  for (let i = 0; i < 50 && !fs.readFileSync(hostLog, 'utf8').includes('startContainer'); i++) await new Promise((r) => setTimeout(r, 20));
+  // the start hooks run after `start` returns its answer: wait for them (generously: CI machines are loaded)
+  for (let i = 0; i < 500 && !fs.readFileSync(hostLog, 'utf8').includes('startContainer'); i++) await new Promise((r) => setTimeout(r, 20));
   t.equal((await berth([...g, 'delete', '--force', id])).code, 0);
   const lines = fs.readFileSync(hostLog, 'utf8').trim().split('\n');
   const names = lines.map((l) => l.split(' ')[0]);

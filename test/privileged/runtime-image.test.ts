@@ -41,8 +41,13 @@ t.test('writes go to the container\'s own upper layer; deleting leaves no mount'
   t.teardown(async () => { await berth([...g, 'delete', '--force', a]); await berth([...g, 'delete', '--force', b]); });
   t.equal((await berth([...g, 'run', '-d', '--image', 'busybox', ...img, a, '/bin/sh', '-c', 'echo mine > /tmp/note; sleep 1000'])).code, 0);
   t.equal((await berth([...g, 'run', '-d', '--image', 'busybox', ...img, b, '/bin/sleep', '1000'])).code, 0);
-  await new Promise((r) => setTimeout(r, 300));
-  t.equal((await berth([...g, 'exec', a, '/bin/cat', '/tmp/note'])).stdout, 'mine\n');
+  // the shell writes the note after run -d returns: wait for it rather than for a fixed time
+  let note = '';
+  for (let i = 0; i < 100 && note !== 'mine\n'; i++) {
+    note = (await berth([...g, 'exec', a, '/bin/cat', '/tmp/note'])).stdout;
+    if (note !== 'mine\n') await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(note, 'mine\n');
   const other = await berth([...g, 'exec', b, '/bin/cat', '/tmp/note']);
   t.not(other.code, 0, 'the second container does not see it');
   t.ok(fs.existsSync(path.join(dataRoot, 'containers', a, 'upper', 'tmp', 'note')), 'the file is in the upper dir');
