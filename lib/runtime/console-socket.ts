@@ -9,7 +9,3 @@ export function connectConsoleSocket(file: string): Promise<net.Socket> {
     s.once('error', (e) => reject(new BerthError(`cannot connect to console socket ${file}: ${e.message}`, { field: '--console-socket' })));
   });
 }
-
-export function socketFd(s: net.Socket): number {
-  return (s as unknown as { _handle: { fd: number } })._handle.fd;
-}

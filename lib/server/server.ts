@@ -6,6 +6,7 @@ import fs = require('node:fs');
 import net = require('node:net');
 import path = require('node:path');
 import { LOCK, native } from '../sys/native';
+import { socketFd } from '../util/unix-socket';
 import { readBuildId } from './build-id';
 import { exitFrame, goColdFrame } from './protocol';
 import { closeAll, receiveRequest } from './receive';
@@ -82,13 +83,6 @@ function namespaceMismatch(pid: number, own: string[]): string | undefined {
   }
   const i = theirs.findIndex((id, k) => id !== own[k]);
   return i < 0 ? undefined : `client pid ${pid} is in another ${NAMESPACES[i]} namespace`;
-}
-
-/** Handle's fd of an accepted unix socket (libuv keeps it; we only recvmsg and getsockopt on it). */
-function socketFd(s: net.Socket): number {
-  const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new Error('accepted socket has no descriptor');
-  return fd;
 }
 
 /** Runs the server until it has been idle for idleTimeoutMs (or gets SIGTERM/SIGINT); resolves then. */

@@ -1,7 +1,10 @@
 // The agent's control socket (<run dir>/agent.sock), as birdc/vtysh talk to their daemons: one JSON request
-// line, one JSON reply line. Root only: the socket is created mode 0600 (connect needs write permission).
+// line, one JSON reply line. Root only, twice over: the socket is created mode 0600 (connect needs write
+// permission), and each connection's SO_PEERCRED must be uid 0, so a socket made reachable by a chmod or a
+// bind mount still answers no one else (as the berth server's serve.sock does).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { peerCred } from '../../../util/unix-socket';
 
 export const CONTROL_SOCKET = 'agent.sock';
 
@@ -38,13 +41,26 @@ export class ControlServer {
     let buf = '';
     c.setEncoding('utf8');
     c.on('error', () => undefined);
+    const refusal = this.refusal(c);
     c.on('data', (d: string) => {
       buf += d;
       if (buf.length > MAX_REQUEST) { c.end(JSON.stringify({ ok: false, error: 'request too long' }) + '\n'); return; }
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
-      c.end(JSON.stringify(this.answer(buf.slice(0, nl))) + '\n');
+      // answered after the request is read: closing on unread bytes would reset the connection
+      c.end(JSON.stringify(refusal ?? this.answer(buf.slice(0, nl))) + '\n');
     });
+  }
+
+  /** The reply for a peer that is not root, or undefined for root. */
+  private refusal(c: net.Socket): ControlReply | undefined {
+    let uid: number;
+    try {
+      uid = peerCred(c).uid;
+    } catch (e) {
+      return { ok: false, error: `refused: cannot read the peer's credentials: ${(e as Error).message}` };
+    }
+    return uid === 0 ? undefined : { ok: false, error: `refused: uid ${uid} is not root` };
   }
 
   private answer(line: string): ControlReply {
