@@ -4,6 +4,7 @@
 // over that socket as the cold launcher does (adoptLaunch). Frames (protocol.ts): PLAN and WAIT go out,
 // LAUNCHED and STATUS come back. A front-end that forked nothing makes the request go cold.
 import fs = require('node:fs');
+import type net = require('node:net');
 import { native } from '../sys/native';
 import { adoptLaunch, type LaunchCallbacks, type Launched } from '../runtime/launcher';
 import type { LaunchPlan } from '../runtime/launch-plan';
@@ -11,6 +12,7 @@ import type { LaunchRoute } from '../runtime/launch-route';
 import { encodePlan } from '../runtime/plan-codec';
 import { allowExecShim } from '../runtime/seccomp/exec-shim';
 import { FRAME } from './protocol';
+import { socketFd } from '../util/unix-socket';
 
 /**
  * The descriptor number the front-end puts its exec shim at: the seccomp filter allows the bootstrap's
@@ -38,11 +40,17 @@ export class RemoteLaunch implements LaunchRoute {
   cold: string | undefined;
   private launched = false;
 
+  /** the connection's descriptor: frames that carry descriptors are read with recvmsg, past libuv */
+  private readonly fd: number;
+
   /**
-   * conn: the request's connection (libuv never reads it: pauseOnConnect). silence: mutes the request's
-   * output, so that the cold call that follows a fork failure is the only one the client hears
+   * conn: the request's connection (paused: libuv reads it only for STATUS, which carries no descriptor).
+   * silence: mutes the request's output, so that the cold call that follows a fork failure is the only one
+   * the client hears
    */
-  constructor(private readonly conn: number, private readonly silence: () => void) {}
+  constructor(private readonly conn: net.Socket, private readonly silence: () => void) {
+    this.fd = socketFd(conn);
+  }
 
   async launch(plan: LaunchPlan, callbacks: LaunchCallbacks): Promise<Launched> {
     if (this.launched) throw new Error('warm launch: one container per request');
@@ -52,7 +60,7 @@ export class RemoteLaunch implements LaunchRoute {
     const shim = Buffer.alloc(4);
     shim.writeInt32LE(FRONTEND_SHIM_FD);
     await this.send(FRAME.PLAN, Buffer.concat([shim, bytes]));
-    const got = await this.receive(FRAME.LAUNCHED, 8);
+    const got = await this.receive(FRAME.LAUNCHED, 8, 10_000);
     const pid = got.payload.readInt32LE(0);
     const direct = got.payload.readUInt32LE(4) === 1;
     if (pid <= 0 || got.fds.length !== 1) {
@@ -69,8 +77,41 @@ export class RemoteLaunch implements LaunchRoute {
     payload.writeInt32LE(pid);
     // the front-end is the container's parent: it waits and reports the status (128+signal when killed)
     this.send(FRAME.WAIT, payload)
-      .then(() => this.receive(FRAME.STATUS, 4, Infinity))
-      .then((f) => onExit(f.payload.readInt32LE(0), 0), () => onExit(255, 0));
+      .then(() => this.receiveStatus())
+      .then((status) => onExit(status, 0), () => onExit(255, 0));
+  }
+
+  /**
+   * The STATUS frame, however long the container runs: libuv tells us when it arrives (polling would wake
+   * the server for every foreground container many times a second).
+   */
+  private receiveStatus(): Promise<number> {
+    const conn = this.conn;
+    return new Promise<number>((resolve, reject) => {
+      let data = Buffer.alloc(0);
+      const finish = (err: Error | undefined, status = 255): void => {
+        conn.off('data', onData);
+        conn.off('end', onEnd);
+        conn.off('close', onEnd);
+        conn.pause();
+        if (err) reject(err);
+        else resolve(status);
+      };
+      const onData = (d: Buffer): void => {
+        data = Buffer.concat([data, d]);
+        if (data.length < 8) return;
+        if (data.readUInt32LE(0) !== FRAME.STATUS || data.readUInt32LE(4) !== 4) {
+          finish(new Error(`warm launch: frame ${data.readUInt32LE(0)} (${data.readUInt32LE(4)} bytes), expected ${FRAME.STATUS}`));
+        } else if (data.length >= 12) {
+          finish(undefined, data.readInt32LE(8));
+        }
+      };
+      const onEnd = (): void => finish(new Error('warm launch: the front-end went away'));
+      conn.on('data', onData);
+      conn.once('end', onEnd);
+      conn.once('close', onEnd);
+      conn.resume();
+    });
   }
 
   private async send(type: number, payload: Buffer): Promise<void> {
@@ -80,7 +121,7 @@ export class RemoteLaunch implements LaunchRoute {
     payload.copy(frame, 8);
     for (let off = 0; off < frame.length;) {
       try {
-        off += fs.writeSync(this.conn, frame, off);
+        off += fs.writeSync(this.fd, frame, off);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
         await new Promise((r) => setTimeout(r, 1));
@@ -89,14 +130,14 @@ export class RemoteLaunch implements LaunchRoute {
   }
 
   /** One frame of `type` with a `length`-byte payload, or an error naming what came instead. */
-  private async receive(type: number, length: number, timeoutMs = 10_000): Promise<Frame> {
+  private async receive(type: number, length: number, timeoutMs: number): Promise<Frame> {
     const n = native();
     const fds: number[] = [];
     let data: Buffer = Buffer.alloc(0);
     const deadline = Date.now() + timeoutMs;
     let delay = 0;
     while (data.length < 8 + length) {
-      const got = n.unixRecv(this.conn, 8 + length - data.length);
+      const got = n.unixRecv(this.fd, 8 + length - data.length);
       if (got === null) {
         if (Date.now() > deadline) throw new Error('warm launch: the front-end did not answer');
         await new Promise((r) => (delay === 0 ? setImmediate(r) : setTimeout(r, delay)));

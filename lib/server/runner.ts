@@ -3,6 +3,7 @@
 // must make the container a child of the client (create, start, run, exec) and berth's long-running or
 // store-owning groups go cold.
 import fs = require('node:fs');
+import type net = require('node:net');
 import path = require('node:path');
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { routeStdio, type Stdio } from '../util/io';
@@ -31,7 +32,7 @@ export interface RunnerOptions {
   /** the CLI's entry (lib/runtime/cli/main.ts), handed in by it: importing it here would close a cycle */
   runCli: CliEntry;
   /** the request's connection: a warm create or run sends its plan over it */
-  conn?: number;
+  conn?: net.Socket;
 }
 
 export type CliEntry = (argv: string[]) => Promise<number>;

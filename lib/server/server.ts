@@ -5,8 +5,8 @@
 import fs = require('node:fs');
 import net = require('node:net');
 import path = require('node:path');
-import { LOCK, native } from '../sys/native';
-import { socketFd } from '../util/unix-socket';
+import { tryLockSync } from '../util/file-lock';
+import { peerCred, socketFd } from '../util/unix-socket';
 import { readBuildId } from './build-id';
 import { exitFrame, goColdFrame } from './protocol';
 import { closeAll, receiveRequest } from './receive';
@@ -38,17 +38,11 @@ export class AlreadyServing extends Error {
 /** Takes <root>/serve.pid's lock for as long as this process lives, and writes our pid into it. */
 function lockPidFile(root: string): number {
   const file = pidPath(root);
-  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-  try {
-    native().flock(fd, LOCK.EX | LOCK.NB);
-  } catch (e) {
-    fs.closeSync(fd);
-    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
-      let pid = '';
-      try { pid = fs.readFileSync(file, 'utf8').trim(); } catch { /* being rewritten */ }
-      throw new AlreadyServing(root, pid);
-    }
-    throw e;
+  const fd = tryLockSync(file, 'exclusive');
+  if (fd === undefined) {
+    let pid = '';
+    try { pid = fs.readFileSync(file, 'utf8').trim(); } catch { /* being rewritten */ }
+    throw new AlreadyServing(root, pid);
   }
   fs.ftruncateSync(fd, 0);
   fs.writeSync(fd, `${process.pid}\n`, 0);
@@ -118,7 +112,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   const handle = async (conn: net.Socket): Promise<void> => {
     const fd = socketFd(conn);
-    const cred = native().peerCred(fd);
+    const cred = peerCred(conn);
     // read before any answer, even a refusal: closing on unread bytes resets the connection (ECONNRESET)
     // and the client would lose the frame
     const got = await receiveRequest(fd, 5000);
@@ -148,7 +142,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       }
       let status: number;
       try {
-        const out = await runRequest(got.request, got.fds, { root, buildId, runCli: opts.runCli, conn: fd });
+        const out = await runRequest(got.request, got.fds, { root, buildId, runCli: opts.runCli, conn });
         if (out.type === 'go-cold') {
           reply(conn, goColdFrame(out.reason));
           return;

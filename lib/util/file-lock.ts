@@ -40,6 +40,22 @@ export function lockSync(path: string, mode: LockMode, o: LockOptions = {}): () 
   return () => fs.closeSync(fd);
 }
 
+/**
+ * Non-blocking, for a lock that says who owns something (a server's pid file): the locked descriptor, to
+ * keep open for as long as the lock should hold, or undefined when another process holds it.
+ */
+export function tryLockSync(path: string, mode: LockMode, o: LockOptions = {}): number | undefined {
+  const fd = fs.openSync(path, openFlags(o), o.fileMode ?? 0o600);
+  try {
+    sys().native().flock(fd, operation(mode) | sys().LOCK.NB);
+    return fd;
+  } catch (e) {
+    fs.closeSync(fd);
+    if (errnoCode(e) === 'EAGAIN') return undefined;
+    throw e;
+  }
+}
+
 export function withLockSync<T>(path: string, mode: LockMode, fn: () => T, o: LockOptions = {}): T {
   const release = lockSync(path, mode, o);
   try {

@@ -3,7 +3,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { lock, lockSync, withLock, withLockSync } from '../../lib/util/file-lock';
+import { lock, lockSync, tryLockSync, withLock, withLockSync } from '../../lib/util/file-lock';
 import { LOCK, native } from '../../lib/sys/native';
 
 function scratch(t: { teardown(fn: () => void): void }): string {
@@ -72,4 +72,16 @@ t.test('a directory locks itself; a missing one is ENOENT and no file is created
   await t.rejects(lock(path.join(dir, 'gone'), 'exclusive', { directory: true }), { code: 'ENOENT' });
   t.throws(() => lockSync(path.join(dir, 'gone'), 'exclusive', { directory: true }), { code: 'ENOENT' });
   t.notOk(fs.existsSync(path.join(dir, 'gone')));
+});
+
+t.test('tryLockSync returns the held descriptor, or undefined while another holds the lock', async (t) => {
+  const f = path.join(scratch(t), 'owner.pid');
+  const fd = tryLockSync(f, 'exclusive');
+  t.type(fd, 'number');
+  t.notOk(free(f, LOCK.SH), 'held through the returned descriptor');
+  t.equal(tryLockSync(f, 'exclusive'), undefined, 'a second owner is told, not blocked');
+  fs.closeSync(fd!);
+  const again = tryLockSync(f, 'exclusive');
+  t.type(again, 'number', 'free again once the descriptor closes');
+  fs.closeSync(again!);
 });

@@ -1,0 +1,158 @@
+// The warm launch (issue 13): create, start and run through the native front-end with a server that takes
+// them. The server plans, the front-end forks the bootstrap, so the container descends from the process the
+// client ran (containerd's shim is a subreaper and relies on that), never from the server. A server killed
+// at any point of a create leaves nothing that `delete --force` does not clean, and the next call works.
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { native } from '../../lib/sys/native';
+import { cgroupParent, removeCgroupParent } from '../helpers/cgroup-parent';
+import { frontend, stateEntries, testEnv, type Outcome } from '../helpers/frontend';
+import { bundle, rootfs, type TestBundle } from '../helpers/run';
+import { startServer, tempRoot, type ServerProcess } from '../helpers/serve-process';
+import { uniqueId } from '../helpers/bundle';
+
+const BERTH = frontend('berth');
+const LAUNCH_ENV = { ...process.env, BERTH_SERVE_LAUNCH: '1' };
+
+// the containers' init processes re-parent to us once the front-end and the bootstrap's first stage exit,
+// as they would to containerd's shim
+native().setChildSubreaper(true);
+
+/**
+ * `berth --debug --root root ...` through the front-end (--debug makes it say when it goes cold), its output
+ * in files: a created container holds the stdio it was given, so pipes would not close until it ends.
+ */
+async function berth(root: string, args: string[]): Promise<Outcome> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warm-launch-out-'));
+  const out = fs.openSync(path.join(dir, 'out'), 'w+');
+  const err = fs.openSync(path.join(dir, 'err'), 'w+');
+  try {
+    const child = spawn(BERTH, ['--debug', '--root', root, ...args], { env: testEnv(), cwd: dir, stdio: ['ignore', out, err] });
+    const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? 128 + os.constants.signals[sig!])));
+    return { code, stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'), stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8') };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function ppidOf(pid: number): number {
+  return Number(/^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+/** Pids of live processes whose root directory is the test rootfs: containers, or bootstraps past pivot_root. */
+function processesInRootfs(): number[] {
+  const want = fs.realpathSync(rootfs());
+  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+    try { return fs.readlinkSync(`/proc/${pid}/root`) === want; } catch { return false; }
+  });
+}
+
+/** Our children (adopted as subreaper): reaped when they have exited, listed when they still run. */
+async function liveChildren(): Promise<number[]> {
+  const live: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let status: string;
+    try { status = fs.readFileSync(`/proc/${e}/status`, 'utf8'); } catch { continue; }
+    if (Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1]) !== process.pid) continue;
+    if (/^State:\s+Z/m.test(status)) await new Promise((r) => native().waitPid(Number(e), r));
+    else if (!/^Name:\s+(tap|node)$/m.test(status)) live.push(Number(e));
+  }
+  return live;
+}
+
+interface Fixture { root: string; b: TestBundle; cgroup: string; server?: ServerProcess }
+
+function fixture(t: { teardown(fn: () => unknown): void }, label: string, args: string[]): Fixture {
+  const root = tempRoot(label);
+  const cgroup = cgroupParent(uniqueId(`warm-launch-${label}`));
+  const b = bundle(args, (s) => { s.linux!.cgroupsPath = cgroup; });
+  const f: Fixture = { root, b, cgroup };
+  t.teardown(async () => {
+    await f.server?.stop('SIGKILL');
+    removeCgroupParent(cgroup);
+    b.cleanup();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  return f;
+}
+
+function cgroupLeft(cgroup: string): string[] {
+  return fs.readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c, cgroup)).filter((d) => fs.existsSync(d));
+}
+
+t.test('run: warm, the status and output come back, the container was the front-end\'s child', async (t) => {
+  const f = fixture(t, 'run', ['sh', '-c', 'echo "parent $PPID"; exit 7']);
+  f.server = await startServer(f.root, { env: LAUNCH_ENV });
+  const id = uniqueId('warm-run');
+  const r = await berth(f.root, ['run', '--bundle', f.b.dir, id]);
+  t.notMatch(r.stderr, /cold path/, 'the server took it');
+  t.equal(r.code, 7, r.stderr);
+  t.equal(r.stdout, 'parent 0\n', 'the container\'s output came through the client\'s own stdout');
+  t.same(stateEntries(f.root), [], 'run removed its state');
+  t.same(cgroupLeft(f.cgroup), [], 'and its cgroup');
+  t.match(f.server.log(), /serving/);
+  t.equal(f.server.child.exitCode, null, 'the server is still up');
+});
+
+t.test('create + start: the init descends from the front-end (its subreaper adopts it), not the server', async (t) => {
+  const f = fixture(t, 'create', ['sleep', '30']);
+  const server = f.server = await startServer(f.root, { env: LAUNCH_ENV });
+  const id = uniqueId('warm-create');
+  const created = await berth(f.root, ['create', '--bundle', f.b.dir, id]);
+  t.notMatch(created.stderr, /cold path/, 'create was warm');
+  t.equal(created.code, 0, created.stderr);
+  const state = await berth(f.root, ['state', id]);
+  const { pid, status } = JSON.parse(state.stdout) as { pid: number; status: string };
+  t.equal(status, 'created');
+  t.equal(ppidOf(pid), process.pid, 'the subreaper above the front-end adopted the init');
+  t.not(ppidOf(pid), server.child.pid, 'the server is not its parent');
+  const started = await berth(f.root, ['start', id]);
+  t.notMatch(started.stderr, /cold path/, 'start was warm');
+  t.equal(started.code, 0, started.stderr);
+  t.equal(JSON.parse((await berth(f.root, ['state', id])).stdout).status, 'running');
+  const exited = new Promise<[number, number]>((resolve) => native().waitPid(pid, (code, sig) => resolve([code, sig])));
+  t.equal((await berth(f.root, ['kill', id, 'KILL'])).code, 0);
+  t.same(await exited, [-1, 9], 'we, its subreaper, reaped it: killed by SIGKILL');
+  t.equal((await berth(f.root, ['delete', id])).code, 0);
+  t.same(stateEntries(f.root), []);
+  t.same(cgroupLeft(f.cgroup), []);
+});
+
+t.test('a server killed at any point of a warm create leaves nothing that delete --force does not clean', async (t) => {
+  const f = fixture(t, 'kill', ['sleep', '30']);
+  // from before the request reaches it to after the container exists
+  for (const delayMs of [0, 2, 5, 10, 20, 40, 80]) {
+    const server = await startServer(f.root, { env: LAUNCH_ENV });
+    const id = uniqueId(`warm-kill-${delayMs}`);
+    const create = berth(f.root, ['create', '--bundle', f.b.dir, id]);
+    await new Promise((r) => setTimeout(r, delayMs));
+    server.child.kill('SIGKILL');
+    await server.exited;
+    const r = await create;
+    // either the front-end went cold before anything was forked (and the cold create ran), or it failed
+    t.ok(r.code === 0 || r.code === 255, `after ${delayMs} ms: create ended ${r.code} (${r.stderr.trim()})`);
+    const del = await berth(f.root, ['delete', '--force', id]);
+    t.ok(del.code === 0 || /does not exist/.test(del.stderr), `delete --force: ${del.code} ${del.stderr.trim()}`);
+    fs.rmSync(path.join(f.root, 'serve.sock'), { force: true }); // the dead server's
+    const deadline = Date.now() + 5000;
+    while ((processesInRootfs().length || (await liveChildren()).length) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    t.same(processesInRootfs(), [], `after ${delayMs} ms: no container process is left`);
+    t.same(await liveChildren(), [], `after ${delayMs} ms: no bootstrap or init is left`);
+    t.same(stateEntries(f.root), [], `after ${delayMs} ms: no state`);
+    t.same(cgroupLeft(f.cgroup), [], `after ${delayMs} ms: no cgroup`);
+  }
+  // the next call, with a new server, works warm
+  f.server = await startServer(f.root, { env: LAUNCH_ENV });
+  const id = uniqueId('warm-after');
+  const again = await berth(f.root, ['create', '--bundle', f.b.dir, id]);
+  t.notMatch(again.stderr, /cold path/, 'the next create is warm');
+  t.equal(again.code, 0, again.stderr);
+  t.equal((await berth(f.root, ['delete', '--force', id])).code, 0);
+  t.same(stateEntries(f.root), []);
+});
