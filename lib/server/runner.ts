@@ -48,9 +48,12 @@ function envObject(list: string[]): NodeJS.ProcessEnv {
 
 /**
  * Launched warm through the front-end (remote-launch.ts) when the server runs with BERTH_SERVE_LAUNCH=1;
- * `start` only writes the exec fifo, so it goes with them. Console sockets and detached runs stay cold.
+ * `start` only writes the exec fifo, so it goes with them. Console sockets stay cold: the plan would carry
+ * the server's descriptor for the socket, which means nothing in the front-end that forks.
  */
-const LAUNCHED = new Set(['create', 'run', 'start']);
+const LAUNCHED = new Set(['create', 'run', 'start', 'exec']);
+/** the commands among them whose launch and wait the front-end does */
+const FORKED = new Set(['create', 'run', 'exec']);
 const warmLaunch = (): boolean => process.env.BERTH_SERVE_LAUNCH === '1';
 
 function launchColdReason(name: string, argv: string[]): string | undefined {
@@ -58,17 +61,16 @@ function launchColdReason(name: string, argv: string[]): string | undefined {
   const end = rest.indexOf('--');
   const flags = end < 0 ? rest : rest.slice(0, end);
   if (flags.some((a) => /^--?console-socket(=|$)/.test(a))) return `"${name}" with a console socket runs cold`;
-  if (name === 'run' && flags.some((a) => /^(-d|--?detach)(=|$)/.test(a))) return '"run --detach" runs cold';
   return undefined;
 }
 
-/** create or run when they are launched warm: only they route their launch and wait to the front-end. */
+/** create, run or exec when they are launched warm: only they route their launch and wait to the front-end. */
 function launchesWarm(argv: string[]): boolean {
   if (!warmLaunch()) return false;
   try {
     const { GLOBAL_FLAGS } = require('../runtime/cli/global-flags') as typeof import('../runtime/cli/global-flags');
     const name = parseFlags(argv, GLOBAL_FLAGS, 'berth').positional[0];
-    return name === 'create' || name === 'run';
+    return name !== undefined && FORKED.has(name);
   } catch {
     return false;
   }

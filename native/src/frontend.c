@@ -291,14 +291,30 @@ static int launch_plan(int s, const unsigned char *payload, uint32_t len) {
   return rc < 0 ? -1 : pid > 0;
 }
 
-/** Waits for our child pid (the container of a foreground run) and reports its status as cold run does. */
+static volatile sig_atomic_t waited_pid;
+
+static void forward_signal(int sig) {
+  if (waited_pid > 0) kill((pid_t)waited_pid, sig);
+}
+
+/**
+ * Waits for our child pid (the container of a foreground run or exec) and reports its status as the cold
+ * path does. Meanwhile the signals the cold `berth run` forwards go to the container: the client signals
+ * the process it ran, which is this one.
+ */
 static int wait_child(int s, const unsigned char *payload, uint32_t len) {
+  static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
   int32_t status = 255;
   if (len == 4) {
+    waited_pid = (sig_atomic_t)get_u32(payload);
+    struct sigaction sa = {.sa_handler = forward_signal};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
     int w;
     pid_t pid;
-    do pid = waitpid((pid_t)get_u32(payload), &w, 0);
+    do pid = waitpid((pid_t)waited_pid, &w, 0);
     while (pid < 0 && errno == EINTR);
+    waited_pid = 0;
     if (pid > 0) status = WIFEXITED(w) ? WEXITSTATUS(w) : 128 + WTERMSIG(w);
   }
   return send_frame(s, FRAME_STATUS, &status, 1, -1);

@@ -42,7 +42,7 @@ t.teardown(() => {
 
 const block = (node: string): string => lab.settings(node).subnet;
 const hasRoute = (node: string, prefix: string): boolean => lab.exec(node, 'ip', ['-4', 'route', 'show', 'proto', '186']).stdout.split('\n').some((l) => l.startsWith(`${prefix} via`));
-const json = <T>(node: string, what: 'peers' | 'routes'): T => JSON.parse(execFileSync(process.execPath, [BERTH, 'bgp', what, '--json', '--run-dir', lab.node(node).runDir], { encoding: 'utf8' })) as T;
+const json = <T>(node: string, what: 'peers' | 'routes'): T => JSON.parse(execFileSync(BERTH, ['bgp', what, '--json', '--run-dir', lab.node(node).runDir], { encoding: 'utf8' })) as T;
 interface Peer { address: string; state: string; lastError?: string; gracefulRestart: boolean }
 const peerOf = (node: string, of: string): Peer => json<Peer[]>(node, 'peers').find((p) => p.address === lab.node(of).ip)!;
 

@@ -85,7 +85,7 @@ t.test('a BGP route deleted by hand comes back within ten agent ticks (the perio
 });
 
 t.test('berth bgp peers and routes show the mesh like birdc', async (t) => {
-  const run = (args: string[]): string => execFileSync(process.execPath, [BERTH, 'bgp', ...args, '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' });
+  const run = (args: string[]): string => execFileSync(BERTH, ['bgp', ...args, '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' });
   const peers = run(['peers']);
   for (const o of ['n2', 'n3']) t.match(peers, new RegExp(`${nodeIp(o).replace(/\./g, '\\.')}\\s+BGP\\s+up\\s+\\S+\\s+Established\\s+AS64512\\s+node ${o}`), `peer ${o} up`);
   const routes = run(['routes']);
@@ -93,7 +93,7 @@ t.test('berth bgp peers and routes show the mesh like birdc', async (t) => {
   t.match(routes, new RegExp(`${block('n1').replace(/\./g, '\\.')}\\s+unicast \\[local\\] \\*`));
   const json = JSON.parse(run(['peers', '--json'])) as { state: string }[];
   t.same(json.map((p) => p.state), ['Established', 'Established']);
-  t.throws(() => execFileSync(process.execPath, [BERTH, 'bgp', 'peers', '--run-dir', '/nonexistent'], { stdio: 'pipe' }), /--run-dir/);
+  t.throws(() => execFileSync(BERTH, ['bgp', 'peers', '--run-dir', '/nonexistent'], { stdio: 'pipe' }), /--run-dir/);
 });
 
 t.test('berth-bgp: errors are the spec\'s JSON naming the field; DEL removes the host route and is idempotent', async (t) => {
@@ -137,14 +137,14 @@ t.test('an agent killed and restarted at once (graceful restart) never stops for
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  const before = (JSON.parse(execFileSync(process.execPath, [BERTH, 'bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })) as { address: string; since: string }[]).find((p) => p.address === nodeIp('n3'))!.since;
+  const before = (JSON.parse(execFileSync(BERTH, ['bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })) as { address: string; since: string }[]).find((p) => p.address === nodeIp('n3'))!.since;
   await lab.stopAgent('n3', 'SIGKILL');
   await new Promise((r) => setTimeout(r, 1000));
   await lab.startAgents(['n3'], AGENT_FLAGS);
   await new Promise((r) => setTimeout(r, 3000));
   stop = true;
   await loop;
-  const after = (JSON.parse(execFileSync(process.execPath, [BERTH, 'bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })) as { address: string; since: string; state: string }[]).find((p) => p.address === nodeIp('n3'))!;
+  const after = (JSON.parse(execFileSync(BERTH, ['bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })) as { address: string; since: string; state: string }[]).find((p) => p.address === nodeIp('n3'))!;
   t.not(after.since, before, 'n1\'s session to n3 went down and came back');
   t.equal(after.state, 'Established');
   t.ok(probes > 10, `${probes} probes`);
@@ -156,7 +156,7 @@ t.test('SIGTERM is a graceful restart: no Cease, the R bit on the way back, 100 
   const r = await flood100pps(pods.a.ns, pods.c.ip, async () => {
     await lab.stopAgent('n3', 'SIGTERM');
     // n1 keeps n3's routes (stale) instead of dropping them as a Cease would make it
-    t.ok(await within(3000, () => JSON.parse(execFileSync(process.execPath, [BERTH, 'bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })).some((p: { address: string; gracefulRestart: boolean }) => p.address === nodeIp('n3') && p.gracefulRestart)) >= 0, 'n1 sees n3 in graceful restart');
+    t.ok(await within(3000, () => JSON.parse(execFileSync(BERTH, ['bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })).some((p: { address: string; gracefulRestart: boolean }) => p.address === nodeIp('n3') && p.gracefulRestart)) >= 0, 'n1 sees n3 in graceful restart');
     await lab.startAgents(['n3'], AGENT_FLAGS);
     await new Promise((res) => setTimeout(res, 2000));
   });

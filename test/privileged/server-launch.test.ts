@@ -124,6 +124,55 @@ t.test('create + start: the init descends from the front-end (its subreaper adop
   t.same(cgroupLeft(f.cgroup), []);
 });
 
+t.test('exec, foreground and detached as containerd\'s shim calls it (--detach --pid-file), and run --detach', async (t) => {
+  const f = fixture(t, 'exec', ['sleep', '30']);
+  f.server = await startServer(f.root, { env: LAUNCH_ENV });
+  const id = uniqueId('warm-exec');
+  const run = await berth(f.root, ['run', '--detach', '--bundle', f.b.dir, id]);
+  t.notMatch(run.stderr, /cold path/, 'run --detach was warm');
+  t.equal(run.code, 0, run.stderr);
+  const init = JSON.parse((await berth(f.root, ['state', id])).stdout) as { pid: number; status: string };
+  t.equal(init.status, 'running');
+  t.equal(ppidOf(init.pid), process.pid, 'its init was adopted by us, the subreaper');
+
+  const fg = await berth(f.root, ['exec', id, 'sh', '-c', 'echo "in $(hostname)"; exit 5']);
+  t.notMatch(fg.stderr, /cold path/, 'exec was warm');
+  t.equal(fg.code, 5, 'its status came back');
+  t.equal(fg.stdout, 'in berth\n', 'it ran in the container, its output on the client\'s stdout');
+
+  const pidFile = path.join(f.root, '..', `${path.basename(f.root)}.exec.pid`);
+  t.teardown(() => fs.rmSync(pidFile, { force: true }));
+  const bg = await berth(f.root, ['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '30']);
+  t.notMatch(bg.stderr, /cold path/, 'exec --detach was warm');
+  t.equal(bg.code, 0, bg.stderr);
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  t.equal(ppidOf(pid), process.pid, 'the detached exec is ours too, not the server\'s');
+  t.equal(fs.readlinkSync(`/proc/${pid}/ns/pid`), fs.readlinkSync(`/proc/${init.pid}/ns/pid`), 'in the container\'s pid namespace');
+  const reaped = new Promise((r) => native().waitPid(pid, r));
+  process.kill(pid, 'SIGKILL');
+  await reaped;
+  t.equal((await berth(f.root, ['delete', '--force', id])).code, 0);
+  t.same(stateEntries(f.root), []);
+});
+
+t.test('a foreground run forwards the signals its client sends the front-end, as the cold run does', async (t) => {
+  const f = fixture(t, 'signal', ['sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done']);
+  f.server = await startServer(f.root, { env: LAUNCH_ENV });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warm-launch-signal-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const out = fs.openSync(path.join(dir, 'out'), 'w+');
+  const child = spawn(BERTH, ['--debug', '--root', f.root, 'run', '--bundle', f.b.dir, uniqueId('warm-signal')], { env: testEnv(), stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const deadline = Date.now() + 10_000;
+  while (!fs.readFileSync(path.join(dir, 'out'), 'utf8').includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGTERM');
+  t.equal(await code, 42, `the container trapped the TERM sent to the front-end (${fs.readFileSync(path.join(dir, 'out'), 'utf8').trim()})`);
+  t.notMatch(fs.readFileSync(path.join(dir, 'out'), 'utf8'), /cold path/);
+  t.equal(f.server.child.exitCode, null, 'the server got no signal of it');
+  t.same(stateEntries(f.root), []);
+});
+
 t.test('a server killed at any point of a warm create leaves nothing that delete --force does not clean', async (t) => {
   const f = fixture(t, 'kill', ['sleep', '30']);
   // from before the request reaches it to after the container exists

@@ -65,6 +65,9 @@ export const start: Handler = async (p, g) => {
 
 /** Forwards the signals a foreground runtime receives to the container's process, like runc. */
 function forwardSignals(pid: number): () => void {
+  // launched warm, the container is the front-end's child: the front-end (the process the client signals)
+  // forwards, and the server's own signals are not the container's business
+  if (launchRoute()) return () => undefined;
   const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
   const handler = (sig: NodeJS.Signals) => { try { process.kill(pid, sig); } catch { /* exited */ } };
   for (const s of sigs) process.on(s, handler);
