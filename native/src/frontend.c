@@ -252,6 +252,32 @@ static int send_frame(int s, uint32_t type, const int32_t *words, uint32_t nword
   return rc;
 }
 
+// The signals the cold `berth run` forwards to its container. The client signals the process it ran, which
+// is this one: from the fork on we catch them, and forward them once we know the pid we wait for (WAIT).
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+static volatile sig_atomic_t waited_pid, pending_signal;
+
+static void forward_signal(int sig) {
+  if (waited_pid > 0) kill((pid_t)waited_pid, sig);
+  else pending_signal = sig;
+}
+
+static void catch_forwarded(void) {
+  struct sigaction sa = {.sa_handler = forward_signal};
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
+}
+
+/** exit(status), unless a signal came that nobody was waiting to forward: then die of it, as cold would. */
+static void __attribute__((noreturn)) exit_as_told(int status) {
+  int sig = pending_signal;
+  if (sig && sig != SIGWINCH) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  exit(status);
+}
+
 /**
  * Forks the bootstrap from the server's plan, so that the container process is our child (CLONE_PARENT
  * from stage 1), as it is runc's: containerd's shim, a subreaper, expects that. The server answers the sync
@@ -280,6 +306,7 @@ static int launch_plan(int s, const unsigned char *payload, uint32_t len) {
   sigprocmask(SIG_SETMASK, &all, &old);
   bool direct = false;
   pid_t pid = bootstrap_fork(p, &direct);
+  if (pid > 0) catch_forwarded(); // still blocked: no signal slips between the fork and the handlers
   sigprocmask(SIG_SETMASK, &old, NULL);
   close(sv[1]);
   close(shim_at);
@@ -291,25 +318,14 @@ static int launch_plan(int s, const unsigned char *payload, uint32_t len) {
   return rc < 0 ? -1 : pid > 0;
 }
 
-static volatile sig_atomic_t waited_pid;
-
-static void forward_signal(int sig) {
-  if (waited_pid > 0) kill((pid_t)waited_pid, sig);
-}
-
-/**
- * Waits for our child pid (the container of a foreground run or exec) and reports its status as the cold
- * path does. Meanwhile the signals the cold `berth run` forwards go to the container: the client signals
- * the process it ran, which is this one.
- */
+/** Waits for our child pid (the container of a foreground run or exec) and reports its status as cold does. */
 static int wait_child(int s, const unsigned char *payload, uint32_t len) {
-  static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
   int32_t status = 255;
   if (len == 4) {
     waited_pid = (sig_atomic_t)get_u32(payload);
-    struct sigaction sa = {.sa_handler = forward_signal};
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
+    int early = pending_signal;
+    pending_signal = 0;
+    if (early) kill((pid_t)waited_pid, early);
     int w;
     pid_t pid;
     do pid = waitpid((pid_t)waited_pid, &w, 0);
@@ -350,22 +366,22 @@ int main(int argc, char **argv) {
   for (;;) {
   unsigned char head[8];
   if (read_full(s, head, sizeof head) < 0) {
-    if (launched) exit(255);
+    if (launched) exit_as_told(255);
     go_cold(argv, "server closed the connection before answering");
   }
   uint32_t type = get_u32(head), len = get_u32(head + 4);
   if (len > MAX_FRAME) go_cold(argv, "oversized frame");
   unsigned char *payload = malloc(len ? len : 1);
   if (!payload || read_full(s, payload, len) < 0) go_cold(argv, "truncated frame");
-  if (type == FRAME_EXIT && len == 4) exit((int)get_u32(payload));
+  if (type == FRAME_EXIT && len == 4) exit_as_told((int)get_u32(payload));
   if ((type == FRAME_PLAN && !launched) || type == FRAME_WAIT) {
     int rc = type == FRAME_PLAN ? launch_plan(s, payload, len) : wait_child(s, payload, len);
-    if (rc < 0) exit(255);
+    if (rc < 0) exit_as_told(255);
     if (type == FRAME_PLAN) launched = rc;
     free(payload);
     continue;
   }
-  if (launched) exit(255);
+  if (launched) exit_as_told(255);
   if (type == FRAME_GO_COLD) {
     uint32_t n = len >= 4 ? get_u32(payload) : 0;
     if (len < 4 || n > len - 4) go_cold(argv, "malformed GO_COLD frame");
