@@ -21,6 +21,7 @@ export function agentArgs(lab: LabState, node: LabNodeState): string[] {
   ];
   if (lab.store === 'etcd') args.push('--store', 'etcd', '--etcd-endpoints', `http://${WORLD_IP}:2379`, '--etcd-prefix', `/berth/${lab.name}`);
   else args.push('--store', 'embedded', '--store-dir', lab.storeDir);
+  if (lab.agentArgs) args.push(...lab.agentArgs);
   return args;
 }
 

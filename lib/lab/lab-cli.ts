@@ -8,7 +8,9 @@ const NAME: FlagSpec = { name: { value: true, arg: 'LAB', default: 'berth', help
 const UP_FLAGS: FlagSpec = {
   ...NAME,
   nodes: { value: true, arg: 'N', help: 'how many nodes (required)' },
-  network: { value: true, arg: 'vxlan|bgp', default: 'vxlan', help: 'how the nodes reach each other\'s subnets' },
+  network: { value: true, arg: 'vxlan|bgp|host-gw', default: 'vxlan', help: 'how the nodes reach each other\'s subnets' },
+  subnets: { value: true, arg: '1|2', default: '1', help: 'underlay subnets: 2 puts the last half of the nodes on 10.251.0.0/24, behind a router namespace' },
+  'agent-arg': { value: true, repeat: true, arg: 'FLAG', help: 'a `berth agent run` flag for every agent, e.g. --agent-arg=--bgp-ipip=cross-subnet' },
   store: { value: true, arg: 'embedded|etcd', default: 'embedded', help: 'the agents\' store: a shared directory, or etcd in the world namespace' },
   mtu: { value: true, arg: 'N', default: '1500', help: 'the underlay MTU' },
   ttl: { value: true, arg: 'SECONDS', default: '10', help: 'the agents\' lease time to live' },
@@ -42,14 +44,22 @@ async function up(p: Parsed): Promise<number> {
   const lab = await Lab.up({
     name: str(p, 'name')!, nodes: int(p, 'nodes'), network: str(p, 'network') as 'vxlan',
     store: str(p, 'store') as 'embedded', mtu: int(p, 'mtu'), ttlS: int(p, 'ttl'), intervalS: int(p, 'interval'),
+    subnets: int(p, 'subnets'), agentArgs: agentArgs(p),
   });
   printStatus(lab);
   return 0;
 }
 
+/** --agent-arg values; "--flag=value" is split, as `berth agent run` takes flag and value apart */
+function agentArgs(p: Parsed): string[] {
+  const v = p.flags['agent-arg'];
+  const all = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return all.flatMap((a) => { const eq = a.indexOf('='); return a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a]; });
+}
+
 function printStatus(lab: import('./lab').Lab): void {
   const s = lab.state;
-  const lines = [`lab ${s.name}: ${s.nodes.length} node(s), ${s.network} over ${s.store} store, cluster ${s.cidr}${s.etcd ? `, etcd ${s.etcd.endpoint} (pid ${s.etcd.pid})` : ''}`];
+  const lines = [`lab ${s.name}: ${s.nodes.length} node(s)${s.router ? ' on 2 underlay subnets' : ''}, ${s.network} over ${s.store} store, cluster ${s.cidr}${s.etcd ? `, etcd ${s.etcd.endpoint} (pid ${s.etcd.pid})` : ''}${s.agentArgs ? `, agents ${s.agentArgs.join(' ')}` : ''}`];
   for (const n of s.nodes) {
     let sub = '-';
     try { const x = lab.settings(n.name); sub = `${x.subnet} mtu ${x.mtu}`; } catch { /* agent not ready */ }

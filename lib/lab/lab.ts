@@ -7,12 +7,12 @@ import { BerthError } from '../util/errors';
 import { NodeSettings, readJson } from '../cni/agent/settings';
 import { spawnAgent, stopAgent, waitAgentReady } from './agent';
 import { startEtcd } from './etcd';
-import { checkLabName, labDir, LAB_ROOT, MAX_NODES, nodeIp, nodeName, nodeNs, nsPath, nsPrefix, podNs, worldNs } from './names';
+import { checkLabName, labDir, LAB_ROOT, MAX_NODES, nodeIp, nodeName, nodeNs, nsPath, nsPrefix, onSecondSubnet, podNs, ROUTER_NODE, worldNs } from './names';
 import { createPod, Pod, removePod } from './pods';
 import { nsInode, pidsInNamespaces, stopPids } from './procs';
 import { NsRun, runIn, spawnIn } from './sh';
 import { LabNetwork, LabNodeState, LabState, LabStore, loadState, saveState } from './state';
-import { createNode, createWorld, deleteNamespace, namespacesWithPrefix } from './topology';
+import { createNode, createSecondSubnet, createWorld, deleteNamespace, namespacesWithPrefix, routeToOtherSubnet } from './topology';
 
 export interface LabOptions {
   name: string;
@@ -30,6 +30,10 @@ export interface LabOptions {
   port?: number;
   /** start an agent on every node (default true) */
   agents?: boolean;
+  /** underlay subnets: 1 (one L2 segment, the default) or 2 (joined by a router namespace) */
+  subnets?: number;
+  /** more `berth agent run` flags for every agent of the lab (e.g. --bgp-ipip cross-subnet) */
+  agentArgs?: string[];
   root?: string;
 }
 
@@ -40,7 +44,10 @@ export class Lab {
     const name = checkLabName(o.name);
     if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > MAX_NODES) throw new BerthError(`want 1 to ${MAX_NODES} nodes, got ${o.nodes}`, { field: '--nodes' });
     const network = o.network ?? 'vxlan';
-    if (network !== 'vxlan' && network !== 'bgp') throw new BerthError(`unknown network "${String(network)}" (want vxlan or bgp)`, { field: '--network' });
+    if (network !== 'vxlan' && network !== 'bgp' && network !== 'host-gw') throw new BerthError(`unknown network "${String(network)}" (want vxlan, bgp or host-gw)`, { field: '--network' });
+    const subnets = o.subnets ?? 1;
+    if (subnets !== 1 && subnets !== 2) throw new BerthError(`want 1 or 2 underlay subnets, got ${subnets}`, { field: '--subnets' });
+    if (subnets === 2 && o.nodes < 2) throw new BerthError('two underlay subnets need at least 2 nodes', { field: '--subnets' });
     const store = o.store ?? 'embedded';
     if (store !== 'embedded' && store !== 'etcd') throw new BerthError(`unknown store "${String(store)}" (want embedded or etcd)`, { field: '--store' });
     const dir = labDir(name, o.root ?? LAB_ROOT);
@@ -50,23 +57,28 @@ export class Lab {
     for (let i = 1; i <= o.nodes; i++) {
       const n = nodeName(i);
       const nd = path.join(dir, 'nodes', n);
-      nodes.push({ name: n, ns: nodeNs(name, n), ip: nodeIp(i), runDir: path.join(nd, 'run'), dataDir: path.join(nd, 'data'), conflist: path.join(nd, 'net.d', '10-berth.conflist'), agentLog: path.join(nd, 'agent.log') });
+      nodes.push({ name: n, ns: nodeNs(name, n), ip: nodeIp(i, onSecondSubnet(i, o.nodes, subnets)), runDir: path.join(nd, 'run'), dataDir: path.join(nd, 'data'), conflist: path.join(nd, 'net.d', '10-berth.conflist'), agentLog: path.join(nd, 'agent.log') });
     }
     const state: LabState = {
       name, dir, network, store, cidr: o.cidr ?? '10.244.0.0/16', subnetLen: o.subnetLen ?? 24, ttlS: o.ttlS ?? 10, intervalS: o.intervalS ?? 1,
       underlayMtu: o.mtu ?? 1500, vni: o.vni ?? 1, port: o.port ?? 4789, world, nodes, storeDir: path.join(dir, 'store'), createdAt: new Date().toISOString(),
+      ...(subnets === 2 ? { subnets, router: nodeNs(name, ROUTER_NODE) } : {}),
+      ...(o.agentArgs?.length ? { agentArgs: o.agentArgs } : {}),
     };
     const lab = new Lab(state);
     try {
       saveState(state); // first, so a failure below can always be cleaned up
       createWorld(world, state.underlayMtu);
-      for (const n of nodes) {
+      if (state.router) createSecondSubnet(world, state.router, state.underlayMtu);
+      nodes.forEach((n, k) => {
         createNode(world, n.ns, n.name, n.ip, state.underlayMtu);
+        if (state.router) routeToOtherSubnet(n.ns, onSecondSubnet(k + 1, nodes.length, subnets));
         fs.mkdirSync(path.dirname(n.conflist), { recursive: true });
+        // host-gw pods attach like VXLAN ones (a bridge per node): flannel too has one plugin for both
         fs.writeFileSync(n.conflist, JSON.stringify({
-          cniVersion: '1.1.0', name: 'berth', plugins: [{ type: `berth-${network}`, subnetFile: path.join(n.runDir, 'subnet.json') }],
+          cniVersion: '1.1.0', name: 'berth', plugins: [{ type: network === 'bgp' ? 'berth-bgp' : 'berth-vxlan', subnetFile: path.join(n.runDir, 'subnet.json') }],
         }, null, 2) + '\n');
-      }
+      });
       saveState(state);
       if (store === 'etcd') {
         state.etcd = await startEtcd(world, dir);
@@ -152,12 +164,18 @@ export class Lab {
     for (;;) {
       const lagging = running.filter((n) => {
         const st = readJson<{ peers?: string[]; pid?: number }>(path.join(n.runDir, 'status.json'));
-        return st?.pid !== n.agentPid || running.some((o) => o !== n && !st?.peers?.includes(o.name));
+        return st?.pid !== n.agentPid || running.some((o) => o !== n && this.reachable(n, o) && !st?.peers?.includes(o.name));
       });
       if (lagging.length === 0) return;
       if (Date.now() > end) throw new BerthError(`agents of ${lagging.map((n) => n.name).join(', ')} do not see all nodes after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** host-gw refuses a node on the other underlay subnet; every other network reaches every node */
+  private reachable(a: LabNodeState, b: LabNodeState): boolean {
+    const subnet = (ip: string): string => ip.split('.').slice(0, 3).join('.');
+    return this.state.network !== 'host-gw' || subnet(a.ip) === subnet(b.ip);
   }
 
   /** SIGTERM: a hitless restart (lease and kernel state kept). SIGINT: the node leaves (lease released). SIGKILL: a crash. */

@@ -7,6 +7,16 @@ export const LAB_ROOT = '/run/berth/lab';
 export const UNDERLAY_PREFIX = '10.250.0';
 export const WORLD_IP = `${UNDERLAY_PREFIX}.254`;
 export const UNDERLAY_BRIDGE = 'underlay';
+/**
+ * With two underlay subnets: the second is 10.251.0.0/24 on its own bridge in the world namespace, and a
+ * router namespace "bl-<lab>-rt" joins the two (.253 on each), so nodes on different subnets reach each
+ * other only through a router, as on racks of a real network.
+ */
+export const UNDERLAY2_PREFIX = '10.251.0';
+export const UNDERLAY2_BRIDGE = 'underlay2';
+export const ROUTER_IP = `${UNDERLAY_PREFIX}.253`;
+export const ROUTER2_IP = `${UNDERLAY2_PREFIX}.253`;
+export const ROUTER_NODE = 'rt';
 export const MAX_NODES = 200;
 
 export function checkLabName(name: string): string {
@@ -39,8 +49,14 @@ export function podNs(lab: string, node: string, pod: string): string {
   return `${nsPrefix(lab)}${node}-${pod}`;
 }
 
-export function nodeIp(i: number): string {
-  return `${UNDERLAY_PREFIX}.${i}`;
+/** Node i's underlay address; `second`: on the second underlay subnet. */
+export function nodeIp(i: number, second = false): string {
+  return `${second ? UNDERLAY2_PREFIX : UNDERLAY_PREFIX}.${i}`;
+}
+
+/** With two underlay subnets the last floor(N/2) nodes are on the second (3 nodes: n1, n2 | n3). */
+export function onSecondSubnet(i: number, nodes: number, subnets: number): boolean {
+  return subnets === 2 && i > Math.ceil(nodes / 2);
 }
 
 export function nsPath(ns: string): string {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { BerthError } from '../util/errors';
 import { readFileIfExists, writeFileAtomicSync } from '../util/fs';
 
-export type LabNetwork = 'vxlan' | 'bgp';
+export type LabNetwork = 'vxlan' | 'bgp' | 'host-gw';
 export type LabStore = 'embedded' | 'etcd';
 
 export interface LabNodeState {
@@ -41,6 +41,12 @@ export interface LabState {
   etcd?: { pid: number; endpoint: string; dataDir: string; log: string };
   /** embedded store directory, shared by every node's agent */
   storeDir: string;
+  /** 2: nodes on two underlay subnets (10.250.0.0/24, 10.251.0.0/24); absent: one */
+  subnets?: number;
+  /** the router namespace joining the two subnets */
+  router?: string;
+  /** extra `berth agent run` flags for every agent */
+  agentArgs?: string[];
   createdAt: string;
 }
 

@@ -65,6 +65,23 @@ t.test('bridge, host, none and container:ID', async (t) => {
   t.equal((await exec(web, '/bin/sh', '-c', "ip -4 -o addr show eth0 | awk '{print $4}'")).stdout.trim(), webIp, 'the owner keeps its address');
   t.ok(await eventually(() => tcpAsk(outside, NODE_IP, 8080).includes('hello-from-'), 5000), 'and its published port');
 
+  // a pod joining a container's network (pod create --network container:ID): the pod's members are in the
+  // owner's namespace; removing the pod leaves the owner's network alone
+  const joinPod = `pc${process.pid}`;
+  t.teardown(() => berthIn(node, [...g, 'pod', 'rm', joinPod]));
+  r = await berthIn(node, [...g, 'pod', 'create', '--network', `container:${web}`, joinPod]);
+  t.equal(r.code, 0, r.stderr);
+  const podMember = id('pmem');
+  r = await berthIn(node, [...g, 'run', '-d', '--pod', joinPod, '--bundle', sleeper.dir, podMember]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal((await exec(podMember, '/bin/readlink', '/proc/self/ns/net')).stdout, (await exec(web, '/bin/readlink', '/proc/self/ns/net')).stdout, 'the pod member is in the owner\'s network namespace');
+  t.ok(await eventually(ask(podMember, '127.0.0.1', 80), 5000), 'the pod member reaches the owner on localhost');
+  t.equal((await berthIn(node, [...g, 'delete', '--force', podMember])).code, 0);
+  r = await berthIn(node, [...g, 'pod', 'rm', joinPod]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal((await exec(web, '/bin/sh', '-c', "ip -4 -o addr show eth0 | awk '{print $4}'")).stdout.trim(), webIp, 'the owner keeps its address after the pod went');
+  t.ok(await eventually(() => tcpAsk(outside, NODE_IP, 8080).includes('hello-from-'), 5000), 'and its published port');
+
   // host: the caller's namespace
   const nodeNs = `net:[${fs.statSync(node.path).ino}]`;
   const host = bundle(['/bin/readlink', '/proc/self/ns/net']);
@@ -118,6 +135,7 @@ t.test('bad --network and -p: one line naming the field, nothing made', async (t
     [['run', '--network', 'none', '-p', '80:80', '--bundle', b.dir, 'x1'], /^berth: --publish: port mapping needs --network bridge/],
     [['run', '--network', 'none', '--net', 'x', '--bundle', b.dir, 'x1'], /^berth: --network: give one of/],
     [['pod', 'create', '--network', 'bogus', 'p1'], /^berth: --network: unknown mode "bogus"/],
+    [['pod', 'create', '--network', 'container:nosuch', 'p1'], /^berth: --network: container "nosuch" is not running/],
   ];
   await expectOneLineErrors(t, root, cases);
   t.same(fs.existsSync(root) ? stateEntries(root) : [], [], 'nothing under the root');

@@ -59,7 +59,7 @@ t.test('bad bgp input names the flag', async (t) => {
   for (const [args, re] of bad) {
     try { parseAgentConfig(['--node', 'n1', '--backend', 'bgp', ...args]); t.fail('accepted'); } catch (e) { t.match(`${(e as { field?: string }).field}: ${(e as Error).message}`, re, args.join(' ')); }
   }
-  t.throws(() => parseAgentConfig(['--backend', 'ospf']), /unknown backend "ospf" \(want vxlan or bgp\)/);
+  t.throws(() => parseAgentConfig(['--backend', 'ospf']), /unknown backend "ospf" \(want vxlan, bgp or host-gw\)/);
 });
 
 t.test('the mesh: every other bgp lease, not ourselves, not vxlan nodes; follows the leases', async (t) => {

@@ -8,7 +8,7 @@ const cases: [string[], RegExp[]][] = [
   [['run', '-h'], [/^NAME:\n   berth run - /]],
   [['image', '--help'], [/^NAME:\n   berth image - /, /\nCOMMANDS:\n   import +import an OCI/, /\n   --data-root DIR +the image store/]],
   [['image', 'import', '-h'], [/^NAME:\n   berth image import - /, /\n   --name NAME /]],
-  [['agent', 'run', '--help'], [/^NAME:\n   berth agent run - /, /\n   --backend vxlan\|bgp +.*\(default: vxlan\)/, /\n   --bgp-peer ADDR@ASN +/]],
+  [['agent', 'run', '--help'], [/^NAME:\n   berth agent run - /, /\n   --backend vxlan\|bgp\|host-gw +.*\(default: vxlan\)/, /\n   --bgp-peer ADDR@ASN +/]],
   [['agent', 'status', '-h'], [/\n   --run-dir DIR +/]],
   [['bgp', 'routes', '--help'], [/\n   --all +/]],
   [['lab', 'up', '--help'], [/\n   --nodes N +how many nodes/]],

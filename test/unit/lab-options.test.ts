@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Lab } from '../../lib/lab/lab';
-import { checkLabName, nodeIp, nodeNs, podNs, worldNs } from '../../lib/lab/names';
+import { checkLabName, nodeIp, nodeNs, onSecondSubnet, podNs, worldNs } from '../../lib/lab/names';
 import { agentArgs } from '../../lib/lab/agent';
 import type { LabState } from '../../lib/lab/state';
 import { berth } from '../helpers/run';
@@ -12,6 +12,8 @@ t.test('bad lab options are refused before anything is created, naming the optio
   await t.rejects(Lab.up({ name: 'ok', nodes: 2, network: 'ipip' as 'vxlan' }), { message: /^--network: unknown network "ipip"/ });
   await t.rejects(Lab.up({ name: 'ok', nodes: 2, network: 'ospf' as never }), { message: /^--network: unknown network "ospf"/ });
   await t.rejects(Lab.up({ name: 'ok', nodes: 2, store: 'consul' as 'etcd' }), { message: /^--store: unknown store "consul"/ });
+  await t.rejects(Lab.up({ name: 'ok', nodes: 3, subnets: 3 }), { message: /^--subnets: want 1 or 2 underlay subnets, got 3/ });
+  await t.rejects(Lab.up({ name: 'ok', nodes: 1, subnets: 2 }), { message: /^--subnets: two underlay subnets need at least 2 nodes/ });
   t.throws(() => Lab.load('nosuchlab', '/nonexistent'), { message: /^--name: lab "nosuchlab" is not up/ });
 });
 
@@ -22,6 +24,10 @@ t.test('names and addresses are derived from the lab name', async (t) => {
   t.equal(nodeNs('demo', 'n2'), 'bl-demo-n2');
   t.equal(podNs('demo', 'n2', 'web'), 'bl-demo-n2-web');
   t.equal(nodeIp(3), '10.250.0.3');
+  t.equal(nodeIp(3, true), '10.251.0.3', 'the second underlay subnet');
+  t.same([1, 2, 3].map((i) => onSecondSubnet(i, 3, 2)), [false, false, true], '3 nodes on 2 subnets: n1 n2 | n3');
+  t.same([1, 2, 3, 4].map((i) => onSecondSubnet(i, 4, 2)), [false, false, true, true]);
+  t.same([1, 2].map((i) => onSecondSubnet(i, 2, 1)), [false, false], 'one subnet: all on the first');
 });
 
 t.test('agents get the lab\'s store: a shared directory, or etcd on the world address', async (t) => {
@@ -35,6 +41,7 @@ t.test('agents get the lab\'s store: a shared directory, or etcd on the world ad
   t.match(a, /--store embedded --store-dir \/run\/berth\/lab\/x\/store/);
   t.match(a, /--data-dir \/d --run-dir \/r --log \/l/);
   t.match(agentArgs({ ...base, store: 'etcd' }, node).join(' '), /--store etcd --etcd-endpoints http:\/\/10\.250\.0\.254:2379 --etcd-prefix \/berth\/x/);
+  t.match(agentArgs({ ...base, agentArgs: ['--bgp-vxlan', 'cross-subnet'] }, node).join(' '), / --bgp-vxlan cross-subnet$/, 'the lab\'s agent flags come last');
 });
 
 t.test('the CLI explains bad lab and agent commands in one line', async (t) => {

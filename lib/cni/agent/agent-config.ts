@@ -18,7 +18,9 @@ export interface AgentConfig {
   publicIp?: string;
   network: string;
   subnetLen: number;
-  backend: 'vxlan' | 'bgp';
+  backend: 'vxlan' | 'bgp' | 'host-gw';
+  /** --vxlan-direct-routing: flannel's DirectRouting (vxlan backend) */
+  directRouting?: boolean;
   /** set with --backend bgp */
   bgp?: BgpAgentConfig;
   vni: number;
@@ -41,7 +43,8 @@ export const AGENT_FLAGS: FlagSpec = {
   'public-ip': { value: true, arg: 'IP', help: 'the underlay address other nodes reach (default: the interface\'s IPv4 address)' },
   network: { value: true, arg: 'CIDR', default: '10.244.0.0/16', help: 'the cluster\'s container network' },
   'subnet-len': { value: true, arg: 'N', default: '24', help: 'prefix length of each node\'s subnet' },
-  backend: { value: true, arg: 'vxlan|bgp', default: 'vxlan', help: 'how nodes reach each other\'s subnets' },
+  backend: { value: true, arg: 'vxlan|bgp|host-gw', default: 'vxlan', help: 'how nodes reach each other\'s subnets' },
+  'vxlan-direct-routing': { value: false, help: 'vxlan backend: nodes on this node\'s underlay subnet get a direct route, not VXLAN (flannel\'s DirectRouting)' },
   vni: { value: true, arg: 'N', default: '1', help: 'the VXLAN network identifier' },
   port: { value: true, arg: 'N', default: String(DEFAULT_VXLAN_PORT), help: 'the VXLAN UDP port' },
   store: { value: true, arg: 'embedded|etcd', default: 'embedded', help: 'where node records and leases are kept' },
@@ -77,8 +80,10 @@ export function agentConfig(p: Parsed): AgentConfig {
   const subnetLen = num(str(p, 'subnet-len')!, '--subnet-len', 1, 32);
   checkSubnetLen(net, subnetLen, '--subnet-len');
   const backend = str(p, 'backend')!;
-  if (backend !== 'vxlan' && backend !== 'bgp') throw new BerthError(`unknown backend "${backend}" (want vxlan or bgp)`, { field: '--backend' });
+  if (backend !== 'vxlan' && backend !== 'bgp' && backend !== 'host-gw') throw new BerthError(`unknown backend "${backend}" (want vxlan, bgp or host-gw)`, { field: '--backend' });
   if (backend !== 'bgp' && str(p, 'network6') !== undefined) throw new BerthError('IPv6 containers need --backend bgp', { field: '--network6' });
+  for (const f of ['bgp-ipip', 'bgp-vxlan']) if (backend !== 'bgp' && str(p, f) !== undefined) throw new BerthError('needs --backend bgp', { field: `--${f}` });
+  if (backend !== 'vxlan' && bool(p, 'vxlan-direct-routing')) throw new BerthError('needs --backend vxlan', { field: '--vxlan-direct-routing' });
   const dataDir = path.resolve(str(p, 'data-dir')!);
   const kind = str(p, 'store')!;
   if (kind !== 'embedded' && kind !== 'etcd') throw new BerthError(`unknown store "${kind}" (want embedded or etcd)`, { field: '--store' });
@@ -95,6 +100,7 @@ export function agentConfig(p: Parsed): AgentConfig {
     network,
     subnetLen,
     backend,
+    ...(bool(p, 'vxlan-direct-routing') ? { directRouting: true } : {}),
     bgp: backend === 'bgp' ? parseBgpConfig(p, net, subnetLen) : undefined,
     vni: num(str(p, 'vni')!, '--vni', 0, 0xffffff),
     port: num(str(p, 'port')!, '--port', 1, 65535),

@@ -37,6 +37,8 @@ export class Agent {
   /** set by the control socket's restart: what the process does once stopped */
   onStopRequest?: (mode: StopMode) => void;
   private stopped = false;
+  /** the backend's last refusals, logged when they change (not every tick) */
+  private problems = '';
   private readonly status: AgentStatus;
 
   constructor(
@@ -59,9 +61,12 @@ export class Agent {
     const restarting = readJson(mark) !== undefined;
     fs.rmSync(mark, { force: true });
     // the agent runs inside the node's network namespace: this socket is bound to it
+    const vxlan = { vni: cfg.vni, port: cfg.port, iface: cfg.iface, publicIp: cfg.publicIp };
     const backend = cfg.backend === 'bgp'
-      ? new (require('./backends/bgp/backend') as typeof import('./backends/bgp/backend')).BgpBackend(new net.Rtnl(), { iface: cfg.iface, publicIp: cfg.publicIp, network: cfg.network, subnetLen: cfg.subnetLen, runDir: cfg.runDir, bgp: cfg.bgp!, restarting })
-      : new VxlanBackend(new net.Rtnl(), { vni: cfg.vni, port: cfg.port, iface: cfg.iface, publicIp: cfg.publicIp });
+      ? new (require('./backends/bgp/backend') as typeof import('./backends/bgp/backend')).BgpBackend(new net.Rtnl(), { iface: cfg.iface, publicIp: cfg.publicIp, network: cfg.network, subnetLen: cfg.subnetLen, runDir: cfg.runDir, bgp: cfg.bgp!, restarting, vxlan })
+      : cfg.backend === 'host-gw'
+        ? new (require('./backends/hostgw/backend') as typeof import('./backends/hostgw/backend')).HostGwBackend(new net.Rtnl(), { iface: cfg.iface, publicIp: cfg.publicIp })
+        : new VxlanBackend(new net.Rtnl(), { ...vxlan, directRouting: cfg.directRouting });
     return new Agent(cfg, store, backend, log);
   }
 
@@ -126,12 +131,15 @@ export class Agent {
     }
     this.published = pub;
     this.writeSettings(lease, pub);
+    const problems = report.problems ?? [];
+    if (problems.join('\n') !== this.problems) for (const p of problems) this.log.error('node refused', { error: p });
+    this.problems = problems.join('\n');
     if (report.changes.length) this.log.info('reconciled', { changes: report.changes, peers: report.peers });
     else this.log.debug('reconciled, nothing to change', { peers: report.peers });
     Object.assign(this.status, {
       subnet: lease.subnet, mtu: pub.mtu, publicIp: pub.publicIp, vtepMac: pub.vtepMac, leaseExpiresAt: lease.expiresAt,
       peers: report.peers, updatedAt: new Date().toISOString(), lastChanges: report.changes.length,
-      totalChanges: this.status.totalChanges + report.changes.length, lastError: undefined,
+      totalChanges: this.status.totalChanges + report.changes.length, lastError: problems[0],
     });
     this.writeStatus();
     return report.changes;

@@ -157,6 +157,27 @@ export function createVxlan(nl: Rtnl, name: string, o: VxlanOptions): Promise<Li
   return newLink(nl, name, o, [{ type: IFLA_INFO.KIND, value: str('vxlan') }, { type: IFLA_INFO.DATA, value: data }]);
 }
 
+export interface IpipOptions extends CommonLinkOptions {
+  /** outer source address; the outer destination comes from each route's gateway (remote "any") */
+  local: string;
+  /** ifindex of the underlay device */
+  dev: number;
+}
+
+/** IFLA_IPTUN_* of <linux/if_tunnel.h> */
+export const IFLA_IPTUN = { LINK: 1, LOCAL: 2, REMOTE: 3, TTL: 4, PMTUDISC: 10 } as const;
+
+/** An IPv4-in-IPv4 tunnel with no fixed remote (Calico's tunl0 shape), TTL inherited, PMTU discovery on. */
+export function createIpip(nl: Rtnl, name: string, o: IpipOptions): Promise<Link> {
+  const data: Attr[] = [
+    { type: IFLA_IPTUN.LINK, value: u32(o.dev) },
+    { type: IFLA_IPTUN.LOCAL, value: ipToBytes(o.local) },
+    { type: IFLA_IPTUN.TTL, value: u8(0) },
+    { type: IFLA_IPTUN.PMTUDISC, value: u8(1) },
+  ];
+  return newLink(nl, name, o, [{ type: IFLA_INFO.KIND, value: str('ipip') }, { type: IFLA_INFO.DATA, value: data }]);
+}
+
 /** A macvlan or ipvlan sub-interface of `master` (an ifindex here), created directly inside netnsFd. */
 export interface LowerLinkOptions extends CommonLinkOptions {
   master: number;

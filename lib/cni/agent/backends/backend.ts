@@ -17,6 +17,8 @@ export interface ReconcileReport {
   published: Published;
   /** remote nodes forwarded to */
   peers: string[];
+  /** nodes the backend refuses to forward to, one line each naming the node and why (host-gw off-subnet) */
+  problems?: string[];
 }
 
 export interface Backend {
@@ -25,7 +27,10 @@ export interface Backend {
   prepare(localSubnet?: string): Promise<Published>;
   /** Converges the kernel on the store's state: `own` is this node's lease, `all` every live lease. */
   reconcile(own: Lease, all: Lease[]): Promise<ReconcileReport>;
-  /** `restart`: a hitless stop (the kernel state stays and peers are told nothing that ends it). */
+  /**
+   * `restart`: a hitless stop (the kernel state stays and peers are told nothing that ends it). Otherwise
+   * the node leaves: the tunnel devices and direct routes of the encapsulation modes are removed.
+   */
   close(restart?: boolean): void | Promise<void>;
   /** commands the backend answers on the agent's control socket */
   controlHandlers?(): Record<string, ControlHandler>;

@@ -9,7 +9,7 @@ export interface NodeInfo {
   publicIp: string;
   /** MAC of the node's VXLAN device (empty for backends without one) */
   vtepMac: string;
-  backend: 'vxlan' | 'bgp';
+  backend: 'vxlan' | 'bgp' | 'host-gw';
 }
 
 export interface Lease extends NodeInfo {

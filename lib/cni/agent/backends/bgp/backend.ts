@@ -2,7 +2,9 @@
 // block, peers with every other node of the store (full iBGP mesh, peers follow the leases) and with
 // configured external peers (route reflector, top-of-rack); best routes go into the kernel through
 // FibSync with protocol 186. A blackhole route for the block drops traffic to unassigned addresses of it
-// (the containers' /32 routes, added by berth-bgp, are more specific).
+// (the containers' /32 routes, added by berth-bgp, are more specific). With an encapsulation (Calico's
+// IPIP or VXLAN, always or cross-subnet: ./tunnel.ts) the routes to tunnelled nodes go through the
+// tunnel device instead (./encap-fib.ts) and containers get the tunnel's smaller MTU.
 import * as net from '../../../net';
 import { BerthError } from '../../../../util/errors';
 import type { BgpSpeaker, FibSync, PeerConfig } from '../../../bgp';
@@ -15,6 +17,8 @@ import { bgpControlHandlers } from './control';
 import type { ControlHandler } from '../../control/server';
 import { writeJson } from '../../settings';
 import type { Lease } from '../../store/types';
+import { readUnderlay, type Underlay } from '../underlay';
+import { BgpTunnel, type VxlanParams } from './tunnel';
 
 const RTPROT_BGP = 186;
 /**
@@ -36,6 +40,8 @@ export interface BgpBackendOptions {
   bgp: BgpAgentConfig;
   /** the previous run stopped hitlessly: OPEN with the graceful-restart R bit */
   restarting?: boolean;
+  /** VNI and port of the VXLAN device, with bgp.encap kind "vxlan" */
+  vxlan?: VxlanParams;
 }
 
 export class BgpBackend implements Backend {
@@ -53,38 +59,44 @@ export class BgpBackend implements Backend {
   /** the blackhole routes were checked against the kernel for the current blocks */
   private blackholesChecked = false;
 
-  constructor(private readonly nl: net.Rtnl, private readonly o: BgpBackendOptions) {}
+  private readonly tunnel: BgpTunnel;
 
-  private async underlay(): Promise<{ ip: string; ip6?: string; mtu: number }> {
-    const link = await net.getLink(this.nl, this.o.iface);
-    if (!link) throw new BerthError(`underlay interface ${this.o.iface} does not exist`, { field: '--iface' });
-    let ip = this.o.publicIp;
-    if (!ip) {
-      const a = (await net.listAddrs(this.nl, { index: link.index, family: 4 })).find((x) => x.scope === 0);
-      if (!a) throw new BerthError(`underlay interface ${this.o.iface} has no IPv4 address`, { field: '--iface' });
-      ip = a.ip;
-    }
+  constructor(private readonly nl: net.Rtnl, private readonly o: BgpBackendOptions) {
+    this.tunnel = new BgpTunnel(nl, o.bgp.encap, o.vxlan ?? { vni: 1, port: 4789 }, net.parseCidr(o.network));
+  }
+
+  private async underlay(): Promise<Underlay & { ip6?: string }> {
+    const u = await readUnderlay(this.nl, this.o.iface, this.o.publicIp);
     // IPv6 blocks are announced with our global IPv6 underlay address as next hop
     let ip6: string | undefined;
     if (this.o.bgp.ipv6) {
-      ip6 = (await net.listAddrs(this.nl, { index: link.index, family: 6 })).find((x) => x.scope === 0)?.ip;
+      ip6 = (await net.listAddrs(this.nl, { index: u.index, family: 6 })).find((x) => x.scope === 0)?.ip;
       if (!ip6) throw new BerthError(`underlay interface ${this.o.iface} has no global IPv6 address (needed with --network6)`, { field: '--iface' });
     }
-    // no encapsulation: containers get the underlay's MTU
-    return { ip, ip6, mtu: link.mtu };
+    return { ...u, ip6 };
   }
 
-  async prepare(): Promise<Published> {
+  /** containers get the underlay's MTU, less the tunnel's overhead with an encapsulation */
+  private published(u: Underlay): Published {
+    return { publicIp: u.ip, vtepMac: this.tunnel.vtepMac, mtu: u.mtu - this.tunnel.overhead };
+  }
+
+  async prepare(localSubnet?: string): Promise<Published> {
     net.writeSysctl('net.ipv4.ip_forward', '1');
     if (this.o.bgp.ipv6) net.writeSysctl('net.ipv6.conf.all.forwarding', '1');
     const u = await this.underlay();
-    return { publicIp: u.ip, vtepMac: '', mtu: u.mtu };
+    // the tunnel device exists before any route through it
+    await this.tunnel.ensure(u, localSubnet, []);
+    return this.published(u);
   }
 
   private async startSpeaker(routerId: string, blocks: string[]): Promise<BgpSpeaker> {
     // loaded here: only the bgp backend needs the speaker and the netlink package
     const bgp = require('../../../bgp') as typeof import('../../../bgp');
-    const fib = new bgp.FibSync(new bgp.NetlinkFib());
+    const kernel = this.o.bgp.encap
+      ? new (require('./encap-fib') as typeof import('./encap-fib')).EncapFib(new bgp.NetlinkFib(), this.nl, this.tunnel.tunnelFor)
+      : new bgp.NetlinkFib();
+    const fib = new bgp.FibSync(kernel);
     const c = this.o.bgp;
     const speaker = new bgp.BgpSpeaker({
       asn: c.asn, routerId, listen: { address: routerId, port: c.port }, peers: [], originate: blocks,
@@ -139,6 +151,9 @@ export class BgpBackend implements Backend {
   async reconcile(own: Lease, all: Lease[]): Promise<ReconcileReport> {
     const changes: string[] = [];
     const u = await this.underlay();
+    const newDevice = await this.tunnel.ensure(u, own.subnet, changes);
+    // before the speaker: the first routes it installs already know which nodes are tunnelled
+    const reshaped = (await this.tunnel.sync(own, all, changes)) || newDevice;
     const block6 = block6Of(this.o.network, this.o.subnetLen, own.subnet, this.o.bgp.ipv6);
     if (!this.speaker) {
       const blocks = block6 ? [own.subnet, block6] : [own.subnet];
@@ -177,7 +192,7 @@ export class BgpBackend implements Backend {
         this.fibReconciled = true;
         changes.push('fib reconciled with the Loc-RIB');
       }
-    } else if (resync) {
+    } else if (resync || reshaped) {
       // FibSync trusts its record of what it wrote; a fresh dump now and then puts hand edits right
       const fixed = await this.fib!.reconcile(speaker.bestRoutes());
       if (fixed) changes.push(`fib: ${fixed} route(s) put right`);
@@ -186,7 +201,7 @@ export class BgpBackend implements Backend {
 
     // the nodes we forward to: those whose block is a best route learnt by BGP (one lookup per node)
     const reach = all.filter((l) => l.node !== own.node && speaker.bestRoute(l.subnet)?.source.local === false).map((l) => l.node);
-    return { changes, published: { publicIp: u.ip, vtepMac: '', mtu: u.mtu }, peers: reach };
+    return { changes, published: this.published(u), peers: reach };
   }
 
   /** A small summary, O(peers): the routes and per-peer counts are asked over the control socket. */
@@ -208,6 +223,8 @@ export class BgpBackend implements Backend {
     await (restart ? this.speaker?.stopForRestart() : this.speaker?.stop())?.catch(() => undefined);
     await this.fib?.flush().catch(() => undefined);
     this.fib?.close();
+    // a node that leaves takes its tunnel away (the routes through it go with the device)
+    if (!restart) await this.tunnel.remove().catch(() => undefined);
     this.nl.close();
   }
 }

@@ -45,6 +45,17 @@ export interface BgpAgentConfig {
   importRejectCommunities?: string[];
   /** RFC 4456 cluster id (an IPv4 address; the router id when reflecting without one) */
   clusterId?: string;
+  /** tunnel to other nodes (all, or those on another underlay subnet) instead of routing plainly */
+  encap?: BgpEncap;
+}
+
+/** Calico's ipipMode / vxlanMode of an IP pool: when routes to another node's block are encapsulated */
+export type EncapMode = 'always' | 'cross-subnet';
+
+/** One encapsulation for the BGP-learnt routes (Calico allows one per pool, never both). */
+export interface BgpEncap {
+  kind: 'ipip' | 'vxlan';
+  mode: EncapMode;
 }
 
 /** Calico's IPv6 block size */
@@ -69,6 +80,8 @@ export const BGP_FLAGS: FlagSpec = {
   'bgp-export-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'add this community to the routes exported to external peers' },
   'bgp-import-accept-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'accept routes from external peers carrying this community (besides --bgp-import)' },
   'bgp-import-reject-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'reject routes from external peers carrying this community (checked first)' },
+  'bgp-ipip': { value: true, arg: 'never|always|cross-subnet', help: 'IPv4-in-IPv4 to other nodes (Calico\'s ipipMode): all, or only those on another underlay subnet' },
+  'bgp-vxlan': { value: true, arg: 'never|always|cross-subnet', help: 'VXLAN (--vni, --port) to other nodes (Calico\'s vxlanMode): all, or only those on another underlay subnet' },
   network6: { value: true, arg: 'CIDR', help: 'give containers an IPv6 address from this range too (bgp backend)' },
   'subnet-len6': { value: true, arg: 'N', help: `prefix length of each node's IPv6 block (default: ${DEFAULT_SUBNET_LEN6}, with --network6)` },
 };
@@ -157,7 +170,20 @@ function parseRr(p: Parsed, peers: ExternalPeer[], asn: number): Pick<BgpAgentCo
   return { ...(routeReflector ? { routeReflector } : {}), ...(rrClients.length ? { rrClients } : {}), ...(clusterId ? { clusterId } : {}) };
 }
 
+/** --bgp-ipip / --bgp-vxlan: at most one of them other than "never". */
+export function parseEncap(p: Parsed): BgpEncap | undefined {
+  const modes: BgpEncap[] = [];
+  for (const kind of ['ipip', 'vxlan'] as const) {
+    const v = str(p, `bgp-${kind}`) ?? 'never';
+    if (v !== 'never' && v !== 'always' && v !== 'cross-subnet') throw new BerthError(`invalid mode "${v}" (want never, always or cross-subnet)`, { field: `--bgp-${kind}` });
+    if (v !== 'never') modes.push({ kind, mode: v });
+  }
+  if (modes.length > 1) throw new BerthError('one encapsulation at a time: --bgp-ipip and --bgp-vxlan are both on (Calico allows one per pool)', { field: '--bgp-vxlan' });
+  return modes[0];
+}
+
 export function parseBgpConfig(p: Parsed, net4: Ipv4Net, subnetLen: number): BgpAgentConfig {
+  const encap = parseEncap(p);
   const holdTime = int(str(p, 'bgp-hold-time')!, '--bgp-hold-time', 0, 65535);
   if (holdTime === 1 || holdTime === 2) throw new BerthError('hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)', { field: '--bgp-hold-time' });
   const ipv6 = parseIpv6(p, net4, subnetLen);
@@ -181,5 +207,6 @@ export function parseBgpConfig(p: Parsed, net4: Ipv4Net, subnetLen: number): Bgp
     ...(bool(p, 'bgp-notification-restart') ? { notificationRestart: true } : {}),
     ...parseRr(p, peers, asn),
     ...parseCommunities(p),
+    ...(encap ? { encap } : {}),
   };
 }

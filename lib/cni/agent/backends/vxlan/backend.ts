@@ -1,17 +1,19 @@
 // The VXLAN backend: one VXLAN device per node (learning off, local VTEP on the underlay, MTU = underlay
-// MTU - 50) and, per remote node, the route / neighbour / FDB triple planned by vxlan-plan.ts. Each
-// reconcile reads the kernel and changes only what differs, so it repairs hand-made damage and a restart
-// of the agent changes nothing that is already right.
+// MTU - 50) and, per remote node, the route / neighbour / FDB triple planned by plan.ts. With
+// DirectRouting (flannel's option) a node on our underlay subnet gets a plain route via its underlay
+// address instead (no encapsulation), and only the others go over VXLAN. Each reconcile reads the kernel
+// and changes only what differs, so it repairs hand-made damage and a restart of the agent changes
+// nothing that is already right.
 import * as net from '../../../net';
-import { BerthError } from '../../../../util/errors';
 import type { Backend, Published, ReconcileReport } from '../backend';
 import type { Lease } from '../../store/types';
 import { subnetAddrs } from '../../subnets';
-import { ensureOnlyAddr, ensureVxlan, VxlanSpec } from './link';
-import { describeOp, KernelState, Op, Peer, planVxlan } from './plan';
+import { onSubnet, readUnderlay, type Underlay } from '../underlay';
+import { removeDirect, syncDirect } from '../direct-routes';
+import { VxlanDevice } from './device';
+import { describeOp, Peer, planVxlan } from './plan';
 
-/** VXLAN over IPv4: 20 (outer IP) + 8 (UDP) + 8 (VXLAN) + 14 (inner Ethernet). */
-export const VXLAN_OVERHEAD = 50;
+export { VXLAN_OVERHEAD } from './device';
 export const DEFAULT_VXLAN_PORT = 4789;
 
 export interface VxlanOptions {
@@ -23,6 +25,8 @@ export interface VxlanOptions {
   publicIp?: string;
   /** device name; default berth.<vni> (flannel's flannel.<vni>) */
   device?: string;
+  /** flannel's DirectRouting: nodes on our underlay subnet are routed to directly, not over VXLAN */
+  directRouting?: boolean;
 }
 
 export function vxlanDeviceName(vni: number): string {
@@ -31,73 +35,53 @@ export function vxlanDeviceName(vni: number): string {
 
 export class VxlanBackend implements Backend {
   readonly name = 'vxlan' as const;
-  private readonly device: string;
+  private readonly dev: VxlanDevice;
 
   constructor(private readonly nl: net.Rtnl, private readonly o: VxlanOptions) {
-    this.device = o.device ?? vxlanDeviceName(o.vni);
+    this.dev = new VxlanDevice(nl, { name: o.device ?? vxlanDeviceName(o.vni), vni: o.vni, port: o.port });
   }
 
-  private async spec(): Promise<VxlanSpec> {
-    const under = await net.getLink(this.nl, this.o.iface);
-    if (!under) throw new BerthError(`underlay interface ${this.o.iface} does not exist`, { field: '--iface' });
-    let local = this.o.publicIp;
-    if (!local) {
-      const a = (await net.listAddrs(this.nl, { index: under.index, family: 4 })).find((x) => x.scope === 0);
-      if (!a) throw new BerthError(`underlay interface ${this.o.iface} has no IPv4 address`, { field: '--iface' });
-      local = a.ip;
-    }
-    return { name: this.device, vni: this.o.vni, port: this.o.port, local, dev: under.index, mtu: under.mtu - VXLAN_OVERHEAD };
-  }
-
-  private async ensure(localSubnet: string | undefined, changes: string[]): Promise<{ link: net.Link; spec: VxlanSpec }> {
-    const spec = await this.spec();
-    const r = await ensureVxlan(this.nl, spec);
-    changes.push(...r.changes);
+  private async ensure(localSubnet: string | undefined, changes: string[]): Promise<{ link: net.Link; u: Underlay }> {
+    const u = await readUnderlay(this.nl, this.o.iface, this.o.publicIp);
     // flannel's addressing: the subnet's network address /32 on the device, the source for node-to-pod traffic
-    if (localSubnet) changes.push(...(await ensureOnlyAddr(this.nl, r.link.index, `${subnetAddrs(localSubnet).network}/32`)));
-    return { link: r.link, spec };
+    const link = await this.dev.ensure(u, localSubnet ? `${subnetAddrs(localSubnet).network}/32` : undefined, changes);
+    return { link, u };
+  }
+
+  private published(link: net.Link, u: Underlay): Published {
+    return { publicIp: u.ip, vtepMac: link.mac, mtu: this.dev.spec(u).mtu };
   }
 
   async prepare(localSubnet?: string): Promise<Published> {
     // this node routes between its bridge and the overlay
     net.writeSysctl('net.ipv4.ip_forward', '1');
-    const { link, spec } = await this.ensure(localSubnet, []);
-    return { publicIp: spec.local, vtepMac: link.mac, mtu: spec.mtu };
-  }
-
-  private async current(index: number): Promise<KernelState> {
-    const routes = (await net.listRoutes(this.nl, 4)).filter((r) => r.dev === index && r.protocol !== net.RTPROT.KERNEL && r.type === 'unicast');
-    const neighs = (await net.listNeigh(this.nl, 4, index)).filter((n) => n.ip && (n.state & 0x80) !== 0).map((n) => ({ ip: n.ip!, mac: n.mac }));
-    const fdbs = (await net.listNeigh(this.nl, 'bridge', index)).filter((f) => f.mac && f.dst).map((f) => ({ mac: f.mac!, dst: f.dst! }));
-    return { routes, neighs, fdbs };
-  }
-
-  private async apply(index: number, op: Op): Promise<void> {
-    switch (op.kind) {
-      case 'route-set': return net.replaceRoute(this.nl, { dst: op.dst, gw: op.gw, dev: index, onlink: true });
-      case 'route-del': await net.delRoute(this.nl, { dst: op.dst, gw: op.gw, dev: index }); return;
-      case 'neigh-set': return net.setNeigh(this.nl, { index, ip: op.ip, mac: op.mac });
-      case 'neigh-del': await net.delNeigh(this.nl, { index, ip: op.ip }); return;
-      case 'fdb-set': return net.setFdb(this.nl, { index, mac: op.mac, dst: op.dst });
-      case 'fdb-del': await net.delFdb(this.nl, { index, mac: op.mac, dst: op.dst }); return;
-    }
+    const { link, u } = await this.ensure(localSubnet, []);
+    return this.published(link, u);
   }
 
   async reconcile(own: Lease, all: Lease[]): Promise<ReconcileReport> {
     const changes: string[] = [];
-    const { link, spec } = await this.ensure(own.subnet, changes);
-    const peers: Peer[] = all
-      .filter((l) => l.node !== own.node && l.backend === 'vxlan' && l.vtepMac && l.publicIp)
+    const { link, u } = await this.ensure(own.subnet, changes);
+    const remote = all.filter((l) => l.node !== own.node && l.backend === 'vxlan' && l.vtepMac && l.publicIp);
+    const direct = this.o.directRouting ? remote.filter((l) => onSubnet(u, l.publicIp)) : [];
+    const peers: Peer[] = remote
+      .filter((l) => !direct.includes(l))
       .map((l) => ({ node: l.node, subnet: l.subnet, gw: subnetAddrs(l.subnet).network, vtepMac: l.vtepMac, publicIp: l.publicIp }));
-    const ops = planVxlan(peers, await this.current(link.index));
-    for (const op of ops) {
-      await this.apply(link.index, op);
+    // the VXLAN entries of nodes that became direct go first, so their direct route is the only one left
+    for (const op of planVxlan(peers, await this.dev.current(link.index))) {
+      await this.dev.apply(link.index, op);
       changes.push(describeOp(op));
     }
-    return { changes, published: { publicIp: spec.local, vtepMac: link.mac, mtu: spec.mtu }, peers: peers.map((p) => p.node) };
+    if (this.o.directRouting) changes.push(...(await syncDirect(this.nl, direct.map((l) => ({ dst: l.subnet, gw: l.publicIp })), u)));
+    return { changes, published: this.published(link, u), peers: remote.map((p) => p.node) };
   }
 
-  close(): void {
+  async close(restart = false): Promise<void> {
+    // a restart keeps everything (forwarding goes on); a node that leaves takes its device and routes away
+    if (!restart) {
+      await this.dev.remove().catch(() => undefined);
+      await removeDirect(this.nl).catch(() => undefined);
+    }
     this.nl.close();
   }
 }

@@ -1,9 +1,9 @@
 // The node's VXLAN device: read its VXLAN attributes (lib/cni/net's Link has none) and make it match the
 // wanted spec, touching it only when something differs so an agent restart changes nothing.
 import * as net from '../../../net';
-import { parseAttrs, readStr, readU32, str, encodeAttrs } from '../../../net/nl/attrs';
-import { IFLA, IFLA_INFO, IFLA_VXLAN, RTM } from '../../../net/nl/constants';
-import type { NlMessage } from '../../../net/nl/socket';
+import { readU32 } from '../../../net/nl/attrs';
+import { IFLA_VXLAN } from '../../../net/nl/constants';
+import { linkKindData } from '../link-info';
 
 export interface VxlanSpec {
   name: string;
@@ -19,19 +19,9 @@ export interface VxlanSpec {
 export interface VxlanInfo { vni?: number; port?: number; local?: string; dev?: number; learning?: boolean }
 
 export async function getVxlanInfo(nl: net.Rtnl, name: string): Promise<VxlanInfo | undefined> {
-  const hdr = Buffer.alloc(16);
-  let msgs: NlMessage[];
-  try {
-    msgs = await nl.request(`get link ${name}`, RTM.GETLINK, 0, Buffer.concat([hdr, encodeAttrs([{ type: IFLA.IFNAME, value: str(name) }])]));
-  } catch (e) {
-    if (e instanceof net.NetlinkError && e.code === 'ENODEV') return undefined;
-    throw e;
-  }
-  const info = msgs.length ? parseAttrs(msgs[0].body.subarray(16)).get(IFLA.LINKINFO) : undefined;
-  if (!info) return undefined;
-  const li = parseAttrs(info);
-  if (readStr(li.get(IFLA_INFO.KIND)) !== 'vxlan') return undefined;
-  const d = parseAttrs(li.get(IFLA_INFO.DATA) ?? Buffer.alloc(0));
+  const info = await linkKindData(nl, name);
+  if (info?.kind !== 'vxlan') return undefined;
+  const d = info.data;
   const local = d.get(IFLA_VXLAN.LOCAL);
   const port = d.get(IFLA_VXLAN.PORT);
   return {
