@@ -1,5 +1,5 @@
 // The warm launch (issue 13) as clients see it: the native front-end (dist/bin/berth) asking a `berth serve`
-// that launches (BERTH_SERVE_LAUNCH=1), against `runc` and against the cold path (BERTH_NO_SERVER=1), on the
+// that launches (its default), against `runc` and against the cold path (BERTH_NO_SERVER=1), on the
 // same busybox bundle, interleaved in one run: `run /bin/true`, and create + start + delete (youki's
 // benchmark; the container is /bin/true, delete --force for both, as it may still be exiting). Also the server's RSS idle and after
 // the runs. In the clients' environment: no NODE_EXTRA_CA_CERTS. Run as root:
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   // one container at a time: every run uses (and removes) the same cgroup below ours
   spec.linux!.cgroupsPath = `${cgroup}/c`;
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
-  const server = await startServer(roots.warm, { env: { ...env, BERTH_SERVE_LAUNCH: '1' } });
+  const server = await startServer(roots.warm, { env });
   try {
     const idleRss = rssKb(server.child.pid!);
     let n = 0;

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// The whole test run: every tap test on this machine (test/run.js), then the cgroup tests again inside a
-// pure cgroup v2 QEMU guest (test/vm/run.sh). Ends with one "N passed, N failed" line for both.
-// With arguments, runs only those suites here (no VM).
+// The whole test run: the unit tests, the privileged suite twice (warm: through the native front-ends
+// with a berth server per root, berth's default; cold: BERTH_NO_SERVER=1, the Node entry points), then the
+// cgroup tests again inside a pure cgroup v2 QEMU guest (test/vm/run.sh). Ends with one
+// "N passed, N failed" line for all of them. With arguments, runs only those suites here, once (no VM).
 'use strict';
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-function runPart(cmd, args) {
+function runPart(cmd, args, env = process.env) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: path.resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(cmd, args, { cwd: path.resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'], env });
     let last = null;
     let buf = '';
     child.stdout.on('data', (d) => {
@@ -32,7 +33,22 @@ function runPart(cmd, args) {
 
 (async () => {
   const args = process.argv.slice(2);
-  const parts = [await runPart(process.execPath, [path.join(__dirname, 'run.js'), ...args])];
+  const runJs = path.join(__dirname, 'run.js');
+  const parts = [];
+  const part = async (label, cmd, argv, env) => {
+    console.log(`\n# ${label}`);
+    const started = Date.now();
+    const p = await runPart(cmd, argv, env);
+    console.log(`# ${label}: ${p.passed} passed, ${p.failed} failed in ${Math.round((Date.now() - started) / 1000)} s`);
+    parts.push(p);
+  };
+  if (args.length) {
+    parts.push(await runPart(process.execPath, [runJs, ...args]));
+  } else {
+    await part('unit', process.execPath, [runJs, 'unit']);
+    await part('privileged, warm (front-ends and servers)', process.execPath, [runJs, '--warm', 'privileged']);
+    await part('privileged, cold (BERTH_NO_SERVER=1)', process.execPath, [runJs, 'privileged'], { ...process.env, BERTH_NO_SERVER: '1' });
+  }
   if (args.length === 0 && process.env.BERTH_SKIP_VM !== '1') {
     console.log('\n# cgroup v2: the cgroup tests again inside a QEMU guest booted with cgroup_no_v1=all');
     parts.push(await runPart('sh', [path.join(__dirname, 'vm', 'run.sh')]));

@@ -1,7 +1,7 @@
 // One request: decide whether the server takes it, then run the same handler the cold path runs, with
-// the request's descriptors, environment and working directory (lib/util/io's router). Commands that
-// must make the container a child of the client (create, start, run, exec) and berth's long-running or
-// store-owning groups go cold.
+// the request's descriptors, environment and working directory (lib/util/io's router). create, run and
+// exec are served with their launch routed to the front-end, so that the container is the client's
+// descendant (remote-launch.ts); berth's long-running or store-owning groups go cold.
 import fs = require('node:fs');
 import type net = require('node:net');
 import path = require('node:path');
@@ -47,14 +47,14 @@ function envObject(list: string[]): NodeJS.ProcessEnv {
 }
 
 /**
- * Launched warm through the front-end (remote-launch.ts) when the server runs with BERTH_SERVE_LAUNCH=1;
+ * Launched warm through the front-end (remote-launch.ts), unless the server runs with BERTH_SERVE_LAUNCH=0;
  * `start` only writes the exec fifo, so it goes with them. Console sockets stay cold: the plan would carry
  * the server's descriptor for the socket, which means nothing in the front-end that forks.
  */
 const LAUNCHED = new Set(['create', 'run', 'start', 'exec']);
 /** the commands among them whose launch and wait the front-end does */
 const FORKED = new Set(['create', 'run', 'exec']);
-const warmLaunch = (): boolean => process.env.BERTH_SERVE_LAUNCH === '1';
+const warmLaunch = (): boolean => process.env.BERTH_SERVE_LAUNCH !== '0';
 
 function launchColdReason(name: string, argv: string[]): string | undefined {
   const rest = argv.slice(argv.indexOf(name) + 1);

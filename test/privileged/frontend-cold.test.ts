@@ -68,12 +68,13 @@ t.test('BERTH_HOME overrides the compiled-in installation; a wrong one is a one-
   const other = await runProgram(frontend('berth'), ['--root', root, 'list'], { env: { BERTH_HOME: root } });
   t.same(other, { code: 0, stdout: `other installation --root ${root} list\n`, stderr: '' });
   const missing = path.join(root, 'nowhere');
-  const r = await runProgram(frontend('berth'), ['--version'], { env: { BERTH_HOME: missing } });
+  // --root: a root no server serves (a warm run may have one for /run/berth)
+  const r = await runProgram(frontend('berth'), ['--root', root, '--version'], { env: { BERTH_HOME: missing } });
   t.equal(r.code, 127);
   t.equal(r.stdout, '');
   t.match(r.stderr, new RegExp(`^berth: cannot run ${missing}/bin/berth: No such file or directory`));
   t.equal(r.stderr.split('\n').length, 2, 'one line');
-  const node = await runProgram(frontend('berth'), ['--version'], { env: { BERTH_NODE: path.join(root, 'no-node') } });
+  const node = await runProgram(frontend('berth'), ['--root', root, '--version'], { env: { BERTH_NODE: path.join(root, 'no-node') } });
   t.equal(node.code, 127);
   t.match(node.stderr, /^berth: cannot run \S+no-node /);
 });

@@ -64,9 +64,10 @@ t.test('what the server must not take goes cold', async (t) => {
   const root = tempRoot('cold');
   const s = await startServer(root);
   t.teardown(async () => { await s.stop(); fs.rmSync(root, { recursive: true, force: true }); });
-  for (const cmd of ['create', 'start', 'run', 'exec']) {
-    const r = await call(root, { argv: ['--root', root, cmd, 'x'] });
-    t.equal(r.reply?.type, 'go-cold', `${cmd} goes cold`);
+  // a launch with a console socket: the plan would carry the server's descriptor for it
+  for (const cmd of ['create', 'run', 'exec']) {
+    const r = await call(root, { argv: ['--root', root, cmd, '--console-socket', '/nowhere.sock', 'x'] });
+    t.match(r.reply, { type: 'go-cold', reason: /console socket runs cold/ }, `${cmd} with a console socket goes cold`);
     t.equal(r.stdout + r.stderr, '', `${cmd}: the server wrote nothing`);
   }
   const old = await call(root, { argv: ['--root', root, 'list'], buildId: 'berth-older-build' });
@@ -80,6 +81,18 @@ t.test('what the server must not take goes cold', async (t) => {
   t.match(bogus.reply, { type: 'go-cold', reason: /"bogus" runs cold/ }, 'an unknown command: the cold path says why');
   const unknown = await call(root, { program: 'not-a-berth-program', argv: [] });
   t.match(unknown.reply, { type: 'go-cold', reason: /not served/ });
+});
+
+t.test('a server started with BERTH_SERVE_LAUNCH=0 sends every launch cold', async (t) => {
+  const root = tempRoot('nolaunch');
+  const s = await startServer(root, { env: { ...process.env, BERTH_SERVE_LAUNCH: '0' } });
+  t.teardown(async () => { await s.stop(); fs.rmSync(root, { recursive: true, force: true }); });
+  for (const cmd of ['create', 'start', 'run', 'exec']) {
+    const r = await call(root, { argv: ['--root', root, cmd, 'x'] });
+    t.match(r.reply, { type: 'go-cold', reason: new RegExp(`"${cmd}" runs cold`) }, `${cmd} goes cold`);
+    t.equal(r.stdout + r.stderr, '', `${cmd}: the server wrote nothing`);
+  }
+  t.equal(exitStatus(await call(root, { argv: ['--root', root, 'list'] })), 0, 'queries are still served');
 });
 
 t.test('one server per root; a non-root client is refused', async (t) => {

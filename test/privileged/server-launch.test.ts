@@ -15,7 +15,8 @@ import { startServer, tempRoot, type ServerProcess } from '../helpers/serve-proc
 import { uniqueId } from '../helpers/bundle';
 
 const BERTH = frontend('berth');
-const LAUNCH_ENV = { ...process.env, BERTH_SERVE_LAUNCH: '1' };
+// the server's environment: launching is its default
+const LAUNCH_ENV = { ...process.env, BERTH_SERVE_LAUNCH: undefined };
 
 // the containers' init processes re-parent to us once the front-end and the bootstrap's first stage exit,
 // as they would to containerd's shim
@@ -30,7 +31,7 @@ async function berth(root: string, args: string[], program = BERTH): Promise<Out
   const out = fs.openSync(path.join(dir, 'out'), 'w+');
   const err = fs.openSync(path.join(dir, 'err'), 'w+');
   try {
-    const child = spawn(program, ['--debug', '--root', root, ...args], { env: testEnv(), cwd: dir, stdio: ['ignore', out, err] });
+    const child = spawn(program, ['--debug', '--root', root, ...args], { env: testEnv({ BERTH_NO_AUTOSTART: '1' }), cwd: dir, stdio: ['ignore', out, err] });
     const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? 128 + os.constants.signals[sig!])));
     return { code, stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'), stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8') };
   } finally {
@@ -161,7 +162,7 @@ t.test('a foreground run forwards the signals its client sends the front-end, as
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warm-launch-signal-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const out = fs.openSync(path.join(dir, 'out'), 'w+');
-  const child = spawn(BERTH, ['--debug', '--root', f.root, 'run', '--bundle', f.b.dir, uniqueId('warm-signal')], { env: testEnv(), stdio: ['ignore', out, out] });
+  const child = spawn(BERTH, ['--debug', '--root', f.root, 'run', '--bundle', f.b.dir, uniqueId('warm-signal')], { env: testEnv({ BERTH_NO_AUTOSTART: '1' }), stdio: ['ignore', out, out] });
   fs.closeSync(out);
   const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   const deadline = Date.now() + 10_000;
