@@ -132,8 +132,8 @@ export class BgpSpeaker {
 
   /** Like `birdc show route`; `all` includes the routes that lost the decision. */
   routes(all = false): RouteStatus[] {
-    const rs = all ? this.rib.allRoutes() : this.rib.bestRoutes();
-    return rs.map((r) => routeStatus(r, this.rib.best(r.prefix) === r)).sort((a, b) => a.prefix.localeCompare(b.prefix) || Number(b.best) - Number(a.best));
+    const rs = all ? this.rib.candidateRoutes() : [...this.rib.bestIter()].map((route) => ({ route, best: true }));
+    return rs.map((c) => routeStatus(c.route, c.best)).sort((a, b) => a.prefix.localeCompare(b.prefix) || Number(b.best) - Number(a.best));
   }
 
   // ---------- peers and sessions ----------
@@ -329,7 +329,7 @@ export class BgpSpeaker {
     const graceful = !a.notification || (a.negotiated?.notificationRestart === true && !isHardReset(a.notification));
     if (gr && graceful && this.running) {
       this.rib.markStale(p.id);
-      for (const r of this.rib.received(p.id)) p.staleFamilies.add(r.afi);
+      for (const afi of [AFI.IPV4, AFI.IPV6] as const) if (this.rib.receivedCount(p.id, afi) > 0) p.staleFamilies.add(afi);
       if (p.grTimer) clearTimeout(p.grTimer);
       p.grTimer = this.startStaleTimer(p, Math.min(gr.restartTime, this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME));
       return;
@@ -437,8 +437,10 @@ export class BgpSpeaker {
 
   private propagate(changes: BestChange[]): void {
     if (changes.length === 0) return;
+    // peers first: they are sent the changes' own best routes, which a consumer announcing or withdrawing
+    // from inside onBestChange would otherwise overtake
+    for (const p of this.peerMap.values()) this.syncPeer(p, changes);
     this.opts.onBestChange?.(changes);
-    for (const p of this.peerMap.values()) this.syncPeer(p, changes.map((c) => c.prefix));
   }
 
   private target(p: PeerState): ExportTarget {
@@ -452,22 +454,26 @@ export class BgpSpeaker {
     };
   }
 
-  /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `prefixes`, or everything of `only` or all families). */
-  private syncPeer(p: PeerState, prefixes?: string[], only?: Afi): void {
+  /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `changes`, or everything of `only` or all families). */
+  private syncPeer(p: PeerState, changes?: readonly BestChange[], only?: Afi): void {
     if (p.session.fsm.state !== 'Established' || !p.source) return;
     const families = p.session.fsm.negotiated!.families.map((f) => f.afi).filter((f) => only === undefined || f === only);
     const to = this.target(p);
-    const list = prefixes ?? [...new Set([...this.rib.bestRoutes().map((r) => r.prefix), ...p.adjOut.prefixes(only)])];
     const announce = new Map<Afi, Map<string, PathAttributes>>();
     const withdraw = new Map<Afi, string[]>();
-    for (const prefix of list) {
-      const afi = afiOf(prefix);
-      if (!families.includes(afi)) continue;
-      const best = this.rib.best(prefix);
+    const want = (prefix: string, best: Route | undefined): void => {
+      const afi = best?.afi ?? afiOf(prefix);
+      if (!families.includes(afi)) return;
       const attrs = best ? exportRoute(best, to) : undefined;
       const what = p.adjOut.set(prefix, afi, attrs);
       if (what === 'announce') { if (!announce.has(afi)) announce.set(afi, new Map()); announce.get(afi)!.set(prefix, attrs!); }
       if (what === 'withdraw') { if (!withdraw.has(afi)) withdraw.set(afi, []); withdraw.get(afi)!.push(prefix); }
+    };
+    if (changes) for (const c of changes) want(c.prefix, c.best);
+    else {
+      for (const r of this.rib.bestIter()) want(r.prefix, r);
+      // sent before, no longer in Loc-RIB
+      for (const prefix of p.adjOut.prefixes(only)) if (!this.rib.best(prefix)) want(prefix, undefined);
     }
     for (const afi of families) {
       const a = announce.get(afi) ?? new Map<string, PathAttributes>();
