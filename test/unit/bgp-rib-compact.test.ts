@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Rib, type BestChange } from '../../lib/cni/bgp/rib';
+import { Rib, type BestChange, type PathAnnouncement } from '../../lib/cni/bgp/rib';
 import { selectBest } from '../../lib/cni/bgp/decision';
 import { keyPrefix, prefixKey } from '../../lib/cni/bgp/prefix-key';
 import type { PathAttributes } from '../../lib/cni/bgp/codec';
@@ -73,7 +73,17 @@ t.test('the compact RIB agrees with a plain reference RIB over random announceme
       const wd: string[] = [];
       for (let i = rnd(4); i > 0; i--) wd.push(prefixes[rnd(prefixes.length)]);
       for (let i = rnd(4); i > 0; i--) { const p = prefixes[rnd(prefixes.length)]; ann.push({ prefix: p, afi: p.includes(':') ? 2 : 1, attrs, source: src }); }
-      changes = rib.update(src.id, ann, wd);
+      if (op < 4) changes = rib.update(src.id, ann, wd);
+      else {
+        // as the speaker passes an UPDATE: prefixes grouped by path; a second group with other attributes
+        const other: PathAttributes = { ...attrs, med: 9 };
+        const second = ann.slice(rnd(ann.length + 1));
+        for (const r of second) r.attrs = other;
+        const groups = (afi: 1 | 2, a: PathAttributes): PathAnnouncement => ({ path: { afi, attrs: a, source: src }, prefixes: ann.filter((r) => r.attrs === a && r.afi === afi).map((r) => r.prefix) });
+        changes = rib.updatePaths(src.id, [groups(1, attrs), groups(2, attrs), groups(1, other), groups(2, other)].filter((g) => g.prefixes.length), wd);
+        // the model sees them in the same order
+        ann.sort((x, y) => Number(x.attrs === other) * 2 + x.afi - (Number(y.attrs === other) * 2 + y.afi));
+      }
       for (const p of wd) model.set(p, src.id, undefined);
       for (const r of ann) model.set(r.prefix, src.id, r);
     } else {

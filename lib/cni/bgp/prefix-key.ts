@@ -3,21 +3,20 @@
 // hash) up to /30; anything else (IPv6, or text that is not canonical) stays the string it was given.
 // A million-route table then costs one Map entry per prefix instead of a string per prefix.
 
-import { formatIPv4, NO_LENGTH, scanIPv4Prefix } from './codec/prefix';
+import { formatIPv4, scanIPv4Prefix, scanned } from './codec/prefix';
 
 export type PrefixKey = number | string;
 
 /** The key of a prefix; `keyPrefix(prefixKey(s)) === s` for every string. */
 export function prefixKey(s: string): PrefixKey {
-  const v = scanIPv4Prefix(s);
-  const len = v % 64;
-  if (v < 0 || len === NO_LENGTH) return s;
-  const addr = (v - len) / 64;
+  if (!scanIPv4Prefix(s) || !scanned.hasLength) return s;
+  const { addr, len } = scanned;
   if (len === 0) return addr === 0 ? 1 : s;
-  const hostSpan = 2 ** (32 - len);
-  if (addr % hostSpan !== 0) return s; // host bits set: not canonical, keep the text as given
-  return 2 ** len + addr / hostSpan;
+  if (len < 32 && (addr & (0xffffffff >>> len)) !== 0) return s; // host bits set: not canonical, keep the text
+  return POW2[len] + (addr >>> (32 - len));
 }
+
+const POW2 = Array.from({ length: 33 }, (_, i) => 2 ** i);
 
 /** The prefix text of a key. */
 export function keyPrefix(key: PrefixKey): string {

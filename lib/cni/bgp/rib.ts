@@ -19,8 +19,17 @@ export interface BestChange {
   previous?: Route;
 }
 
-/** Import policy plus loop checks: the accepted (maybe modified) route, or undefined to drop it. */
+/**
+ * Import policy plus loop checks: the accepted (maybe modified) route, or undefined to drop it. It must not
+ * keep the route it is given: updatePaths passes one object for all the prefixes of a path, changing its prefix.
+ */
 export type ImportFn = (route: Route) => Route | undefined;
+
+/** The announcements of one UPDATE: prefixes that share one path. */
+export interface PathAnnouncement {
+  path: RoutePath;
+  prefixes: readonly string[];
+}
 
 /** A prefix with several sources, or with one whose route import changed or rejected. */
 class Candidates {
@@ -49,7 +58,8 @@ function toRoute(prefix: string, p: RoutePath): Route {
   return r;
 }
 
-interface PendingChange { prefix: string; best?: RoutePath; previous?: RoutePath }
+/** A change while an operation runs: paths, turned into Routes when it ends. */
+interface PendingChange { key: PrefixKey; prefix: string; best?: RoutePath; previous?: RoutePath }
 
 /**
  * The Loc-RIB changes of one operation, one per prefix in the order first touched. A prefix touched twice
@@ -57,17 +67,23 @@ interface PendingChange { prefix: string; best?: RoutePath; previous?: RoutePath
  */
 class ChangeLog {
   private readonly list: PendingChange[] = [];
-  private readonly seen?: Map<PrefixKey, PendingChange>;
+  private seen?: Map<PrefixKey, PendingChange>;
 
+  /** `repeats`: the operation may change one prefix twice (only then is a prefix looked up among the changes) */
   constructor(repeats: boolean) {
     if (repeats) this.seen = new Map();
+  }
+
+  /** From now on a prefix may change twice. */
+  expectRepeats(): void {
+    if (!this.seen) this.seen = new Map(this.list.map((c) => [c.key, c]));
   }
 
   note(key: PrefixKey, prefix: string | undefined, previous: RoutePath | undefined, best: RoutePath | undefined): void {
     if (previous === best) return;
     const had = this.seen?.get(key);
     if (had) { had.best = best; return; }
-    const c: PendingChange = { prefix: prefix ?? keyPrefix(key), best, previous };
+    const c: PendingChange = { key, prefix: prefix ?? keyPrefix(key), best, previous };
     this.list.push(c);
     this.seen?.set(key, c);
   }
@@ -94,11 +110,35 @@ export class Rib {
   /** Applies received announcements and withdrawals from one source; returns the Loc-RIB changes. */
   update(sourceId: string, announced: readonly Route[], withdrawn: readonly string[]): BestChange[] {
     const counts = this.countsOf(sourceId);
-    const log = new ChangeLog(announced.length + withdrawn.length > 1);
+    // a source's second withdrawal of a prefix changes nothing, nor does its second announcement with the
+    // same path: a prefix changes twice only when both come in one call, announcements differ in path, or
+    // import made a copy (a new object each time)
+    const log = new ChangeLog((announced.length > 0 && withdrawn.length > 0) || !onePath(announced));
     for (const p of withdrawn) this.put(prefixKey(p), p, sourceId, undefined, undefined, log, counts);
     for (const r of announced) {
       const path = this.pathOf(r);
-      this.put(prefixKey(r.prefix), r.prefix, sourceId, path, this.accept(r, path), log, counts);
+      const accepted = this.accept(r, path);
+      if (accepted !== path && accepted !== undefined) log.expectRepeats();
+      this.put(prefixKey(r.prefix), r.prefix, sourceId, path, accepted, log, counts);
+    }
+    return log.result();
+  }
+
+  /** Like update(), for announcements grouped by path as an UPDATE carries them: no Route per prefix. */
+  updatePaths(sourceId: string, announced: readonly PathAnnouncement[], withdrawn: readonly string[]): BestChange[] {
+    const counts = this.countsOf(sourceId);
+    const log = new ChangeLog(announced.length > 1 || (announced.length > 0 && withdrawn.length > 0));
+    for (const p of withdrawn) this.put(prefixKey(p), p, sourceId, undefined, undefined, log, counts);
+    for (const { path: given, prefixes } of announced) {
+      const path: RoutePath = { afi: given.afi, attrs: given.attrs, linkLocalNextHop: given.linkLocalNextHop, source: given.source, stale: given.stale };
+      // the route import sees: one object, its prefix set for each
+      const route: Route = { prefix: '', ...path };
+      for (const prefix of prefixes) {
+        route.prefix = prefix;
+        const accepted = this.accept(route, path);
+        if (accepted !== path && accepted !== undefined) log.expectRepeats();
+        this.put(prefixKey(prefix), prefix, sourceId, path, accepted, log, counts);
+      }
     }
     return log.result();
   }
@@ -262,6 +302,14 @@ export class Rib {
     if (!c) this.counts.set(sourceId, (c = { received: [0, 0, 0], accepted: 0 }));
     return c;
   }
+}
+
+function onePath(routes: readonly Route[]): boolean {
+  for (let i = 1; i < routes.length; i++) {
+    const a = routes[0], b = routes[i];
+    if (a.attrs !== b.attrs || a.source !== b.source || a.afi !== b.afi || a.linkLocalNextHop !== b.linkLocalNextHop || a.stale !== b.stale) return false;
+  }
+  return true;
 }
 
 function candidates(received: RoutePath[], accepted: Array<RoutePath | undefined>): Candidates {

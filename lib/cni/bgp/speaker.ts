@@ -10,7 +10,7 @@ import type { PathAttributes } from './codec/attributes';
 import { isEndOfRib, endOfRib, type UpdateMessage } from './codec/update';
 import { isHardReset, resolveCollision, type FsmAction, type FsmConfig, type FsmState } from './fsm';
 import { Session } from './session';
-import { Rib, type BestChange } from './rib';
+import { Rib, type BestChange, type PathAnnouncement } from './rib';
 import { AdjRibOut, buildUpdates, exportRoute, type ExportTarget } from './export';
 import { evaluatePolicy } from './policy';
 import { LOCAL_SOURCE_ID, type Route, type RouteSource } from './route';
@@ -378,14 +378,13 @@ export class BgpSpeaker {
     }
     // one attribute object for all the NLRI of this UPDATE (they share it on the wire, too)
     const source = p.source;
-    const announced: Route[] = [];
-    for (const prefix of m.nlri) announced.push({ prefix, afi: AFI.IPV4, attrs, source });
+    const announced: PathAnnouncement[] = [];
+    if (m.nlri.length) announced.push({ path: { afi: AFI.IPV4, attrs, source }, prefixes: m.nlri });
     if (mpReach?.nlri.length) {
       const mpAttrs: PathAttributes = { ...attrs, nextHop: mpReach.nextHop };
-      const ll = mpReach.linkLocalNextHop;
-      for (const prefix of mpReach.nlri) announced.push({ prefix, afi: mpReach.afi, attrs: mpAttrs, linkLocalNextHop: ll, source });
+      announced.push({ path: { afi: mpReach.afi, attrs: mpAttrs, linkLocalNextHop: mpReach.linkLocalNextHop, source }, prefixes: mpReach.nlri });
     }
-    this.propagate(this.rib.update(p.id, announced, withdrawn));
+    this.propagate(this.rib.updatePaths(p.id, announced, withdrawn));
     this.checkMaxPrefixes(p);
   }
 
@@ -462,6 +461,7 @@ export class BgpSpeaker {
     const announce = new Map<Afi, Map<string, PathAttributes>>();
     const withdraw = new Map<Afi, string[]>();
     const want = (prefix: string, best: Route | undefined): void => {
+      if (!best && p.adjOut.size === 0) return; // nothing was sent to withdraw (a full table's withdrawal, at its source)
       const afi = best?.afi ?? afiOf(prefix);
       if (!families.includes(afi)) return;
       const attrs = best ? exportRoute(best, to) : undefined;

@@ -10,48 +10,56 @@ export function afiOf(address: string): Afi {
 
 export interface ParsedPrefix { afi: Afi; bytes: Buffer; len: number }
 
-/** scanIPv4Prefix's length for text without "/len" (a host route) */
-export const NO_LENGTH = 33;
+/** What scanIPv4Prefix read: kept here, not in a returned object, because it runs once per route. */
+export const scanned = { addr: 0, len: 0, hasLength: false };
 
 /**
- * "a.b.c.d/len" in canonical form (no leading zeros), read without regexes or temporary strings: the path
- * every route of a full table takes. Returns address * 64 + length (NO_LENGTH for "a.b.c.d"), or -1 for
- * anything else (the full parser's business).
+ * "a.b.c.d/len" or "a.b.c.d" in canonical form (no leading zeros), read without regexes or temporary
+ * strings: the path every route of a full table takes. True with the address (unsigned) and length in
+ * `scanned`; false for anything else (the full parser's business).
  */
-export function scanIPv4Prefix(s: string): number {
+export function scanIPv4Prefix(s: string): boolean {
   let addr = 0, octet = 0, digits = 0, octets = 0, i = 0;
   for (; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) {
-      if (digits === 1 && octet === 0) return -1; // leading zero
+      if (digits === 1 && octet === 0) return false; // leading zero
       octet = octet * 10 + c - 48;
-      if (++digits > 3 || octet > 255) return -1;
+      if (++digits > 3 || octet > 255) return false;
     } else if (c === 46 /* . */ || c === 47 /* / */) {
-      if (digits === 0 || octets === 4) return -1;
-      addr = addr * 256 + octet;
+      if (digits === 0 || octets === 4) return false;
+      addr = (addr << 8) | octet;
       octets++;
       octet = 0; digits = 0;
       if (c === 47) break;
-    } else return -1;
+    } else return false;
   }
-  if (i === s.length) return digits === 0 || octets !== 3 ? -1 : (addr * 256 + octet) * 64 + NO_LENGTH;
-  if (octets !== 4) return -1;
+  if (i === s.length) { // no "/len": a host route
+    if (digits === 0 || octets !== 3) return false;
+    scanned.addr = ((addr << 8) | octet) >>> 0;
+    scanned.len = 32;
+    scanned.hasLength = false;
+    return true;
+  }
+  if (octets !== 4) return false;
   let len = 0, lenDigits = 0;
   for (i++; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 48 || c > 57 || ++lenDigits > 2 || (lenDigits === 2 && len === 0)) return -1;
+    if (c < 48 || c > 57 || ++lenDigits > 2 || (lenDigits === 2 && len === 0)) return false;
     len = len * 10 + c - 48;
   }
-  return lenDigits && len <= 32 ? addr * 64 + len : -1;
+  if (!lenDigits || len > 32) return false;
+  scanned.addr = addr >>> 0;
+  scanned.len = len;
+  scanned.hasLength = true;
+  return true;
 }
 
 function parseIPv4Prefix(s: string): ParsedPrefix | undefined {
-  const v = scanIPv4Prefix(s);
-  if (v < 0) return undefined;
-  const len = v % 64;
+  if (!scanIPv4Prefix(s)) return undefined;
   const bytes = Buffer.allocUnsafe(4);
-  bytes.writeUInt32BE((v - len) / 64);
-  return { afi: AFI.IPV4, bytes, len: len === NO_LENGTH ? 32 : len };
+  bytes.writeUInt32BE(scanned.addr);
+  return { afi: AFI.IPV4, bytes, len: scanned.len };
 }
 
 export function parsePrefix(prefix: string): ParsedPrefix {
@@ -76,9 +84,14 @@ export function formatIPv4Prefix(buf: Uint8Array, off: number, n: number, len: n
   return formatIPv4(v, len);
 }
 
+/** "0." to "255.", and "/0" to "/32": a prefix's text in five pieces (half the work of a template string) */
+const OCTET_DOT = Array.from({ length: 256 }, (_, i) => `${i}.`);
+const OCTET = Array.from({ length: 256 }, (_, i) => `${i}`);
+const SLASH_LEN = Array.from({ length: 33 }, (_, i) => `/${i}`);
+
 /** "a.b.c.d/len" of a 32-bit network address (host bits already clear). */
 export function formatIPv4(addr: number, len: number): string {
-  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/${len}`;
+  return OCTET_DOT[addr >>> 24] + OCTET_DOT[(addr >>> 16) & 255] + OCTET_DOT[(addr >>> 8) & 255] + OCTET[addr & 255] + SLASH_LEN[len];
 }
 
 /** Canonical text of a prefix: host bits cleared. */
