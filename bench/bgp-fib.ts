@@ -7,6 +7,8 @@
 // BENCH_MODE=rib: the speaker alone (no FIB): time to the whole table, peak RSS, idle CPU with the table
 // loaded (5 s) and time to withdraw all, against the receiving BIRD (no kernel protocol) in the same run
 // BERTH_BENCH_PROF=<file.cpuprofile>: a V8 CPU profile of berth's side from the first route to the last write
+// (rib mode: from the first route to the last withdrawal); BERTH_BENCH_HEAP=<file.heapsnapshot>: rib mode
+// writes a heap snapshot once the table is loaded (after the idle sample)
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -25,10 +27,14 @@ function ribChild(n: number): void {
   const bgp = require('../lib/cni/bgp') as typeof import('../lib/cni/bgp');
   let best = 0;
   let loaded = false;
+  const prof = profiler(process.env.BERTH_BENCH_PROF);
+  // RSS before any route: what "steady RSS per route" is counted from
+  const baseRssKb = Math.round(process.memoryUsage().rss / 1024);
   const speaker = new bgp.BgpSpeaker({
     asn: 64512, routerId: '10.210.1.2', listen: { address: '10.210.1.2', port: 179 }, originate: [],
     peers: [{ address: '10.210.1.1', asn: 65000, holdTime: 90, connectRetryTime: 1, families: ['ipv4'], importPolicy: bgp.ACCEPT_ALL, exportPolicy: bgp.REJECT_ALL }],
     onBestChange: (changes) => {
+      if (best === 0 && !loaded) prof?.start();
       for (const c of changes) best += (c.best ? 1 : 0) - (c.previous ? 1 : 0);
       if (best >= n && !loaded) {
         loaded = true;
@@ -36,12 +42,18 @@ function ribChild(n: number): void {
         const cpu0 = process.cpuUsage();
         setTimeout(() => {
           const c = process.cpuUsage(cpu0);
-          process.stdout.write(JSON.stringify({ ribAt, rssKb: process.resourceUsage().maxRSS, idleCpuMs: Math.round((c.user + c.system) / 1000) }) + '\n');
+          const m = process.memoryUsage();
+          const heap = process.env.BERTH_BENCH_HEAP;
+          if (heap) (require('node:v8') as typeof import('node:v8')).writeHeapSnapshot(heap);
+          process.stdout.write(JSON.stringify({ ribAt, rssKb: process.resourceUsage().maxRSS, idleCpuMs: Math.round((c.user + c.system) / 1000), baseRssKb, steadyRssKb: Math.round(m.rss / 1024), heapUsedKb: Math.round(m.heapUsed / 1024) }) + '\n');
         }, IDLE_MS);
       }
       if (loaded && best === 0) {
-        process.stdout.write(JSON.stringify({ withdrawnAt: Date.now(), rssKb: process.resourceUsage().maxRSS }) + '\n');
-        process.exit(0);
+        const withdrawnAt = Date.now();
+        void (prof?.stop() ?? Promise.resolve()).then(() => {
+          process.stdout.write(JSON.stringify({ withdrawnAt, rssKb: process.resourceUsage().maxRSS }) + '\n');
+          process.exit(0);
+        });
       }
     },
   });
@@ -49,11 +61,12 @@ function ribChild(n: number): void {
 }
 
 /** CPU ms (utime + stime) and peak RSS (VmHWM, KB) of a process, from /proc */
-function procStats(pid: number): { cpuMs: number; hwmKb: number } {
+function procStats(pid: number): { cpuMs: number; hwmKb: number; rssKb: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   const hz = 100;
-  const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuMs: ((Number(stat[11]) + Number(stat[12])) * 1000) / hz, hwmKb: Number(hwm?.[1] ?? 0) };
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { cpuMs: ((Number(stat[11]) + Number(stat[12])) * 1000) / hz, hwmKb: kb('VmHWM'), rssKb: kb('VmRSS') };
 }
 
 /** berth's side, inside its namespace: a speaker feeding FibSync; prints timestamps as JSON. */
@@ -104,7 +117,7 @@ function profiler(file: string | undefined): { start(): void; stop(): Promise<vo
   };
 }
 
-async function ribRun(n: number, t0: number, berthOut: () => string, berthDone: Promise<void>, feed: (c: string) => string, recv: (c: string) => string, birdPid: number): Promise<void> {
+async function ribRun(n: number, t0: number, berthOut: () => string, berthDone: Promise<void>, feed: (c: string) => string, recv: (c: string) => string, birdPid: number, birdBaseKb: number): Promise<void> {
   const count = (): number => { try { return Number(/(\d+) of (\d+) routes/.exec(recv('show route count'))?.[1] ?? -1); } catch { return -1; } };
   const lines = (): Array<Record<string, number>> => berthOut().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number>);
   const wait = async (what: string, cond: () => boolean, ms = 600_000): Promise<void> => {
@@ -116,6 +129,7 @@ async function ribRun(n: number, t0: number, berthOut: () => string, berthDone: 
   const idle0 = procStats(birdPid);
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const birdIdleMs = procStats(birdPid).cpuMs - idle0.cpuMs;
+  const birdSteadyKb = procStats(birdPid).rssKb;
   await wait('berth table and idle sample', () => lines().length >= 1);
   const loaded = lines()[0];
   const t1 = Date.now();
@@ -132,6 +146,8 @@ async function ribRun(n: number, t0: number, berthOut: () => string, berthDone: 
   console.log(`                 berth       BIRD      ratio`);
   console.log(`table complete   ${s(loaded.ribAt - t0).padEnd(11)} ${s(birdAt - t0).padEnd(9)} ${((loaded.ribAt - t0) / (birdAt - t0)).toFixed(2)}x`);
   console.log(`peak RSS         ${mb(gone.rssKb).padEnd(11)} ${mb(birdHwm).padEnd(9)} ${(gone.rssKb / birdHwm).toFixed(2)}x   (berth: ${(gone.rssKb * 1024 / n).toFixed(0)} B per route incl. Node's ~45 MB)`);
+  const perRoute = (kb: number): string => `${((kb * 1024) / n).toFixed(0)} B`;
+  console.log(`steady RSS/route ${perRoute(loaded.steadyRssKb - loaded.baseRssKb).padEnd(11)} ${perRoute(birdSteadyKb - birdBaseKb).padEnd(9)} ${((loaded.steadyRssKb - loaded.baseRssKb) / (birdSteadyKb - birdBaseKb)).toFixed(2)}x   (RSS with the table loaded minus RSS before the first route; berth heap used ${mb(loaded.heapUsedKb)})`);
   console.log(`idle CPU ${IDLE_MS / 1000} s     ${loaded.idleCpuMs} ms`.padEnd(30) + ` ${birdIdleMs} ms`);
   console.log(`withdraw all     ${s(gone.withdrawnAt - t1).padEnd(11)} ${s(birdGoneAt - t1).padEnd(9)} ${((gone.withdrawnAt - t1) / (birdGoneAt - t1)).toFixed(2)}x`);
 }
@@ -200,9 +216,11 @@ protocol bgp feed { local 10.210.2.2 as 64513; neighbor 10.210.2.1 as 65000; con
       if (Date.now() > up) throw new Error(`sessions not Established: ${p}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    const birdPid = Number(fs.readFileSync(path.join(dir, 'recv.pid'), 'utf8'));
+    const birdBaseKb = RIB_ONLY ? procStats(birdPid).rssKb : 0;
     const t0 = Date.now();
     feeder.birdc('enable feed4');
-    if (RIB_ONLY) { await ribRun(N, t0, () => berthOut, berthDone, feeder.birdc, recv.birdc, Number(fs.readFileSync(path.join(dir, 'recv.pid'), 'utf8'))); return; }
+    if (RIB_ONLY) { await ribRun(N, t0, () => berthOut, berthDone, feeder.birdc, recv.birdc, birdPid, birdBaseKb); return; }
     // BIRD's table: polled every 100 ms (birdc is cheap); its kernel: counted once the table is complete
     let birdTableAt = 0;
     let birdKernelAt = 0;

@@ -1,6 +1,6 @@
 // The decision process's tie-breaking (RFC 4271 §9.1.2.2, with RFC 4456 §9 for route reflection).
 import { asPathLength, SEG } from './codec/attributes';
-import { DEFAULT_LOCAL_PREF, type Route } from './route';
+import { DEFAULT_LOCAL_PREF, type RoutePath } from './route';
 
 const ipNum = (ip: string): bigint => {
   if (!ip) return 0n;
@@ -16,13 +16,13 @@ const ipNum = (ip: string): bigint => {
 };
 
 /** The neighbouring AS a route came through: the first AS of the first AS_SEQUENCE (§9.1.2.2c). */
-export function neighborAs(r: Route): number | undefined {
+export function neighborAs(r: RoutePath): number | undefined {
   const first = r.attrs.asPath?.find((s) => s.type === SEG.AS_SEQUENCE || s.type === SEG.AS_SET);
   return first?.type === SEG.AS_SEQUENCE ? first.asns[0] : undefined;
 }
 
 /** Each step, in order, as a named comparison: negative when `a` is better. */
-const STEPS: Array<[string, (a: Route, b: Route) => number]> = [
+const STEPS: Array<[string, (a: RoutePath, b: RoutePath) => number]> = [
   // a node's own routes first (BIRD and GoBGP do the same: they win before any BGP attribute counts)
   ['local', (a, b) => Number(b.source.local) - Number(a.source.local)],
   // §9.1.1: degree of preference is LOCAL_PREF for BGP routes
@@ -39,7 +39,7 @@ const STEPS: Array<[string, (a: Route, b: Route) => number]> = [
   ['peer-address', (a, b) => { const d = ipNum(a.source.address) - ipNum(b.source.address); return d < 0n ? -1 : d > 0n ? 1 : 0; }],
 ];
 
-export function compareRoutes(a: Route, b: Route): number {
+export function compareRoutes(a: RoutePath, b: RoutePath): number {
   for (const [, step] of STEPS) {
     const d = step(a, b);
     if (d !== 0) return Math.sign(d);
@@ -48,13 +48,13 @@ export function compareRoutes(a: Route, b: Route): number {
 }
 
 /** Which step decided between two routes (for `berth bgp routes` and tests). */
-export function decidingStep(a: Route, b: Route): string | undefined {
+export function decidingStep(a: RoutePath, b: RoutePath): string | undefined {
   for (const [name, step] of STEPS) if (step(a, b) !== 0) return name;
   return undefined;
 }
 
-export function selectBest(candidates: Iterable<Route>): Route | undefined {
-  let best: Route | undefined;
+export function selectBest<R extends RoutePath>(candidates: Iterable<R>): R | undefined {
+  let best: R | undefined;
   for (const r of candidates) if (!best || compareRoutes(r, best) < 0) best = r;
   return best;
 }

@@ -84,6 +84,7 @@ export class AdjRibOut {
 
   /** Records the wanted state of a prefix; returns whether something must be sent. */
   set(prefix: string, afi: Afi, attrs: PathAttributes | undefined): 'announce' | 'withdraw' | 'none' {
+    if (!attrs && this.sent.size === 0) return 'none'; // nothing sent to this peer (it is the routes' source)
     const had = this.sent.get(prefix);
     if (!attrs) {
       if (!had) return 'none';

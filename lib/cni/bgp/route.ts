@@ -18,8 +18,11 @@ export interface RouteSource {
   local: boolean;
 }
 
-export interface Route {
-  prefix: string;
+/**
+ * A route without its prefix: what the RIB stores per prefix. The NLRI of one UPDATE share one of these
+ * (they share their attributes on the wire), so a full table holds a handful, not one per prefix.
+ */
+export interface RoutePath {
   afi: Afi;
   /** attributes without MP_REACH/MP_UNREACH: nextHop holds the IPv4 or IPv6 (global) next hop */
   attrs: PathAttributes;
@@ -28,6 +31,10 @@ export interface Route {
   source: RouteSource;
   /** RFC 4724: kept from a restarting peer until it sends End-of-RIB or its restart time ends */
   stale?: boolean;
+}
+
+export interface Route extends RoutePath {
+  prefix: string;
 }
 
 export const LOCAL_SOURCE_ID = 'local';

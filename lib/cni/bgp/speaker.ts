@@ -10,7 +10,7 @@ import type { PathAttributes } from './codec/attributes';
 import { isEndOfRib, endOfRib, type UpdateMessage } from './codec/update';
 import { isHardReset, resolveCollision, type FsmAction, type FsmConfig, type FsmState } from './fsm';
 import { Session } from './session';
-import { Rib, type BestChange } from './rib';
+import { Rib, type BestChange, type PathAnnouncement } from './rib';
 import { AdjRibOut, buildUpdates, exportRoute, type ExportTarget } from './export';
 import { evaluatePolicy } from './policy';
 import { LOCAL_SOURCE_ID, type Route, type RouteSource } from './route';
@@ -132,8 +132,8 @@ export class BgpSpeaker {
 
   /** Like `birdc show route`; `all` includes the routes that lost the decision. */
   routes(all = false): RouteStatus[] {
-    const rs = all ? this.rib.allRoutes() : this.rib.bestRoutes();
-    return rs.map((r) => routeStatus(r, this.rib.best(r.prefix) === r)).sort((a, b) => a.prefix.localeCompare(b.prefix) || Number(b.best) - Number(a.best));
+    const rs = all ? this.rib.candidateRoutes() : [...this.rib.bestIter()].map((route) => ({ route, best: true }));
+    return rs.map((c) => routeStatus(c.route, c.best)).sort((a, b) => a.prefix.localeCompare(b.prefix) || Number(b.best) - Number(a.best));
   }
 
   // ---------- peers and sessions ----------
@@ -329,7 +329,7 @@ export class BgpSpeaker {
     const graceful = !a.notification || (a.negotiated?.notificationRestart === true && !isHardReset(a.notification));
     if (gr && graceful && this.running) {
       this.rib.markStale(p.id);
-      for (const r of this.rib.received(p.id)) p.staleFamilies.add(r.afi);
+      for (const afi of [AFI.IPV4, AFI.IPV6] as const) if (this.rib.receivedCount(p.id, afi) > 0) p.staleFamilies.add(afi);
       if (p.grTimer) clearTimeout(p.grTimer);
       p.grTimer = this.startStaleTimer(p, Math.min(gr.restartTime, this.opts.gracefulRestartTime ?? DEFAULT_GR_TIME));
       return;
@@ -378,14 +378,13 @@ export class BgpSpeaker {
     }
     // one attribute object for all the NLRI of this UPDATE (they share it on the wire, too)
     const source = p.source;
-    const announced: Route[] = [];
-    for (const prefix of m.nlri) announced.push({ prefix, afi: AFI.IPV4, attrs, source });
+    const announced: PathAnnouncement[] = [];
+    if (m.nlri.length) announced.push({ path: { afi: AFI.IPV4, attrs, source }, prefixes: m.nlri });
     if (mpReach?.nlri.length) {
       const mpAttrs: PathAttributes = { ...attrs, nextHop: mpReach.nextHop };
-      const ll = mpReach.linkLocalNextHop;
-      for (const prefix of mpReach.nlri) announced.push({ prefix, afi: mpReach.afi, attrs: mpAttrs, linkLocalNextHop: ll, source });
+      announced.push({ path: { afi: mpReach.afi, attrs: mpAttrs, linkLocalNextHop: mpReach.linkLocalNextHop, source }, prefixes: mpReach.nlri });
     }
-    this.propagate(this.rib.update(p.id, announced, withdrawn));
+    this.propagate(this.rib.updatePaths(p.id, announced, withdrawn));
     this.checkMaxPrefixes(p);
   }
 
@@ -437,8 +436,10 @@ export class BgpSpeaker {
 
   private propagate(changes: BestChange[]): void {
     if (changes.length === 0) return;
+    // peers first: they are sent the changes' own best routes, which a consumer announcing or withdrawing
+    // from inside onBestChange would otherwise overtake
+    for (const p of this.peerMap.values()) this.syncPeer(p, changes);
     this.opts.onBestChange?.(changes);
-    for (const p of this.peerMap.values()) this.syncPeer(p, changes.map((c) => c.prefix));
   }
 
   private target(p: PeerState): ExportTarget {
@@ -452,22 +453,27 @@ export class BgpSpeaker {
     };
   }
 
-  /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `prefixes`, or everything of `only` or all families). */
-  private syncPeer(p: PeerState, prefixes?: string[], only?: Afi): void {
+  /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `changes`, or everything of `only` or all families). */
+  private syncPeer(p: PeerState, changes?: readonly BestChange[], only?: Afi): void {
     if (p.session.fsm.state !== 'Established' || !p.source) return;
     const families = p.session.fsm.negotiated!.families.map((f) => f.afi).filter((f) => only === undefined || f === only);
     const to = this.target(p);
-    const list = prefixes ?? [...new Set([...this.rib.bestRoutes().map((r) => r.prefix), ...p.adjOut.prefixes(only)])];
     const announce = new Map<Afi, Map<string, PathAttributes>>();
     const withdraw = new Map<Afi, string[]>();
-    for (const prefix of list) {
-      const afi = afiOf(prefix);
-      if (!families.includes(afi)) continue;
-      const best = this.rib.best(prefix);
+    const want = (prefix: string, best: Route | undefined): void => {
+      if (!best && p.adjOut.size === 0) return; // nothing was sent to withdraw (a full table's withdrawal, at its source)
+      const afi = best?.afi ?? afiOf(prefix);
+      if (!families.includes(afi)) return;
       const attrs = best ? exportRoute(best, to) : undefined;
       const what = p.adjOut.set(prefix, afi, attrs);
       if (what === 'announce') { if (!announce.has(afi)) announce.set(afi, new Map()); announce.get(afi)!.set(prefix, attrs!); }
       if (what === 'withdraw') { if (!withdraw.has(afi)) withdraw.set(afi, []); withdraw.get(afi)!.push(prefix); }
+    };
+    if (changes) for (const c of changes) want(c.prefix, c.best);
+    else {
+      for (const r of this.rib.bestIter()) want(r.prefix, r);
+      // sent before, no longer in Loc-RIB
+      for (const prefix of p.adjOut.prefixes(only)) if (!this.rib.best(prefix)) want(prefix, undefined);
     }
     for (const afi of families) {
       const a = announce.get(afi) ?? new Map<string, PathAttributes>();

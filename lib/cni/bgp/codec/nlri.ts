@@ -1,6 +1,6 @@
 // NLRI: a list of (length octet, just enough prefix octets) pairs (RFC 4271 §4.3, RFC 4760 §5).
 import { AFI, type Afi } from './constants';
-import { formatPrefix, parsePrefix } from './prefix';
+import { formatIPv4Prefix, formatPrefix, parsePrefix } from './prefix';
 
 export function encodeNlri(prefixes: readonly string[]): Buffer {
   const parts: Buffer[] = [];
@@ -21,7 +21,8 @@ export function decodeNlri(afi: Afi, buf: Buffer): string[] | { malformed: strin
     if (len > max) return { malformed: `prefix length ${len} > ${max}` };
     const n = Math.ceil(len / 8);
     if (off + n > buf.length) return { malformed: `prefix of length ${len} overruns the field` };
-    out.push(formatPrefix(afi, buf.subarray(off, off + n), len));
+    // IPv4 (a full table's bulk) is read in place: a subarray per prefix costs more than the prefix
+    out.push(afi === AFI.IPV4 ? formatIPv4Prefix(buf, off, n, len) : formatPrefix(afi, buf.subarray(off, off + n), len));
     off += n;
   }
   return out;
