@@ -108,14 +108,15 @@ export class FibSync {
    * nothing right) and now and then, so routes removed or changed behind our back come back. Returns how
    * many prefixes needed a write.
    */
-  async reconcile(best: readonly Route[]): Promise<number> {
-    // `best` is a snapshot and the loops below yield: a prefix changed since then is update()'s to write
-    // (queued or already written), so reconcile leaves it alone rather than undo a newer change
+  async reconcile(best: Iterable<Route>): Promise<number> {
+    // the loops below yield, so `best` (a live iterator over the Loc-RIB: no copy of a 1M-route table) may
+    // run while routes change: a prefix changed meanwhile is update()'s to write (queued or already
+    // written), so reconcile leaves it alone rather than undo a newer change
     const touched = (this.touched = new Set());
     try { return await this.reconcileFrom(best, touched); } finally { if (this.touched === touched) this.touched = undefined; }
   }
 
-  private async reconcileFrom(best: readonly Route[], touched: Set<string>): Promise<number> {
+  private async reconcileFrom(best: Iterable<Route>, touched: Set<string>): Promise<number> {
     const want = new Map<string, string>();
     let n = 0;
     for (const r of best) {

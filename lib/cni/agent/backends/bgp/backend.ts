@@ -188,13 +188,13 @@ export class BgpBackend implements Backend {
       // (and has had time to send its End-of-RIB), or the restart time ran out
       const settled = peers.every((p) => p.state === 'Established' && Date.now() - p.since > 2000);
       if (settled || Date.now() - this.startedAt > this.o.bgp.grTime * 1000) {
-        await this.fib!.reconcile(speaker.bestRoutes());
+        await this.fib!.reconcile(speaker.bestRoutesIter());
         this.fibReconciled = true;
         changes.push('fib reconciled with the Loc-RIB');
       }
     } else if (resync || reshaped) {
       // FibSync trusts its record of what it wrote; a fresh dump now and then puts hand edits right
-      const fixed = await this.fib!.reconcile(speaker.bestRoutes());
+      const fixed = await this.fib!.reconcile(speaker.bestRoutesIter());
       if (fixed) changes.push(`fib: ${fixed} route(s) put right`);
     } else await this.fib!.flush();
     this.writeStatus(speaker, u.ip);
