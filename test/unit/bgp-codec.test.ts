@@ -122,6 +122,27 @@ t.test('header errors carry RFC 4271 §6.1 codes', async (t) => {
   try { decodeMessage(longKa); } catch (e) { t.same((e as BgpError).data, Buffer.from([0, 20]), 'data is the bad length'); }
 });
 
+t.test('ROUTE-REFRESH lengths: a BoRR/EoRR of the wrong length is 7/1 with the whole message (RFC 7313 §5)', async (t) => {
+  /** A ROUTE-REFRESH for IPv4 unicast with `extra` octets after the 4-octet body (negative: cut short). */
+  const refresh = (subtype: number, extra: number): Buffer => {
+    const whole = encodeMessage({ type: 'route-refresh', afi: 1, safi: 1, subtype });
+    const b = extra >= 0 ? Buffer.concat([whole, Buffer.alloc(extra)]) : whole.subarray(0, whole.length + extra);
+    const out = Buffer.from(b);
+    out.writeUInt16BE(out.length, 16);
+    return out;
+  };
+  for (const subtype of [1, 2]) {
+    for (const extra of [1, -1]) {
+      const wire = refresh(subtype, extra);
+      t.same(codeOf(() => decodeMessage(wire)), [7, 1], `subtype ${subtype}, length ${wire.length}`);
+      try { decodeMessage(wire); } catch (e) { t.same((e as BgpError).data, wire, 'data is the whole message'); }
+    }
+  }
+  t.same(codeOf(() => decodeMessage(refresh(0, 1))), [1, 2], 'a plain request of length 24 is a header length error');
+  t.same(codeOf(() => decodeMessage(refresh(0, -2))), [1, 2], 'length 21 cannot even carry a subtype');
+  t.match(decodeMessage(refresh(2, 0)), { type: 'route-refresh', subtype: 2 }, 'length 23 decodes');
+});
+
 t.test('OPEN errors carry RFC 4271 §6.2 codes', async (t) => {
   const caps = emptyCapabilities();
   const good = encodeMessage({ type: 'open', version: 4, asn: 65001, holdTime: 90, routerId: '10.0.0.1', capabilities: caps });

@@ -1,6 +1,6 @@
 // The 19-octet header (RFC 4271 §4.1) and the whole-message encode/decode, plus NOTIFICATION,
 // KEEPALIVE and ROUTE-REFRESH, whose bodies are a few fixed fields.
-import { ERR, HEADER_LEN, HEADER_SUB, MAX_MESSAGE_LEN, MSG, type Afi } from './constants';
+import { ERR, HEADER_LEN, HEADER_SUB, MAX_MESSAGE_LEN, MSG, REFRESH, ROUTE_REFRESH_SUB, type Afi } from './constants';
 import { BgpError } from './errors';
 import type { CodecContext } from './attributes';
 import { decodeOpenBody, encodeOpenBody, type OpenMessage } from './open';
@@ -55,8 +55,9 @@ export function checkHeader(buf: Buffer): number | undefined {
   const len = buf.readUInt16BE(16);
   const type = buf[18];
   if (type < MSG.OPEN || type > MSG.ROUTE_REFRESH) throw new BgpError(ERR.HEADER, HEADER_SUB.BAD_TYPE, `message type ${type}`, Buffer.from([type]));
-  const min = { [MSG.OPEN]: 29, [MSG.UPDATE]: 23, [MSG.NOTIFICATION]: 21, [MSG.KEEPALIVE]: 19, [MSG.ROUTE_REFRESH]: 23 }[type]!;
-  const bad = len < min || len > MAX_MESSAGE_LEN || (type === MSG.KEEPALIVE && len !== 19) || (type === MSG.ROUTE_REFRESH && len !== 23);
+  // a ROUTE-REFRESH long enough to carry its subtype is judged whole by decodeMessage (RFC 7313 §5)
+  const min = { [MSG.OPEN]: 29, [MSG.UPDATE]: 23, [MSG.NOTIFICATION]: 21, [MSG.KEEPALIVE]: 19, [MSG.ROUTE_REFRESH]: 22 }[type]!;
+  const bad = len < min || len > MAX_MESSAGE_LEN || (type === MSG.KEEPALIVE && len !== 19);
   if (bad) throw new BgpError(ERR.HEADER, HEADER_SUB.BAD_LENGTH, `length ${len} for type ${type}`, u16(len));
   return len;
 }
@@ -71,8 +72,24 @@ export function decodeMessage(buf: Buffer, ctx: CodecContext = DEFAULT_CONTEXT):
     case MSG.UPDATE: return decodeUpdateBody(body, ctx);
     case MSG.KEEPALIVE: return { type: 'keepalive' };
     case MSG.NOTIFICATION: return { type: 'notification', code: body[0], subcode: body[1], data: Buffer.from(body.subarray(2)) };
-    default: return { type: 'route-refresh', afi: body.readUInt16BE(0) as Afi, safi: body[3], subtype: body[2] };
+    default: return decodeRouteRefreshBody(buf, body, len);
   }
+}
+
+/**
+ * RFC 7313 §5: a BoRR or EoRR (subtype 1, 2) whose body is not 4 octets is a ROUTE-REFRESH Message Error,
+ * Invalid Message Length, with the whole message as data; for a plain request (RFC 2918) it stays a
+ * header length error.
+ */
+function decodeRouteRefreshBody(buf: Buffer, body: Buffer, len: number): RouteRefreshMessage {
+  const subtype = body[2];
+  if (body.length !== 4) {
+    if (subtype === REFRESH.BEGIN || subtype === REFRESH.END) {
+      throw new BgpError(ERR.ROUTE_REFRESH, ROUTE_REFRESH_SUB.INVALID_LENGTH, `ROUTE-REFRESH subtype ${subtype} with length ${len}`, Buffer.from(buf));
+    }
+    throw new BgpError(ERR.HEADER, HEADER_SUB.BAD_LENGTH, `length ${len} for type ${MSG.ROUTE_REFRESH}`, u16(len));
+  }
+  return { type: 'route-refresh', afi: body.readUInt16BE(0) as Afi, safi: body[3], subtype };
 }
 
 /** The NOTIFICATION that answers a decoding error. */
