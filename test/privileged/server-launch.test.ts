@@ -76,6 +76,8 @@ function fixture(t: { teardown(fn: () => unknown): void }, label: string, args: 
   const f: Fixture = { root, b, cgroup };
   t.teardown(async () => {
     await f.server?.stop('SIGKILL');
+    // a failed test may leave a container behind: it goes with its state
+    for (const id of stateEntries(root)) await berth(root, ['delete', '--force', id]);
     removeCgroupParent(cgroup);
     b.cleanup();
     fs.rmSync(root, { recursive: true, force: true });
