@@ -59,7 +59,13 @@ async function main(): Promise<void> {
     console.log(`# node ${process.version}; ${execFileSync('runc', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`);
     report(runRows, 'runc run /bin/true');
     report(lifeRows, 'runc create+start+delete');
-    console.log(`# server RSS: idle ${(idleRss / 1024).toFixed(1)} MB, after ${n} containers ${(rssKb(server.child.pid!) / 1024).toFixed(1)} MB`);
+    const afterBench = rssKb(server.child.pid!);
+    const warmRuns = n;
+    // BENCH_CONTAINERS=1000: that many more warm runs, for the server's RSS after them
+    const more = Number(process.env.BENCH_CONTAINERS ?? 0);
+    for (let i = 0; i < more; i++) warm(['run', '--bundle', dir, `m${n++}`]);
+    console.log(`# server RSS: idle ${(idleRss / 1024).toFixed(1)} MB, after the rows above (${warmRuns} containers in all) ${(afterBench / 1024).toFixed(1)} MB` +
+      (more ? `, after ${more} more warm runs ${(rssKb(server.child.pid!) / 1024).toFixed(1)} MB` : ''));
   } finally {
     await server.stop();
     removeCgroupParent(cgroup);
