@@ -3,7 +3,7 @@
 // The berth server (lib/server/) runs the same commands for many clients at once: it installs a router
 // that gives each request its own descriptors, environment and working directory; without one (the cold
 // path) they are this process's.
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 export interface Stdio {
   in: number;
