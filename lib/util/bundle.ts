@@ -78,26 +78,57 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
+/** The cache a failing run wrote: it holds only what that run compiled (an error path, often short). */
+export function partialCachePath(cacheFile: string): string {
+  return `${cacheFile.slice(0, -'.v8cache'.length)}.partial.v8cache`;
+}
+
 /**
- * Runs a CommonJS bundle as require() would, through the code cache for `key` (written at exit when
- * missing or rejected), and returns its exports.
+ * Runs a CommonJS bundle as require() would, through the code cache for `key`, and returns its exports.
+ * The cache is written at exit, when it holds every function the run compiled, not only the top level:
+ * - missing: written, unless a run that started alongside (hundreds may) wrote it meanwhile;
+ * - rejected (another Node version or V8 flags, a --cpu-prof run say, or a damaged file): rewritten;
+ * - a run that fails (exit status not 0) writes the partial cache instead, used only while there is no
+ *   other, so that the first call of a command being a failing one (`state` of a missing id, a bad flag)
+ *   does not leave the command's successful path uncached; the next successful run writes the full one.
  */
 export function requireBundle(bundle: Bundle, key: string, keys: ReadonlySet<string>): unknown {
   const vm = require('node:vm') as typeof import('node:vm');
   const { createRequire } = require('node:module') as typeof import('node:module');
   const { file } = bundle;
-  const cacheFile = cachePath(file, bundle.id, key, keys);
-  const cachedData = readCache(cacheFile);
+  const full = cachePath(file, bundle.id, key, keys);
+  const partial = partialCachePath(full);
+  let used = full;
+  let cachedData = readCache(full);
+  if (!cachedData) {
+    used = partial;
+    cachedData = readCache(partial);
+  }
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${bundle.source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
-  // At exit the cache holds every function this run compiled, not only the top level.
-  // Rejected: another Node version or V8 flags (a --cpu-prof run, say), or a damaged file; rewritten.
-  // Missing: written unless a run that started alongside (hundreds may) wrote it meanwhile.
-  if (script.cachedDataRejected) process.once('exit', () => writeCache(cacheFile, script));
-  else if (!cachedData) process.once('exit', () => { if (!fs.existsSync(cacheFile)) writeCache(cacheFile, script); });
+  const accepted = cachedData !== undefined && !script.cachedDataRejected;
+  if (!(accepted && used === full)) {
+    process.once('exit', (code) => {
+      if (code === 0) {
+        if (script.cachedDataRejected || !fs.existsSync(full)) writeCache(full, script);
+      } else if (!accepted) {
+        // a rejected full cache would be read first by every run: it goes, the partial one stands in
+        if (used === full) removeQuietly(full);
+        if (script.cachedDataRejected || !fs.existsSync(partial)) writeCache(partial, script);
+      }
+    });
+  }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, path.dirname(file));
   return module.exports;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // not ours to remove (a read-only installation)
+  }
 }
 
 /**
@@ -110,10 +141,6 @@ function writeCache(cacheFile: string, script: import('node:vm').Script): void {
     fs.writeFileSync(tmp, script.createCachedData());
     fs.renameSync(tmp, cacheFile);
   } catch {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch {
-      // the directory is not ours to clean
-    }
+    removeQuietly(tmp);
   }
 }

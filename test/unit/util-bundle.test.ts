@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cachePath, openBundle } from '../../lib/util/bundle';
+import { cachePath, openBundle, partialCachePath } from '../../lib/util/bundle';
 
 const UTIL = path.resolve(__dirname, '../../lib/util/bundle.js');
 const KEYS = new Set(['run']);
@@ -24,10 +24,14 @@ const age = (file: string, s: number): void => fs.utimesSync(file, s, s);
 
 const header = (id: string, after: string[] = []): string => `//berth-bundle ${JSON.stringify({ id, after })}\n`;
 
-/** Runs `file` through requireBundle in a fresh node (key "run"): its exports' `answer`, or the error. */
-function runBundle(file: string): { status: number | null; stdout: string; stderr: string } {
+/**
+ * Runs `file` through requireBundle in a fresh node (key "run"): prints its exports' `answer`; `status`:
+ * the exit status the run ends with (a failing command's).
+ */
+function runBundle(file: string, status = 0): { status: number | null; stdout: string; stderr: string } {
   const code = `const b = require(${JSON.stringify(UTIL)}); const bundle = b.openBundle(${JSON.stringify(file)});`
-    + `if (!bundle) throw new Error('not fresh'); process.stdout.write(String(b.requireBundle(bundle, 'run', new Set(['run'])).answer));`;
+    + `if (!bundle) throw new Error('not fresh'); process.stdout.write(String(b.requireBundle(bundle, 'run', new Set(['run'])).answer));`
+    + `process.exitCode = ${status};`;
   return spawnSync(process.execPath, ['-e', code], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
 }
 
@@ -111,6 +115,35 @@ t.test('the code cache: written by the first run, used while its id matches, ign
   r = runBundle(file);
   t.equal(r.stdout, 'newer build', 'the rewritten cache runs the bundle\'s code');
   t.same(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
+});
+
+t.test('a failing run writes the partial cache: used while there is no other, replaced by a successful run\'s', async (t) => {
+  const dir = tmp(t);
+  const file = path.join(dir, 'berth.js');
+  fs.writeFileSync(file, `${header('dddddddddddddddd')}module.exports.answer = 'answered';\n`);
+  const full = cachePath(file, 'dddddddddddddddd', 'run', KEYS);
+  const partial = partialCachePath(full);
+  t.equal(partial, path.join(dir, 'berth.run.dddddddddddddddd.partial.v8cache'));
+  let r = runBundle(file, 1);
+  t.equal(r.status, 1);
+  t.equal(r.stdout, 'answered');
+  t.ok(fs.existsSync(partial), 'a failing first run writes the partial cache');
+  t.notOk(fs.existsSync(full), 'not the full one');
+  fs.utimesSync(partial, 1000, 1000);
+  r = runBundle(file, 1);
+  t.equal(fs.statSync(partial).mtimeMs, 1000 * 1000, 'another failing run uses it as it is');
+  r = runBundle(file);
+  t.equal(r.status, 0, r.stderr);
+  t.ok(fs.existsSync(full), 'the first successful run writes the full cache');
+  fs.utimesSync(full, 1000, 1000);
+  r = runBundle(file, 1);
+  t.equal(r.stdout, 'answered');
+  t.equal(fs.statSync(full).mtimeMs, 1000 * 1000, 'a failing run with the full cache leaves it alone');
+  fs.writeFileSync(full, 'garbage');
+  r = runBundle(file, 1);
+  t.equal(r.stdout, 'answered', 'a damaged full cache: the code still runs');
+  t.notOk(fs.existsSync(full), 'a failing run removes the damaged full cache (every run would read it first)');
+  t.ok(fs.existsSync(partial), 'and the partial one stands in');
 });
 
 t.test('a cache name that cannot be read (a directory there) leaves the answer alone', async (t) => {
