@@ -7,7 +7,8 @@
 //   - a CNI ADD and its DEL, berth-bridge + berth-ipam (bin/, cold) against the reference bridge +
 //     host-local, in one container netns.
 // Reported: medians, p95, ms over `node -e 0` (the issue's budget: berth run within 15 ms of it) and the
-// ratio to the peer. BERTH_BASELINE=<another checkout> adds its rows to the same rounds (before/after).
+// ratio to the peer; and each call's CPU time (user + system of it and of what it waited for, a mean of
+// the rounds), which a loaded machine inflates far less than wall time. BERTH_BASELINE=<another checkout> adds its rows to the same rounds (before/after).
 // The bench runs in its own network and mount namespace; nothing it makes outlives it. Run as root:
 //   node dist/bench/cold-start.js [rounds]
 import { reexecIsolated } from '../test/helpers/isolate';
@@ -20,7 +21,7 @@ import { makeBundle } from '../test/helpers/bundle';
 import { createNetns } from '../test/helpers/netns';
 import { openBundle } from '../lib/util/bundle';
 import { BUNDLE_FILE } from '../lib/runtime/cli/entry';
-import { clientEnv, report, stats, timeCommand, type Stats } from './harness';
+import { childCpuMs, clientEnv, report, stats, timeCommand, type Stats } from './harness';
 import { berthBridgeConf, callPlugin, REF, referenceBridgeConf } from './cni-cases';
 
 const ROUNDS = Number(process.argv[2] ?? 30);
@@ -29,6 +30,7 @@ const BUDGET_MS = 15;
 const HOME = path.resolve(__dirname, '..', '..');
 const baseline = process.env.BERTH_BASELINE ? path.resolve(process.env.BERTH_BASELINE) : undefined;
 const env = clientEnv({ BERTH_NO_SERVER: '1', BERTH_NO_AUTOSTART: '1' });
+const signed = (ms: number): string => `${ms < 0 ? '-' : '+'}${Math.abs(ms).toFixed(1)}`;
 
 interface Case {
   name: string;
@@ -79,26 +81,36 @@ function main(): void {
     ];
     // ADD before DEL: each round's cases run in this order
     const times = cases.map(() => [] as number[]);
+    const cpu = cases.map(() => 0);
     for (let r = 0; r < WARMUP + ROUNDS; r++) {
       cases.forEach((c, i) => {
+        const cpu0 = childCpuMs();
         const ms = c.run(r);
-        if (r >= WARMUP) times[i].push(ms);
+        if (r >= WARMUP) {
+          times[i].push(ms);
+          cpu[i] += childCpuMs() - cpu0;
+        }
       });
     }
+    const cpuOf = (name: string): number => cpu[cases.findIndex((c) => c.name === name)] / ROUNDS;
     const rows = cases.map((c, i) => stats(c.name, times[i]));
     const row = (name: string): Stats => rows.find((x) => x.name === name)!;
     console.log(`# ${os.cpus().length} cores, ${os.cpus()[0].model}, kernel ${os.release()}, node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     console.log(`# runc: ${execFileSync('runc', ['--version'], { encoding: 'utf8' }).split('\n')[0]}; CLI bundle ${bundle ? bundle.id : 'stale'}; ${ROUNDS} rounds`);
     report(rows);
     const node = row('node -e 0').median;
-    console.log(`\n# over node -e 0 (median ${node.toFixed(1)} ms), and against the peer`);
+    const nodeCpu = cpuOf('node -e 0');
+    console.log(`\n# over node -e 0 (median ${node.toFixed(1)} ms, CPU ${nodeCpu.toFixed(1)} ms a call), and against the peer;`
+      + ' CPU: user + system of the call and what it waited for, mean of the rounds');
     for (const c of cases.filter((x) => x.peer)) {
       const r = row(c.name);
       const peer = row(c.peer!);
       const over = r.median - node;
       const budget = c.name.endsWith('berth run /bin/true') ? `  (${over <= BUDGET_MS ? 'within' : 'OVER'} the ${BUDGET_MS} ms budget)` : '';
-      console.log(`  ${c.name.padEnd(36)} ${r.median.toFixed(1).padStart(6)} ms  ${over < 0 ? '-' : '+'}${Math.abs(over).toFixed(1)} ms over node  `
-        + `${(r.median / peer.median).toFixed(2)}x of ${c.peer} (${peer.median.toFixed(1)} ms)${budget}`);
+      const cpuOver = cpuOf(c.name) - nodeCpu;
+      console.log(`  ${c.name.padEnd(36)} ${r.median.toFixed(1).padStart(6)} ms  ${signed(over)} ms over node  `
+        + `${(r.median / peer.median).toFixed(2)}x of ${c.peer} (${peer.median.toFixed(1)} ms)${budget}; `
+        + `CPU ${cpuOf(c.name).toFixed(1)} ms (${signed(cpuOver)} over node; ${c.peer} ${cpuOf(c.peer!).toFixed(1)})`);
     }
     if (bundle && !openBundle(BUNDLE_FILE)) console.log('WARNING: the CLI bundle went stale during the run (a tsc build?)');
     console.log(`# load after ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);

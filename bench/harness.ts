@@ -1,6 +1,7 @@
 // A small benchmark harness: runs commands (or async functions) in turn, A B A B ..., after a warm-up,
 // and reports medians, p95 and the ratio of medians, so a drifting machine affects both sides alike.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface Stats {
   name: string;
@@ -33,6 +34,18 @@ export function timeCommand(cmd: string[], opts: { expectStatus?: number; env?: 
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== (opts.expectStatus ?? 0)) throw new Error(`${cmd.join(' ')}: exit ${r.status} ${r.signal ?? ''}`);
   return ms;
+}
+
+/**
+ * The CPU time (user + system, ms) of every child this process has waited for, its descendants included
+ * (/proc/self/stat cutime + cstime, in 10 ms ticks): the difference around a batch of runs, divided by their
+ * number, is a per-call CPU cost that a loaded machine inflates far less than wall time.
+ */
+export function childCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  // the fields after the command name, which is in parentheses and may hold spaces
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10; // cutime, cstime: fields 16 and 17 of proc(5)
 }
 
 /** Runs every case once per round, `rounds` times after `warmup` rounds. */
