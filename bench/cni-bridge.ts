@@ -17,29 +17,18 @@
 import { reexecIsolated } from '../test/helpers/isolate';
 reexecIsolated({ net: true });
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compare, report, stats, type Stats } from './harness';
 import { createNetns } from '../test/helpers/netns';
 import { bundleFresh, PLUGINS } from '../lib/cni/plugins/launch';
+import { berthBridgeConf, BIN, callPlugin as call, REF, referenceBridgeConf } from './cni-cases';
 
 const ROUNDS = Number(process.argv[2] ?? 30);
-const BIN = path.resolve(__dirname, '..', '..', 'bin');
-const REF = '/usr/lib/cni';
-const CNI_PATH = `${BIN}:${REF}`;
 const BUDGET_MS = 20;
 const signed = (ms: number): string => `${ms < 0 ? '-' : '+'}${Math.abs(ms).toFixed(1)}`;
-
-/** One plugin call, timed; throws with the plugin's output if it fails. */
-function call(file: string, env: Record<string, string>, conf?: object, args: string[] = []): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(file, args, { input: conf ? JSON.stringify(conf) : '', env: { PATH: process.env.PATH ?? '', CNI_PATH, ...env }, encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${path.basename(file)} ${env.CNI_COMMAND}: exit ${r.status}: ${r.stdout}${r.stderr}`);
-  return ms;
-}
 
 function startup(dataDir: string): Stats[] {
   const version = (file: string) => () => call(file, { CNI_COMMAND: 'VERSION' });
@@ -85,10 +74,10 @@ function addDel(dataDir: string): { add: Stats[]; del: Stats[]; both: Stats[]; n
   const ctr = createNetns('benchctr');
   try {
     const cands: Candidate[] = [
-      { name: 'berth-bridge + berth-ipam', file: path.join(BIN, 'berth-bridge'), conf: { cniVersion: '1.1.0', name: 'b1', type: 'berth-bridge', bridge: 'br-b1', isGateway: true, ipam: { type: 'berth-ipam', ranges: [[{ subnet: '10.98.0.0/24' }]], dataDir } } },
-      { name: 'reference bridge + host-local', file: path.join(REF, 'bridge'), conf: { cniVersion: '1.0.0', name: 'b3', type: 'bridge', bridge: 'br-b3', isGateway: true, ipam: { type: 'host-local', subnet: '10.98.2.0/24', dataDir } } },
-      { name: 'berth-bridge + host-local', file: path.join(BIN, 'berth-bridge'), conf: { cniVersion: '1.0.0', name: 'b2', type: 'berth-bridge', bridge: 'br-b2', isGateway: true, ipam: { type: 'host-local', subnet: '10.98.1.0/24', dataDir } } },
-      { name: 'berth-bridge, unbundled', file: process.execPath, args: [unbundledEntry(dataDir)], conf: { cniVersion: '1.1.0', name: 'b4', type: 'berth-bridge', bridge: 'br-b4', isGateway: true, ipam: { type: 'berth-ipam', ranges: [[{ subnet: '10.98.3.0/24' }]], dataDir } } },
+      { name: 'berth-bridge + berth-ipam', file: path.join(BIN, 'berth-bridge'), conf: berthBridgeConf('b1', '10.98.0.0/24', dataDir) },
+      { name: 'reference bridge + host-local', file: path.join(REF, 'bridge'), conf: referenceBridgeConf('b3', '10.98.2.0/24', dataDir) },
+      { name: 'berth-bridge + host-local', file: path.join(BIN, 'berth-bridge'), conf: berthBridgeConf('b2', '10.98.1.0/24', dataDir, 'host-local') },
+      { name: 'berth-bridge, unbundled', file: process.execPath, args: [unbundledEntry(dataDir)], conf: berthBridgeConf('b4', '10.98.3.0/24', dataDir) },
     ];
     const add = cands.map(() => [] as number[]);
     const del = cands.map(() => [] as number[]);

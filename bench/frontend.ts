@@ -7,14 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { compare, report, timeCommand } from './harness';
+import { clientEnv, compare, report, timeCommand } from './harness';
 
 const rounds = Number(process.argv[2] ?? 40);
 const install = path.resolve(__dirname, '..', '..');
 const cold = path.join(install, 'bin', 'berth');
 const frontend = path.join(install, 'dist', 'bin', 'berth');
-const env: NodeJS.ProcessEnv = { ...process.env, BERTH_NO_AUTOSTART: '1' };
-delete env.NODE_EXTRA_CA_CERTS;
+const env = clientEnv({ BERTH_NO_AUTOSTART: '1' });
 delete env.BERTH_NO_SERVER;
 
 const coldRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'front-end-bench-cold-'));

@@ -1,6 +1,7 @@
 // A small benchmark harness: runs commands (or async functions) in turn, A B A B ..., after a warm-up,
 // and reports medians, p95 and the ratio of medians, so a drifting machine affects both sides alike.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface Stats {
   name: string;
@@ -16,13 +17,35 @@ export function stats(name: string, ms: number[]): Stats {
   return { name, runs: s.length, median: at(0.5), p95: at(0.95), min: s[0] };
 }
 
+/**
+ * The environment of the clients berth serves (containerd, podman, CNI runtimes): this one without
+ * NODE_EXTRA_CA_CERTS, which makes every Node start read a CA bundle (+30-40 ms here), plus `extra`.
+ */
+export function clientEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 /** Wall-clock milliseconds of one whole process run; throws if it fails. */
 export function timeCommand(cmd: string[], opts: { expectStatus?: number; env?: NodeJS.ProcessEnv } = {}): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'ignore', env: opts.env ?? process.env });
+  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'ignore', env: opts.env ?? clientEnv() });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== (opts.expectStatus ?? 0)) throw new Error(`${cmd.join(' ')}: exit ${r.status} ${r.signal ?? ''}`);
   return ms;
+}
+
+/**
+ * The CPU time (user + system, ms) of every child this process has waited for, its descendants included
+ * (/proc/self/stat cutime + cstime, in 10 ms ticks): the difference around a batch of runs, divided by their
+ * number, is a per-call CPU cost that a loaded machine inflates far less than wall time.
+ */
+export function childCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  // the fields after the command name, which is in parentheses and may hold spaces
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10; // cutime, cstime: fields 16 and 17 of proc(5)
 }
 
 /** Runs every case once per round, `rounds` times after `warmup` rounds. */

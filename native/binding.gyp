@@ -36,7 +36,8 @@
         "src/bpf.c",
         "src/fsbatch.c",
         "src/rtnl.c",
-        "src/unixsock.c"
+        "src/unixsock.c",
+        "src/fdwatch.c"
       ],
       "dependencies": ["berth_bootstrap"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

@@ -1,6 +1,6 @@
 // Carries out a plan: enables v2 controllers along the path, then performs each write in order. The writes
 // go to the kernel in batches (batch.ts); a v2 device program is installed between them where the plan has it.
-import * as path from 'node:path';
+import path = require('node:path');
 import { Batch, type Outcome, textOf } from './batch';
 import { installDeviceProgram } from './devices-v2';
 import { hierarchies } from './hierarchy';

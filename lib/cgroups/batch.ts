@@ -2,8 +2,8 @@
 // libuv's threadpool: one call and one completion for the main thread instead of a promise per syscall,
 // each costing it far more than the kernel work does. Failures become the errors the fs-promises
 // code threw: a Node-style fs error, or for a write that carries a config field, a ConfigError naming it.
-import * as path from 'node:path';
-import * as util from 'node:util';
+import path = require('node:path');
+import util = require('node:util');
 import { native, type FsBatchResult } from '../sys/native';
 import { ConfigError } from '../util/errors';
 

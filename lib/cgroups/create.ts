@@ -1,6 +1,6 @@
 // createCgroup and updateResources: validate, plan, then touch the kernel in as few batches as the plan
 // allows (batch.ts). On v1 and hybrid hosts that is one batch: every mkdir, the cpuset fill and every write.
-import * as path from 'node:path';
+import path = require('node:path');
 import type { LinuxResources } from '../runtime/spec/types';
 import { applySteps, enableControllers, type RunBatch } from './apply';
 import { Batch, errnoName } from './batch';

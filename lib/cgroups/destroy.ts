@@ -1,7 +1,7 @@
 // Removing a container's cgroups: one batch when they are empty, else children first, retrying briefly
 // while the last processes exit.
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import * as fsp from '../util/fs-async';
+import path = require('node:path');
 import { BerthError, errnoCode } from '../util/errors';
 import { Batch, errnoName } from './batch';
 import { distinctDirs } from './paths';

@@ -1,7 +1,7 @@
 // Installs a device policy on a v2 cgroup: load the generated program, attach it, then detach the
 // programs that were there before (attach first, so the cgroup is never without a filter).
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
+import fs = require('node:fs');
+import * as fsp from '../util/fs-async';
 import { native } from '../sys/native';
 import { SyscallError, errnoCode } from '../util/errors';
 
@@ -21,13 +21,13 @@ export async function installDeviceProgram(dir: string, program: Buffer, field: 
   const b = bpf();
   let progFd = -1;
   try {
-    const before = b.bpfQueryDevicePrograms(cg.fd);
+    const before = b.bpfQueryDevicePrograms(cg);
     progFd = b.bpfLoadDeviceProgram(program);
-    b.bpfAttachDeviceProgram(cg.fd, progFd);
+    b.bpfAttachDeviceProgram(cg, progFd);
     for (const id of before) {
       const old = b.bpfProgFdById(id);
       try {
-        b.bpfDetachDeviceProgram(cg.fd, old);
+        b.bpfDetachDeviceProgram(cg, old);
       } finally {
         closeQuietly(old);
       }
@@ -37,7 +37,7 @@ export async function installDeviceProgram(dir: string, program: Buffer, field: 
   } finally {
     // the attachment keeps the program alive; our fd is no longer needed
     if (progFd >= 0) closeQuietly(progFd);
-    await cg.close();
+    await fsp.close(cg);
   }
 }
 
@@ -45,8 +45,8 @@ export async function installDeviceProgram(dir: string, program: Buffer, field: 
 export async function attachedDevicePrograms(dir: string): Promise<number[]> {
   const cg = await fsp.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
-    return bpf().bpfQueryDevicePrograms(cg.fd);
+    return bpf().bpfQueryDevicePrograms(cg);
   } finally {
-    await cg.close();
+    await fsp.close(cg);
   }
 }

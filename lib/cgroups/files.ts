@@ -1,8 +1,8 @@
 // Reading and writing cgroup control files one at a time (batch.ts does many in one call). Each write is one
 // write(2), as the kernel parses per call.
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import * as fsp from '../util/fs-async';
+import path = require('node:path');
 import { errnoCode } from '../util/errors';
 
 export async function readText(dir: string, file: string): Promise<string> {
@@ -31,11 +31,11 @@ export async function exists(p: string): Promise<boolean> {
 /** Writes a raw value (no error wrapping): for callers that handle the errno themselves. */
 export async function writeRaw(dir: string, file: string, value: string): Promise<void> {
   // O_WRONLY without O_CREAT/O_TRUNC: some control files are write-only and none may be created
-  const fh = await fsp.open(path.join(dir, file), fs.constants.O_WRONLY);
+  const fd = await fsp.open(path.join(dir, file), fs.constants.O_WRONLY);
   try {
-    await fh.write(value);
+    await fsp.write(fd, value);
   } finally {
-    await fh.close();
+    await fsp.close(fd);
   }
 }
 

@@ -1,6 +1,6 @@
 // Where the cgroup hierarchies are mounted and where this process sits in each. Probed once, cached:
 // a CLI run is short and neither changes under it.
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { CgroupLayout } from './types';
 
 /** v1 controllers berth knows how to use. */

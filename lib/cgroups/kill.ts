@@ -1,5 +1,5 @@
 // Signalling every process in a container, including ones forked while we work.
-import * as path from 'node:path';
+import path = require('node:path');
 import { exists, writeRaw } from './files';
 import { freeze, thaw } from './freezer';
 import { listPids } from './procs';

@@ -1,5 +1,5 @@
 // Turns linux.cgroupsPath into one directory per hierarchy (runc's cgroupfs placement rules).
-import * as path from 'node:path';
+import path = require('node:path');
 import { ConfigError } from '../util/errors';
 import type { Hierarchies } from './hierarchy';
 

@@ -1,6 +1,6 @@
 // The planner's view of a handle: which hierarchy serves a controller, and the steps it produces.
 // Planning reads only; every check that can fail on bad input happens here, before the first write.
-import * as path from 'node:path';
+import path = require('node:path');
 import { ConfigError } from '../util/errors';
 import { readOptional } from './files';
 import { hierarchies } from './hierarchy';

@@ -1,6 +1,6 @@
 // Joining a cgroup and listing its processes.
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import * as fsp from '../util/fs-async';
+import path = require('node:path');
 import { BerthError } from '../util/errors';
 import { Batch, errnoName } from './batch';
 import { readOptional } from './files';

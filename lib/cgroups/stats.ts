@@ -1,5 +1,5 @@
 // Resource usage in runc's `events --stats` shape, read from v1 controllers or the v2 tree.
-import * as fsp from 'node:fs/promises';
+import * as fsp from '../util/fs-async';
 import { parseFlatKeyed, parseNumber, readOptional } from './files';
 import type { BlkioEntry, CgroupHandle, CgroupStats, MemoryEntry } from './types';
 

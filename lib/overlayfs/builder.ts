@@ -2,9 +2,9 @@
 // docker-archive of the same image. Used by the lab's busybox image and by tests (which also build hostile
 // layers and corrupt digests on purpose).
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as zlib from 'node:zlib';
+import fs = require('node:fs');
+import path = require('node:path');
+import zlib = require('node:zlib');
 import * as tar from 'tar-stream';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo';

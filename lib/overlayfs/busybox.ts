@@ -1,8 +1,8 @@
 // busybox from Debian's busybox-static, as a root filesystem directory or as an OCI image: the lab's demo,
 // the benchmarks and the tests start containers from it.
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { BerthError } from '../util/errors';
 import { buildImage, type BuiltImage, type TarEntry } from './builder';
 

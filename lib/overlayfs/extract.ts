@@ -6,7 +6,7 @@
 // The layer directory is private to this import, so nothing else waits on the event loop meanwhile, and a
 // small file costs one open, write, fchmod, futimens, close: a promise and a threadpool hop per syscall
 // would cost more than the syscall itself, many times over on a layer of many small files (bench/ measures it). Paths are byte strings (latin1), passed to fs as Buffers.
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { native } from '../sys/native';
 import { errnoCode } from '../util/errors';
 import { ImageError } from './errors';

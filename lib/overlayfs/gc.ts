@@ -1,6 +1,6 @@
 // Garbage collection: layers no image and no container references, and leftovers of interrupted imports.
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fsp = require('node:fs/promises');
+import path = require('node:path');
 import { errnoCode } from '../util/errors';
 import { referencedLayers } from './images';
 import { removeLayer, TMP_PREFIX } from './layer-store';

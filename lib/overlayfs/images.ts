@@ -1,6 +1,6 @@
 // Image records: images/<name>.json, written atomically. Names are user-facing; ids are config digests.
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fsp = require('node:fs/promises');
+import path = require('node:path');
 import { writeFileAtomic } from '../util/fs';
 import { errnoCode } from '../util/errors';
 import { ImageError } from './errors';

@@ -1,7 +1,7 @@
 // importImage: source -> verified metadata -> each missing layer extracted, verified, committed -> record.
 import { createHash } from 'node:crypto';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fsp = require('node:fs/promises');
+import path = require('node:path');
 import { ImageError } from './errors';
 import { HashingStream, verifyDigest } from './digest';
 import { LayerWriter } from './extract';

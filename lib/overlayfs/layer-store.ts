@@ -1,8 +1,8 @@
 // The layer store: layers/<diff_id hex>/ holds one extracted layer, l/<short-id> is a short symlink to it
 // (for lowerdir=). A layer appears under its final name only once complete: it is built in layers/.tmp-*.
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import fsp = require('node:fs/promises');
+import path = require('node:path');
 import { errnoCode } from '../util/errors';
 import { ImageError } from './errors';
 import { digestHex, layerDir, shortId, storePaths } from './paths';

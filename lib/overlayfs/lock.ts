@@ -1,6 +1,6 @@
 // One lock for the whole store (dataRoot/.store.lock). Imports and mounts take it shared; gc and rm take it
 // exclusive, so gc never removes a layer that an import or a mount is about to reference.
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { withLock, type LockMode } from '../util/file-lock';
 import { storePaths } from './paths';
 

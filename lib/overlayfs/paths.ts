@@ -1,5 +1,5 @@
 // Where everything lives under the data root. One place, so gc and import agree on the layout.
-import * as path from 'node:path';
+import path = require('node:path');
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
 

@@ -1,8 +1,8 @@
 // Container root filesystems: an overlay of the image's layers (read-only, shared) with a per-container
 // upper and work dir under containers/<id>/. The container record references the layers until release.
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import fsp = require('node:fs/promises');
+import path = require('node:path');
 import { MNT_DETACH, native } from '../sys/native';
 import { errnoCode, SyscallError } from '../util/errors';
 import { writeFileAtomic } from '../util/fs';

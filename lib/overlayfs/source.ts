@@ -1,8 +1,8 @@
 // An image source is a directory (OCI layout) or a tar archive (oci-archive, docker-archive). Both are read
 // through the same small interface: file paths relative to the image root, opened by name.
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import fsp = require('node:fs/promises');
+import path = require('node:path');
 import { Readable } from 'node:stream';
 import { errnoCode } from '../util/errors';
 import { ImageError } from './errors';

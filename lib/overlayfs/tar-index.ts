@@ -1,7 +1,7 @@
 // Indexes an uncompressed tar file (an oci-archive or a docker-archive) so its members can be read by
 // offset, in any order, without unpacking the archive first. Only headers are read; extended headers are
 // bounded (tar-header.ts), so a hostile size field cannot make this allocate gigabytes.
-import * as fsp from 'node:fs/promises';
+import fsp = require('node:fs/promises');
 import { ImageError } from './errors';
 import { BLOCK, ExtendedHeaders, checkExtendedSize, isExtended, isZeroBlock, parseHeader } from './tar-header';
 

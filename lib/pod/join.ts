@@ -1,7 +1,7 @@
 // `--pod NAME` on create and run: the pod's namespaces, by the pause process's /proc/PID/ns paths, in place
 // of the config's own; the pod's /etc/hosts and /etc/resolv.conf; the annotation `pod rm` finds members by.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import * as c from '../runtime/container';
 import type { Joined } from '../runtime/lifecycle/create';
 import type { Mount, NamespaceType } from '../runtime/spec/types';

@@ -1,7 +1,7 @@
 // The pod's sandbox container: berth-pause (native/src/pause.c) alone in a rootfs, holding the pod's
 // namespaces. Only /proc mounted, no capabilities, an unprivileged user: it only waits and reaps.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { BerthError } from '../util/errors';
 import { installRoot } from '../util/install';
 import type { Namespace, Spec } from '../runtime/spec/types';

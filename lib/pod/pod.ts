@@ -1,8 +1,8 @@
 // Pods: a pause container holding net, ipc and uts (and, with sharePid, pid) namespaces that other
 // containers join (join.ts). One CNI ADD when the pod is created (the pause container's --net), one DEL
 // when it is removed. Everything lives under --root: no daemon, and a berth restart changes nothing.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import * as c from '../runtime/container';
 import { containerDir } from '../runtime/state';
 import type { ContainerState, Status } from '../runtime/status';

@@ -1,9 +1,9 @@
 // A pod's record on disk: <root>/.pods/NAME/pod.json beside the pause container's rootfs. Written once,
 // atomically, at create; the directory is the claim on the name (mkdir fails when it is taken). A dot
 // directory: container ids never start with one, so `berth list` never sees it.
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import fsp = require('node:fs/promises');
+import path = require('node:path');
 import { BerthError } from '../util/errors';
 import { writeFileAtomic } from '../util/fs';
 

@@ -1,5 +1,5 @@
 // The exec fifo's reading end: start() lets a created process exec its program by reading its one byte.
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { BerthError, errnoCode } from '../util/errors';
 
 /**

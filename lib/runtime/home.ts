@@ -2,8 +2,8 @@
 // or empty gets the home directory of the process's uid from the container's /etc/passwd, or "/" when the
 // uid has no entry there. The file is read inside the container's tree (openat2 RESOLVE_IN_ROOT): a
 // symlink in a hostile image cannot make berth read a host file.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { native } from '../sys/native';
 import { isBindMount } from './mount-options';
 import type { Mount } from './spec/types';

@@ -2,8 +2,8 @@
 // the rootfs on itself and mounts everything else below that bind (native/src/bootstrap_rootfs.c), and
 // nothing unmounts them when the container's processes exit. delete (and a create that failed) detaches
 // that bind, which takes every mount below it along.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { MNT_DETACH, native } from '../sys/native';
 import { type MountEntry, readMountinfo } from '../util/mountinfo';
 

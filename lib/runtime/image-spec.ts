@@ -1,7 +1,7 @@
 // A config.json for a container started from an image: runc's default spec with the image's
 // Entrypoint, Cmd, Env, WorkingDir and User applied, as docker and podman apply them.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { ConfigError } from '../util/errors';
 import type { ImageConfig } from '../overlayfs';
 import { defaultSpec } from './spec/default';

@@ -10,7 +10,8 @@ export interface LaunchRoute {
   waitPid(pid: number, onExit: (code: number, signal: number) => void): void;
 }
 
-// On globalThis: the CLI's lifecycle bundle (dist/cli/lifecycle.js) carries its own copy of this module.
+// On globalThis: the CLI bundle (dist/cli/berth.js) carries its own copy of this module, and the server
+// and the commands left outside the bundle load tsc's.
 const ROUTE = Symbol.for('berth.launch-route');
 type Router = () => LaunchRoute | undefined;
 const slot = globalThis as unknown as Record<typeof ROUTE, Router | undefined>;

@@ -1,9 +1,10 @@
 // Parent side of the bootstrap: starts native.spawn(encodePlan(plan)) and answers the child over the sync socket.
 // The child asks for its id maps, reports its pid (we place it in its cgroups), pauses after mounts
 // (we run prestart/createRuntime hooks) and says READY before it waits on the exec fifo or execs.
-import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as util from 'node:util';
+// The sync socket is read through the addon's poll (watchReadable) and non-blocking recv, not a net.Socket:
+// loading Node's net and stream modules cost more of a cold `berth run` than the launch itself.
+import fs = require('node:fs');
+import util = require('node:util');
 import { native } from '../sys/native';
 import { BootstrapError, MSG, SYNC_HEADER } from './bootstrap-steps';
 import type { LaunchPlan } from './launch-plan';
@@ -79,17 +80,24 @@ function supervise(plan: LaunchPlan, parentFd: number, knownPid: number, reap: b
   const waitForExec = plan.execFifo === null;
 
   return new Promise<Launched>((resolve, reject) => {
-    const sock = new net.Socket({ fd: parentFd, readable: true, writable: true });
     let buf: Buffer = Buffer.alloc(0);
     let pid = 0;
     let ready = false;
     let settled = false;
+    let open = true;
     let chain = Promise.resolve();
+    let stopWatch = (): void => undefined;
 
+    const close = () => {
+      if (!open) return;
+      open = false;
+      stopWatch();
+      fs.closeSync(parentFd);
+    };
     const finish = (err?: Error) => {
       if (settled) return;
       settled = true;
-      sock.destroy();
+      close();
       if (err) {
         if (pid > 0) {
           try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
@@ -101,21 +109,22 @@ function supervise(plan: LaunchPlan, parentFd: number, knownPid: number, reap: b
       }
     };
     const go = (payload?: string) => {
+      if (!open) return;
       const body = payload ? Buffer.from(payload) : Buffer.alloc(0);
       const msg = Buffer.alloc(HEADER + body.length);
       msg.writeUInt32LE(MSG.GO, SYNC_HEADER.type);
       msg.writeUInt32LE(body.length, SYNC_HEADER.len);
       body.copy(msg, HEADER);
-      // One write(2) straight to the socket: the stream machinery cost more than the send itself. A fresh
-      // socketpair's buffer has room, and the child reads each GO before it sends again; the stream stays
-      // as the fallback should the kernel ever take less.
-      let sent = 0;
-      try {
-        sent = fs.writeSync(parentFd, msg);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      // A fresh socketpair's buffer has room, and the child reads each GO before it sends again: one
+      // write(2) in practice. A descriptor passed non-blocking (a front-end's) waits out a full buffer.
+      for (let sent = 0; sent < msg.length;) {
+        try {
+          sent += fs.writeSync(parentFd, msg, sent);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        }
       }
-      if (sent < msg.length) sock.write(msg.subarray(sent));
     };
     const handle = async (type: number, a: number, b: number, c: number, payload: string) => {
       switch (type) {
@@ -142,7 +151,7 @@ function supervise(plan: LaunchPlan, parentFd: number, knownPid: number, reap: b
           finish(new Error(`bootstrap: unexpected message ${type}`));
       }
     };
-    sock.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       while (buf.length >= HEADER) {
         const len = buf.readUInt32LE(SYNC_HEADER.len);
@@ -155,15 +164,32 @@ function supervise(plan: LaunchPlan, parentFd: number, knownPid: number, reap: b
         buf = buf.subarray(HEADER + len);
         chain = chain.then(() => handle(type, a, b, c, payload)).catch((e: Error) => finish(e));
       }
-    });
-    // a direct spawn has no stage 1 to report the pid: it is the one spawn returned
-    if (knownPid > 0) chain = chain.then(() => handle(MSG.PID, knownPid, 0, 0, '')).catch((e: Error) => finish(e));
-    sock.on('error', (e) => finish(e));
-    sock.on('close', () => {
+    };
+    // the child closes its end when it execs (or dies): what it sent before is handled first
+    const onEnd = () => {
+      close();
       chain.then(() => {
         if (ready) finish();
         else finish(new Error('container process exited during setup'));
       });
-    });
+    };
+    const onReadable = (status: number) => {
+      if (!open) return;
+      let got: ReturnType<typeof n.unixRecv>;
+      try {
+        if (status < 0) throw new Error(`sync socket: ${util.getSystemErrorName(status)}`);
+        got = n.unixRecv(parentFd, 65536);
+      } catch (e) {
+        finish(e as Error);
+        return;
+      }
+      if (got === null) return; // woken early: nothing there yet
+      for (const fd of got.fds) fs.closeSync(fd); // the bootstrap passes none
+      if (got.data.length === 0) onEnd();
+      else onData(got.data);
+    };
+    stopWatch = n.watchReadable(parentFd, onReadable);
+    // a direct spawn has no stage 1 to report the pid: it is the one spawn returned
+    if (knownPid > 0) chain = chain.then(() => handle(MSG.PID, knownPid, 0, 0, '')).catch((e: Error) => finish(e));
   });
 }

@@ -2,8 +2,8 @@
 // masquerade, `-p` through berth-portmap; created in the caller's network namespace on first use), host (no
 // network namespace), none (a new one with loopback only) and container:ID (a running container's own,
 // whose CNI DEL stays with that container).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { BerthError } from '../util/errors';
 import { writeFileAtomicSync } from '../util/fs';
 import type { Joined } from './lifecycle/create';

@@ -1,7 +1,7 @@
 // `--net`: attach a container's network namespace to CNI networks the way libcni-based runtimes do,
 // and give it /etc/hosts and /etc/resolv.conf from the results. Detached, in reverse, on delete.
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import * as fsp from '../util/fs-async';
+import path = require('node:path');
 import type { NetworkList } from '../cni/libcni';
 import type { Result } from '../cni/types';
 import { installRoot } from '../util/install';

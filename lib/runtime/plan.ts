@@ -1,7 +1,7 @@
 // Builds the launch plan (launch-plan.ts) from a validated config.json: every decision is made here, in
 // TypeScript, so the C bootstrap only executes. Pure apart from stat() of bind-mount sources.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CLONE, MS } from '../sys/native';
 import { ConfigError } from '../util/errors';
 import { type InRoot, passwdAtCreate, passwdAtExec, readInRoot, withHome } from './home';

@@ -1,8 +1,8 @@
 // The Sys the lifecycle runs on (sys.ts): the addon, lib/cgroups, the overlay store, the CNI plugins.
 // Each part loads on first use (lifecycle/modules.ts), so a command pays only for what it touches.
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import * as fsp from '../util/fs-async';
+import path = require('node:path');
 import { native } from '../sys/native';
 import { errnoCode } from '../util/errors';
 import { connectConsoleSocket } from './console-socket';

@@ -1,7 +1,7 @@
 // The state store: one directory per container under --root, state.json written atomically, and a
 // lock per container (flock on the directory) so concurrent commands on one container serialise.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { BerthError, errnoCode } from '../util/errors';
 import { lock } from '../util/file-lock';
 import type { CgroupHandle } from '../cgroups';
@@ -10,9 +10,9 @@ import type { Attachment } from './network';
 
 export const DEFAULT_ROOT = '/run/berth';
 
-// `state` and `list` read through fs's callback API: node:fs/promises and the atomic writer load only in
+// `state` and `list` read through fs's callback API: the promise helpers and the atomic writer load only in
 // the commands that write, so that the others do not pay for loading them.
-const fsp = () => require('node:fs/promises') as typeof import('node:fs/promises');
+const fsp = () => require('../util/fs-async') as typeof import('../util/fs-async');
 const sys = () => require('../sys/native') as typeof import('../sys/native');
 
 function readText(file: string): Promise<string> {

@@ -1,6 +1,6 @@
 // Reading containers' state: what `state` and `list` need, kept light because every command is a fresh
 // process and these are the most frequent ones.
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { CgroupHandle } from '../cgroups';
 import { DEFAULT_ROOT, execFifoPath, isAlive, listIds, readState, type StoredState } from './state';
 

@@ -71,6 +71,12 @@ export interface Native {
   unixSend(fd: number, data: Buffer, fds: number[]): number;
   /** SO_PEERCRED of a connected unix socket. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
+  /**
+   * Calls onReadable(status) each time fd is readable or hung up (status < 0: a poll error) until the
+   * returned stop() is called, keeping the event loop alive meanwhile (native/src/fdwatch.c): a socket
+   * watched without Node's net module. Read it with unixRecv; close it after stop().
+   */
+  watchReadable(fd: number, onReadable: (status: number) => void): () => void;
 }
 
 export interface FsBatchResult {

@@ -1,7 +1,7 @@
 // The one flock(2) wrapper. A lock is an open descriptor: closing it releases the lock, also when the
 // process dies. `path` is a lock file (created on first use) or, with `directory`, an existing directory
 // locked itself (as the reference host-local and runc do with theirs).
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { errnoCode } from './errors';
 
 // the addon loads on the first lock, not when a module that may lock is imported

@@ -21,8 +21,8 @@ export function writeFileAtomicSync(file: string, data: string | Buffer, mode = 
 }
 
 export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  // fs.promises loads on first use: short-lived CLIs that only write synchronously skip its cost
-  const fsp = fs.promises;
+  // loads on first use: short-lived CLIs that only write synchronously skip it
+  const fsp = require('./fs-async') as typeof import('./fs-async');
   const tmp = tempName(file);
   try {
     await fsp.writeFile(tmp, data, { mode });

@@ -3,7 +3,7 @@
 // The berth server (lib/server/) runs the same commands for many clients at once: it installs a router
 // that gives each request its own descriptors, environment and working directory; without one (the cold
 // path) they are this process's.
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 export interface Stdio {
   in: number;
@@ -13,7 +13,8 @@ export interface Stdio {
   cwd: string;
 }
 
-// On globalThis: the CLI's lifecycle bundle (dist/cli/lifecycle.js) carries its own copy of this module.
+// On globalThis: the CLI bundle (dist/cli/berth.js) carries its own copy of this module, and the server
+// and the commands left outside the bundle load tsc's.
 const ROUTER = Symbol.for('berth.stdio-router');
 type Router = () => Stdio | undefined;
 const slot = globalThis as unknown as Record<typeof ROUTER, Router | undefined>;

@@ -1,5 +1,5 @@
 // /proc/self/mountinfo as records (proc(5)): the fields berth reads, with the kernel's octal escapes undone.
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 export interface MountEntry {
   id: number;

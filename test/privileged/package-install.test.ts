@@ -66,6 +66,9 @@ t.test('the installed CLI: --version, spec, run of a busybox rootfs', async (t) 
   const root = path.join(tmp, 'state');
   t.equal(sh('berth', ['--root', root, 'run', '--bundle', bundle, 'package-ctr']), 'hello from package-ctr\n');
   t.same(JSON.parse(sh('berth', ['--root', root, 'list', '--format', 'json']) || '[]'), [], 'run left no container');
+  // the cold path of the installed package runs the packed CLI bundle: its code cache for `run` is there now
+  const caches = fs.readdirSync(path.join(installed, 'dist', 'cli')).filter((f) => /^berth\.run\.[0-9a-f]+\.v8cache$/.test(f));
+  t.equal(caches.length, 1, `the installed CLI ran from dist/cli/berth.js (${caches.join(', ')})`);
 });
 
 // A node netns where the plugins run (their host side lands there) and a container netns.

@@ -1,27 +1,87 @@
-// The CLI's lifecycle commands load from dist/cli/lifecycle.js (scripts/bundle.js) while it is fresh, with
-// a code cache per command, else from tsc's output (lib/runtime/cli/main.ts): the answers are the same.
+// bin/berth runs the CLI from its bundle (dist/cli/berth.js, scripts/bundle.js) with a code cache per
+// command while the bundle is fresh, else from tsc's output (lib/runtime/cli/entry.ts): the answers are the
+// same. The cache mechanism itself is tested in util-bundle.test.ts.
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { freshness, inputsOf } from '../../lib/util/bundle';
+import { cachePath, openBundle, partialCachePath } from '../../lib/util/bundle';
+import { BUNDLE_FILE, COMMAND_NAMES, commandOf } from '../../lib/runtime/cli/entry';
+import { COMMANDS } from '../../lib/runtime/cli/main';
 
 const BERTH = path.resolve(__dirname, '../../../bin/berth');
-const BUNDLE = path.resolve(__dirname, '../../cli/lifecycle.js');
+const ENTRY = path.resolve(__dirname, '../../lib/runtime/cli/entry.js');
+const env = { PATH: process.env.PATH, BERTH_NO_SERVER: '1' };
 
-t.test('lifecycle commands answer through the bundle when it is fresh, and name what is missing', async (t) => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-clibundle-'));
-  t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
-  const mtime = freshness(BUNDLE, inputsOf(BUNDLE));
-  for (const cmd of ['ps', 'delete', 'kill', 'start']) {
-    const r = spawnSync(BERTH, ['--root', root, cmd, 'no-such-container'], { encoding: 'utf8' });
+function tmp(t: { teardown(fn: () => void): void }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-clibundle-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('every command has its own code cache name, and the command is found in the command line', async (t) => {
+  t.same([...COMMAND_NAMES].sort(), Object.keys(COMMANDS).sort(), 'entry.ts lists the commands of main.ts');
+  t.equal(commandOf(['--root', '/tmp/x', 'run', '--bundle', 'b', 'id']), 'run');
+  t.equal(commandOf(['--debug', 'state', 'id']), 'state');
+  t.equal(commandOf(['--version']), 'other');
+  t.equal(commandOf(['nonsense', 'x']), 'other');
+});
+
+t.test('the bundle is what a build makes: ASCII, fresh, with the heavy groups left to tsc\'s output', async (t) => {
+  const bundle = openBundle(BUNDLE_FILE);
+  t.ok(bundle, 'dist/cli/berth.js is fresh after npm run build');
+  if (!bundle) return;
+  t.notOk(/[^\0-\x7f]/.test(bundle.source), 'ASCII only');
+  t.match(bundle.source, 'require("./../lib/cni/agent/agent-command.js")', 'the agent loads from dist/lib');
+});
+
+t.test('commands answer through the bundle, each with its code cache, and name what is missing', async (t) => {
+  const root = tmp(t);
+  const bundle = openBundle(BUNDLE_FILE);
+  for (const cmd of ['state', 'ps', 'delete', 'kill', 'start']) {
+    const r = spawnSync(BERTH, ['--root', root, cmd, 'no-such-container'], { env, encoding: 'utf8' });
     t.equal(r.status, 1, `${cmd} fails`);
     t.match(r.stderr, /container "no-such-container" does not exist/, `${cmd}: ${r.stderr.trim()}`);
-    if (mtime !== undefined) {
-      const cache = `${BUNDLE.slice(0, -3)}.${cmd}.${Math.floor(mtime)}.v8cache`;
-      t.ok(fs.existsSync(cache), `${cmd} ran from the bundle (its code cache exists)`);
-    }
+    // a failing call leaves the partial cache, or found a cache of either kind
+    const full = bundle && cachePath(BUNDLE_FILE, bundle.id, cmd, COMMAND_NAMES);
+    if (full) t.ok(fs.existsSync(full) || fs.existsSync(partialCachePath(full)), `${cmd} ran from the bundle (its code cache exists)`);
   }
-  t.comment(mtime === undefined ? 'the bundle is missing or stale: tsc output was used' : 'the bundle is fresh');
+  const r = spawnSync(BERTH, ['--version'], { env, encoding: 'utf8' });
+  t.match(r.stdout, /^berth version /);
+});
+
+/** In a fresh node: loadCli from `file`, then runs `state` on a missing id; says where main() came from. */
+function loadFrom(file: string, root: string) {
+  const code = `const cli = require(${JSON.stringify(ENTRY)}).loadCli('state', ${JSON.stringify(file)});`
+    + `const tsc = Object.keys(require.cache).some((f) => f.endsWith('/runtime/cli/main.js'));`
+    + `cli.main(['--root', ${JSON.stringify(root)}, 'state', 'none']).then((code) => { process.stdout.write((tsc ? 'tsc' : 'bundle') + ' ' + code); });`;
+  return spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
+}
+
+t.test('a stale, damaged or missing bundle: tsc\'s output answers the same', async (t) => {
+  const dir = tmp(t);
+  // a copy of the bundle where its header's build info is this test's to age
+  fs.mkdirSync(path.join(dir, 'cli'));
+  const file = path.join(dir, 'cli', 'berth.js');
+  fs.copyFileSync(BUNDLE_FILE, file);
+  // the bundle requires its outside groups by relative path: give the copy the same neighbours
+  fs.symlinkSync(path.resolve(__dirname, '../../lib'), path.join(dir, 'lib'));
+  const info = path.join(dir, '.tsbuildinfo');
+  fs.writeFileSync(info, '');
+  fs.utimesSync(info, 1000, 1000);
+  let r = loadFrom(file, dir);
+  t.equal(r.stdout, 'bundle 1', `fresh: the bundle answers (${r.stderr.trim()})`);
+  t.match(r.stderr, /container "none" does not exist/);
+  const now = Date.now() / 1000 + 60;
+  fs.utimesSync(info, now, now);
+  r = loadFrom(file, dir);
+  t.equal(r.stdout, 'tsc 1', 'tsc ran after the bundle: tsc\'s output answers');
+  t.match(r.stderr, /container "none" does not exist/);
+  fs.rmSync(info);
+  fs.writeFileSync(file, fs.readFileSync(file, 'latin1').replace('exports.main', 'throw new Error("damaged"); exports.main'), 'latin1');
+  r = loadFrom(file, dir);
+  t.equal(r.stdout, 'tsc 1', 'a bundle that throws while loading: tsc\'s output answers');
+  r = loadFrom(path.join(dir, 'cli', 'none.js'), dir);
+  t.equal(r.stdout, 'tsc 1', 'no bundle: tsc\'s output answers');
 });

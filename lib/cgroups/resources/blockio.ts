@@ -1,5 +1,5 @@
 // linux.resources.blockIO -> blkio.* (v1) or io.weight / io.bfq.weight / io.max (v2).
-import * as path from 'node:path';
+import path = require('node:path');
 import type { LinuxResources, LinuxThrottleDevice } from '../../runtime/spec/types';
 import { ConfigError } from '../../util/errors';
 import { blkioWeightToIoWeight } from '../convert';

@@ -5,7 +5,7 @@ import { swapToV2, v2Bytes } from '../convert';
 import { exists, parseNumber, readOptional } from '../files';
 import { hierarchies } from '../hierarchy';
 import { type PlanContext, type Step, type Target, write } from '../plan-context';
-import * as path from 'node:path';
+import path = require('node:path');
 
 const F = 'linux.resources.memory';
 type Memory = NonNullable<LinuxResources['memory']>;

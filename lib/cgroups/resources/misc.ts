@@ -1,5 +1,5 @@
 // The small controllers: pids, hugetlb, net_cls/net_prio, rdma, and raw v2 keys (linux.resources.unified).
-import * as path from 'node:path';
+import path = require('node:path');
 import type { LinuxResources } from '../../runtime/spec/types';
 import { ConfigError } from '../../util/errors';
 import { hugePageSizeKb } from '../convert';

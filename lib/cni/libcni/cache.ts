@@ -1,8 +1,8 @@
 // The result cache, in the reference libcni's layout so tools that read it agree:
 //   <cacheDir>/results/<network>-<containerID>-<ifname>   {"kind":"cniCacheV1", ...}
 // DEL and CHECK read the ADD result back from here to pass it as prevResult.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { readFileIfExists, writeFileAtomicSync } from '../../util/fs';
 
 export const DEFAULT_CACHE_DIR = '/var/lib/cni';

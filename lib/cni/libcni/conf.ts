@@ -1,7 +1,7 @@
 // Loading network configurations for the runtime side: a .conflist (a chain of plugins) or a single
 // .conf (one plugin, wrapped into a list), by file path or by network name from a directory.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CniError, ErrDecodingFailure, ErrIncompatibleVersion, ErrInvalidNetworkConfig } from '../errors';
 import { highestCommon, isValidVersion, SUPPORTED_VERSIONS } from '../version';
 

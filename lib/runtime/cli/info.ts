@@ -1,7 +1,7 @@
 // runc's informational and tuning commands: spec, features, events, update.
 import * as io from '../../util/io';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import * as cgroups from '../../cgroups';
 import { BerthError, ConfigError } from '../../util/errors';
 import * as c from '../container';

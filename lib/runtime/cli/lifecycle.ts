@@ -1,7 +1,7 @@
 // runc's lifecycle commands: create, start, run, state, kill, delete, exec, ps, list, pause, resume.
 import * as io from '../../util/io';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { BerthError } from '../../util/errors';
 import * as c from '../container';
 import type { Process } from '../spec/types';

@@ -1,6 +1,6 @@
 // runc's --log / --log-format: JSON lines {"level","msg","time"} or logfmt text, appended; stderr by default.
 import * as io from '../../util/io';
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 export type LogFormat = 'text' | 'json';
 

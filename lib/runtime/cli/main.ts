@@ -1,7 +1,7 @@
 // `berth`: runc's command line. The command table: every command's flags (name, type, default, help), its
-// arguments and its handler; the parser and --help both read it. Handlers load on use: the lifecycle ones
-// from the CLI bundle (dist/cli/lifecycle.js, with a V8 code cache per command, while it is fresh), berth's
-// own groups from their modules. `state` and `list` stay light and never load the bundle.
+// arguments and its handler; the parser and --help both read it. Handlers load on use. bin/berth runs this
+// from the CLI bundle (lib/runtime/cli/entry.ts); berth's heavy groups (agent, bgp, lab, image, install,
+// serve) stay outside it and load from tsc's output.
 import path = require('node:path');
 import * as io from '../../util/io';
 import { BerthError } from '../../util/errors';
@@ -12,15 +12,8 @@ import { Logger, type LogFormat } from './log';
 
 const VERSION = '0.1.0';
 
-const LIFECYCLE_COMMANDS: ReadonlySet<string> = new Set(['create', 'start', 'run', 'kill', 'delete', 'exec', 'ps', 'pause', 'resume']);
-
-function lifecycle(command: string): typeof import('./lifecycle') {
-  const { freshness, inputsOf, requireBundle } = require('../../util/bundle') as typeof import('../../util/bundle');
-  const file = path.join(__dirname, '..', '..', '..', 'cli', 'lifecycle.js');
-  const mtime = freshness(file, inputsOf(file));
-  if (mtime === undefined) return require('./lifecycle');
-  return requireBundle(file, mtime, command, LIFECYCLE_COMMANDS) as typeof import('./lifecycle');
-}
+// in the CLI bundle (dist/cli/berth.js) the handlers are bundled too, and still run only on use
+const lifecycle = (): typeof import('./lifecycle') => require('./lifecycle');
 
 export { GLOBAL_FLAGS };
 
@@ -52,11 +45,11 @@ type Cmd = Command<Globals>;
 
 const create: Cmd = {
   summary: 'create a container', args: ID, flags: CREATE_FLAGS,
-  run: (p, g) => lifecycle('create').create(p, g),
+  run: (p, g) => lifecycle().create(p, g),
 };
 const start: Cmd = {
   summary: 'execute the user-defined process in a created container', args: ID, flags: {},
-  run: (p, g) => lifecycle('start').start(p, g),
+  run: (p, g) => lifecycle().start(p, g),
 };
 const run: Cmd = {
   summary: 'create and run a container', args: `${ID} [args... with --image]`,
@@ -65,7 +58,7 @@ const run: Cmd = {
     detach: { value: false, alias: 'd', help: 'detach from the container\'s process' },
     keep: { value: false, help: 'do not delete the container after it exits' },
   },
-  run: (p, g) => lifecycle('run').run(p, g),
+  run: (p, g) => lifecycle().run(p, g),
 };
 const state: Cmd = {
   summary: 'output the state of a container', args: ID, flags: {},
@@ -74,12 +67,12 @@ const state: Cmd = {
 const kill: Cmd = {
   summary: 'send a signal (default: SIGTERM) to the container\'s init process', args: `${ID} [signal]`,
   flags: { all: { value: false, alias: 'a', help: 'send the signal to every process of the container\'s cgroup' } },
-  run: (p, g) => lifecycle('kill').kill(p, g),
+  run: (p, g) => lifecycle().kill(p, g),
 };
 const del: Cmd = {
   summary: 'delete any resources held by the container', args: `${ID}...`,
   flags: { force: { value: false, alias: 'f', help: 'delete the container even if it is still running (SIGKILL)' } },
-  run: (p, g) => lifecycle('delete').del(p, g),
+  run: (p, g) => lifecycle().del(p, g),
 };
 const exec: Cmd = {
   summary: 'execute a new process inside the container', args: `${ID} <command> [args...] | -p process.json ${ID}`,
@@ -101,12 +94,12 @@ const exec: Cmd = {
     cgroup: { value: true, repeat: true, help: 'accepted for runc compatibility, unused' },
     'ignore-paused': { value: false, help: 'accepted for runc compatibility, unused' },
   },
-  run: (p, g) => lifecycle('exec').exec(p, g),
+  run: (p, g) => lifecycle().exec(p, g),
 };
 const ps: Cmd = {
   summary: 'display the processes running inside a container', args: `${ID} [ps options]`,
   flags: { format: FORMAT },
-  run: (p, g) => lifecycle('ps').ps(p, g),
+  run: (p, g) => lifecycle().ps(p, g),
 };
 const list: Cmd = {
   summary: 'list the containers under --root', flags: { format: FORMAT, quiet: { value: false, alias: 'q', help: 'display only container IDs' } },
@@ -114,11 +107,11 @@ const list: Cmd = {
 };
 const pause: Cmd = {
   summary: 'suspend every process inside the container', args: ID, flags: {},
-  run: (p, g) => lifecycle('pause').pause(p, g),
+  run: (p, g) => lifecycle().pause(p, g),
 };
 const resume: Cmd = {
   summary: 'resume every process that was paused', args: ID, flags: {},
-  run: (p, g) => lifecycle('resume').resume(p, g),
+  run: (p, g) => lifecycle().resume(p, g),
 };
 const info = (): typeof import('./info') => require('./info');
 const spec: Cmd = {

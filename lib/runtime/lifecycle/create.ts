@@ -2,7 +2,7 @@
 // for run()). Explicit steps over an undo stack: each side effect records how to take it back, and a
 // failure undoes them newest first. Before the first side effect the container's directory holds its
 // intent (sys.ts Intent): a create killed at any instant leaves a record delete --force works from.
-import * as path from 'node:path';
+import path = require('node:path');
 import type * as Cgroups from '../../cgroups';
 import { BerthError, ConfigError } from '../../util/errors';
 import { rollback, type Undo } from '../../util/rollback';

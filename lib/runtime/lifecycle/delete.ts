@@ -2,7 +2,7 @@
 // intent of a create that never finished (killed at any instant): its processes killed through its
 // cgroups, then its networks, cgroups and image root removed, the directory last. It reports success
 // only when everything is gone; otherwise the directory stays, so that it can be run again.
-import * as path from 'node:path';
+import path = require('node:path');
 import type { CgroupHandle } from '../../cgroups';
 import { BerthError } from '../../util/errors';
 import type { Attachment } from '../network';

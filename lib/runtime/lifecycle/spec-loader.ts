@@ -1,7 +1,7 @@
 // config.json of a bundle: read, parsed and validated, and cached per version of the file.
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import * as fsp from '../../util/fs-async';
+import path = require('node:path');
 import { BerthError, errnoCode } from '../../util/errors';
 import type { Spec } from '../spec/types';
 import { validation } from './modules';

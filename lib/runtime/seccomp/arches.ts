@@ -1,9 +1,6 @@
 // The architectures a filter can cover: how the kernel names them in seccomp_data.arch and where their
-// system call numbers come from.
-import { SYSCALLS_AARCH64 } from '../tables/syscalls-aarch64';
-import { SYSCALLS_X32 } from '../tables/syscalls-x32';
-import { SYSCALLS_X86 } from '../tables/syscalls-x86';
-import { SYSCALLS_X86_64 } from '../tables/syscalls-x86_64';
+// system call numbers come from. A table loads when a filter first reads it: every launch reaches this
+// module (the exec shim's rule), most launches need one table or none, and each costs start-up time.
 
 // AUDIT_ARCH_* from <linux/audit.h>: ELF machine | 64-bit flag | little-endian flag.
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
@@ -25,11 +22,23 @@ export interface ArchInfo {
   wideArgs: boolean;
 }
 
+type Table = Readonly<Record<string, number>>;
+
+/** An ArchInfo whose table is loaded on first read. */
+function arch(info: Omit<ArchInfo, 'table'>, load: () => Table): ArchInfo {
+  let table: Table | undefined;
+  return { ...info, get table() { return table ??= load(); } };
+}
+
 export const ARCHES: Readonly<Record<string, ArchInfo>> = {
-  SCMP_ARCH_X86_64: { name: 'SCMP_ARCH_X86_64', auditArch: AUDIT_ARCH_X86_64, table: SYSCALLS_X86_64, nrBase: 0, wideArgs: true },
-  SCMP_ARCH_X32: { name: 'SCMP_ARCH_X32', auditArch: AUDIT_ARCH_X86_64, table: SYSCALLS_X32, nrBase: X32_SYSCALL_BIT, wideArgs: true },
-  SCMP_ARCH_X86: { name: 'SCMP_ARCH_X86', auditArch: AUDIT_ARCH_I386, table: SYSCALLS_X86, nrBase: 0, wideArgs: false },
-  SCMP_ARCH_AARCH64: { name: 'SCMP_ARCH_AARCH64', auditArch: AUDIT_ARCH_AARCH64, table: SYSCALLS_AARCH64, nrBase: 0, wideArgs: true },
+  SCMP_ARCH_X86_64: arch({ name: 'SCMP_ARCH_X86_64', auditArch: AUDIT_ARCH_X86_64, nrBase: 0, wideArgs: true },
+    () => (require('../tables/syscalls-x86_64') as typeof import('../tables/syscalls-x86_64')).SYSCALLS_X86_64),
+  SCMP_ARCH_X32: arch({ name: 'SCMP_ARCH_X32', auditArch: AUDIT_ARCH_X86_64, nrBase: X32_SYSCALL_BIT, wideArgs: true },
+    () => (require('../tables/syscalls-x32') as typeof import('../tables/syscalls-x32')).SYSCALLS_X32),
+  SCMP_ARCH_X86: arch({ name: 'SCMP_ARCH_X86', auditArch: AUDIT_ARCH_I386, nrBase: 0, wideArgs: false },
+    () => (require('../tables/syscalls-x86') as typeof import('../tables/syscalls-x86')).SYSCALLS_X86),
+  SCMP_ARCH_AARCH64: arch({ name: 'SCMP_ARCH_AARCH64', auditArch: AUDIT_ARCH_AARCH64, nrBase: 0, wideArgs: true },
+    () => (require('../tables/syscalls-aarch64') as typeof import('../tables/syscalls-aarch64')).SYSCALLS_AARCH64),
 };
 
 /** Valid in the runtime spec, but berth has no syscall table for them: their sections are left out. */

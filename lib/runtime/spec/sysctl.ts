@@ -1,6 +1,6 @@
 // Which sysctls a container may set: only those namespaced in a namespace the container has of its own,
 // or the write lands in the host's /proc/sys. runc's list and wording (libcontainer/configs/validate).
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { ConfigError } from '../../util/errors';
 import { memberField } from './typecheck';
 import type { Namespace } from './types';

@@ -63,7 +63,8 @@ function compile(table: Record<string, string>): Node {
 }
 
 const SPEC_TREE = compile(SPEC_SCHEMA);
-const PROCESS_TREE = compile(PROCESS_SCHEMA);
+// only `exec --process` checks a process on its own: create and run do not build this one
+let processTree: Node | undefined;
 
 const PLAIN_KEY = /^[\w.\-/]+$/;
 
@@ -169,5 +170,5 @@ export function checkSpecTypes(spec: unknown): void {
 /** The same for a process alone (`berth exec --process`); `field` names it in errors. */
 export function checkProcessTypes(proc: unknown, field = 'process'): void {
   if (proc === null || proc === undefined) throw new ConfigError(field, 'missing: a container needs a process');
-  new Walker([field]).value(proc, PROCESS_TREE);
+  new Walker([field]).value(proc, processTree ??= compile(PROCESS_SCHEMA));
 }

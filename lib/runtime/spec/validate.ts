@@ -1,6 +1,6 @@
 // Checks a config.json before anything is created, so bad input fails with the field named and
 // leaves nothing behind. The kernel still has the last word; this catches what we can know up front.
-import * as path from 'node:path';
+import path = require('node:path');
 import { ConfigError } from '../../util/errors';
 import { isBindMount } from '../mount-options';
 import { HOOK_KINDS } from './schema';

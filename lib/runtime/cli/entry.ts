@@ -1,0 +1,56 @@
+// What bin/berth runs (and so the native front-end's cold path, which execs it): the CLI from its one-file
+// bundle (dist/cli/berth.js, scripts/bundle.js) through a V8 code cache per command, while the bundle is
+// fresh; else, or if it will not load, from tsc's output. Either way the same main() answers.
+// Kept small: everything it loads comes before the bundle, on every call.
+import path = require('node:path');
+import { openBundle, requireBundle } from '../../util/bundle';
+
+interface Cli {
+  main(argv: string[]): Promise<number>;
+  /** the cold path's hook: start a warm server for the next call (lib/server/autostart.ts) */
+  ensureServerFor(argv: string[]): void;
+}
+
+/** The CLI's commands (main.ts COMMANDS; a unit test keeps the two equal): each gets its own code cache. */
+export const COMMAND_NAMES: ReadonlySet<string> = new Set([
+  'create', 'start', 'run', 'state', 'kill', 'delete', 'exec', 'ps', 'list', 'pause', 'resume', 'spec', 'features',
+  'events', 'update', 'image', 'agent', 'bgp', 'lab', 'pod', 'install', 'serve',
+]);
+
+/**
+ * The command to pick a code cache for: the first word naming one. Without parsing the global flags, a
+ * --root or --log value that names a command picks that command's cache: slower, never wrong.
+ */
+export function commandOf(argv: readonly string[]): string {
+  return argv.find((a) => COMMAND_NAMES.has(a)) ?? 'other';
+}
+
+export const BUNDLE_FILE = path.join(__dirname, '..', '..', '..', 'cli', 'berth.js');
+
+function fromTsc(): Cli {
+  return {
+    main: (require('./main') as typeof import('./main')).main,
+    ensureServerFor: (argv) => (require('../../server/autostart') as typeof import('../../server/autostart')).ensureServerFor(argv),
+  };
+}
+
+/** The CLI, from the bundle when it is fresh and loads. */
+export function loadCli(command: string, file = BUNDLE_FILE): Cli {
+  const bundle = openBundle(file);
+  if (bundle) {
+    try {
+      return requireBundle(bundle, command, COMMAND_NAMES) as Cli;
+    } catch {
+      // a bundle that does not load (a required file missing from a damaged install): tsc's output answers
+    }
+  }
+  return fromTsc();
+}
+
+export function cliMain(argv: string[] = process.argv.slice(2)): void {
+  const cli = loadCli(commandOf(argv));
+  void cli.main(argv).then((code) => {
+    process.exitCode = code;
+    if (process.env.BERTH_NO_SERVER !== '1' && process.env.BERTH_NO_AUTOSTART !== '1') cli.ensureServerFor(argv);
+  });
+}
