@@ -125,3 +125,22 @@ t.test('berth lab router: BIRD reflects, FRR is a ToR, a node joined later peers
   await ok(t, ['lab', 'down', '--name', name]);
   gone(t, name, pids, lab.state.dir);
 });
+
+t.test('berth lab join --subnet 2: the node sits behind the router namespace and reaches n1; a one-subnet lab refuses it', async (t) => {
+  const name = `ls${process.pid % 100000}`;
+  t.teardown(() => Lab.down(name));
+  await ok(t, ['lab', 'up', '--name', name, '--nodes', '2', '--subnets', '2']);
+  const joined = await ok(t, ['lab', 'join', '--name', name, '--subnet', '2']);
+  t.match(joined, /n3 {2}underlay 10\.251\.0\.3 /, 'n3 on the second subnet');
+  const lab = Lab.load(name);
+  t.match(runIn(lab.node('n3').ns, 'ip', ['route', 'show', '10.250.0.0/24']).stdout, /via 10\.251\.0\.253/, 'n3 routes the first subnet through the router');
+  t.equal((await berth(['lab', 'exec', '--name', name, 'n3', '--', 'ping', '-c', '1', '-W', '2', lab.node('n1').ip])).code, 0, 'n3 reaches n1 across the router');
+  const one = `lo${process.pid % 100000}`;
+  t.teardown(() => Lab.down(one));
+  await ok(t, ['lab', 'up', '--name', one, '--nodes', '1']);
+  const refused = await berth(['lab', 'join', '--name', one, '--subnet', '2']);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /^berth: --subnet: lab lo\d+ has one underlay subnet \(berth lab up --subnets 2 makes two\)\n$/);
+  t.same(namespaces(one).sort(), [`bl-${one}-n1`, `bl-${one}-world`], 'nothing added by the refused join');
+  t.equal(Lab.load(one).state.nodes.length, 1, 'nor recorded');
+});
