@@ -9,6 +9,7 @@ import type { LabNodeState, LabState } from './state';
 import { spawnIn } from './sh';
 import { alive, stopPids } from './procs';
 import { WORLD_IP } from './names';
+import { routerAgentArgs } from './router-conf';
 
 /** bin/berth of this checkout (dist/lib/lab -> repo root). */
 export const BERTH_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
@@ -22,6 +23,7 @@ export function agentArgs(lab: LabState, node: LabNodeState): string[] {
   if (lab.store === 'etcd') args.push('--store', 'etcd', '--etcd-endpoints', `http://${WORLD_IP}:2379`, '--etcd-prefix', `/berth/${lab.name}`);
   else args.push('--store', 'embedded', '--store-dir', lab.storeDir);
   if (lab.agentArgs) args.push(...lab.agentArgs);
+  args.push(...routerAgentArgs(lab));
   return args;
 }
 

@@ -7,11 +7,11 @@ import { BerthError } from '../util/errors';
 import { NodeSettings, readJson } from '../cni/agent/settings';
 import { spawnAgent, stopAgent, waitAgentReady } from './agent';
 import { startEtcd } from './etcd';
-import { checkLabName, labDir, LAB_ROOT, MAX_NODES, nodeIp, nodeName, nodeNs, nsPath, nsPrefix, onSecondSubnet, podNs, ROUTER_NODE, worldNs } from './names';
+import { checkLabName, labDir, LAB_ROOT, MAX_NODES, nodeIp, nodeName, nodeNs, nsPath, nsPrefix, onSecondSubnet, podNs, ROUTER_NODE, UNDERLAY2_PREFIX, worldNs } from './names';
 import { createPod, Pod, removePod } from './pods';
 import { nsInode, pidsInNamespaces, stopPids } from './procs';
 import { NsRun, runIn, spawnIn } from './sh';
-import { LabNetwork, LabNodeState, LabState, LabStore, loadState, saveState } from './state';
+import { LabNetwork, LabNodeState, LabRouterState, LabState, LabStore, loadState, saveState } from './state';
 import { createNode, createSecondSubnet, createWorld, deleteNamespace, namespacesWithPrefix, routeToOtherSubnet } from './topology';
 
 export interface LabOptions {
@@ -54,11 +54,7 @@ export class Lab {
     if (loadState(dir) || namespacesWithPrefix(nsPrefix(name)).length) throw new BerthError(`lab "${name}" is already up (berth lab down --name ${name})`, { field: '--name' });
     const world = worldNs(name);
     const nodes: LabNodeState[] = [];
-    for (let i = 1; i <= o.nodes; i++) {
-      const n = nodeName(i);
-      const nd = path.join(dir, 'nodes', n);
-      nodes.push({ name: n, ns: nodeNs(name, n), ip: nodeIp(i, onSecondSubnet(i, o.nodes, subnets)), runDir: path.join(nd, 'run'), dataDir: path.join(nd, 'data'), conflist: path.join(nd, 'net.d', '10-berth.conflist'), agentLog: path.join(nd, 'agent.log') });
-    }
+    for (let i = 1; i <= o.nodes; i++) nodes.push(nodeRecord(name, dir, i, onSecondSubnet(i, o.nodes, subnets)));
     const state: LabState = {
       name, dir, network, store, cidr: o.cidr ?? '10.244.0.0/16', subnetLen: o.subnetLen ?? 24, ttlS: o.ttlS ?? 10, intervalS: o.intervalS ?? 1,
       underlayMtu: o.mtu ?? 1500, vni: o.vni ?? 1, port: o.port ?? 4789, world, nodes, storeDir: path.join(dir, 'store'), createdAt: new Date().toISOString(),
@@ -70,15 +66,7 @@ export class Lab {
       saveState(state); // first, so a failure below can always be cleaned up
       createWorld(world, state.underlayMtu);
       if (state.router) createSecondSubnet(world, state.router, state.underlayMtu);
-      nodes.forEach((n, k) => {
-        createNode(world, n.ns, n.name, n.ip, state.underlayMtu);
-        if (state.router) routeToOtherSubnet(n.ns, onSecondSubnet(k + 1, nodes.length, subnets));
-        fs.mkdirSync(path.dirname(n.conflist), { recursive: true });
-        // host-gw pods attach like VXLAN ones (a bridge per node): flannel too has one plugin for both
-        fs.writeFileSync(n.conflist, JSON.stringify({
-          cniVersion: '1.1.0', name: 'berth', plugins: [{ type: network === 'bgp' ? 'berth-bgp' : 'berth-vxlan', subnetFile: path.join(n.runDir, 'subnet.json') }],
-        }, null, 2) + '\n');
-      });
+      for (const n of nodes) wireNode(state, n);
       saveState(state);
       if (store === 'etcd') {
         state.etcd = await startEtcd(world, dir);
@@ -88,6 +76,35 @@ export class Lab {
       return lab;
     } catch (e) {
       await Lab.down(name, o.root).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /**
+   * Adds node n<max+1> to the running lab: its namespace on underlay subnet `subnet` (1, or 2 in a lab made
+   * with two), wired as `up` wires a node, and its agent started with the lab's flags (and its routers'
+   * peers); resolves once every agent sees it. A node that fails to come up is removed again.
+   */
+  async join(o: { subnet?: number } = {}): Promise<LabNodeState> {
+    const s = this.state;
+    const subnet = checkJoinSubnet(o.subnet ?? 1);
+    if (subnet === 2 && !s.router) throw new BerthError(`lab ${s.name} has one underlay subnet (berth lab up --subnets 2 makes two)`, { field: '--subnet' });
+    const i = Math.max(0, ...s.nodes.map((n) => Number(n.name.slice(1)))) + 1;
+    if (i > MAX_NODES) throw new BerthError(`lab ${s.name} has node n${MAX_NODES} already (at most ${MAX_NODES})`, { field: 'berth lab join' });
+    const node = nodeRecord(s.name, s.dir, i, subnet === 2);
+    s.nodes.push(node);
+    saveState(s); // first, so that `down` finds the node whatever happens below
+    try {
+      wireNode(s, node);
+      await this.startAgents([node.name]);
+      if (s.routers?.length) await (await import('./routers')).waitEstablished(this, s.routers);
+      return node;
+    } catch (e) {
+      await stopAgent(node.agentPid).catch(() => undefined);
+      deleteNamespace(node.ns);
+      fs.rmSync(path.dirname(node.runDir), { recursive: true, force: true });
+      s.nodes = s.nodes.filter((n) => n !== node);
+      saveState(s);
       throw e;
     }
   }
@@ -157,6 +174,22 @@ export class Lab {
     return settings;
   }
 
+  /** Restarts every running agent (SIGTERM: hitless) so that it takes the lab's current flags (routers). */
+  async restartAgents(): Promise<void> {
+    const running = this.state.nodes.filter((n) => n.agentPid !== undefined).map((n) => n.name);
+    await Promise.all(running.map((n) => this.stopAgent(n)));
+    if (running.length) await this.startAgents(running);
+  }
+
+  /** A BIRD or FRR route reflector or top-of-rack router peering with every node (./routers.ts). */
+  async addRouter(o: import('./routers').RouterOptions): Promise<LabRouterState> {
+    return (await import('./routers')).addRouter(this, o);
+  }
+
+  async removeRouter(name: string): Promise<LabRouterState> {
+    return (await import('./routers')).removeRouter(this, name);
+  }
+
   /** Until every running agent forwards to every other running node (their first ticks may predate the last join). */
   async waitConverged(timeoutMs = 20_000): Promise<void> {
     const end = Date.now() + timeoutMs;
@@ -198,6 +231,29 @@ export class Lab {
   removePod(pod: Pod): void {
     removePod(this.node(pod.node), pod);
   }
+}
+
+export function checkJoinSubnet(subnet: number): number {
+  if (subnet !== 1 && subnet !== 2) throw new BerthError(`want underlay subnet 1 or 2, got ${subnet}`, { field: '--subnet' });
+  return subnet;
+}
+
+/** Node i's record: names, address, directories under the lab's. */
+function nodeRecord(lab: string, dir: string, i: number, second: boolean): LabNodeState {
+  const n = nodeName(i);
+  const nd = path.join(dir, 'nodes', n);
+  return { name: n, ns: nodeNs(lab, n), ip: nodeIp(i, second), runDir: path.join(nd, 'run'), dataDir: path.join(nd, 'data'), conflist: path.join(nd, 'net.d', '10-berth.conflist'), agentLog: path.join(nd, 'agent.log') };
+}
+
+/** A node's namespace on the underlay, its route to the other subnet, its conflist. */
+function wireNode(s: LabState, n: LabNodeState): void {
+  createNode(s.world, n.ns, n.name, n.ip, s.underlayMtu);
+  if (s.router) routeToOtherSubnet(n.ns, n.ip.startsWith(`${UNDERLAY2_PREFIX}.`));
+  fs.mkdirSync(path.dirname(n.conflist), { recursive: true });
+  // host-gw pods attach like VXLAN ones (a bridge per node): flannel too has one plugin for both
+  fs.writeFileSync(n.conflist, JSON.stringify({
+    cniVersion: '1.1.0', name: 'berth', plugins: [{ type: s.network === 'bgp' ? 'berth-bgp' : 'berth-vxlan', subnetFile: path.join(n.runDir, 'subnet.json') }],
+  }, null, 2) + '\n');
 }
 
 /** The last lab's `down` leaves no empty lab root (nor an empty /run/berth) behind. */

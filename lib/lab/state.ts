@@ -23,6 +23,22 @@ export interface LabNodeState {
   agentLog: string;
 }
 
+/** A BGP router the lab runs in a namespace of its own (`berth lab router add`). */
+export interface LabRouterState {
+  name: string;
+  kind: 'bird' | 'frr';
+  /** rr: iBGP route reflector of the nodes (they drop their mesh); tor: eBGP top-of-rack peer */
+  role: 'rr' | 'tor';
+  ns: string;
+  ip: string;
+  asn: number;
+  /** prefixes the router originates (tor: the agents import them) */
+  announce: string[];
+  /** config, control socket and log */
+  dir: string;
+  pid?: number;
+}
+
 export interface LabState {
   name: string;
   dir: string;
@@ -47,6 +63,8 @@ export interface LabState {
   router?: string;
   /** extra `berth agent run` flags for every agent */
   agentArgs?: string[];
+  /** BGP routers peering with every node */
+  routers?: LabRouterState[];
   createdAt: string;
 }
 

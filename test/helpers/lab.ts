@@ -1,6 +1,7 @@
 // Test helper: a lab per test, named after the test process so parallel runs never meet, always torn down;
-// plus snapshots of a node's VXLAN forwarding state and a poller.
+// plus snapshots of a node's VXLAN forwarding state, a poller, and a busybox bundle that pings.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Lab, LabOptions } from '../../lib/lab/lab';
 import { runIn } from '../../lib/lab/sh';
@@ -71,4 +72,20 @@ export async function flood100pps(ns: string, to: string, during: () => Promise<
   const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
   if (!m) throw new Error(`no ping summary in: ${out.slice(-300)}`);
   return { sent: Number(m[1]), received: Number(m[2]) };
+}
+
+/** A busybox bundle (removed at teardown) that prints its eth0 address and pings `ip` twice, for `berth lab run`. */
+export async function pingBundle(t: { teardown(fn: () => unknown): void }, ip: string): Promise<string> {
+  const { busyboxRootfs } = await import('../../lib/lab/demo');
+  const { defaultSpec } = await import('../../lib/runtime/spec/default');
+  const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-labrun-'));
+  t.teardown(() => fs.rmSync(bundle, { recursive: true, force: true }));
+  busyboxRootfs(path.join(bundle, 'rootfs'));
+  const spec = defaultSpec();
+  spec.process!.terminal = false;
+  spec.process!.args = ['sh', '-c', `ip -o -4 addr show eth0; ping -c 2 -W 2 ${ip}`];
+  // ping needs a raw socket
+  spec.process!.capabilities = { bounding: ['CAP_NET_RAW'], effective: ['CAP_NET_RAW'], permitted: ['CAP_NET_RAW'] };
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+  return bundle;
 }

@@ -2,24 +2,14 @@
 // the node's conflist (berth-vxlan) gets an address from the node's subnet and reaches a pod on another node.
 import t from 'tap';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs } from '../../lib/lab/demo';
-import { defaultSpec } from '../../lib/runtime/spec/default';
-import { testLab } from '../helpers/lab';
+import { pingBundle, testLab } from '../helpers/lab';
 import { berth } from '../helpers/run';
 
 t.test('berth lab run: a container on n1 gets an address from n1\'s subnet and pings a pod on n2', async (t) => {
   const lab = await testLab(t, { nodes: 2, tag: 'run' });
   const pod = lab.addPod('n2', 'target');
-  const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-labrun-'));
-  t.teardown(() => fs.rmSync(bundle, { recursive: true, force: true }));
-  busyboxRootfs(path.join(bundle, 'rootfs'));
-  const spec = defaultSpec();
-  spec.process!.terminal = false;
-  spec.process!.args = ['sh', '-c', `ip -o -4 addr show eth0; ping -c 2 -W 2 ${pod.ip}`];
-  spec.process!.capabilities = { bounding: ['CAP_NET_RAW'], effective: ['CAP_NET_RAW'], permitted: ['CAP_NET_RAW'] };
-  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+  const bundle = await pingBundle(t, pod.ip);
   const id = `labrun-${process.pid}`;
   const r = await berth(['lab', 'run', '--name', lab.state.name, 'n1', '--bundle', bundle, id]);
   t.equal(r.code, 0, r.stderr + r.stdout);
