@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The whole test run: every tap test on this machine (test/run.js), then the cgroup tests again inside a
-// pure cgroup v2 QEMU guest (test/vm/run.sh). Ends with one "N passed, N failed" line for both.
+// QEMU guest of Debian's kernel (test/vm/run.sh): pure cgroup v2, and the IPIP tunnels this kernel lacks. Ends with one "N passed, N failed" line for both.
 // With arguments, runs only those suites here (no VM).
 'use strict';
 const { spawn } = require('node:child_process');
@@ -34,7 +34,7 @@ function runPart(cmd, args) {
   const args = process.argv.slice(2);
   const parts = [await runPart(process.execPath, [path.join(__dirname, 'run.js'), ...args])];
   if (args.length === 0 && process.env.BERTH_SKIP_VM !== '1') {
-    console.log('\n# cgroup v2: the cgroup tests again inside a QEMU guest booted with cgroup_no_v1=all');
+    console.log('\n# QEMU guest (Debian kernel, cgroup_no_v1=all): the cgroup tests again, and IPIP (privileged/encap-ipip)');
     parts.push(await runPart('sh', [path.join(__dirname, 'vm', 'run.sh')]));
   }
   const passed = parts.reduce((n, p) => n + p.passed, 0);
