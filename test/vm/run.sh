@@ -54,7 +54,7 @@ echo "$repo" > "$root/repo"
 
 # --- boot ---
 log="$work/console.log"
-timeout_s=${BERTH_VM_TIMEOUT:-900}
+timeout_s=${BERTH_VM_TIMEOUT:-1200} # a hang guard: the run takes 6-9 minutes on a busy machine
 timeout "$timeout_s" qemu-system-x86_64 \
   -accel tcg -m "${BERTH_VM_MEM:-2048}" -smp 2 -nographic -no-reboot \
   -kernel "$kernel" -initrd "$work/initramfs.gz" \
