@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The whole test run: the unit tests, the privileged suite twice (warm: through the native front-ends
-// with a berth server per root, berth's default; cold: BERTH_NO_SERVER=1, the Node entry points), then the
-// cgroup tests again inside a pure cgroup v2 QEMU guest (test/vm/run.sh). Ends with one
-// "N passed, N failed" line for all of them. With arguments, runs only those suites here, once (no VM).
+// with a berth server per root, berth's default; cold: BERTH_NO_SERVER=1, the Node entry points), then a
+// QEMU guest of Debian's kernel (test/vm/run.sh): the cgroup tests on pure cgroup v2, and the IPIP tunnels
+// this kernel lacks. Ends with one "N passed, N failed" line for all of them. With arguments, runs only
+// those suites here, once (no VM).
 'use strict';
 const { spawn } = require('node:child_process');
 const path = require('node:path');
@@ -50,7 +51,7 @@ function runPart(cmd, args, env = process.env) {
     await part('privileged, cold (BERTH_NO_SERVER=1)', process.execPath, [runJs, 'privileged'], { ...process.env, BERTH_NO_SERVER: '1' });
   }
   if (args.length === 0 && process.env.BERTH_SKIP_VM !== '1') {
-    console.log('\n# cgroup v2: the cgroup tests again inside a QEMU guest booted with cgroup_no_v1=all');
+    console.log('\n# QEMU guest (Debian kernel, cgroup_no_v1=all): the cgroup tests again, and IPIP (privileged/encap-ipip)');
     parts.push(await runPart('sh', [path.join(__dirname, 'vm', 'run.sh')]));
   }
   const passed = parts.reduce((n, p) => n + p.passed, 0);

@@ -10,6 +10,7 @@ import { spawnIn } from './sh';
 import { alive, stopPids } from './procs';
 import { WORLD_IP } from './names';
 import { routerAgentArgs } from './router-conf';
+import { scaled } from './time-scale';
 
 /** bin/berth of this checkout (dist/lib/lab -> repo root). */
 export const BERTH_BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
@@ -44,7 +45,7 @@ export function spawnAgent(lab: LabState, node: LabNodeState, extra: string[] = 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the agent wrote its settings and status; fails early, with its stderr, when it died. */
-export async function waitAgentReady(node: LabNodeState, pid: number, timeoutMs = 20_000): Promise<NodeSettings> {
+export async function waitAgentReady(node: LabNodeState, pid: number, timeoutMs = scaled(20_000)): Promise<NodeSettings> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const status = readFileIfExists(path.join(node.runDir, 'status.json'));
@@ -59,5 +60,5 @@ export async function waitAgentReady(node: LabNodeState, pid: number, timeoutMs 
 }
 
 export async function stopAgent(pid: number | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (pid !== undefined) await stopPids([pid], 5000, signal);
+  if (pid !== undefined) await stopPids([pid], scaled(5000), signal);
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { BerthError } from '../util/errors';
 import { NodeSettings, readJson } from '../cni/agent/settings';
 import { spawnAgent, stopAgent, waitAgentReady } from './agent';
+import { scaled } from './time-scale';
 import { startEtcd } from './etcd';
 import { checkLabName, labDir, LAB_ROOT, MAX_NODES, nodeIp, nodeName, nodeNs, nsPath, nsPrefix, onSecondSubnet, podNs, ROUTER_NODE, UNDERLAY2_PREFIX, worldNs } from './names';
 import { createPod, Pod, removePod } from './pods';
@@ -191,7 +192,7 @@ export class Lab {
   }
 
   /** Until every running agent forwards to every other running node (their first ticks may predate the last join). */
-  async waitConverged(timeoutMs = 20_000): Promise<void> {
+  async waitConverged(timeoutMs = scaled(20_000)): Promise<void> {
     const end = Date.now() + timeoutMs;
     const running = this.state.nodes.filter((n) => n.agentPid !== undefined);
     for (;;) {

@@ -5,13 +5,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Lab, LabOptions } from '../../lib/lab/lab';
 import { runIn } from '../../lib/lab/sh';
+import { scaled } from '../../lib/lab/time-scale';
 
 let counter = 0;
 
 export async function testLab(t: { teardown(fn: () => unknown): void }, o: Omit<LabOptions, 'name'> & { tag?: string }): Promise<Lab> {
   const name = `${o.tag ?? 't'}${process.pid % 100000}${counter++}`.slice(0, 12);
   t.teardown(() => Lab.down(name));
-  return Lab.up({ ...o, name });
+  // a slow machine (the emulated test VM) renews leases late: stretch their TTL with the other waits
+  return Lab.up({ ...o, name, ...(o.ttlS !== undefined ? { ttlS: scaled(o.ttlS * 1000) / 1000 } : {}) });
 }
 
 export interface VxlanSnapshot {
@@ -33,8 +35,9 @@ export function vxlanState(lab: Lab, node: string, dev = 'berth.1'): VxlanSnapsh
   };
 }
 
-/** Polls cond every 50 ms for up to ms; resolves to the time it took, or -1. */
+/** Polls cond every 50 ms for up to ms (stretched on a slow machine: lib/lab/time-scale); resolves to the time it took, or -1. */
 export async function within(ms: number, cond: () => boolean | Promise<boolean>): Promise<number> {
+  ms = scaled(ms);
   const start = Date.now();
   for (;;) {
     if (await cond()) return Date.now() - start;

@@ -1,11 +1,14 @@
 #!/bin/sh
-# Runs the privileged cgroups tests inside a QEMU guest booted with `cgroup_no_v1=all`, so the cgroup v2
-# driver is exercised on a pure v2 host. The guest sees this machine's root filesystem read-only over 9p
-# with a tmpfs overlay on top (nothing in the guest can change the host), and runs the compiled tests
-# from dist/. Prints the guest's "N passed, N failed" line and exits non-zero when anything failed.
+# Runs privileged tests inside a QEMU guest of Debian's kernel: the cgroups tests, booted with
+# `cgroup_no_v1=all` so the cgroup v2 driver is exercised on a pure v2 host, and the tests of what this
+# machine's kernel lacks (IPIP tunnels: privileged/encap-ipip). The guest loads Debian's modules on demand
+# from the host's /lib/modules (test/vm/init.sh). It sees this machine's root filesystem read-only over 9p
+# with a tmpfs overlay on top (nothing in the guest can change the host), and runs the compiled tests from
+# dist/, its lab waits stretched by BERTH_VM_TIME_SCALE (default 6: emulation starts processes slowly).
+# Prints the guest's "N passed, N failed" line and exits non-zero when anything failed.
 #
 # Needs: qemu-system-x86 linux-image-amd64 busybox-static (Debian), a prior `npm run build`.
-# Usage: test/vm/run.sh [suite ...]   (default: every privileged/cgroups-* test)
+# Usage: test/vm/run.sh [suite ...]   (default: every privileged/cgroups-* test, and privileged/encap-ipip)
 # KVM hangs on these machines, so the guest runs under TCG emulation (-accel tcg).
 set -eu
 
@@ -24,8 +27,9 @@ if [ $# -eq 0 ]; then
     n=$(basename "$f" .test.js)
     set -- "$@" "privileged/$n"
   done
+  [ -e "$repo/dist/test/privileged/encap-ipip.test.js" ] && set -- "$@" privileged/encap-ipip
 fi
-[ $# -gt 0 ] || { echo "no compiled cgroups tests: run npm run build" >&2; echo "0 passed, 1 failed"; exit 1; }
+[ $# -gt 0 ] || { echo "no compiled tests: run npm run build" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 work=$(mktemp -d /tmp/berth-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -50,11 +54,11 @@ echo "$repo" > "$root/repo"
 
 # --- boot ---
 log="$work/console.log"
-timeout_s=${BERTH_VM_TIMEOUT:-900}
+timeout_s=${BERTH_VM_TIMEOUT:-1200} # a hang guard: the run takes 6-9 minutes on a busy machine
 timeout "$timeout_s" qemu-system-x86_64 \
   -accel tcg -m "${BERTH_VM_MEM:-2048}" -smp 2 -nographic -no-reboot \
   -kernel "$kernel" -initrd "$work/initramfs.gz" \
-  -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all berth.tests=$(echo "$@" | tr ' ' ',')" \
+  -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all berth.timescale=${BERTH_VM_TIME_SCALE:-6} berth.tests=$(echo "$@" | tr ' ' ',')" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs local,path="$repo",mount_tag=checkout,security_model=none,readonly=on,multidevs=remap \
   -nic none </dev/null 2>&1 | tee "$log" || true
