@@ -56,12 +56,34 @@ function warmEnv() {
 function stopServers() {
   if (!warm) return 0;
   const { testServers, stopTestServers } = require(path.join(root, 'dist', 'test', 'helpers', 'frontend.js'));
-  const n = testServers().length;
+  const servers = testServers();
+  const n = servers.length;
+  const roots = servers.map(serverRoot).filter(Boolean);
   stopTestServers();
+  // a root that holds nothing but the log of a server this run started (the default /run/berth, say) goes
+  removeLogOnlyRoots(roots);
   const left = testServers();
   if (left.length) console.log(`berth servers left running: ${left.join(' ')}`);
   console.log(`warm mode: ${n} berth server(s) stopped`);
   return left.length;
+}
+function serverRoot(pid) {
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const i = argv.indexOf('--root');
+    return i >= 0 ? argv[i + 1] : '/run/berth';
+  } catch {
+    return undefined;
+  }
+}
+function removeLogOnlyRoots(roots) {
+  for (const dir of new Set(roots)) {
+    try {
+      if (fs.readdirSync(dir).join() !== 'serve.log') continue;
+      fs.rmSync(path.join(dir, 'serve.log'));
+      fs.rmdirSync(dir);
+    } catch { /* in use or gone */ }
+  }
 }
 let passed = 0;
 let failed = 0;

@@ -39,7 +39,7 @@ export function ensureServer(root: string, env: NodeJS.ProcessEnv = process.env)
   // Descriptors the caller inherited (--preserve-fds, a shim's pipes) must not live on in the server:
   // libuv's spawn closes every fd above the stdio it is given in the child (server-basic tests it).
   // Two cold calls may both get here: the second server finds the pid file locked and exits.
-  const child = spawn(process.execPath, [path.join(installRoot(), 'bin', 'berth'), '--root', root, 'serve'], {
+  const child = spawn(process.execPath, [path.join(installRoot(), 'bin', 'berth'), '--root', root, 'serve', '--existing-root'], {
     detached: true, stdio: 'ignore', env: serverEnv, cwd: '/',
   });
   child.unref();

@@ -21,6 +21,16 @@ export interface ServeOptions {
   maxInFlight?: number;
   /** runs one berth command line (the CLI's main) */
   runCli: CliEntry;
+  /** the root must exist already (an auto-started server: its caller's root may be gone by now) */
+  existingRoot?: boolean;
+}
+
+/** The root is gone before the server could take it: nothing to serve. */
+export class RootGone extends Error {
+  constructor(root: string) {
+    super(`${root} does not exist`);
+    this.name = 'RootGone';
+  }
 }
 
 export const socketPath = (root: string): string => path.join(root, 'serve.sock');
@@ -82,6 +92,7 @@ function namespaceMismatch(pid: number, own: string[]): string | undefined {
 /** Runs the server until it has been idle for idleTimeoutMs (or gets SIGTERM/SIGINT); resolves then. */
 export async function serve(opts: ServeOptions): Promise<void> {
   const root = path.resolve(opts.root);
+  if (opts.existingRoot && !fs.existsSync(root)) throw new RootGone(root);
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   const pidFd = lockPidFile(root);
   const sock = socketPath(root);

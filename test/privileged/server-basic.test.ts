@@ -133,6 +133,16 @@ t.test('one server per root; a non-root client is refused', async (t) => {
   t.match(s.log(), /refused pid \d+: uid 65534 is not root/);
 });
 
+t.test('serve --existing-root (what an auto-start runs) leaves a vanished root alone', async (t) => {
+  const parent = tempRoot('existing');
+  t.teardown(() => fs.rmSync(parent, { recursive: true, force: true }));
+  const gone = path.join(parent, 'removed-by-its-test');
+  const r = spawnSync(process.execPath, [BERTH, '--root', gone, 'serve', '--existing-root'], { encoding: 'utf8', timeout: 10000 });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stderr, '');
+  t.notOk(fs.existsSync(gone), 'the root was not created (no serve.log behind a test that removed it)');
+});
+
 t.test('the server leaves after its idle time, and removes its socket and pid file', async (t) => {
   const root = tempRoot('idle');
   t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
