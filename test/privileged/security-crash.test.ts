@@ -15,6 +15,7 @@ import { makeRootfs, baseSpec } from '../helpers/bundle';
 import { writeBusyboxDockerArchive } from '../helpers/busybox-image';
 import { rng } from '../helpers/random';
 import { BERTH, berth } from '../helpers/run';
+import { stopTestServers } from '../helpers/frontend';
 
 const KILLS = 100;
 const seed = Number(process.env.BERTH_CRASH_SEED ?? Date.now() % 2 ** 31);
@@ -69,7 +70,12 @@ function removeDirs(dirs: string[]): void {
 function leaveOwnCgroups(): void {
   for (const h of hierarchies) {
     fs.writeFileSync(path.join(h.original, 'cgroup.procs'), String(process.pid));
-    if (fs.existsSync(h.parent)) removeDirs([h.parent, ...dirsBelow(h.parent)]);
+    if (!fs.existsSync(h.parent)) continue;
+    const dirs = [h.parent, ...dirsBelow(h.parent)];
+    // a berth server auto-started from here (warm mode) inherited the cgroup: it goes first
+    const pids = dirs.flatMap((d) => { try { return fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number); } catch { return []; } });
+    if (pids.length) stopTestServers(pids);
+    removeDirs(dirs);
   }
 }
 
