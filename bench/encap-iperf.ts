@@ -5,6 +5,7 @@
 //   node dist/bench/encap-iperf.js [runs] [seconds]
 // A mode the kernel cannot do (IPIP without CONFIG_NET_IPIP) is reported as such, not measured.
 import { ChildProcess } from 'node:child_process';
+import { iperf as iperfFor, median } from './iperf';
 import { Lab } from '../lib/lab/lab';
 import type { LabNetwork } from '../lib/lab/state';
 import { ipIn, runIn, spawnIn } from '../lib/lab/sh';
@@ -24,17 +25,7 @@ const MODES: Mode[] = [
 ];
 
 interface Path { name: string; client: string; serverIp: string; mtu: number }
-
-function iperf(client: string, ip: string): number {
-  const r = runIn(client, 'iperf3', ['-c', ip, '-t', String(SECONDS), '-J'], { timeoutMs: (SECONDS + 20) * 1000 });
-  if (r.status !== 0) throw new Error(`iperf3 from ${client} to ${ip} failed: ${r.stdout.slice(0, 300)} ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+const iperf = (client: string, ip: string): number => iperfFor(client, ip, SECONDS);
 
 async function main(): Promise<void> {
   const tag = process.pid % 1000;

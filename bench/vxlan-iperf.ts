@@ -4,6 +4,7 @@
 //   node dist/bench/vxlan-iperf.js [runs] [seconds]
 // Goal (issue 6): berth / hand-made >= 0.9.
 import { ChildProcess } from 'node:child_process';
+import { iperf as iperfFor, median } from './iperf';
 import { Lab } from '../lib/lab/lab';
 import { ipIn, runIn, spawnIn } from '../lib/lab/sh';
 import { addNamespace } from '../lib/lab/topology';
@@ -42,17 +43,7 @@ function handMade(lab: Lab): { client: string; server: string; serverIp: string 
   });
   return { client: podNs(lab.state.name, 'n1', 'h1'), server: podNs(lab.state.name, 'n2', 'h2'), serverIp: '10.99.2.2' };
 }
-
-function iperf(client: string, ip: string): number {
-  const r = runIn(client, 'iperf3', ['-c', ip, '-t', String(SECONDS), '-J'], { timeoutMs: (SECONDS + 20) * 1000 });
-  if (r.status !== 0) throw new Error(`iperf3 from ${client} to ${ip} failed: ${r.stdout.slice(0, 300)} ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+const iperf = (client: string, ip: string): number => iperfFor(client, ip, SECONDS);
 
 async function main(): Promise<void> {
   const name = `bench${process.pid % 10000}`;
