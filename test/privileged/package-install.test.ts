@@ -40,10 +40,15 @@ t.test('npm pack, then npm install -g into an empty prefix builds the addon and 
   t.ok(fs.existsSync(tarball), 'npm pack wrote the tarball');
   const listing = sh('tar', ['tzf', tarball]);
   t.match(listing, /package\/dist\/lib\/runtime\/container\.d\.ts/, 'declarations are packed');
-  t.notMatch(listing, /package\/(dist\/test|native\/build|dist\/bin)\//, 'no tests, no machine-built binaries');
+  t.notMatch(listing, /package\/(dist\/test|native\/build|dist\/bin|dist\/npm-bin)\//, 'no tests, no machine-built binaries');
   fs.mkdirSync(prefix);
   sh('npm', ['install', '-g', '--prefix', prefix, '--allow-scripts=berth,netlink', '--prefer-offline', '--no-audit', '--no-fund', tarball]);
-  for (const name of ['berth', ...Object.keys(PLUGINS)]) t.ok(fs.existsSync(path.join(prefix, 'bin', name)), `${name} on PATH`);
+  for (const name of ['berth', ...Object.keys(PLUGINS)]) {
+    // what clients exec from PATH is the native front-end (issue #13), not a Node script
+    const onPath = path.join(prefix, 'bin', name);
+    t.equal(fs.realpathSync(onPath), path.join(installed, 'dist', 'bin', name), `${name} on PATH is the front-end`);
+    t.same([...fs.readFileSync(onPath).subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], `${name} on PATH is an executable, not a script`);
+  }
   t.ok(fs.existsSync(path.join(installed, 'native', 'build', 'Release', 'berth_native.node')), 'the addon was built at install');
   const frontEnd = fs.readFileSync(path.join(installed, 'dist', 'bin', 'berth-bridge'));
   t.ok(frontEnd.includes(installed), 'the front-end has the installed path compiled in');
