@@ -32,14 +32,14 @@ const ROUTER_ADD_FLAGS: FlagSpec = {
 };
 
 const ROUTER_COMMANDS: Record<string, Command<unknown>> = {
-  add: { summary: 'start a BIRD or FRR router on the underlay, peering with every node; restarts the agents (hitless) pointed at it', flags: ROUTER_ADD_FLAGS, interspersed: true, run: (p) => routerAdd(p) },
+  add: { summary: 'start a BIRD or FRR router on the underlay, peering with every node; restarts the agents (hitless) pointed at it', flags: ROUTER_ADD_FLAGS, interspersed: true, run: (p) => changesLabs(() => routerAdd(p)) },
   ls: { summary: 'the lab\'s routers: kind, role, address, AS, pid', flags: NAME, run: (p) => routerLs(p) },
-  rm: { summary: 'stop a router and remove its namespace; restarts the agents without it', args: 'ROUTER', flags: NAME, interspersed: true, run: (p) => routerRm(p) },
+  rm: { summary: 'stop a router and remove its namespace; restarts the agents without it', args: 'ROUTER', flags: NAME, interspersed: true, run: (p) => changesLabs(() => routerRm(p)) },
 };
 
 const COMMANDS: Record<string, Entry<unknown>> = {
-  up: { summary: 'create a lab: a world namespace with an underlay bridge, N nodes, their agents', flags: UP_FLAGS, interspersed: true, run: (p) => up(p) },
-  join: { summary: 'add a node to a running lab: its namespace on the underlay and its agent, with the lab\'s flags', flags: JOIN_FLAGS, run: (p) => join(p) },
+  up: { summary: 'create a lab: a world namespace with an underlay bridge, N nodes, their agents', flags: UP_FLAGS, interspersed: true, run: (p) => changesLabs(() => up(p)) },
+  join: { summary: 'add a node to a running lab: its namespace on the underlay and its agent, with the lab\'s flags', flags: JOIN_FLAGS, run: (p) => changesLabs(() => join(p)) },
   status: { summary: 'the lab\'s nodes: underlay address, subnet, agent', flags: NAME, run: (p) => status(p) },
   exec: { summary: 'run a command in a node\'s (or the world\'s) network namespace', args: 'NODE|world -- CMD [ARGS...]', flags: NAME, run: (p) => exec(p) },
   run: { summary: 'berth run inside NODE, with --net set to the node\'s network', args: 'NODE [berth run args]', flags: NAME, run: (p) => run(p) },
@@ -47,7 +47,7 @@ const COMMANDS: Record<string, Entry<unknown>> = {
     summary: 'BGP routers of a --network bgp lab (BIRD or FRR, route reflector or top-of-rack)',
     flags: {}, commands: () => ROUTER_COMMANDS, enter: (_p: Parsed, ctx: unknown) => ctx,
   },
-  down: { summary: 'remove the lab: its namespaces, processes and routers', flags: NAME, run: (p) => down(p) },
+  down: { summary: 'remove the lab: its namespaces, processes and routers', flags: NAME, run: (p) => changesLabs(() => down(p)) },
   demo: {
     summary: '2 nodes, a busybox container on each pinging the other, then down',
     flags: { name: { ...NAME.name, default: 'demo' } }, run: (p) => demo(p),
@@ -61,6 +61,12 @@ export const labGroup: Group<unknown> = {
   commands: () => COMMANDS,
   enter: (_p, ctx) => ctx,
 };
+
+/** Commands that change a lab run one at a time (lab-lock.ts). */
+async function changesLabs(command: () => Promise<number>): Promise<number> {
+  const [{ withLabLock }, { LAB_ROOT }] = await Promise.all([import('./lab-lock'), import('./names')]);
+  return withLabLock(LAB_ROOT, command);
+}
 
 async function up(p: Parsed): Promise<number> {
   if (p.positional.length) throw new BerthError(`unexpected argument "${p.positional[0]}"`, { field: 'berth lab up' });

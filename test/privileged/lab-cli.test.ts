@@ -1,5 +1,5 @@
-// The lab CLI as a user drives it (bin/berth lab ...): a node joined to a running lab converges with the
-// others (a container on it reaches a pod on n1); BIRD as a route reflector and FRR as a top-of-rack
+// The lab CLI as a user drives it (bin/berth lab ...): nodes joined to a running lab (two at once) converge
+// with the others (a container on it reaches a pod on n1); BIRD as a route reflector and FRR as a top-of-rack
 // router added to a running BGP lab, the agents Established with them and routes flowing through them,
 // a node joined afterwards peering with them too; `down` leaves no namespace, process or state.
 import t, { Test } from 'tap';
@@ -32,17 +32,20 @@ function gone(t: Test, name: string, pids: number[], dir: string): void {
   t.notOk(fs.existsSync(dir), 'no lab state left');
 }
 
-t.test('berth lab join: a third node converges; a container on it pings a pod on n1', async (t) => {
+t.test('berth lab join: two at once get n3 and n4 and converge; a container on n3 pings a pod on n1', async (t) => {
   const name = `lj${process.pid % 100000}`;
   t.teardown(() => Lab.down(name));
   await ok(t, ['lab', 'up', '--name', name, '--nodes', '2']);
-  const joined = await ok(t, ['lab', 'join', '--name', name]);
-  t.match(joined, /^n3 joined lab /);
+  // concurrent joins: each picks the next free node number under the labs' lock, so both land
+  const joined = (await Promise.all([ok(t, ['lab', 'join', '--name', name]), ok(t, ['lab', 'join', '--name', name])])).join('');
+  t.same([...joined.matchAll(/^(n\d) joined lab /gm)].map((m) => m[1]).sort(), ['n3', 'n4'], 'one join got n3, the other n4');
   t.match(joined, /n3 {2}underlay 10\.250\.0\.3 {2}subnet 10\.244\.\d+\.0\/24 mtu 1450/);
+  t.match(joined, /n4 {2}underlay 10\.250\.0\.4 {2}subnet 10\.244\.\d+\.0\/24 mtu 1450/);
   const status = await ok(t, ['lab', 'status', '--name', name]);
-  t.match(status, /3 node\(s\)/, 'status knows the joined node');
+  t.match(status, /4 node\(s\)/, 'status knows both joined nodes');
   const lab = Lab.load(name);
-  t.same(namespaces(name).sort(), ['n1', 'n2', 'n3', 'world'].map((n) => `bl-${name}-${n}`), 'n3 has its namespace');
+  t.same(namespaces(name).sort(), ['n1', 'n2', 'n3', 'n4', 'world'].map((n) => `bl-${name}-${n}`), 'n3 and n4 have their namespaces');
+  t.not(lab.settings('n3').subnet, lab.settings('n4').subnet, 'with leases of their own');
   // the others program the new node: n1's VXLAN device has a route to n3's subnet
   const n3Subnet = lab.settings('n3').subnet;
   t.match(runIn(lab.node('n1').ns, 'ip', ['route', 'show', n3Subnet]).stdout, /dev berth\.1/, 'n1 routes n3\'s subnet over VXLAN');
@@ -57,9 +60,9 @@ t.test('berth lab join: a third node converges; a container on it pings a pod on
   t.match(run.stdout, /2 packets transmitted, 2 packets received/, 'and reaches the pod on n1');
 
   const pids = Lab.load(name).state.nodes.map((n) => n.agentPid!);
-  t.equal(pids.length, 3);
+  t.equal(pids.length, 4);
   const down = await ok(t, ['lab', 'down', '--name', name]);
-  t.match(down, /removed 5 namespace\(s\), stopped 3 process\(es\)/, 'down removes the joined node with the rest');
+  t.match(down, /removed 6 namespace\(s\), stopped 4 process\(es\)/, 'down removes the joined nodes with the rest');
   gone(t, name, pids, lab.state.dir);
 });
 
