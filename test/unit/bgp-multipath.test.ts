@@ -137,3 +137,50 @@ t.test('`berth bgp routes` shows every next hop of the set', async (t) => {
   t.equal(formatRoutes([st]), '10.99.1.0/24         unicast [10.0.0.1] * [AS65001i]\n\tvia 10.0.0.1\n\tvia 10.0.0.2  (multipath)\n');
   t.notOk('multipath' in routeStatus(route(a), true), 'a single path: no field');
 });
+
+t.test('over real sessions: the set reaches onBestChange, a change of the set alone sends peers nothing', async (t) => {
+  const net = await import('node:net');
+  const port = async (host: string): Promise<number> => {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, host, r));
+    const p = (s.address() as import('node:net').AddressInfo).port;
+    await new Promise<void>((r) => s.close(() => r()));
+    return p;
+  };
+  const accept = { rules: [], default: 'accept' as const };
+  const [m, p1, p2] = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
+  const ports = [await port(m), await port(p1), await port(p2)];
+  const changes: BestChange[] = [];
+  const M = new BgpSpeaker({
+    asn: 65000, routerId: '10.0.0.1', listen: { address: m, port: ports[0] }, originate: [], maxPaths: 2, onBestChange: (c) => changes.push(...c),
+    peers: [1, 2].map((i) => ({ address: [p1, p2][i - 1], port: ports[i], asn: 65000 + i, holdTime: 9, localAddress: m, importPolicy: accept, exportPolicy: accept })),
+  });
+  const feeders = [1, 2].map((i) => new BgpSpeaker({
+    asn: 65000 + i, routerId: `10.0.0.${i + 1}`, listen: { address: [p1, p2][i - 1], port: ports[i] }, originate: [P],
+    peers: [{ address: m, port: ports[0], asn: 65000, holdTime: 9, localAddress: [p1, p2][i - 1], importPolicy: accept, exportPolicy: accept }],
+  }));
+  t.teardown(async () => { for (const s of [M, ...feeders]) await s.stop(); });
+  for (const s of [M, ...feeders]) await s.start();
+  const until = async (what: string, cond: () => boolean): Promise<void> => {
+    const end = Date.now() + 10_000;
+    while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 20)); }
+  };
+  await until('two equal paths', () => (M.bestRoute(P)?.multipath?.length ?? 0) === 2);
+  t.same(hops(M.bestRoute(P)?.multipath), [p1, p2], 'best (lower router id) first');
+  t.same(hops(changes.at(-1)?.best?.multipath), [p1, p2], 'onBestChange got the set');
+  await new Promise((r) => setTimeout(r, 300)); // whatever M had to send has gone
+  const sent = (): number => M.peers().find((p) => p.address === p2)!.updatesOut;
+  const before = sent();
+  feeders[1].withdraw(P);
+  await until('the set shrinks', () => M.bestRoute(P)?.multipath === undefined);
+  t.equal(changes.at(-1)?.multipathOnly, true, 'only the set changed');
+  feeders[1].announce(P);
+  await until('the set grows again', () => M.bestRoute(P)?.multipath?.length === 2);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(sent(), before, 'no UPDATE to the peers for a change of the set alone');
+  feeders[0].withdraw(P);
+  await until('best moves', () => M.bestRoute(P)?.source.address === p2);
+  // the new best came from p2: what M had sent p2 (p1's path) is withdrawn from it
+  await until('an UPDATE to p2', () => sent() > before).catch(() => undefined);
+  t.ok(sent() > before, 'a change of the best path is sent as before');
+});

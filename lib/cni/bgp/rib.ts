@@ -324,9 +324,10 @@ export class Rib {
     for (const a of c.accepted) if (a) accepted.push(a);
     c.best = selectBest(accepted);
     const set = c.best && this.maxPaths > 1 ? multipathSet(c.best, accepted, this.maxPaths) : undefined;
-    // the same array while the set stays the same, so a change is one comparison of references
+    // the same array while the set stays the same, so a change is one comparison of references; a copy
+    // of exact size (the grown one keeps spare room: 100+ bytes a prefix at a million prefixes)
     if (!set || set.length < 2) c.multipath = undefined;
-    else if (!c.multipath || !sameArray(set, c.multipath)) c.multipath = set;
+    else if (!c.multipath || !sameArray(set, c.multipath)) c.multipath = set.slice();
     return c;
   }
 
