@@ -3,7 +3,7 @@
 // dump reads it back as written (reconcile finds nothing to fix), and the route goes with the prefix.
 import t, { Test } from 'tap';
 import { createNetns, TestNetns } from '../helpers/netns';
-import { withNetns } from '../../lib/cni/net';
+import { mustGetLink, openRtnl, withNetns } from '../../lib/cni/net';
 import { FibSync, NetlinkFib } from '../../lib/cni/bgp/fib';
 import { Rib } from '../../lib/cni/bgp/rib';
 import type { Route, RouteSource } from '../../lib/cni/bgp/route';
@@ -91,4 +91,36 @@ t.test('removeAll takes multipath routes too, and another protocol\'s route stay
   await fib.removeAll();
   t.same(show(a, '-4', '10.99.2.0/24'), [], 'ours removed');
   t.same(gateways(show(a, '-4', '10.98.0.0/24')), ['10.9.0.2', '10.9.0.3'], 'the static multipath route untouched');
+});
+
+t.test('with an encapsulation: a plain set stays multipath; a set with a tunnelled next hop is one route through its first hop, and stays right on reconcile', async (t) => {
+  const a = node(t);
+  // stands in for the tunnel device: EncapFib only needs its ifindex (this kernel has no dummy or ipip)
+  a.exec('ip', ['link', 'add', 'tun0', 'type', 'veth', 'peer', 'name', 'tun1']);
+  a.exec('ip', ['link', 'set', 'tun0', 'up']);
+  a.exec('ip', ['link', 'set', 'tun1', 'up']);
+  const nl = openRtnl(a.path);
+  t.teardown(() => nl.close());
+  const tun = (await mustGetLink(nl, 'tun0')).index;
+  const tunnelled = new Set(['10.9.0.3', '10.9.0.4']);
+  const { EncapFib } = await import('../../lib/cni/agent/backends/bgp/encap-fib');
+  const fib = new FibSync(new EncapFib(withNetns(a.path, () => new NetlinkFib()), nl, (_p, gw) => (tunnelled.has(gw) ? tun : undefined)), 5);
+  t.teardown(() => fib.close());
+  const rib = new Rib((r) => r, 4);
+  const feed = (prefix: string, hops: string[]): void => { hops.forEach((h, i) => fib.update(rib.update(h, [route(prefix, src(h, 65001 + i))], []))); };
+  feed('10.99.5.0/24', ['10.9.0.2', '10.9.0.5']); // neither tunnelled
+  feed('10.99.6.0/24', ['10.9.0.3', '10.9.0.2']); // 10.9.0.3 tunnelled
+  await fib.flush();
+  t.same(fib.errors, []);
+  t.same(gateways(show(a, '-4', '10.99.5.0/24')), ['10.9.0.2', '10.9.0.5'], 'plain set: one multipath route');
+  const one = show(a, '-4', '10.99.6.0/24') as Array<IpRoute & { dev?: string; flags?: string[] }>;
+  t.equal(one.length, 1);
+  t.equal(one[0].nexthops, undefined, 'with a tunnelled next hop: a single route');
+  t.equal(one[0].gateway, '10.9.0.2', 'through the first next hop of the set (in its order), here a plain one');
+  feed('10.99.7.0/24', ['10.9.0.4', '10.9.0.5']);
+  await fib.flush();
+  const tr = show(a, '-4', '10.99.7.0/24') as Array<IpRoute & { dev?: string; flags?: string[] }>;
+  t.match(tr[0], { gateway: '10.9.0.4', dev: 'tun0' }, 'a tunnelled first hop: via it on the tunnel');
+  t.ok(tr[0].flags?.includes('onlink'), 'onlink');
+  t.equal(await fib.reconcile(rib.bestIter()), 0, 'the dump of the collapsed routes reads as the sets asked for: nothing to fix');
 });
