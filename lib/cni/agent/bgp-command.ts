@@ -26,7 +26,7 @@ export function formatPeers(peers: PeerStatus[]): string {
   return table(rows);
 }
 
-/** Like `birdc show route`: prefix, then each path; `*` marks the best one. */
+/** Like `birdc show route`: prefix, then each path; `*` marks the best one, and its `via` lines list an ECMP set. */
 export function formatRoutes(routes: RouteStatus[]): string {
   let out = '';
   let last = '';
@@ -37,6 +37,7 @@ export function formatRoutes(routes: RouteStatus[]): string {
     const flags = `${r.best ? ' *' : ''}${r.stale ? ' stale' : ''}`;
     out += `${head} unicast [${r.from}]${flags}${pref} [${r.asPath ? `AS${r.asPath.split(' ').pop()}` : ''}${r.origin === 'IGP' ? 'i' : r.origin === 'EGP' ? 'e' : '?'}]\n`;
     out += `\tvia ${r.nextHop || '(self)'}${r.communities.length ? `  communities ${r.communities.join(' ')}` : ''}\n`;
+    for (const via of r.multipath?.slice(1) ?? []) out += `\tvia ${via}  (multipath)\n`;
   }
   return out;
 }

@@ -33,11 +33,15 @@ const STEPS: Array<[string, (a: RoutePath, b: RoutePath) => number]> = [
   ['med', (a, b) => (neighborAs(a) === neighborAs(b) ? (a.attrs.med ?? 0) - (b.attrs.med ?? 0) : 0)],
   ['ebgp-over-ibgp', (a, b) => Number(a.source.internal) - Number(b.source.internal)],
   // §9.1.2.2e: interior cost to the next hop: berth has no IGP, all next hops cost the same
+  // (the steps from here on only break ties: paths equal up to here are equal-cost, see multipathSet)
   // §9.1.2.2f + RFC 4456 §9: the ORIGINATOR_ID stands in for the router id of reflected routes
   ['router-id', (a, b) => Number(ipNum(a.attrs.originatorId ?? a.source.routerId) - ipNum(b.attrs.originatorId ?? b.source.routerId))],
   ['cluster-list', (a, b) => (a.attrs.clusterList?.length ?? 0) - (b.attrs.clusterList?.length ?? 0)],
   ['peer-address', (a, b) => { const d = ipNum(a.source.address) - ipNum(b.source.address); return d < 0n ? -1 : d > 0n ? 1 : 0; }],
 ];
+
+/** the steps whose tie makes two paths equal-cost: all but the final tie-breaks (router id, cluster list, peer address) */
+const EQUAL_COST_STEPS = STEPS.slice(0, STEPS.findIndex(([name]) => name === 'router-id'));
 
 export function compareRoutes(a: RoutePath, b: RoutePath): number {
   for (const [, step] of STEPS) {
@@ -57,4 +61,20 @@ export function selectBest<R extends RoutePath>(candidates: Iterable<R>): R | un
   let best: R | undefined;
   for (const r of candidates) if (!best || compareRoutes(r, best) < 0) best = r;
   return best;
+}
+
+/**
+ * The multipath set (ECMP) of `best` among `candidates`: `best` first, then the paths the decision process
+ * finds as good as it before the final tie-breaks (RFC 4271 §9.1.2.2 a-e: LOCAL_PREF, AS_PATH length,
+ * ORIGIN, MED where comparable, eBGP/iBGP), in decision order, at most `max`. BIRD's `merge paths` and
+ * FRR's `maximum-paths` with `as-path multipath-relax` choose the same set. A node's own route is never
+ * multipath: it is not installed at all.
+ */
+export function multipathSet<R extends RoutePath>(best: R, candidates: readonly R[], max: number): R[] {
+  const out = [best];
+  if (max < 2 || best.source.local) return out;
+  for (const r of candidates) if (r !== best && EQUAL_COST_STEPS.every(([, step]) => step(r, best) === 0)) out.push(r);
+  if (out.length > 2) out.sort((a, b) => (a === best ? -1 : b === best ? 1 : compareRoutes(a, b)));
+  if (out.length > max) out.length = max;
+  return out;
 }

@@ -1,11 +1,14 @@
 // FIB sync: best BGP routes into the kernel's main table through rtnetlink, tagged with protocol 186
 // ("bgp" in iproute2's rt_protos), in batches. Routes carrying another protocol id are never touched:
 // deletes name protocol 186 (the kernel matches it) and installs skip prefixes another protocol owns.
+// A best route with a multipath set (ECMP) is one kernel route with RTA_MULTIPATH next hops, written with
+// NLM_F_REPLACE like any other, so a change of the set swaps the whole route at once.
 import { AFI } from './codec/constants';
 import { formatPrefix, parsePrefix } from './codec/prefix';
 import { ipToBytes } from '../../util/ip-address';
 import type { BestChange } from './rib';
 import type { Route } from './route';
+import { fibNextHops, isMultipath, joinNextHops, splitNextHops } from './fib-nexthops';
 import { NLM_F, RTA, RTM } from '../net/nl/constants';
 import { Rtnl, type NlRequest } from '../net/nl/socket';
 import { listRoutes } from '../net/route';
@@ -13,6 +16,7 @@ import { listRoutes } from '../net/route';
 export const RTPROT_BGP = 186;
 const RT_TABLE_MAIN = 254;
 
+/** `gateway`: one next hop, or an ECMP set as fib-nexthops.ts writes it ("10.0.0.1,10.0.0.2") */
 export interface FibEntry { prefix: string; gateway: string }
 
 /** The kernel side, behind an interface so the batching logic is unit-testable without root. */
@@ -73,7 +77,7 @@ export class FibSync {
   /** Feed it the speaker's onBestChange. Local routes (our own blocks) are not installed. */
   update(changes: readonly BestChange[]): void {
     for (const c of changes) {
-      const gw = c.best && !c.best.source.local ? c.best.attrs.nextHop : undefined;
+      const gw = c.best && fibNextHops(c.best);
       this.queue.set(c.prefix, gw);
       this.touched?.add(c.prefix);
     }
@@ -120,7 +124,8 @@ export class FibSync {
     const want = new Map<string, string>();
     let n = 0;
     for (const r of best) {
-      if (!r.source.local && r.attrs.nextHop) want.set(r.prefix, r.attrs.nextHop);
+      const gw = fibNextHops(r);
+      if (gw) want.set(r.prefix, gw);
       if (++n % YIELD_EVERY === 0) await yieldNow();
     }
     const k = await this.load();
@@ -241,8 +246,9 @@ export class NetlinkFib implements FibBackend {
     for (const family of [4, 6] as const) {
       for (const r of await listRoutes(this.rtnl, family, this.table)) {
         if (r.type !== 'unicast') continue;
-        if (r.protocol === RTPROT_BGP) ours.push({ prefix: r.dst, gateway: r.gw ?? '' });
-        else others.add(r.dst);
+        if (r.protocol !== RTPROT_BGP) others.add(r.dst);
+        else if (r.multipath) ours.push({ prefix: r.dst, gateway: joinNextHops(r.multipath.map((h) => h.gw ?? '')) });
+        else ours.push({ prefix: r.dst, gateway: r.gw ?? '' });
       }
     }
     return { ours, others };
@@ -283,29 +289,41 @@ export class NetlinkFib implements FibBackend {
 /** parsed next hops: 100,000 routes typically share a handful */
 const gatewayBytes = new Map<string, Buffer>();
 
-/**
- * One RTM_NEWROUTE (gateway given) or RTM_DELROUTE (gateway undefined) for protocol 186, encoded here
- * rather than through net/route.ts: at 100,000 routes the generic encoder costs more than the kernel's
- * insert. A new route is created with NLM_F_EXCL when `exclusive` (never replacing what is there), else
- * replaces ours. The delete names protocol 186, so the kernel never matches another protocol's route.
- */
-function routeMsg(prefix: string, gateway: string | undefined, table: number, exclusive = false): NlRequest {
-  const p = parsePrefix(prefix);
-  let gw = gateway === undefined ? undefined : gatewayBytes.get(gateway);
-  if (gateway !== undefined && !gw) {
+function gatewayOf(prefix: string, gateway: string, alen: number): Buffer {
+  let gw = gatewayBytes.get(gateway);
+  if (!gw) {
     gw = ipToBytes(gateway);
     if (gatewayBytes.size > 4096) gatewayBytes.clear(); // few distinct next hops in practice; stay bounded
     gatewayBytes.set(gateway, gw);
   }
-  if (gw && gw.length !== p.bytes.length) throw new Error(`route ${prefix}: gateway ${gateway} is not the same IP family`);
+  if (gw.length !== alen) throw new Error(`route ${prefix}: gateway ${gateway} is not the same IP family`);
+  return gw;
+}
+
+/** struct rtnexthop (8 bytes) + RTA_GATEWAY, per next hop of RTA_MULTIPATH */
+const nexthopLen = (alen: number): number => 8 + 4 + alen;
+
+/**
+ * One RTM_NEWROUTE (gateway given) or RTM_DELROUTE (gateway undefined) for protocol 186, encoded here
+ * rather than through net/route.ts: at 100,000 routes the generic encoder costs more than the kernel's
+ * insert. A new route is created with NLM_F_EXCL when `exclusive` (never replacing what is there), else
+ * replaces ours. The delete names protocol 186, so the kernel never matches another protocol's route
+ * (and, naming no gateway, removes every next hop of a multipath route). An ECMP gateway set becomes
+ * RTA_MULTIPATH, every next hop of weight 1 and no device (the kernel finds it, as for a single gateway).
+ */
+function routeMsg(prefix: string, gateway: string | undefined, table: number, exclusive = false): NlRequest {
+  const p = parsePrefix(prefix);
   const alen = p.bytes.length; // 4 or 16: already 4-aligned
+  const multi = gateway !== undefined && isMultipath(gateway) ? splitNextHops(gateway).map((g) => gatewayOf(prefix, g, alen)) : undefined;
+  const gw = gateway === undefined || multi ? undefined : gatewayOf(prefix, gateway, alen);
+  const add = gw !== undefined || multi !== undefined;
   // from the pool (a fresh zeroed Buffer per route costs more than the kernel's insert); every byte is set
-  const b = Buffer.allocUnsafe(12 + 8 + (p.len > 0 ? 4 + alen : 0) + (gw ? 4 + alen : 0)).fill(0, 0, 12);
+  const b = Buffer.allocUnsafe(12 + 8 + (p.len > 0 ? 4 + alen : 0) + (gw ? 4 + alen : 0) + (multi ? 4 + multi.length * nexthopLen(alen) : 0)).fill(0, 0, 12);
   b[0] = p.afi === AFI.IPV4 ? 2 : 10;
   b[1] = p.len;
   b[4] = table < 256 ? table : 252;
   b[5] = RTPROT_BGP;
-  b[6] = gw ? 0 : 255; // universe for an add; "nowhere" matches any scope on delete
+  b[6] = add ? 0 : 255; // universe for an add; "nowhere" matches any scope on delete
   b[7] = 1; // RTN_UNICAST
   b.writeUInt16LE(8, 12); // RTA_TABLE: the full 32-bit table id
   b.writeUInt16LE(RTA.TABLE, 14);
@@ -322,7 +340,20 @@ function routeMsg(prefix: string, gateway: string | undefined, table: number, ex
     b.writeUInt16LE(RTA.GATEWAY, off + 2);
     gw.copy(b, off + 4);
   }
-  if (!gw) return { op: `delete route ${prefix}`, type: RTM.DELROUTE, flags: 0, body: b };
+  if (multi) {
+    b.writeUInt16LE(4 + multi.length * nexthopLen(alen), off);
+    b.writeUInt16LE(RTA.MULTIPATH, off + 2);
+    off += 4;
+    for (const g of multi) {
+      b.writeUInt16LE(nexthopLen(alen), off);
+      b.fill(0, off + 2, off + 8); // flags, hops (weight - 1) and ifindex: 0
+      b.writeUInt16LE(4 + alen, off + 8);
+      b.writeUInt16LE(RTA.GATEWAY, off + 10);
+      g.copy(b, off + 12);
+      off += nexthopLen(alen);
+    }
+  }
+  if (!add) return { op: `delete route ${prefix}`, type: RTM.DELROUTE, flags: 0, body: b };
   return exclusive
     ? { op: `add route ${prefix}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.EXCL, body: b }
     : { op: `replace route ${prefix}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.REPLACE, body: b };

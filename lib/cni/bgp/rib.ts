@@ -6,17 +6,23 @@
 // RoutePath, shared by every prefix of the same UPDATE: one object is then the Adj-RIB-In entry, the only
 // candidate and the best route. A prefix with several sources, or whose route import changed or rejected,
 // holds a Candidates record instead. The Routes handed out (best(), BestChange, the walks) are made on
-// demand from the key and the path.
+// demand from the key and the path. With maxPaths > 1 a Candidates record also keeps its multipath set
+// (ECMP, decision.ts multipathSet), and the best Route handed out carries it.
 import type { Afi } from './codec/constants';
-import { selectBest } from './decision';
+import { multipathSet, selectBest } from './decision';
 import { keyPrefix, prefixKey, type PrefixKey } from './prefix-key';
 import type { Route, RoutePath } from './route';
 
-/** One Loc-RIB change: `best` undefined means the prefix is gone; `previous` undefined means it is new. */
+/**
+ * One Loc-RIB change: `best` undefined means the prefix is gone; `previous` undefined means it is new.
+ * `best.multipath` is the prefix's multipath set when it has more than one path.
+ */
 export interface BestChange {
   prefix: string;
   best?: Route;
   previous?: Route;
+  /** the best path is the same, only its multipath set changed: nothing to tell peers, only the FIB */
+  multipathOnly?: true;
 }
 
 /**
@@ -38,6 +44,8 @@ class Candidates {
   /** what import made of received[i]: the same object when unchanged, undefined when rejected */
   readonly accepted: Array<RoutePath | undefined> = [];
   best: RoutePath | undefined;
+  /** with maxPaths > 1: best and the paths equal to it, when there are more than one (the same array while it does not change) */
+  multipath: RoutePath[] | undefined;
 }
 
 type Slot = RoutePath | Candidates;
@@ -50,16 +58,18 @@ interface SourceCounts {
 }
 
 const bestOf = (s: Slot | undefined): RoutePath | undefined => (s instanceof Candidates ? s.best : s);
+const multipathOf = (s: Slot | undefined): RoutePath[] | undefined => (s instanceof Candidates ? s.multipath : undefined);
 
-function toRoute(prefix: string, p: RoutePath): Route {
+function toRoute(prefix: string, p: RoutePath, multipath?: readonly RoutePath[]): Route {
   const r: Route = { prefix, afi: p.afi, attrs: p.attrs, source: p.source };
   if (p.linkLocalNextHop !== undefined) r.linkLocalNextHop = p.linkLocalNextHop;
   if (p.stale) r.stale = true;
+  if (multipath) r.multipath = multipath;
   return r;
 }
 
 /** A change while an operation runs: paths, turned into Routes when it ends. */
-interface PendingChange { key: PrefixKey; prefix: string; best?: RoutePath; previous?: RoutePath }
+interface PendingChange { key: PrefixKey; prefix: string; best?: RoutePath; previous?: RoutePath; paths?: RoutePath[]; previousPaths?: RoutePath[] }
 
 /**
  * The Loc-RIB changes of one operation, one per prefix in the order first touched. A prefix touched twice
@@ -79,11 +89,14 @@ class ChangeLog {
     if (!this.seen) this.seen = new Map(this.list.map((c) => [c.key, c]));
   }
 
-  note(key: PrefixKey, prefix: string | undefined, previous: RoutePath | undefined, best: RoutePath | undefined): void {
-    if (previous === best) return;
+  note(
+    key: PrefixKey, prefix: string | undefined, previous: RoutePath | undefined, best: RoutePath | undefined,
+    previousPaths: RoutePath[] | undefined, paths: RoutePath[] | undefined,
+  ): void {
+    if (previous === best && previousPaths === paths) return;
     const had = this.seen?.get(key);
-    if (had) { had.best = best; return; }
-    const c: PendingChange = { key, prefix: prefix ?? keyPrefix(key), best, previous };
+    if (had) { had.best = best; had.paths = paths; return; }
+    const c: PendingChange = { key, prefix: prefix ?? keyPrefix(key), best, previous, paths, previousPaths };
     this.list.push(c);
     this.seen?.set(key, c);
   }
@@ -91,8 +104,10 @@ class ChangeLog {
   result(): BestChange[] {
     const out: BestChange[] = [];
     for (const c of this.list) {
-      if (c.best === c.previous) continue; // touched again and back where it was
-      out.push({ prefix: c.prefix, best: c.best && toRoute(c.prefix, c.best), previous: c.previous && toRoute(c.prefix, c.previous) });
+      if (c.best === c.previous && c.paths === c.previousPaths) continue; // touched again and back where it was
+      const change: BestChange = { prefix: c.prefix, best: c.best && toRoute(c.prefix, c.best, c.paths), previous: c.previous && toRoute(c.prefix, c.previous, c.previousPaths) };
+      if (c.best === c.previous) change.multipathOnly = true;
+      out.push(change);
     }
     return out;
   }
@@ -105,7 +120,8 @@ export class Rib {
   /** the path made for the last received route: the NLRI of one UPDATE share attributes and source */
   private lastPath?: RoutePath;
 
-  constructor(private readonly importRoute: ImportFn) {}
+  /** `maxPaths`: the largest multipath set per prefix (1: the best path only) */
+  constructor(private readonly importRoute: ImportFn, private readonly maxPaths = 1) {}
 
   /** Applies received announcements and withdrawals from one source; returns the Loc-RIB changes. */
   update(sourceId: string, announced: readonly Route[], withdrawn: readonly string[]): BestChange[] {
@@ -206,13 +222,14 @@ export class Rib {
   *bestIter(): IterableIterator<Route> {
     for (const [key, slot] of this.table) {
       const b = bestOf(slot);
-      if (b) yield toRoute(keyPrefix(key), b);
+      if (b) yield toRoute(keyPrefix(key), b, multipathOf(slot));
     }
   }
 
   best(prefix: string): Route | undefined {
-    const b = bestOf(this.table.get(prefixKey(prefix)));
-    return b && toRoute(prefix, b);
+    const slot = this.table.get(prefixKey(prefix));
+    const b = bestOf(slot);
+    return b && toRoute(prefix, b, multipathOf(slot));
   }
 
   bestRoutes(): Route[] { return [...this.bestIter()]; }
@@ -223,7 +240,7 @@ export class Rib {
     for (const [key, slot] of this.table) {
       const prefix = keyPrefix(key);
       if (!(slot instanceof Candidates)) { out.push({ route: toRoute(prefix, slot), best: true }); continue; }
-      for (const a of slot.accepted) if (a) out.push({ route: toRoute(prefix, a), best: a === slot.best });
+      for (const a of slot.accepted) if (a) out.push({ route: toRoute(prefix, a, a === slot.best ? slot.multipath : undefined), best: a === slot.best });
     }
     return out;
   }
@@ -265,17 +282,19 @@ export class Rib {
   ): void {
     const slot = this.table.get(key);
     const previous = bestOf(slot);
+    // taken before settle() changes a Candidates record in place
+    const previousPaths = multipathOf(slot);
     let had: RoutePath | undefined;
     let hadAccepted = false;
     let next: Slot | undefined;
     if (!(slot instanceof Candidates)) {
       if (slot !== undefined && slot.source.id !== sourceId) {
         if (received === undefined) return; // withdrawing what this source never sent
-        next = settle(candidates([slot, received], [slot, accepted]));
+        next = this.settle(candidates([slot, received], [slot, accepted]));
       } else {
         had = slot;
         hadAccepted = slot !== undefined;
-        next = received === undefined ? undefined : accepted === received ? received : settle(candidates([received], [accepted]));
+        next = received === undefined ? undefined : accepted === received ? received : this.settle(candidates([received], [accepted]));
       }
     } else {
       let i = 0;
@@ -288,13 +307,28 @@ export class Rib {
         slot.received.push(received);
         slot.accepted.push(accepted);
       } else return;
-      next = settle(slot);
+      next = this.settle(slot);
     }
     const dReceived = (received ? 1 : 0) - (had ? 1 : 0);
     if (dReceived) counts.received[(received ?? had)!.afi] += dReceived;
     counts.accepted += (accepted ? 1 : 0) - (hadAccepted ? 1 : 0);
     if (next === undefined) { if (slot !== undefined) this.table.delete(key); } else if (next !== slot) this.table.set(key, next);
-    log.note(key, prefix, previous, bestOf(next));
+    log.note(key, prefix, previous, bestOf(next), previousPaths, multipathOf(next));
+  }
+
+  /** The slot a Candidates record becomes: nothing, the single path again, or itself with its best (and multipath set) chosen. */
+  private settle(c: Candidates): Slot | undefined {
+    if (c.received.length === 0) return undefined;
+    if (c.received.length === 1 && c.accepted[0] === c.received[0]) return c.received[0];
+    const accepted: RoutePath[] = [];
+    for (const a of c.accepted) if (a) accepted.push(a);
+    c.best = selectBest(accepted);
+    const set = c.best && this.maxPaths > 1 ? multipathSet(c.best, accepted, this.maxPaths) : undefined;
+    // the same array while the set stays the same, so a change is one comparison of references; a copy
+    // of exact size (the grown one keeps spare room: 100+ bytes a prefix at a million prefixes)
+    if (!set || set.length < 2) c.multipath = undefined;
+    else if (!c.multipath || !sameArray(set, c.multipath)) c.multipath = set.slice();
+    return c;
   }
 
   private countsOf(sourceId: string): SourceCounts {
@@ -319,19 +353,14 @@ function candidates(received: RoutePath[], accepted: Array<RoutePath | undefined
   return c;
 }
 
-/** The slot a Candidates record becomes: nothing, the single path again, or itself with its best chosen. */
-function settle(c: Candidates): Slot | undefined {
-  if (c.received.length === 0) return undefined;
-  if (c.received.length === 1 && c.accepted[0] === c.received[0]) return c.received[0];
-  const accepted: RoutePath[] = [];
-  for (const a of c.accepted) if (a) accepted.push(a);
-  c.best = selectBest(accepted);
-  return c;
-}
 
 /** The route one source sent for a slot's prefix, if any. */
 function receivedFrom(slot: Slot, sourceId: string): RoutePath | undefined {
   if (!(slot instanceof Candidates)) return slot.source.id === sourceId ? slot : undefined;
   for (const r of slot.received) if (r.source.id === sourceId) return r;
   return undefined;
+}
+
+function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

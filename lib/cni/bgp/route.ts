@@ -35,6 +35,8 @@ export interface RoutePath {
 
 export interface Route extends RoutePath {
   prefix: string;
+  /** a best route from the Loc-RIB with maxPaths > 1: its multipath set (itself first), when more than one path */
+  multipath?: readonly RoutePath[];
 }
 
 export const LOCAL_SOURCE_ID = 'local';

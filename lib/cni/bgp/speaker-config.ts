@@ -70,7 +70,15 @@ export interface SpeakerOptions {
   notificationRestart?: boolean;
   /** seconds in Idle after an error before retrying (default 2) */
   idleHoldTime?: number;
+  /**
+   * ECMP: the most equal-cost paths per prefix in the Loc-RIB's multipath set, handed to onBestChange on
+   * the best route (default 1: the best path only). Peers are still sent the best path alone.
+   */
+  maxPaths?: number;
 }
+
+/** the largest multipath set: far more than a node has uplinks, and it bounds one kernel route's size */
+export const MAX_PATHS_LIMIT = 64;
 
 const isAsn = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0 && (n as number) <= 0xffffffff;
 
@@ -78,6 +86,7 @@ export function validateSpeaker(o: SpeakerOptions): void {
   if (!isAsn(o.asn)) throw new ConfigError('asn', `must be 1..4294967295, got ${o.asn}`);
   if (!net.isIPv4(o.routerId) || o.routerId === '0.0.0.0') throw new ConfigError('routerId', `must be a non-zero IPv4 address, got ${o.routerId}`);
   if (o.clusterId !== undefined && !net.isIPv4(o.clusterId)) throw new ConfigError('clusterId', 'must be an IPv4 address');
+  if (o.maxPaths !== undefined && (!Number.isInteger(o.maxPaths) || o.maxPaths < 1 || o.maxPaths > MAX_PATHS_LIMIT)) throw new ConfigError('maxPaths', `must be 1..${MAX_PATHS_LIMIT}, got ${o.maxPaths}`);
   o.originate.forEach((p, i) => { try { normalizePrefix(p); } catch { throw new ConfigError(`originate[${i}]`, `bad prefix ${p}`); } });
   o.peers.forEach((p, i) => validatePeer(p, `peers[${i}]`));
 }

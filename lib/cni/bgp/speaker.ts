@@ -42,7 +42,7 @@ export class BgpSpeaker {
     validateSpeaker(opts);
     this.opts = opts;
     if (opts.clusterId || opts.peers.some((p) => p.rrClient)) this.clusterId = opts.clusterId ?? opts.routerId;
-    this.rib = new Rib((r) => this.importRoute(r));
+    this.rib = new Rib((r) => this.importRoute(r), opts.maxPaths ?? 1);
     for (const p of opts.peers) this.createPeer(p);
     const local = opts.originate.map((p) => this.localRoute(p));
     this.rib.update(LOCAL_SOURCE_ID, local, []);
@@ -469,7 +469,8 @@ export class BgpSpeaker {
       if (what === 'announce') { if (!announce.has(afi)) announce.set(afi, new Map()); announce.get(afi)!.set(prefix, attrs!); }
       if (what === 'withdraw') { if (!withdraw.has(afi)) withdraw.set(afi, []); withdraw.get(afi)!.push(prefix); }
     };
-    if (changes) for (const c of changes) want(c.prefix, c.best);
+    // a change of the multipath set alone leaves the best path, all that peers are sent, as it was
+    if (changes) for (const c of changes) { if (!c.multipathOnly) want(c.prefix, c.best); }
     else {
       for (const r of this.rib.bestIter()) want(r.prefix, r);
       // sent before, no longer in Loc-RIB

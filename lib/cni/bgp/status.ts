@@ -41,6 +41,8 @@ export interface RouteStatus {
   communities: string[];
   best: boolean;
   stale: boolean;
+  /** ECMP: the next hops of the best route's multipath set, its own first (only with more than one path) */
+  multipath?: string[];
 }
 
 export function peerStatus(p: PeerState, rib: Rib): PeerStatus {
@@ -62,5 +64,6 @@ export function routeStatus(r: Route, best: boolean): RouteStatus {
     asPath: asPathString(r), origin: (['IGP', 'EGP', 'incomplete'] as const)[r.attrs.origin ?? 2],
     localPref: r.attrs.localPref, med: r.attrs.med, communities: (r.attrs.communities ?? []).map(formatCommunity),
     best, stale: r.stale === true,
+    ...(r.multipath ? { multipath: r.multipath.map((p) => p.attrs.nextHop ?? '') } : {}),
   };
 }

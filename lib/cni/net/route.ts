@@ -26,7 +26,30 @@ export interface RouteSpec {
   advmss?: number;
 }
 
-export interface RouteEntry extends RouteSpec { family: 4 | 6; type: RouteType }
+/** one next hop of a multipath route (RTA_MULTIPATH) */
+export interface NextHopEntry { gw?: string; dev?: number; onlink: boolean }
+
+export interface RouteEntry extends RouteSpec {
+  family: 4 | 6;
+  type: RouteType;
+  /** a multipath (ECMP) route's next hops; gw and dev are then unset */
+  multipath?: NextHopEntry[];
+}
+
+/** RTA_MULTIPATH: struct rtnexthop {len u16, flags u8, hops u8, ifindex i32} then its attributes, each */
+function parseMultipath(b: Buffer): NextHopEntry[] {
+  const out: NextHopEntry[] = [];
+  for (let off = 0; off + 8 <= b.length;) {
+    const len = b.readUInt16LE(off);
+    if (len < 8) break;
+    const a = parseAttrs(b.subarray(off + 8, off + len));
+    const gw = a.get(RTA.GATEWAY);
+    const dev = b.readInt32LE(off + 4);
+    out.push({ gw: gw ? bytesToIp(gw) : undefined, dev: dev > 0 ? dev : undefined, onlink: (b[off + 2] & RTNH_F_ONLINK) !== 0 });
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
 
 function msg(r: RouteSpec, forDelete: boolean): Buffer {
   const d = parseCidr(r.dst);
@@ -91,6 +114,7 @@ export async function listRoutes(nl: Rtnl, family: 4 | 6, table: number = RT_TAB
     const gw = a.get(RTA.GATEWAY);
     const src = a.get(RTA.PREFSRC);
     const metrics = a.get(RTA.METRICS) ? parseAttrs(a.get(RTA.METRICS)!) : undefined;
+    const mp = a.get(RTA.MULTIPATH);
     out.push({
       family,
       dst: `${dst ? bytesToIp(dst) : family === 4 ? '0.0.0.0' : '::'}/${b.readUInt8(1)}`,
@@ -105,6 +129,7 @@ export async function listRoutes(nl: Rtnl, family: 4 | 6, table: number = RT_TAB
       priority: readU32(a.get(RTA.PRIORITY)),
       mtu: readU32(metrics?.get(RTAX.MTU)),
       advmss: readU32(metrics?.get(RTAX.ADVMSS)),
+      ...(mp ? { multipath: parseMultipath(mp) } : {}),
     });
   }
   return out;

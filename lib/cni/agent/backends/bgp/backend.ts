@@ -101,6 +101,7 @@ export class BgpBackend implements Backend {
     const speaker = new bgp.BgpSpeaker({
       asn: c.asn, routerId, listen: { address: routerId, port: c.port }, peers: [], originate: blocks,
       gracefulRestartTime: c.grTime,
+      ...(c.maxPaths ? { maxPaths: c.maxPaths } : {}),
       // the kernel routes stay when the agent dies or restarts, so peers may keep forwarding to us
       preserveForwarding: true,
       restarted: this.o.restarting,

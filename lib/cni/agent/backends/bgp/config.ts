@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { bool, str, type FlagSpec, type Parsed } from '../../../../util/command-line';
 import { BerthError } from '../../../../util/errors';
 import { parseCommunity } from '../../../bgp/policy';
+import { MAX_PATHS_LIMIT } from '../../../bgp/speaker-config';
 import type { Ipv4Net } from '../../subnets';
 import { checkSubnetLen6, parseNet6 } from '../../subnets6';
 
@@ -47,6 +48,8 @@ export interface BgpAgentConfig {
   clusterId?: string;
   /** tunnel to other nodes (all, or those on another underlay subnet) instead of routing plainly */
   encap?: BgpEncap;
+  /** ECMP: up to this many equal-cost paths per prefix into the kernel as one multipath route (absent: 1) */
+  maxPaths?: number;
 }
 
 /** Calico's ipipMode / vxlanMode of an IP pool: when routes to another node's block are encapsulated */
@@ -80,6 +83,7 @@ export const BGP_FLAGS: FlagSpec = {
   'bgp-export-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'add this community to the routes exported to external peers' },
   'bgp-import-accept-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'accept routes from external peers carrying this community (besides --bgp-import)' },
   'bgp-import-reject-community': { value: true, repeat: true, arg: 'ASN:VALUE', help: 'reject routes from external peers carrying this community (checked first)' },
+  'bgp-max-paths': { value: true, arg: 'N', default: '1', help: `ECMP: install up to N equal-cost paths of a prefix as one multipath kernel route (1..${MAX_PATHS_LIMIT}; 1: the best path only)` },
   'bgp-ipip': { value: true, arg: 'never|always|cross-subnet', help: 'IPv4-in-IPv4 to other nodes (Calico\'s ipipMode): all, or only those on another underlay subnet' },
   'bgp-vxlan': { value: true, arg: 'never|always|cross-subnet', help: 'VXLAN (--vni, --port) to other nodes (Calico\'s vxlanMode): all, or only those on another underlay subnet' },
   network6: { value: true, arg: 'CIDR', help: 'give containers an IPv6 address from this range too (bgp backend)' },
@@ -191,6 +195,7 @@ export function parseBgpConfig(p: Parsed, net4: Ipv4Net, subnetLen: number): Bgp
   const peers = list(p, 'bgp-peer').map((s) => parsePeerSpec(s));
   const maxPrefixes = parseMaxPrefixes(p, peers, asn);
   const restart = str(p, 'bgp-max-prefix-restart');
+  const maxPaths = int(str(p, 'bgp-max-paths')!, '--bgp-max-paths', 1, MAX_PATHS_LIMIT);
   if (restart !== undefined && !maxPrefixes) throw new BerthError('needs --bgp-max-prefixes', { field: '--bgp-max-prefix-restart' });
   return {
     asn,
@@ -208,5 +213,6 @@ export function parseBgpConfig(p: Parsed, net4: Ipv4Net, subnetLen: number): Bgp
     ...parseRr(p, peers, asn),
     ...parseCommunities(p),
     ...(encap ? { encap } : {}),
+    ...(maxPaths > 1 ? { maxPaths } : {}),
   };
 }

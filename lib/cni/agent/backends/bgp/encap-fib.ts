@@ -4,13 +4,23 @@
 // vxlan.calico routes); any other goes to the plain NetlinkFib unchanged. Its dump reports a route of
 // the wrong shape (direct where a tunnel is wanted, or the reverse) with no gateway, so FibSync's
 // reconcile rewrites it.
+//
+// ECMP: a multipath set whose next hops are all plain goes to NetlinkFib as one multipath route. A set
+// holding a tunnelled next hop is installed as a single route through its first next hop (in the set's
+// order, so the same one every time): a tunnelled next hop is another node, and the agent imports from
+// nodes only their own blocks, each announced by one node, so such a set does not arise from the agent's
+// own peers; a kernel multipath route through the tunnel would need a device and onlink per next hop.
 import * as net from '../../../net';
 import { RTPROT_BGP, type FibBackend, type FibEntry, type FibOp } from '../../../bgp/fib';
+import { isMultipath, splitNextHops } from '../../../bgp/fib-nexthops';
 
 /** The tunnel device's ifindex for a route to `prefix` via `gateway`, or undefined for a plain route. */
 export type TunnelFor = (prefix: string, gateway: string) => number | undefined;
 
 export class EncapFib implements FibBackend {
+  /** multipath sets installed through one next hop: prefix -> the set FibSync asked for and the hop installed */
+  private readonly collapsed = new Map<string, { wanted: string; installed: string }>();
+
   constructor(private readonly inner: FibBackend, private readonly nl: net.Rtnl, private readonly tunnelFor: TunnelFor) {}
 
   async list(): Promise<{ ours: FibEntry[]; others: Set<string> }> {
@@ -19,9 +29,12 @@ export class EncapFib implements FibBackend {
     const ours = base.ours.map((e) => {
       const r = v4.get(e.prefix);
       if (!r) return e; // IPv6: never tunnelled
-      const dev = this.tunnelFor(e.prefix, e.gateway);
+      const dev = isMultipath(e.gateway) ? undefined : this.tunnelFor(e.prefix, e.gateway);
       const right = dev === undefined ? !r.onlink : r.dev === dev && r.onlink;
-      return right ? e : { prefix: e.prefix, gateway: '' };
+      if (!right) return { prefix: e.prefix, gateway: '' };
+      // a collapsed set, as we installed it, is what FibSync asked for
+      const c = this.collapsed.get(e.prefix);
+      return c && c.installed === e.gateway ? { prefix: e.prefix, gateway: c.wanted } : e;
     });
     return { ours, others: base.others };
   }
@@ -44,8 +57,9 @@ export class EncapFib implements FibBackend {
     const out: (Error | undefined)[] = new Array(ops.length);
     const plain: FibOp[] = [];
     const at: number[] = [];
-    for (const [i, o] of ops.entries()) {
-      const dev = o.op === 'replace' && net.ipFamily(o.entry.gateway) === 4 ? this.tunnelFor(o.entry.prefix, o.entry.gateway) : undefined;
+    for (const [i, given] of ops.entries()) {
+      const o = this.collapse(given);
+      const dev = o.op === 'replace' && !isMultipath(o.entry.gateway) && net.ipFamily(o.entry.gateway) === 4 ? this.tunnelFor(o.entry.prefix, o.entry.gateway) : undefined;
       if (o.op === 'remove' || dev === undefined) {
         plain.push(o);
         at.push(i);
@@ -65,6 +79,17 @@ export class EncapFib implements FibBackend {
       res.forEach((r, k) => { out[at[k]] = r; });
     }
     return out;
+  }
+
+  /** A multipath set with a tunnelled next hop becomes its first next hop alone (see the top of the file). */
+  private collapse(o: FibOp): FibOp {
+    const prefix = o.op === 'remove' ? o.prefix : o.entry.prefix;
+    this.collapsed.delete(prefix);
+    if (o.op === 'remove' || !isMultipath(o.entry.gateway)) return o;
+    const hops = splitNextHops(o.entry.gateway);
+    if (net.ipFamily(hops[0]) !== 4 || hops.every((g) => this.tunnelFor(prefix, g) === undefined)) return o;
+    this.collapsed.set(prefix, { wanted: o.entry.gateway, installed: hops[0] });
+    return { ...o, entry: { prefix, gateway: hops[0] } };
   }
 
   close(): void {
