@@ -178,7 +178,7 @@ export async function removeContainerDir(root: string, id: string): Promise<void
  * Takes the container's lock (an flock on its directory) without blocking the event loop: the library
  * may be starting many containers at once.
  */
-export async function lockContainer(root: string, id: string): Promise<() => void> {
+export async function lockContainer(root: string, id: string): Promise<(removed?: boolean) => void> {
   try {
     return await lock(containerDir(root, id), 'exclusive', { directory: true });
   } catch (e) {

@@ -42,7 +42,8 @@ export interface Sys {
   hasState(root: string, id: string): Promise<boolean>;
   writeState(root: string, s: StoredState): Promise<void>;
   removeContainerDir(root: string, id: string): Promise<void>;
-  lock(root: string, id: string): Promise<() => void>;
+  /** the release: `removed` once the container's directory is gone (its last close may then come later) */
+  lock(root: string, id: string): Promise<(removed?: boolean) => void>;
   status(root: string, s: StoredState): Promise<Status>;
   /** the fifo a created process waits on, owned by the container's root */
   makeExecFifo(file: string, uid: number, gid: number): Promise<void>;

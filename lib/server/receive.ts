@@ -1,8 +1,8 @@
 // Reading one request off an accepted connection: the header, the payload and the SCM_RIGHTS descriptors
 // that ride the first sendmsg. libuv must not read this socket (it would drop the descriptors): the
-// server accepts with pauseOnConnect and reads through the addon's non-blocking recvmsg.
+// server accepts with pauseOnConnect and reads through the addon's recvmsg (conn-recv.ts).
 import fs = require('node:fs');
-import { native } from '../sys/native';
+import { recvWhenReadable, RecvTimeout } from './conn-recv';
 import { decodeHeader, decodePayload, HEADER_BYTES, MAGIC, MAX_PAYLOAD, PROTOCOL_VERSION, ProtocolError, type Request } from './protocol';
 
 export type Received =
@@ -22,20 +22,18 @@ export function closeAll(fds: number[]): void {
 
 /** Reads a whole request from `fd`, waiting for late bytes up to `timeoutMs`. */
 export async function receiveRequest(fd: number, timeoutMs: number): Promise<Received> {
-  const n = native();
   const fds: number[] = [];
   let data: Buffer = Buffer.alloc(0);
   const deadline = Date.now() + timeoutMs;
   let need = HEADER_BYTES;
-  let delay = 0;
   for (;;) {
-    const got = n.unixRecv(fd, Math.max(CHUNK, need - data.length));
-    if (got === null) {
-      if (Date.now() > deadline) return { kind: 'bad', reason: 'timed out waiting for the request', fds };
-      // the first sendmsg is usually in before the accept callback runs: this only covers stragglers
-      await new Promise((r) => (delay === 0 ? setImmediate(r) : setTimeout(r, delay)));
-      delay = Math.min(delay + 1, 10);
-      continue;
+    let got;
+    try {
+      // the first sendmsg is usually in before the accept callback runs: the wait only covers stragglers
+      got = await recvWhenReadable(fd, Math.max(CHUNK, need - data.length), deadline - Date.now());
+    } catch (e) {
+      if (e instanceof RecvTimeout) return { kind: 'bad', reason: 'timed out waiting for the request', fds };
+      throw e;
     }
     fds.push(...got.fds);
     if (got.truncated) return { kind: 'bad', reason: 'descriptors truncated (too many fds)', fds };

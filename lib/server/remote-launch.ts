@@ -5,12 +5,12 @@
 // LAUNCHED and STATUS come back. A front-end that forked nothing makes the request go cold.
 import fs = require('node:fs');
 import type net = require('node:net');
-import { native } from '../sys/native';
 import { adoptLaunch, type LaunchCallbacks, type Launched } from '../runtime/launcher';
 import type { LaunchPlan } from '../runtime/launch-plan';
 import type { LaunchRoute } from '../runtime/launch-route';
 import { encodePlan } from '../runtime/plan-codec';
 import { allowExecShim } from '../runtime/seccomp/exec-shim';
+import { recvWhenReadable, RecvTimeout } from './conn-recv';
 import { FRAME } from './protocol';
 import { socketFd } from '../util/unix-socket';
 
@@ -131,21 +131,22 @@ export class RemoteLaunch implements LaunchRoute {
 
   /** One frame of `type` with a `length`-byte payload, or an error naming what came instead. */
   private async receive(type: number, length: number, timeoutMs: number): Promise<Frame> {
-    const n = native();
     const fds: number[] = [];
     let data: Buffer = Buffer.alloc(0);
     const deadline = Date.now() + timeoutMs;
-    let delay = 0;
     while (data.length < 8 + length) {
-      const got = n.unixRecv(this.fd, 8 + length - data.length);
-      if (got === null) {
-        if (Date.now() > deadline) throw new Error('warm launch: the front-end did not answer');
-        await new Promise((r) => (delay === 0 ? setImmediate(r) : setTimeout(r, delay)));
-        delay = Math.min(delay + 1, 10);
-        continue;
+      let got;
+      try {
+        got = await recvWhenReadable(this.fd, 8 + length - data.length, deadline - Date.now());
+      } catch (e) {
+        for (const fd of fds) fs.closeSync(fd);
+        throw e instanceof RecvTimeout ? new Error('warm launch: the front-end did not answer') : e;
       }
       fds.push(...got.fds);
-      if (got.data.length === 0) throw new Error('warm launch: the front-end went away');
+      if (got.data.length === 0) {
+        for (const fd of fds) fs.closeSync(fd);
+        throw new Error('warm launch: the front-end went away');
+      }
       data = data.length ? Buffer.concat([data, got.data]) : got.data;
       if (data.length >= 8 && (data.readUInt32LE(0) !== type || data.readUInt32LE(4) !== length)) {
         for (const fd of fds) fs.closeSync(fd);

@@ -7,7 +7,7 @@ import type net = require('node:net');
 import path = require('node:path');
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { routeStdio, type Stdio } from '../util/io';
-import { parseFlags, str } from '../util/command-line';
+import { parseFlags, str, type Parsed } from '../util/command-line';
 import { isPlugin, runPluginRequest } from './cni';
 import type { Request } from './protocol';
 import { routeLaunch } from '../runtime/launch-route';
@@ -64,27 +64,25 @@ function launchColdReason(name: string, argv: string[]): string | undefined {
   return undefined;
 }
 
-/** create, run or exec when they are launched warm: only they route their launch and wait to the front-end. */
-function launchesWarm(argv: string[]): boolean {
-  if (!warmLaunch()) return false;
+/** The global flags and the command of `berth <argv>`, parsed once per request; undefined when they do not parse. */
+function parseGlobals(argv: string[]): Parsed | undefined {
   try {
     const { GLOBAL_FLAGS } = require('../runtime/cli/global-flags') as typeof import('../runtime/cli/global-flags');
-    const name = parseFlags(argv, GLOBAL_FLAGS, 'berth').positional[0];
-    return name !== undefined && FORKED.has(name);
-  } catch {
-    return false;
-  }
-}
-
-/** Why `berth <argv>` goes cold, or undefined when the server runs it. */
-function coldReason(argv: string[], cwd: string, root: string): string | undefined {
-  let p;
-  try {
-    const { GLOBAL_FLAGS } = require('../runtime/cli/global-flags') as typeof import('../runtime/cli/global-flags');
-    p = parseFlags(argv, GLOBAL_FLAGS, 'berth');
+    return parseFlags(argv, GLOBAL_FLAGS, 'berth');
   } catch {
     return undefined; // a bad command line: the server prints the same error the cold path would
   }
+}
+
+/** create, run or exec when they are launched warm: only they route their launch and wait to the front-end. */
+function launchesWarm(p: Parsed | undefined): boolean {
+  const name = p?.positional[0];
+  return warmLaunch() && name !== undefined && FORKED.has(name);
+}
+
+/** Why `berth <argv>` goes cold, or undefined when the server runs it. */
+function coldReason(p: Parsed | undefined, argv: string[], cwd: string, root: string): string | undefined {
+  if (!p) return undefined;
   const asked = path.resolve(cwd, str(p, 'root') ?? '/run/berth');
   if (asked !== root) return `--root ${asked} is not this server's (${root})`;
   const name = p.positional[0];
@@ -108,8 +106,9 @@ export async function runRequest(req: Request, fds: number[], opts: RunnerOption
   const berth = req.program === 'berth';
   if (!berth && !isPlugin(req.program)) return { type: 'go-cold', reason: `program "${req.program}" is not served` };
   if (!path.isAbsolute(req.cwd)) return { type: 'go-cold', reason: `cwd "${req.cwd}" is not absolute` };
+  const parsed = berth ? parseGlobals(req.argv) : undefined;
   if (berth) {
-    const reason = coldReason(req.argv, req.cwd, opts.root);
+    const reason = coldReason(parsed, req.argv, req.cwd, opts.root);
     if (reason) return { type: 'go-cold', reason };
   }
   const opened: number[] = [];
@@ -123,7 +122,7 @@ export async function runRequest(req: Request, fds: number[], opts: RunnerOption
       opened.push(fd);
       stdio.out = stdio.err = fd;
     };
-    const remote = opts.conn !== undefined && berth && launchesWarm(req.argv) ? new RemoteLaunch(opts.conn, silence) : undefined;
+    const remote = opts.conn !== undefined && berth && launchesWarm(parsed) ? new RemoteLaunch(opts.conn, silence) : undefined;
     const status = await requests.run(stdio, () => launches.run(remote, () => berth
       ? opts.runCli(req.argv)
       : runPluginRequest(req.program, stdio)));

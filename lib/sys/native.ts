@@ -34,6 +34,8 @@ export interface Native {
   pidfdSendSignal(pidfd: number, signal: number): void;
   setChildSubreaper(on: boolean): void;
   socketpair(): [number, number];
+  /** A close-on-exec duplicate of fd (F_DUPFD_CLOEXEC): another number to watchReadable a socket libuv owns. */
+  dupFd(fd: number): number;
   waitPid(pid: number, callback: (code: number, signal: number) => void): void;
   /**
    * Starts a container process from a launch plan (see lib/runtime/plan.ts). `direct`: cloned straight

@@ -70,7 +70,7 @@ export function withLockSync<T>(path: string, mode: LockMode, fn: () => T, o: Lo
  * non-blocking, backing off from 1 to 50 ms. A blocking flock would also deadlock when this same process
  * holds the other mode in a pending async call. Returns the release.
  */
-export async function lock(path: string, mode: LockMode, o: LockOptions = {}): Promise<() => void> {
+export async function lock(path: string, mode: LockMode, o: LockOptions = {}): Promise<(removed?: boolean) => void> {
   const fd = await new Promise<number>((resolve, reject) =>
     fs.open(path, openFlags(o), o.fileMode ?? 0o600, (e, f) => (e ? reject(e) : resolve(f))));
   const n = sys().native();
@@ -78,7 +78,9 @@ export async function lock(path: string, mode: LockMode, o: LockOptions = {}): P
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     try {
       n.flock(fd, op);
-      return () => fs.closeSync(fd);
+      // a locked directory that was removed meanwhile: its last close frees the inode (on ext4 about 0.2 ms
+      // of journal work), and no one can open the path any more, so it may close off the main thread
+      return (removed = false) => (removed ? fs.close(fd, () => undefined) : fs.closeSync(fd));
     } catch (e) {
       if (errnoCode(e) !== 'EAGAIN') { fs.closeSync(fd); throw e; }
       await new Promise((r) => setTimeout(r, delay));

@@ -281,6 +281,17 @@ static napi_value js_set_child_subreaper(napi_env env, napi_callback_info info) 
   return make_undefined(env);
 }
 
+/*
+ * dupFd(fd) -> a close-on-exec duplicate: a second descriptor number for the same socket, so that it can be
+ * polled (watchReadable) while libuv keeps its own watcher for the original (libuv allows one per number).
+ */
+static napi_value js_dup_fd(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t fd;
+  int copy = arg_int32(env, argv[0], &fd) ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : (errno = EBADF, -1);
+  return copy < 0 ? throw_errno(env, errno, "fcntl(F_DUPFD_CLOEXEC)", NULL) : make_int(env, copy);
+}
+
 /* socketpair(): a SOCK_STREAM unix pair, both ends close-on-exec -> [fd0, fd1] */
 static napi_value js_socketpair(napi_env env, napi_callback_info info) {
   int sv[2];
@@ -335,4 +346,5 @@ void berth_init_syscalls(napi_env env, napi_value exports) {
   export_fn(env, exports, "pidfdSendSignal", js_pidfd_send_signal);
   export_fn(env, exports, "setChildSubreaper", js_set_child_subreaper);
   export_fn(env, exports, "socketpair", js_socketpair);
+  export_fn(env, exports, "dupFd", js_dup_fd);
 }

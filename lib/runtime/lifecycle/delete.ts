@@ -30,7 +30,7 @@ interface Held {
 
 export async function del(id: string, opts: DeleteOptions, sys: Sys): Promise<void> {
   const root = opts.root ?? DEFAULT_ROOT;
-  let unlock: () => void;
+  let unlock: (removed?: boolean) => void;
   try {
     unlock = await sys.lock(root, id);
   } catch (e) {
@@ -38,6 +38,7 @@ export async function del(id: string, opts: DeleteOptions, sys: Sys): Promise<vo
     if (e instanceof NotFoundError && opts.force) return;
     throw e;
   }
+  let removed = false;
   try {
     let s: StoredState;
     try {
@@ -46,6 +47,7 @@ export async function del(id: string, opts: DeleteOptions, sys: Sys): Promise<vo
       if (!(e instanceof NotFoundError) || !opts.force) throw e;
       // a create that died half-way: its intent says what it may have made
       await removeUnfinished(sys, root, id, await sys.readIntent(root, id));
+      removed = true;
       return;
     }
     const status = await sys.status(root, s);
@@ -59,8 +61,9 @@ export async function del(id: string, opts: DeleteOptions, sys: Sys): Promise<vo
       if (!(await waitGone(sys, s, 10_000))) throw new BerthError(`container ${id}: process ${s.pid} did not exit after SIGKILL`);
     }
     await removeStopped(sys, root, s);
+    removed = true;
   } finally {
-    unlock();
+    unlock(removed);
   }
 }
 

@@ -31,18 +31,20 @@ export async function run(opts: RunOptions, sys: Sys): Promise<number> {
  * is in memory, so there is nothing to read back or to kill. A `delete` from elsewhere may have won.
  */
 async function removeExited(sys: Sys, root: string, s: StoredState): Promise<void> {
-  let unlock: () => void;
+  let unlock: (removed?: boolean) => void;
   try {
     unlock = await sys.lock(root, s.id);
   } catch (e) {
     if (e instanceof NotFoundError) return;
     throw e;
   }
+  let removed = false;
   try {
     // deleted while we waited for the lock
     if (!(await sys.hasState(root, s.id))) return;
     await removeStopped(sys, root, s);
+    removed = true;
   } finally {
-    unlock();
+    unlock(removed);
   }
 }
