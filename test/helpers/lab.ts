@@ -66,7 +66,8 @@ export async function flood100pps(ns: string, to: string, during: () => Promise<
   const p = spawnIn(ns, 'ping', ['-i', '0.01', '-W', '1', to], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  const done = new Promise<void>((r) => p.once('exit', () => r()));
+  // 'close', not 'exit': the summary may still be in the pipe when ping has exited
+  const done = new Promise<void>((r) => p.once('close', () => r()));
   await new Promise((r) => setTimeout(r, 1000));
   await during();
   await new Promise((r) => setTimeout(r, 1000));

@@ -1,8 +1,8 @@
 // A node under a big feed keeps its lease and its pods (issue 15): a feeder router (BIRD 2, static routes,
 // eBGP) announces FEED_N prefixes to n1's agent and then withdraws them all, while n2's pod pings n1's pod at
 // 100 pps. Throughout: n1 never logs a lost lease, n2's session to n1 never goes down, no ping is lost, and
-// `berth bgp peers` on n1 answers within PEERS_BOUND_MS. BIRD rather than GoBGP feeds: gobgp adds one
-// prefix per CLI call, BIRD loads a 200k static table from its config in a second or two.
+// `berth bgp peers` on n1 answers within PEERS_BOUND_MS. The feeder: ../helpers/bgp-feed.ts. At 1M, with
+// the lease read from the store and the agent's idle CPU: bgp-lab-1m.test.ts.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
@@ -10,6 +10,7 @@ import type { Lab } from '../../lib/lab/lab';
 import type { Pod } from '../../lib/lab/pods';
 import { startLabBird, type LabRouter } from '../../lib/lab/bird';
 import { agentLog, flood100pps, testLab, within } from '../helpers/lab';
+import { FEED_RANGE, feederConf } from '../helpers/bgp-feed';
 
 const FEED_N = Number(process.env.BERTH_FEED_N ?? 200_000);
 const FEEDER_IP = '10.250.0.251';
@@ -23,35 +24,14 @@ const PEERS_BOUND_MS = 5000;
 const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
 const AGENT_FLAGS = ['--bgp-hold-time', String(HOLD_S), '--bgp-gr-time', '60'];
 
-/** the i-th fed prefix: /24s from 20.0.0.0 up (outside every lab address) */
-const feedPrefix = (i: number): string => `${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`;
-
-const birdConf = (n1Ip: string): string => {
-  const routes: string[] = [];
-  for (let i = 0; i < FEED_N; i++) routes.push(`route ${feedPrefix(i)} blackhole;`);
-  return `
-router id ${FEEDER_IP};
-log stderr { error, fatal };
-protocol device {}
-protocol static feed { disabled; ipv4; ${routes.join('\n')} }
-protocol bgp n1 {
-  local ${FEEDER_IP} as 65000;
-  neighbor ${n1Ip} as 64512;
-  hold time ${HOLD_S};
-  connect retry time 2;
-  ipv4 { import none; export where source = RTS_STATIC; };
-}
-`;
-};
-
 let lab: Lab;
 let feeder: LabRouter;
 const pods: Record<string, Pod> = {};
 
 t.before(async () => {
   lab = await testLab(t, { nodes: 2, network: 'bgp', ttlS: TTL_S, intervalS: 0.5, agents: false, tag: 'feed' });
-  feeder = await startLabBird(lab.state, 'feed', FEEDER_IP, birdConf(lab.node('n1').ip));
-  await lab.startAgents(['n1'], [...AGENT_FLAGS, '--bgp-peer', `${FEEDER_IP}@65000`, '--bgp-import', '20.0.0.0/6']);
+  feeder = await startLabBird(lab.state, 'feed', FEEDER_IP, feederConf({ n: FEED_N, feederIp: FEEDER_IP, nodeIp: lab.node('n1').ip, holdS: HOLD_S }));
+  await lab.startAgents(['n1'], [...AGENT_FLAGS, '--bgp-peer', `${FEEDER_IP}@65000`, '--bgp-import', FEED_RANGE]);
   await lab.startAgents(['n2'], AGENT_FLAGS);
   pods.a = lab.addPod('n1', 'a');
   pods.b = lab.addPod('n2', 'b');
@@ -70,7 +50,7 @@ function peers(node: string): Promise<{ ms: number; list: { address: string; sta
 
 /** n1's protocol-186 routes in the fed range, counted by wc (the listing is megabytes: past spawnSync's buffer) */
 function fedInKernel(): number {
-  return Number(lab.exec('n1', 'sh', ['-c', 'ip -4 route show proto 186 root 20.0.0.0/6 | wc -l']).stdout.trim());
+  return Number(lab.exec('n1', 'sh', ['-c', `ip -4 route show proto 186 root ${FEED_RANGE} | wc -l`]).stdout.trim());
 }
 
 t.test(`n1 takes ${FEED_N} prefixes in and out while keeping its lease, its peer n2 and 100 pps to its pod`, { timeout: 300_000 }, async (t) => {
