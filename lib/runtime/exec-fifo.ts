@@ -1,6 +1,6 @@
 // The exec fifo's reading end: start() lets a created process exec its program by reading its one byte.
 import fs = require('node:fs');
-import { native } from '../sys/native';
+import { readableWithin } from '../sys/readable';
 import { BerthError, errnoCode } from '../util/errors';
 
 /** How often a wait for the byte checks that the process still lives (it may die before it opens its end). */
@@ -14,20 +14,6 @@ function readByte(fd: number): number {
     if (errnoCode(e) !== 'EAGAIN') throw e;
     return -1;
   }
-}
-
-/** Resolves true once fd polls readable (or hung up), false after ms. */
-function readable(fd: number, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let stop = (): void => undefined;
-    const done = (woke: boolean): void => {
-      clearTimeout(timer);
-      stop();
-      resolve(woke);
-    };
-    const timer = setTimeout(() => done(false), ms);
-    stop = native().watchReadable(fd, () => done(true));
-  });
 }
 
 /**
@@ -51,7 +37,7 @@ export async function releaseExecFifo(fifo: string, alive: () => boolean): Promi
         woke = false;
         continue;
       }
-      woke = await readable(fd, ALIVE_CHECK_MS);
+      woke = await readableWithin(fd, ALIVE_CHECK_MS);
     }
   } finally {
     fs.closeSync(fd);

@@ -4,6 +4,7 @@
 // addon's watchReadable and read the original with recvmsg (unixRecv), descriptors included.
 import fs = require('node:fs');
 import { native } from '../sys/native';
+import { readableWithin } from '../sys/readable';
 
 export interface Received {
   /** empty: the front-end closed its end */
@@ -21,33 +22,19 @@ export class RecvTimeout extends Error {
 }
 
 /** At most `max` bytes from fd, as soon as there are any (or end of stream); RecvTimeout after timeoutMs. */
-export function recvWhenReadable(fd: number, max: number, timeoutMs: number): Promise<Received> {
+export async function recvWhenReadable(fd: number, max: number, timeoutMs: number): Promise<Received> {
   const n = native();
   const ready = n.unixRecv(fd, max);
-  if (ready) return Promise.resolve(ready);
-  return new Promise<Received>((resolve, reject) => {
-    const copy = n.dupFd(fd);
-    let stop = (): void => undefined;
-    let settled = false;
-    const finish = (err: Error | undefined, got?: Received): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      stop();
-      fs.closeSync(copy);
-      if (err) reject(err);
-      else resolve(got!);
-    };
-    const timer = setTimeout(() => finish(new RecvTimeout(timeoutMs)), Math.max(0, timeoutMs));
-    stop = n.watchReadable(copy, (status) => {
-      if (status < 0) return finish(new Error(`poll: status ${status}`));
-      let got: Received | null;
-      try {
-        got = n.unixRecv(fd, max);
-      } catch (e) {
-        return finish(e as Error);
-      }
-      if (got) finish(undefined, got); // null: woken early, keep watching
-    });
-  });
+  if (ready) return ready;
+  const deadline = Date.now() + timeoutMs;
+  const copy = n.dupFd(fd);
+  try {
+    for (;;) {
+      if (!(await readableWithin(copy, deadline - Date.now()))) throw new RecvTimeout(timeoutMs);
+      const got = n.unixRecv(fd, max);
+      if (got) return got; // null: woken early, wait on
+    }
+  } finally {
+    fs.closeSync(copy);
+  }
 }

@@ -10,17 +10,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Lab } from '../../lib/lab/lab';
 import type { Pod } from '../../lib/lab/pods';
-import { startLabBird, type LabRouter } from '../../lib/lab/bird';
-import { agentLog, flood100pps, testLab } from '../helpers/lab';
-import { FEED_RANGE, feederConf } from '../helpers/bgp-feed';
+import type { LabRouter } from '../../lib/lab/bird';
+import { agentLog, flood100pps } from '../helpers/lab';
+import { FEED_RANGE, FEED_TTL_S, FEEDER_IP, feedLab } from '../helpers/bgp-feed';
 import type { Lease } from '../../lib/cni/agent/store/types';
 import type { BgpStatusFile } from '../../lib/cni/agent/backends/bgp/status';
 
 const FEED_N = Number(process.env.BERTH_FEED_N ?? 1_000_000);
-const FEEDER_IP = '10.250.0.251';
-const TTL_S = 6;
-const HOLD_S = 9;
-const AGENT_FLAGS = ['--bgp-hold-time', String(HOLD_S), '--bgp-gr-time', '60'];
 const IDLE_S = 5;
 /** a tick with nothing to do costs milliseconds; a tick that touched the table would cost a core */
 const IDLE_CPU_BOUND = 0.1;
@@ -31,13 +27,9 @@ let feeder: LabRouter;
 const pods: Record<string, Pod> = {};
 
 t.before(async () => {
-  lab = await testLab(t, { nodes: 3, network: 'bgp', ttlS: TTL_S, intervalS: 0.5, agents: false, tag: 'f1m' });
-  feeder = await startLabBird(lab.state, 'feed', FEEDER_IP, feederConf({ n: FEED_N, feederIp: FEEDER_IP, nodeIp: lab.node('n1').ip, holdS: HOLD_S }));
-  await lab.startAgents(['n1'], [...AGENT_FLAGS, '--bgp-peer', `${FEEDER_IP}@65000`, '--bgp-import', FEED_RANGE]);
-  await lab.startAgents(['n2', 'n3'], AGENT_FLAGS);
-  pods.a = lab.addPod('n1', 'a');
-  pods.b = lab.addPod('n2', 'b');
-  pods.c = lab.addPod('n3', 'c');
+  const f = await feedLab(t, { nodes: 3, n: FEED_N, tag: 'f1m' });
+  ({ lab, feeder } = f);
+  for (const pod of f.pods) pods[pod.name] = pod;
 });
 
 const readJson = <T>(file: string): T | undefined => {
@@ -170,7 +162,7 @@ t.test(`n1 takes ${FEED_N} prefixes in and out; its lease, its sessions and 2 x 
     t.equal(r.received, r.sent, `every ping from ${from}'s pod to n1's pod answered (${r.received}/${r.sent})`);
   }
   t.ok(w.samples >= 100, `${w.samples} samples of the store and of n2's and n3's view, every 100 ms`);
-  t.same(w.problems, [], `n1's lease never expired nor moved (closest: ${w.minMarginMs} ms before expiry; TTL ${TTL_S} s), n2 and n3 kept their sessions to n1 and forwarded to it (n1's longest tick gap: ${w.n1Gap} ms)`);
+  t.same(w.problems, [], `n1's lease never expired nor moved (closest: ${w.minMarginMs} ms before expiry; TTL ${FEED_TTL_S} s), n2 and n3 kept their sessions to n1 and forwarded to it (n1's longest tick gap: ${w.n1Gap} ms)`);
   const lines = agentLog(lab, 'n1').slice(logFrom);
   t.same(lines.filter((l) => /lease/.test(String(l.msg)) && l.level !== 'info'), [], 'n1 logged no lease loss or renewal failure');
   t.same(lines.filter((l) => l.level === 'error'), [], 'n1 logged no error');

@@ -8,33 +8,26 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import type { Lab } from '../../lib/lab/lab';
 import type { Pod } from '../../lib/lab/pods';
-import { startLabBird, type LabRouter } from '../../lib/lab/bird';
-import { agentLog, flood100pps, testLab, within } from '../helpers/lab';
-import { FEED_RANGE, feederConf } from '../helpers/bgp-feed';
+import type { LabRouter } from '../../lib/lab/bird';
+import { agentLog, flood100pps, within } from '../helpers/lab';
+import { FEED_RANGE, feedLab } from '../helpers/bgp-feed';
 
 const FEED_N = Number(process.env.BERTH_FEED_N ?? 200_000);
-const FEEDER_IP = '10.250.0.251';
-const TTL_S = 6;
-const HOLD_S = 9;
 /**
  * A CLI start (node + bundle) on a loaded 2-core machine takes about a second (median ~0.9 s here, the
  * worst ~3 s); an agent blocked as long as its lease TTL (6 s) would lose the lease: the bound sits below it.
  */
 const PEERS_BOUND_MS = 5000;
 const BERTH = path.resolve(__dirname, '..', '..', '..', 'bin', 'berth');
-const AGENT_FLAGS = ['--bgp-hold-time', String(HOLD_S), '--bgp-gr-time', '60'];
 
 let lab: Lab;
 let feeder: LabRouter;
 const pods: Record<string, Pod> = {};
 
 t.before(async () => {
-  lab = await testLab(t, { nodes: 2, network: 'bgp', ttlS: TTL_S, intervalS: 0.5, agents: false, tag: 'feed' });
-  feeder = await startLabBird(lab.state, 'feed', FEEDER_IP, feederConf({ n: FEED_N, feederIp: FEEDER_IP, nodeIp: lab.node('n1').ip, holdS: HOLD_S }));
-  await lab.startAgents(['n1'], [...AGENT_FLAGS, '--bgp-peer', `${FEEDER_IP}@65000`, '--bgp-import', FEED_RANGE]);
-  await lab.startAgents(['n2'], AGENT_FLAGS);
-  pods.a = lab.addPod('n1', 'a');
-  pods.b = lab.addPod('n2', 'b');
+  const f = await feedLab(t, { nodes: 2, n: FEED_N, tag: 'feed' });
+  ({ lab, feeder } = f);
+  for (const pod of f.pods) pods[pod.name] = pod;
 });
 
 /** `berth bgp peers --json` on a node, with how long it took to answer */

@@ -353,7 +353,6 @@ function candidates(received: RoutePath[], accepted: Array<RoutePath | undefined
   return c;
 }
 
-
 /** The route one source sent for a slot's prefix, if any. */
 function receivedFrom(slot: Slot, sourceId: string): RoutePath | undefined {
   if (!(slot instanceof Candidates)) return slot.source.id === sourceId ? slot : undefined;

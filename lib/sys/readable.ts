@@ -1,0 +1,19 @@
+// One wait for a descriptor to poll readable (data, end of stream or hang-up), with a time limit: the
+// addon's watchReadable, stopped on whichever comes first.
+import util = require('node:util');
+import { native } from './native';
+
+/** true once fd polls readable, false after `ms`; rejects on a poll error. The watch is stopped either way. */
+export function readableWithin(fd: number, ms: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    let stop = (): void => undefined;
+    const done = (woke: boolean, status = 0): void => {
+      clearTimeout(timer);
+      stop();
+      if (status < 0) reject(new Error(`poll of fd ${fd}: ${util.getSystemErrorName(status)}`));
+      else resolve(woke);
+    };
+    const timer = setTimeout(() => done(false), Math.max(0, ms));
+    stop = native().watchReadable(fd, (status) => done(true, status));
+  });
+}
