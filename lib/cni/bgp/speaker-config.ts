@@ -4,6 +4,8 @@ import { ConfigError } from '../../util/errors';
 import { normalizePrefix } from './codec/prefix';
 import { validatePolicy, type Policy } from './policy';
 import type { BestChange } from './rib';
+import type { Afi } from './codec/constants';
+import type { SelectionEnd } from './selection-deferral';
 
 export type FamilyName = 'ipv4' | 'ipv6';
 
@@ -70,6 +72,14 @@ export interface SpeakerOptions {
   notificationRestart?: boolean;
   /** seconds in Idle after an error before retrying (default 2) */
   idleHoldTime?: number;
+  /**
+   * RFC 4724 §4.1: we come back from a restart with forwarding state kept: each family's route selection
+   * waits for the peers' End-of-RIB (see selection-deferral.ts), at most this many seconds (the
+   * Selection_Deferral_Timer). Until then its best routes reach neither onBestChange nor the peers.
+   */
+  selectionDeferral?: number;
+  /** a deferred family's selection is done: take its best routes whole (bestRoutesIter), e.g. one FIB reconcile */
+  onSelectionDone?: (afi: Afi, why: SelectionEnd) => void;
 }
 
 const isAsn = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0 && (n as number) <= 0xffffffff;
@@ -78,6 +88,7 @@ export function validateSpeaker(o: SpeakerOptions): void {
   if (!isAsn(o.asn)) throw new ConfigError('asn', `must be 1..4294967295, got ${o.asn}`);
   if (!net.isIPv4(o.routerId) || o.routerId === '0.0.0.0') throw new ConfigError('routerId', `must be a non-zero IPv4 address, got ${o.routerId}`);
   if (o.clusterId !== undefined && !net.isIPv4(o.clusterId)) throw new ConfigError('clusterId', 'must be an IPv4 address');
+  if (o.selectionDeferral !== undefined && !(o.selectionDeferral > 0 && Number.isFinite(o.selectionDeferral))) throw new ConfigError('selectionDeferral', `must be seconds > 0, got ${o.selectionDeferral}`);
   o.originate.forEach((p, i) => { try { normalizePrefix(p); } catch { throw new ConfigError(`originate[${i}]`, `bad prefix ${p}`); } });
   o.peers.forEach((p, i) => validatePeer(p, `peers[${i}]`));
 }
