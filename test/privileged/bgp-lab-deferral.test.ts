@@ -144,6 +144,8 @@ t.test('a restart while tor comes up late: kernel routes kept, 0 pings lost, not
         }
         await sleep(500);
       }
+      // both sides' connection attempts now meet (a collision): the one dropped must not reach tor as a
+      // second connection, which tor would take for another restart of n1 and drop n1's routes
       gate(false);
       release();
     }),
