@@ -28,7 +28,8 @@ export class RawPeer {
     return this.queue.shift();
   }
   send(b: Buffer): void { this.sock.write(b); }
-  async establish(extra: Partial<Capabilities> = {}, holdTime = 90): Promise<void> {
+  /** `drain`: read up to the speaker's IPv6 End-of-RIB (off when its selection is deferred: none comes yet) */
+  async establish(extra: Partial<Capabilities> = {}, holdTime = 90, drain = true): Promise<void> {
     await new Promise<void>((r, j) => { this.sock.once('connect', r); this.sock.once('error', j); });
     const caps = emptyCapabilities();
     caps.fourOctetAs = 65002;
@@ -40,6 +41,7 @@ export class RawPeer {
     if (open?.type !== 'open') throw new Error(`expected OPEN, got ${open?.type}`);
     this.open = open;
     this.send(encodeMessage({ type: 'keepalive' }));
+    if (!drain) return;
     // KEEPALIVE, the initial UPDATE, then End-of-RIB for IPv4 and, last, IPv6 (an empty MP_UNREACH)
     for (let m = await this.next(); m && !(m.type === 'update' && m.attrs.mpUnreach?.withdrawn.length === 0); m = await this.next()) { /* drain */ }
   }

@@ -3,9 +3,10 @@
 // birdc-like output of `berth bgp peers|routes`.
 import t from 'tap';
 import { parseAgentConfig } from '../../lib/cni/agent/agent-config';
+import { selectionDeferralOf } from '../../lib/cni/agent/backends/bgp/config';
 import { planPeers, externalImport, externalExport } from '../../lib/cni/agent/backends/bgp/plan';
 import { evaluatePolicy } from '../../lib/cni/bgp/policy';
-import { formatPeers, formatRoutes } from '../../lib/cni/agent/bgp-command';
+import { formatPeers, formatRoutes, formatSelection } from '../../lib/cni/agent/bgp-command';
 import type { Lease } from '../../lib/cni/agent/store/types';
 import type { Route } from '../../lib/cni/bgp/route';
 import type { PeerStatus, RouteStatus } from '../../lib/cni/bgp/status';
@@ -34,12 +35,24 @@ t.test('bgp flags are read; repeated and comma-separated peers and imports add u
   });
 });
 
+t.test('--bgp-selection-deferral: read when given, else half the restart time', async (t) => {
+  const given = parseAgentConfig(['--node', 'n1', '--backend', 'bgp', '--bgp-selection-deferral', '45']).bgp!;
+  t.equal(given.selectionDeferral, 45);
+  t.equal(selectionDeferralOf(given), 45);
+  const dflt = parseAgentConfig(['--node', 'n1', '--backend', 'bgp', '--bgp-gr-time', '30']).bgp!;
+  t.notOk('selectionDeferral' in dflt, 'unset: absent');
+  t.equal(selectionDeferralOf(dflt), 15, 'half of --bgp-gr-time');
+  t.equal(selectionDeferralOf({ grTime: 1 }), 1, 'never 0');
+});
+
 t.test('bad bgp input names the flag', async (t) => {
   const bad: [string[], RegExp][] = [
     [['--bgp-asn', '0'], /--bgp-asn/],
     [['--bgp-asn', 'x'], /--bgp-asn/],
     [['--bgp-hold-time', '2'], /--bgp-hold-time.*RFC 4271/],
     [['--bgp-gr-time', '5000'], /--bgp-gr-time/],
+    [['--bgp-selection-deferral', '0'], /--bgp-selection-deferral.*integer/],
+    [['--bgp-gr-time', '60', '--bgp-selection-deferral', '60'], /--bgp-selection-deferral: must be shorter than --bgp-gr-time \(60 s\)/],
     [['--bgp-peer', '10.0.0.1'], /--bgp-peer.*ADDRESS@ASN/],
     [['--bgp-peer', 'host@65000'], /--bgp-peer/],
     [['--bgp-peer', '10.0.0.1@0'], /--bgp-peer.*AS number/],
@@ -137,6 +150,9 @@ t.test('peers and routes print like birdc', async (t) => {
   const p: PeerStatus = { address: '10.250.0.2', asn: 64512, description: 'node n2', state: 'Established', since: '2026-01-01T10:11:12.000Z', families: ['ipv4'], received: 2, accepted: 1, advertised: 1, updatesIn: 3, updatesOut: 2, gracefulRestart: false };
   t.match(formatPeers([p, { ...p, address: '10.250.0.3', state: 'Active', lastError: 'connection closed' }]),
     /^Name\s+Proto\s+State\s+Since\s+Info\n10\.250\.0\.2\s+BGP\s+up\s+10:11:12\s+Established  AS64512  node n2  1\/2 imported, 1 exported\n10\.250\.0\.3\s+BGP\s+start\s+10:11:12\s+Active  AS64512  node n2  connection closed\n$/);
+  t.match(formatPeers([{ ...p, awaitingEndOfRib: ['ipv4', 'ipv6'] }]), /Established .* awaiting End-of-RIB \(ipv4, ipv6\)\n$/, 'a peer our deferred selection waits for');
+  t.equal(formatSelection([{ family: 'ipv4', waitingFor: ['10.250.0.251'], secondsLeft: 12 }]), 'Route selection deferred (RFC 4724) for ipv4: End-of-RIB awaited from 10.250.0.251, at most 12 s more\n');
+  t.equal(formatSelection([]), '', 'nothing deferred: no line');
   const r: RouteStatus = { prefix: '10.99.1.0/24', nextHop: '10.250.0.251', from: '10.250.0.251', asPath: '65000', origin: 'IGP', localPref: 100, communities: [], best: true, stale: false };
   t.equal(formatRoutes([r, { ...r, from: '10.250.0.9', best: false, stale: true }]),
     '10.99.1.0/24         unicast [10.250.0.251] * (100) [AS65000i]\n\tvia 10.250.0.251\n                     unicast [10.250.0.9] stale (100) [AS65000i]\n\tvia 10.250.0.251\n');

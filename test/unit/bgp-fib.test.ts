@@ -138,3 +138,18 @@ t.test('reconcile never undoes a change that arrived after its snapshot of the L
   t.equal(k.ours.size, best.length - 1, 'every other snapshot route installed');
   f.close();
 });
+
+t.test('reconcile of one family leaves the other family\'s routes alone (its selection may still be deferred)', async (t) => {
+  const k = new FakeKernel();
+  k.ours.set('10.1.0.0/16', '10.0.0.2').set('10.2.0.0/16', '10.0.0.2').set('fd00:1::/64', 'fd00::2');
+  const f = new FibSync(k, 10);
+  t.equal(await f.loadKernel(), 3, 'the previous run\'s routes, counted');
+  const v6 = (prefix: string, nextHop: string): Route => ({ ...r(prefix, nextHop), afi: 2 });
+  // the Loc-RIB: 10.1/16 kept, 10.2/16 gone, a new 10.3/16; IPv6 not selected yet (its route missing)
+  const fixed = await f.reconcile([r('10.1.0.0/16', '10.0.0.2'), r('10.3.0.0/16', '10.0.0.2'), v6('fd00:2::/64', 'fd00::2')], 4);
+  t.equal(fixed, 2);
+  t.same([...k.ours.keys()].sort(), ['10.1.0.0/16', '10.3.0.0/16', 'fd00:1::/64'], 'IPv4 put right; IPv6 untouched, neither removed nor added');
+  await f.reconcile([v6('fd00:2::/64', 'fd00::2')], 6);
+  t.same([...k.ours.keys()].sort(), ['10.1.0.0/16', '10.3.0.0/16', 'fd00:2::/64'], 'then IPv6 alone');
+  f.close();
+});

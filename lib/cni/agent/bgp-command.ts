@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { bool, str, type Command, type FlagSpec, type Group, type Parsed } from '../../util/command-line';
 import { BerthError } from '../../util/errors';
 import type { PeerStatus, RouteStatus } from '../bgp/status';
+import type { FamilyDeferral } from '../bgp/selection-deferral';
 import { askAgent } from './control/client';
 import { DEFAULT_RUN_DIR } from './settings';
 
@@ -19,11 +20,16 @@ function table(rows: string[][]): string {
 export function formatPeers(peers: PeerStatus[]): string {
   const rows = [['Name', 'Proto', 'State', 'Since', 'Info']];
   for (const p of peers) {
-    const info = [p.state, `AS${p.asn}`, p.description ?? '', p.state === 'Established' ? `${p.accepted}/${p.received} imported, ${p.advertised} exported` : p.lastError ?? '', p.gracefulRestart ? 'graceful restart' : '']
+    const info = [p.state, `AS${p.asn}`, p.description ?? '', p.state === 'Established' ? `${p.accepted}/${p.received} imported, ${p.advertised} exported` : p.lastError ?? '', p.gracefulRestart ? 'graceful restart' : '', p.awaitingEndOfRib ? `awaiting End-of-RIB (${p.awaitingEndOfRib.join(', ')})` : '']
       .filter(Boolean).join('  ');
     rows.push([p.address, 'BGP', p.state === 'Established' ? 'up' : 'start', hms(p.since), info]);
   }
   return table(rows);
+}
+
+/** Like birdc's "Graceful restart recovery in progress": what our route selection still waits for after a restart. */
+export function formatSelection(deferred: FamilyDeferral[]): string {
+  return deferred.map((f) => `Route selection deferred (RFC 4724) for ${f.family}: End-of-RIB awaited from ${f.waitingFor.join(', ') || 'nobody'}, at most ${f.secondsLeft} s more\n`).join('');
 }
 
 /** Like `birdc show route`: prefix, then each path; `*` marks the best one, and its `via` lines list an ECMP set. */
@@ -56,8 +62,11 @@ const peers: Command<unknown> = {
   flags: { 'run-dir': RUN_DIR, peer: PEER, json: JSON_FLAG },
   interspersed: true,
   async run(p) {
-    const list = (await askAgent(runDir(p, 'berth bgp peers'), 'bgp.peers', { peer: str(p, 'peer') })) as PeerStatus[];
-    process.stdout.write(bool(p, 'json') ? JSON.stringify(list, null, 2) + '\n' : formatPeers(list));
+    const dir = runDir(p, 'berth bgp peers');
+    const list = (await askAgent(dir, 'bgp.peers', { peer: str(p, 'peer') })) as PeerStatus[];
+    if (bool(p, 'json')) { process.stdout.write(JSON.stringify(list, null, 2) + '\n'); return 0; }
+    const deferred = (await askAgent(dir, 'bgp.selection', {})) as FamilyDeferral[];
+    process.stdout.write(formatSelection(deferred) + formatPeers(list));
     return 0;
   },
 };

@@ -110,28 +110,31 @@ export class FibSync {
   /**
    * Makes the kernel's protocol-186 routes exactly `best`, from a fresh dump: at start-up (restarting changes
    * nothing right) and now and then, so routes removed or changed behind our back come back. Returns how
-   * many prefixes needed a write.
+   * many prefixes needed a write. With `family`, only that family's routes are compared (the other one's
+   * selection may still be deferred after a restart, its routes in the kernel kept as they are).
    */
-  async reconcile(best: Iterable<Route>): Promise<number> {
+  async reconcile(best: Iterable<Route>, family?: 4 | 6): Promise<number> {
     // the loops below yield, so `best` (a live iterator over the Loc-RIB: no copy of a 1M-route table) may
     // run while routes change: a prefix changed meanwhile is update()'s to write (queued or already
     // written), so reconcile leaves it alone rather than undo a newer change
     const touched = (this.touched = new Set());
-    try { return await this.reconcileFrom(best, touched); } finally { if (this.touched === touched) this.touched = undefined; }
+    try { return await this.reconcileFrom(best, touched, family); } finally { if (this.touched === touched) this.touched = undefined; }
   }
 
-  private async reconcileFrom(best: Iterable<Route>, touched: Set<string>): Promise<number> {
+  private async reconcileFrom(best: Iterable<Route>, touched: Set<string>, family?: 4 | 6): Promise<number> {
+    const afi = family === undefined ? undefined : family === 4 ? AFI.IPV4 : AFI.IPV6;
+    const mine = (prefix: string): boolean => afi === undefined || prefix.includes(':') === (afi === AFI.IPV6);
     const want = new Map<string, string>();
     let n = 0;
     for (const r of best) {
-      const gw = fibNextHops(r);
+      const gw = afi === undefined || r.afi === afi ? fibNextHops(r) : undefined;
       if (gw) want.set(r.prefix, gw);
       if (++n % YIELD_EVERY === 0) await yieldNow();
     }
     const k = await this.load();
     let fixes = 0;
     for (const p of k.ours.keys()) {
-      if (!want.has(p) && !touched.has(p)) { this.queue.set(p, undefined); fixes++; }
+      if (!want.has(p) && !touched.has(p) && mine(p)) { this.queue.set(p, undefined); fixes++; }
       if (++n % YIELD_EVERY === 0) await yieldNow();
     }
     for (const [p, gw] of want) {
@@ -140,6 +143,11 @@ export class FibSync {
     }
     await this.flush();
     return fixes;
+  }
+
+  /** Dumps the kernel now (later batches start from it): how many routes of ours it holds, e.g. left by our previous run. */
+  async loadKernel(): Promise<number> {
+    return (await this.load()).ours.size;
   }
 
   /** Removes every route we installed (after the graceful-restart window, on shutdown). */

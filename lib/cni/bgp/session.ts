@@ -154,6 +154,9 @@ export class Session {
     const s = this.socket;
     this.socket = undefined;
     if (!s) return;
+    // a connection still being made is dropped at once: left to complete, the peer would see a second
+    // connection beside our session, which RFC 4724 §4.2 makes it treat as our restart (stale routes dropped)
+    if (s.connecting) { s.destroy(); return; }
     // let a NOTIFICATION already written go out before the connection closes
     s.end();
     setTimeout(() => s.destroy(), 1000).unref();

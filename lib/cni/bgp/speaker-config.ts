@@ -4,6 +4,8 @@ import { ConfigError } from '../../util/errors';
 import { normalizePrefix } from './codec/prefix';
 import { validatePolicy, type Policy } from './policy';
 import type { BestChange } from './rib';
+import type { Afi } from './codec/constants';
+import type { SelectionEnd } from './selection-deferral';
 
 export type FamilyName = 'ipv4' | 'ipv6';
 
@@ -75,6 +77,14 @@ export interface SpeakerOptions {
    * the best route (default 1: the best path only). Peers are still sent the best path alone.
    */
   maxPaths?: number;
+  /**
+   * RFC 4724 §4.1: we come back from a restart with forwarding state kept: each family's route selection
+   * waits for the peers' End-of-RIB (see selection-deferral.ts), at most this many seconds (the
+   * Selection_Deferral_Timer). Until then its best routes reach neither onBestChange nor the peers.
+   */
+  selectionDeferral?: number;
+  /** a deferred family's selection is done: take its best routes whole (bestRoutesIter), e.g. one FIB reconcile */
+  onSelectionDone?: (afi: Afi, why: SelectionEnd) => void;
 }
 
 /** the largest multipath set: far more than a node has uplinks, and it bounds one kernel route's size */
@@ -87,6 +97,7 @@ export function validateSpeaker(o: SpeakerOptions): void {
   if (!net.isIPv4(o.routerId) || o.routerId === '0.0.0.0') throw new ConfigError('routerId', `must be a non-zero IPv4 address, got ${o.routerId}`);
   if (o.clusterId !== undefined && !net.isIPv4(o.clusterId)) throw new ConfigError('clusterId', 'must be an IPv4 address');
   if (o.maxPaths !== undefined && (!Number.isInteger(o.maxPaths) || o.maxPaths < 1 || o.maxPaths > MAX_PATHS_LIMIT)) throw new ConfigError('maxPaths', `must be 1..${MAX_PATHS_LIMIT}, got ${o.maxPaths}`);
+  if (o.selectionDeferral !== undefined && !(o.selectionDeferral > 0 && Number.isFinite(o.selectionDeferral))) throw new ConfigError('selectionDeferral', `must be seconds > 0, got ${o.selectionDeferral}`);
   o.originate.forEach((p, i) => { try { normalizePrefix(p); } catch { throw new ConfigError(`originate[${i}]`, `bad prefix ${p}`); } });
   o.peers.forEach((p, i) => validatePeer(p, `peers[${i}]`));
 }

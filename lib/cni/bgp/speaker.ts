@@ -17,10 +17,12 @@ import { LOCAL_SOURCE_ID, type Route, type RouteSource } from './route';
 import { validatePeer, validateSpeaker, type PeerConfig, type SpeakerOptions } from './speaker-config';
 import { peerStatus, routeStatus, type PeerStatus, type RouteStatus } from './status';
 import type { PeerState } from './peer-state';
+import { SelectionDeferral, type FamilyDeferral, type SelectionEnd } from './selection-deferral';
 
 export type { PeerConfig, SpeakerOptions } from './speaker-config';
 export type { PeerStatus, RouteStatus } from './status';
 export type { BestChange } from './rib';
+export type { FamilyDeferral, SelectionEnd } from './selection-deferral';
 
 /** A peer's session state, cheap to take (no route counts). */
 export interface PeerSession { address: string; state: FsmState; since: number; gracefulRestart: boolean }
@@ -37,10 +39,13 @@ export class BgpSpeaker {
   /** stopForRestart is under way: sessions go down without touching the RIB */
   private leavingForRestart = false;
   private readonly clusterId?: string;
+  /** RFC 4724 §4.1: set after our restart while some family's route selection is deferred */
+  private readonly deferral?: SelectionDeferral;
 
   constructor(opts: SpeakerOptions) {
     validateSpeaker(opts);
     this.opts = opts;
+    if (opts.selectionDeferral !== undefined) this.deferral = new SelectionDeferral([AFI.IPV4, AFI.IPV6], opts.selectionDeferral, (afi, why) => this.selectionDone(afi, why));
     if (opts.clusterId || opts.peers.some((p) => p.rrClient)) this.clusterId = opts.clusterId ?? opts.routerId;
     this.rib = new Rib((r) => this.importRoute(r), opts.maxPaths ?? 1);
     for (const p of opts.peers) this.createPeer(p);
@@ -62,10 +67,13 @@ export class BgpSpeaker {
       });
     }
     for (const p of this.peerMap.values()) p.session.handle({ type: 'ManualStart' });
+    // after the peers: a family nobody is awaited for ends here
+    this.deferral?.start();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.deferral?.close();
     for (const p of this.peerMap.values()) this.stopPeer(p);
     const srv = this.server;
     this.server = undefined;
@@ -80,6 +88,7 @@ export class BgpSpeaker {
   async stopForRestart(): Promise<void> {
     this.running = false;
     this.leavingForRestart = true;
+    this.deferral?.close();
     for (const p of this.peerMap.values()) {
       for (const s of [p.session, p.pending]) { s?.handle({ type: 'GracefulStop' }); s?.close(); }
       p.pending = undefined;
@@ -103,6 +112,7 @@ export class BgpSpeaker {
     if (!p) return false;
     this.stopPeer(p);
     this.peerMap.delete(p.id);
+    this.deferral?.removePeer(p.id);
     this.propagate(this.rib.removeSource(p.id));
     return true;
   }
@@ -117,7 +127,17 @@ export class BgpSpeaker {
 
   /** Like `birdc show protocols`. */
   peers(): PeerStatus[] {
-    return [...this.peerMap.values()].map((p) => peerStatus(p, this.rib));
+    const awaited = this.selectionDeferral();
+    return [...this.peerMap.values()].map((p) => {
+      const s = peerStatus(p, this.rib);
+      const families = awaited.filter((f) => f.waitingFor.includes(p.id)).map((f) => f.family);
+      return families.length ? { ...s, awaitingEndOfRib: families } : s;
+    });
+  }
+
+  /** RFC 4724 §4.1: the families whose route selection still waits after our restart, for whom, how long. */
+  selectionDeferral(): FamilyDeferral[] {
+    return this.deferral?.status() ?? [];
   }
 
   /** Loc-RIB as routes (for FibSync.reconcile at start-up). */
@@ -172,6 +192,7 @@ export class BgpSpeaker {
       since: Date.now(), staleFamilies: new Set(), refreshStale: new Set(), updatesIn: 0, updatesOut: 0,
     };
     this.peerMap.set(id, p);
+    this.deferral?.addPeer(id);
     return p;
   }
 
@@ -239,6 +260,8 @@ export class BgpSpeaker {
     const enhanced = this.enhancedRefresh(p);
     const subtype = m.subtype ?? REFRESH.REQUEST;
     if (subtype === REFRESH.REQUEST) {
+      // a deferred family is sent whole when its selection is done
+      if (this.deferral?.deferred(m.afi)) return;
       // RFC 7313 §4: bracket the re-advertisement with BoRR and EoRR when both sides support it
       if (enhanced) p.session.send({ type: 'route-refresh', afi: m.afi, safi: m.safi, subtype: REFRESH.BEGIN });
       p.adjOut.clear(m.afi);
@@ -310,8 +333,20 @@ export class BgpSpeaker {
     }
     p.adjOut.clear();
     this.syncPeer(p);
-    // RFC 4724 §2: End-of-RIB after the initial update of each family
-    for (const f of n.families) this.sendUpdate(p, endOfRib(f.afi));
+    // RFC 4724 §2: End-of-RIB after the initial update of each family (§4.1: a deferred one's come after selection)
+    for (const f of n.families) if (!this.deferral?.deferred(f.afi)) this.sendUpdate(p, endOfRib(f.afi));
+    const gr = n.peerOpen.capabilities.gracefulRestart;
+    this.deferral?.established(p.id, { gracefulRestart: gr !== undefined, restarting: gr?.restarting === true, families: n.families.map((f) => f.afi) });
+  }
+
+  /** RFC 4724 §4.1: selection for `afi` is done; the family goes to every peer, then its End-of-RIB. */
+  private selectionDone(afi: Afi, why: SelectionEnd): void {
+    for (const p of this.peerMap.values()) {
+      if (p.session.fsm.state !== 'Established' || !p.source || !p.session.fsm.negotiated!.families.some((f) => f.afi === afi)) continue;
+      this.syncPeer(p, undefined, afi);
+      this.sendUpdate(p, endOfRib(afi));
+    }
+    this.opts.onSelectionDone?.(afi, why);
   }
 
   private onDown(p: PeerState, s: Session, a: Extract<FsmAction, { type: 'down' }>): void {
@@ -363,6 +398,7 @@ export class BgpSpeaker {
     if (eor !== undefined) {
       if (p.staleFamilies.delete(eor)) this.propagate(this.rib.flushStale(p.id, eor));
       if (p.staleFamilies.size === 0) this.dropStale(p);
+      this.deferral?.endOfRib(p.id, eor);
       return;
     }
     const withdrawn = m.attrs.mpUnreach?.withdrawn.length ? [...m.withdrawn, ...m.attrs.mpUnreach.withdrawn] : m.withdrawn;
@@ -439,7 +475,10 @@ export class BgpSpeaker {
     // peers first: they are sent the changes' own best routes, which a consumer announcing or withdrawing
     // from inside onBestChange would otherwise overtake
     for (const p of this.peerMap.values()) this.syncPeer(p, changes);
-    this.opts.onBestChange?.(changes);
+    // a deferred family's changes are not selected yet: onSelectionDone tells the consumer to take it whole
+    const d = this.deferral;
+    const selected = d?.active ? changes.filter((c) => !d.deferred(c.best?.afi ?? afiOf(c.prefix))) : changes;
+    if (selected.length) this.opts.onBestChange?.(selected);
   }
 
   private target(p: PeerState): ExportTarget {
@@ -456,7 +495,7 @@ export class BgpSpeaker {
   /** Brings one Established peer's Adj-RIB-Out in line with Loc-RIB (for `changes`, or everything of `only` or all families). */
   private syncPeer(p: PeerState, changes?: readonly BestChange[], only?: Afi): void {
     if (p.session.fsm.state !== 'Established' || !p.source) return;
-    const families = p.session.fsm.negotiated!.families.map((f) => f.afi).filter((f) => only === undefined || f === only);
+    const families = p.session.fsm.negotiated!.families.map((f) => f.afi).filter((f) => (only === undefined || f === only) && !this.deferral?.deferred(f));
     const to = this.target(p);
     const announce = new Map<Afi, Map<string, PathAttributes>>();
     const withdraw = new Map<Afi, string[]>();
@@ -514,7 +553,7 @@ export class BgpSpeaker {
     if (direction === 'out') {
       p.adjOut.clear();
       this.syncPeer(p);
-      for (const f of p.session.fsm.negotiated!.families) this.sendUpdate(p, endOfRib(f.afi));
+      for (const f of p.session.fsm.negotiated!.families) if (!this.deferral?.deferred(f.afi)) this.sendUpdate(p, endOfRib(f.afi));
     } else {
       for (const f of p.session.fsm.negotiated!.families) p.session.send({ type: 'route-refresh', afi: f.afi, safi: f.safi });
     }
@@ -525,7 +564,10 @@ export class BgpSpeaker {
   setPeerEnabled(address: string, enabled: boolean): boolean {
     const p = this.peerMap.get(unmap(address));
     if (!p) return false;
-    if (!enabled) this.stopPeer(p);
+    if (!enabled) {
+      this.stopPeer(p);
+      this.deferral?.removePeer(p.id);
+    }
     else if (p.session.fsm.state === 'Idle') {
       p.session = this.newSession(p.config);
       if (this.running) p.session.handle({ type: 'ManualStart' });

@@ -27,6 +27,8 @@ export interface PeerStatus {
   lastError?: string;
   /** RFC 4724: the peer is restarting and its routes are kept stale */
   gracefulRestart: boolean;
+  /** RFC 4724 §4.1: after our restart, the families whose selection waits for this peer's End-of-RIB */
+  awaitingEndOfRib?: ('ipv4' | 'ipv6')[];
 }
 
 export interface RouteStatus {

@@ -7,9 +7,9 @@
 // tunnel device instead (./encap-fib.ts) and containers get the tunnel's smaller MTU.
 import * as net from '../../../net';
 import { BerthError } from '../../../../util/errors';
-import type { BgpSpeaker, FibSync, PeerConfig } from '../../../bgp';
+import type { BgpSpeaker, FibSync, PeerConfig, SelectionEnd } from '../../../bgp';
 import type { Backend, Published, ReconcileReport } from '../backend';
-import type { BgpAgentConfig } from './config';
+import { selectionDeferralOf, type BgpAgentConfig } from './config';
 import { planPeers, samePeer } from './plan';
 import { block6Of } from '../../subnets6';
 import { BGP_STATUS_FILE, type BgpStatusFile } from './status';
@@ -52,9 +52,12 @@ export class BgpBackend implements Backend {
   /** our IPv6 block, when the network has an IPv6 range */
   private block6?: string;
   private readonly peers = new Map<string, PeerConfig>();
-  /** stale routes of ours in the kernel are kept until the sessions are back (our own graceful restart) */
+  /** every family's kernel routes were compared with the Loc-RIB once (after our restart: once selected) */
   private fibReconciled = false;
-  private readonly startedAt = Date.now();
+  /** RFC 4724 §4.1: families whose deferred selection ended, each awaiting its one FIB reconcile */
+  private readonly selected: { afi: 1 | 2; why: SelectionEnd }[] = [];
+  /** this run started with route selection deferred */
+  private deferred = false;
   private ticks = 0;
   /** the blackhole routes were checked against the kernel for the current blocks */
   private blackholesChecked = false;
@@ -90,7 +93,7 @@ export class BgpBackend implements Backend {
     return this.published(u);
   }
 
-  private async startSpeaker(routerId: string, blocks: string[]): Promise<BgpSpeaker> {
+  private async startSpeaker(routerId: string, blocks: string[], peers: PeerConfig[], changes: string[]): Promise<BgpSpeaker> {
     // loaded here: only the bgp backend needs the speaker and the netlink package
     const bgp = require('../../../bgp') as typeof import('../../../bgp');
     const kernel = this.o.bgp.encap
@@ -98,6 +101,11 @@ export class BgpBackend implements Backend {
       : new bgp.NetlinkFib();
     const fib = new bgp.FibSync(kernel);
     const c = this.o.bgp;
+    // routes of ours already in the kernel were installed by our previous run (a restart, or a crash): they
+    // stay until each family's selection is done (RFC 4724 §4.1), so neither is installed half-learnt
+    const leftover = await fib.loadKernel();
+    const defer = this.o.restarting === true || leftover > 0;
+    this.deferred = defer;
     const speaker = new bgp.BgpSpeaker({
       asn: c.asn, routerId, listen: { address: routerId, port: c.port }, peers: [], originate: blocks,
       gracefulRestartTime: c.grTime,
@@ -109,9 +117,13 @@ export class BgpBackend implements Backend {
       // the speaker picks its cluster id at start, before any (client) peer is added: give it here
       ...(c.routeReflector || c.rrClients ? { clusterId: c.clusterId ?? routerId } : {}),
       onBestChange: (ch) => fib.update(ch),
+      ...(defer ? { selectionDeferral: selectionDeferralOf(c), onSelectionDone: (afi, why) => { this.selected.push({ afi, why }); } } : {}),
     });
-    await speaker.start();
     this.fib = fib;
+    // the peers before start(): selection waits for each of them, and starts without any if none is configured
+    this.syncPeers(speaker, peers, changes);
+    await speaker.start();
+    if (defer) changes.push(`route selection deferred (RFC 4724) for at most ${selectionDeferralOf(c)} s: ${leftover} route(s) of the previous run kept until the peers' End-of-RIB`);
     return speaker;
   }
 
@@ -156,9 +168,10 @@ export class BgpBackend implements Backend {
     // before the speaker: the first routes it installs already know which nodes are tunnelled
     const reshaped = (await this.tunnel.sync(own, all, changes)) || newDevice;
     const block6 = block6Of(this.o.network, this.o.subnetLen, own.subnet, this.o.bgp.ipv6);
+    const planned = (): PeerConfig[] => planPeers(own, all, this.o.bgp, u.ip6, block6).map((w) => w.config);
     if (!this.speaker) {
       const blocks = block6 ? [own.subnet, block6] : [own.subnet];
-      this.speaker = await this.startSpeaker(u.ip, blocks);
+      this.speaker = await this.startSpeaker(u.ip, blocks, planned(), changes);
       this.block = own.subnet;
       this.block6 = block6;
       changes.push(`bgp speaker AS${this.o.bgp.asn} router id ${u.ip} announcing ${blocks.join(' ')}`);
@@ -181,15 +194,19 @@ export class BgpBackend implements Backend {
       await this.ensureBlackhole(6, block6, changes);
       this.blackholesChecked = true;
     }
-    this.syncPeers(speaker, planPeers(own, all, this.o.bgp, u.ip6, block6).map((w) => w.config), changes);
+    this.syncPeers(speaker, planned(), changes);
 
-    const peers = speaker.peerSessions();
     if (!this.fibReconciled) {
-      // RFC 4724 on our own restart: routes installed by our previous run stay until every session is up
-      // (and has had time to send its End-of-RIB), or the restart time ran out
-      const settled = peers.every((p) => p.state === 'Established' && Date.now() - p.since > 2000);
-      if (settled || Date.now() - this.startedAt > this.o.bgp.grTime * 1000) {
-        await this.fib!.reconcile(speaker.bestRoutesIter());
+      // after our restart each family is reconciled alone once its selection is done; the kernel routes of
+      // a family still deferred stay as the previous run left them
+      for (const s of this.selected.splice(0)) {
+        const fixed = await this.fib!.reconcile(speaker.bestRoutesIter(), s.afi === 1 ? 4 : 6);
+        changes.push(`route selection done for ${s.afi === 1 ? 'IPv4' : 'IPv6'} (${s.why === 'timer' ? 'the deferral timer ran out' : 'End-of-RIB from every peer awaited'}): ${fixed} kernel route(s) changed`);
+      }
+      // (a family whose selection ended during those awaits waits for the next tick)
+      if (speaker.selectionDeferral().length === 0 && this.selected.length === 0) {
+        // without a deferral (nothing of ours in the kernel at start) the first tick reconciles everything
+        if (!this.deferred) await this.fib!.reconcile(speaker.bestRoutesIter());
         this.fibReconciled = true;
         changes.push('fib reconciled with the Loc-RIB');
       }
@@ -211,6 +228,8 @@ export class BgpBackend implements Backend {
       pid: process.pid, asn: this.o.bgp.asn, routerId, updatedAt: new Date().toISOString(),
       peers: speaker.peerSessions().map((p) => ({ ...p, since: new Date(p.since).toISOString() })), fibErrors: this.fib?.errors.slice(-20) ?? [],
     };
+    const deferred = speaker.selectionDeferral();
+    if (deferred.length) s.selectionDeferred = deferred;
     writeJson(this.o.runDir, BGP_STATUS_FILE, s);
   }
 

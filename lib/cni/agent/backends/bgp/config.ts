@@ -20,6 +20,8 @@ export interface BgpAgentConfig {
   holdTime: number;
   /** RFC 4724 restart time we advertise and the longest we keep a restarting peer's routes */
   grTime: number;
+  /** RFC 4724 §4.1 Selection_Deferral_Timer after our own restart, seconds (absent: selectionDeferralOf) */
+  selectionDeferral?: number;
   /** full iBGP mesh with every other node of the store (off when a route reflector serves the nodes) */
   mesh: boolean;
   peers: ExternalPeer[];
@@ -70,6 +72,7 @@ export const BGP_FLAGS: FlagSpec = {
   'bgp-asn': { value: true, arg: 'N', default: String(DEFAULT_BGP_ASN), help: 'the AS number of every node (bgp backend)' },
   'bgp-hold-time': { value: true, arg: 'SECONDS', default: '90', help: 'the hold time proposed to peers: 0, or 3 and more' },
   'bgp-gr-time': { value: true, arg: 'SECONDS', default: '120', help: 'graceful restart time: advertised, and how long a restarting peer\'s routes are kept' },
+  'bgp-selection-deferral': { value: true, arg: 'SECONDS', help: 'after a restart, wait at most this long for the peers\' End-of-RIB before changing the kernel routes or advertising (default: half of --bgp-gr-time)' },
   'bgp-no-mesh': { value: false, help: 'no full iBGP mesh between the nodes (when route reflectors serve them)' },
   'bgp-peer': { value: true, repeat: true, arg: 'ADDR@ASN', help: 'an external peer (route reflector, top-of-rack router); comma-separated lists too' },
   'bgp-import': { value: true, repeat: true, arg: 'PREFIX', help: 'accept this prefix from external peers (none by default, RFC 8212)' },
@@ -89,6 +92,17 @@ export const BGP_FLAGS: FlagSpec = {
   network6: { value: true, arg: 'CIDR', help: 'give containers an IPv6 address from this range too (bgp backend)' },
   'subnet-len6': { value: true, arg: 'N', help: `prefix length of each node's IPv6 block (default: ${DEFAULT_SUBNET_LEN6}, with --network6)` },
 };
+
+/**
+ * The Selection_Deferral_Timer when not given: half the restart time. FRR (select-defer-time, 360 s) and
+ * BIRD (graceful restart wait, 240 s) size theirs for routers loading full tables from many peers, next to
+ * stale-path timers as long. Our peers (other nodes) keep our routes only for their restart time once our
+ * session is back, so our End-of-RIB must come well before that; half leaves the other half for the session
+ * to come back at all. A peer that never sends End-of-RIB holds the kernel routes this long, no longer.
+ */
+export function selectionDeferralOf(c: Pick<BgpAgentConfig, 'grTime' | 'selectionDeferral'>): number {
+  return c.selectionDeferral ?? Math.max(1, Math.floor(c.grTime / 2));
+}
 
 function int(v: string, flag: string, min: number, max: number): number {
   const n = Number(v);
@@ -194,13 +208,18 @@ export function parseBgpConfig(p: Parsed, net4: Ipv4Net, subnetLen: number): Bgp
   const asn = int(str(p, 'bgp-asn')!, '--bgp-asn', 1, 0xffffffff);
   const peers = list(p, 'bgp-peer').map((s) => parsePeerSpec(s));
   const maxPrefixes = parseMaxPrefixes(p, peers, asn);
+  const grTime = int(str(p, 'bgp-gr-time')!, '--bgp-gr-time', 1, 4095);
+  const deferral = str(p, 'bgp-selection-deferral');
+  const selectionDeferral = deferral === undefined ? undefined : int(deferral, '--bgp-selection-deferral', 1, 4095);
+  if (selectionDeferral !== undefined && selectionDeferral >= grTime) throw new BerthError(`must be shorter than --bgp-gr-time (${grTime} s), how long peers keep our routes for our End-of-RIB`, { field: '--bgp-selection-deferral' });
   const restart = str(p, 'bgp-max-prefix-restart');
   const maxPaths = int(str(p, 'bgp-max-paths')!, '--bgp-max-paths', 1, MAX_PATHS_LIMIT);
   if (restart !== undefined && !maxPrefixes) throw new BerthError('needs --bgp-max-prefixes', { field: '--bgp-max-prefix-restart' });
   return {
     asn,
     holdTime,
-    grTime: int(str(p, 'bgp-gr-time')!, '--bgp-gr-time', 1, 4095),
+    grTime,
+    ...(selectionDeferral !== undefined ? { selectionDeferral } : {}),
     mesh: !bool(p, 'bgp-no-mesh'),
     peers,
     importPrefixes: list(p, 'bgp-import').map((s) => checkPrefix(s, '--bgp-import')),

@@ -40,6 +40,7 @@ export function bgpControlHandlers(speaker: BgpSpeaker): Record<string, ControlH
       const peer = text(a, 'peer');
       return speaker.peers().filter((p) => !peer || p.address === peer);
     },
+    'bgp.selection': () => speaker.selectionDeferral(),
     'bgp.routes': (a) => {
       let rs = speaker.routes(a.all === true);
       const family = text(a, 'family');
