@@ -14,7 +14,8 @@ export const FEED_MAX = 1 << 20;
 /** the i-th fed prefix: /24s from 32.0.0.0 up */
 export const feedPrefix = (i: number): string => `${32 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`;
 
-export function feederConf(o: { n: number; feederIp: string; nodeIp: string; holdS: number }): string {
+/** `alsoTo`: more eBGP receivers of the same feed (a control BIRD), each its own session from the same static table */
+export function feederConf(o: { n: number; feederIp: string; nodeIp: string; holdS: number; alsoTo?: { name: string; ip: string; asn: number }[] }): string {
   if (!Number.isInteger(o.n) || o.n < 1 || o.n > FEED_MAX) throw new Error(`feed size ${o.n}: want 1 to ${FEED_MAX} (the /24s of ${FEED_RANGE})`);
   const routes: string[] = [];
   for (let i = 0; i < o.n; i++) routes.push(`route ${feedPrefix(i)} blackhole;`);
@@ -23,13 +24,13 @@ router id ${o.feederIp};
 log stderr { error, fatal };
 protocol device {}
 protocol static feed { disabled; ipv4; ${routes.join('\n')} }
-protocol bgp node {
+${[{ name: 'node', ip: o.nodeIp, asn: 64512 }, ...(o.alsoTo ?? [])].map((p) => `protocol bgp ${p.name} {
   local ${o.feederIp} as 65000;
-  neighbor ${o.nodeIp} as 64512;
+  neighbor ${p.ip} as ${p.asn};
   hold time ${o.holdS};
   connect retry time 2;
   ipv4 { import none; export where source = RTS_STATIC; };
-}
+}`).join('\n')}
 `;
 }
 
