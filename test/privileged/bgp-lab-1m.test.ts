@@ -21,6 +21,12 @@ const IDLE_S = 5;
 /** a tick with nothing to do costs milliseconds; a tick that touched the table would cost a core */
 const IDLE_CPU_BOUND = 0.1;
 const CLK_TCK = 100;
+/**
+ * n1's agent's peak RSS (VmHWM) at the 1M feed. BIRD fed the same peaks at ~95 MB (bench/bgp-agent.ts); the
+ * agent at 180-220 MB with its heap tuning (lib/cni/agent/heap-tuning.ts) and the compact kernel record
+ * (lib/cni/bgp/prefix-map.ts), 420-450 MB without them. Scaled with the feed for smaller BERTH_FEED_N.
+ */
+const PEAK_RSS_MB = 60 + 200 * Math.min(1, FEED_N / 1_000_000);
 
 let lab: Lab;
 let feeder: LabRouter;
@@ -156,6 +162,8 @@ t.test(`n1 takes ${FEED_N} prefixes in and out; its lease, its sessions and 2 x 
   t.equal(loaded, FEED_N, `n1's kernel holds exactly the ${FEED_N} fed prefixes (protocol 186)`);
   t.ok(withdrawMs >= 0, `all withdrawn from n1's kernel after ${withdrawMs} ms`);
   t.equal(left, 0, 'no fed prefix left in n1\'s kernel');
+  const peakMb = Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${agentPid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  t.ok(peakMb < PEAK_RSS_MB, `n1's agent peaked at ${peakMb.toFixed(1)} MB RSS through load and withdraw (bound ${PEAK_RSS_MB} MB)`);
   t.ok(idleShare >= 0 && idleShare < IDLE_CPU_BOUND, `n1's agent idle with the table loaded: ${(idleShare * 100).toFixed(1)}% of a core over ${IDLE_S} s (bound ${IDLE_CPU_BOUND * 100}%)`);
   for (const [from, r] of [['n2', toB], ['n3', toC]] as const) {
     t.ok(r.sent >= 100 * 10, `${r.sent} pings sent from ${from}'s pod`);

@@ -15,6 +15,7 @@ function runCommand(): Command<unknown> {
     flags: AGENT_FLAGS,
     interspersed: true,
     async run(p) {
+      (require('./heap-tuning') as typeof import('./heap-tuning')).tuneHeapForTable();
       const { JsonLog } = await import('./log');
       const { Agent } = await import('./daemon');
       const cfg = agentConfig(p);

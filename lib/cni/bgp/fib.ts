@@ -12,6 +12,7 @@ import { fibNextHops, isMultipath, joinNextHops, splitNextHops } from './fib-nex
 import { NLM_F, RTA, RTM } from '../net/nl/constants';
 import { Rtnl, type NlRequest } from '../net/nl/socket';
 import { listRoutes } from '../net/route';
+import { PrefixMap } from './prefix-map';
 
 export const RTPROT_BGP = 186;
 const RT_TABLE_MAIN = 254;
@@ -40,7 +41,7 @@ export type FibOp = { op: 'replace'; entry: FibEntry; exclusive?: boolean } | { 
 export interface FibError { prefix: string; op: 'replace' | 'remove'; message: string }
 
 /** the kernel as FibSync believes it: our routes (prefix -> gateway) and prefixes other protocols hold */
-interface Known { ours: Map<string, string>; others: Set<string> }
+interface Known { ours: PrefixMap<string>; others: Set<string> }
 
 const OWNED_BY_OTHERS = 'prefix owned by another routing protocol: left alone';
 
@@ -174,7 +175,12 @@ export class FibSync {
 
   private async dump(): Promise<Known> {
     const { ours, others } = await this.backend.list();
-    return (this.known = { ours: new Map(ours.map((e) => [e.prefix, e.gateway])), others });
+    // a dump parses each route's gateway into a string of its own: a table shares a handful
+    const gateways = new Map<string, string>();
+    const shared = (gw: string): string => { const had = gateways.get(gw); if (had !== undefined) return had; gateways.set(gw, gw); return gw; };
+    const known = new PrefixMap<string>();
+    for (const e of ours) known.set(e.prefix, shared(e.gateway));
+    return (this.known = { ours: known, others });
   }
 
   private async apply(batch: Map<string, string | undefined>): Promise<void> {
