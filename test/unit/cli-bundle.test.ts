@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cachePath, openBundle, partialCachePath } from '../../lib/util/bundle';
-import { BUNDLE_FILE, COMMAND_NAMES, commandOf } from '../../lib/runtime/cli/entry';
+import { BUNDLE_FILE, COMMAND_NAMES, EXIT_AT_ANSWER, commandOf } from '../../lib/runtime/cli/entry';
 import { COMMANDS } from '../../lib/runtime/cli/main';
 
 const BERTH = path.resolve(__dirname, '../../../bin/berth');
@@ -49,6 +49,23 @@ t.test('commands answer through the bundle, each with its code cache, and name w
   }
   const r = spawnSync(BERTH, ['--version'], { env, encoding: 'utf8' });
   t.match(r.stdout, /^berth version /);
+});
+
+t.test('a one-shot command ends at its answer; the others wait for what keeps Node alive', async (t) => {
+  const dir = tmp(t);
+  t.ok([...EXIT_AT_ANSWER].every((c) => COMMAND_NAMES.has(c)), 'every one-shot command is a command');
+  for (const c of ['serve', 'agent', 'bgp', 'events', 'lab', 'image', 'pod', 'install']) t.notOk(EXIT_AT_ANSWER.has(c), `${c} keeps Node's ordinary end`);
+  // a pending timer, as a handle left open would be: it fires only in a process that waits for it
+  const preload = path.join(dir, 'timer.js');
+  fs.writeFileSync(preload, `setTimeout(() => process.stderr.write('timer fired\\n'), 300);`);
+  const withTimer = { ...env, NODE_OPTIONS: `--require ${preload}` };
+  let r = spawnSync(BERTH, ['--root', dir, 'state', 'none'], { env: withTimer, encoding: 'utf8' });
+  t.equal(r.status, 1, 'state of a missing id fails, with its status');
+  t.match(r.stderr, /container "none" does not exist/);
+  t.notMatch(r.stderr, /timer fired/, 'state exited at its answer');
+  r = spawnSync(BERTH, ['--version'], { env: withTimer, encoding: 'utf8' });
+  t.match(r.stdout, /^berth version /);
+  t.match(r.stderr, /timer fired/, 'a command outside the set keeps Node\'s ordinary end');
 });
 
 /** In a fresh node: loadCli from `file`, then runs `state` on a missing id; says where main() came from. */
