@@ -59,6 +59,8 @@ export class BgpBackend implements Backend {
   /** this run started with route selection deferred */
   private deferred = false;
   private ticks = 0;
+  /** FibSync's changesSeen at the previous tick (see the resync in reconcile) */
+  private changesAtLastTick = 0;
   /** the blackhole routes were checked against the kernel for the current blocks */
   private blackholesChecked = false;
 
@@ -186,7 +188,13 @@ export class BgpBackend implements Backend {
       this.blackholesChecked = false;
     }
     const speaker = this.speaker;
-    const resync = this.fibReconciled && ++this.ticks >= FIB_RESYNC_TICKS * Math.max(1, Math.ceil(this.fib!.installed / FIB_RESYNC_ROUTES));
+    const due = this.fibReconciled && ++this.ticks >= FIB_RESYNC_TICKS * Math.max(1, Math.ceil(this.fib!.installed / FIB_RESYNC_ROUTES));
+    // a resync walks the Loc-RIB and dumps the kernel: not while routes stream in (a feed loading or
+    // withdrawing), when the walk would follow a growing table and record every change it meets; a due
+    // resync waits for a tick with no route change since the previous one
+    const quiet = this.fib!.idle && this.fib!.changesSeen === this.changesAtLastTick;
+    this.changesAtLastTick = this.fib!.changesSeen;
+    const resync = due && quiet;
     if (resync) this.ticks = 0;
     // a kernel dump costs the whole table: only when the blocks change and with the periodic resync
     if (!this.blackholesChecked || resync) {
