@@ -55,15 +55,18 @@ t.test('a one-shot command ends at its answer; the others wait for what keeps No
   const dir = tmp(t);
   t.ok([...EXIT_AT_ANSWER].every((c) => COMMAND_NAMES.has(c)), 'every one-shot command is a command');
   for (const c of ['serve', 'agent', 'bgp', 'events', 'lab', 'image', 'pod', 'install']) t.notOk(EXIT_AT_ANSWER.has(c), `${c} keeps Node's ordinary end`);
-  // a pending timer, as a handle left open would be: it fires only in a process that waits for it
-  const preload = path.join(dir, 'timer.js');
-  fs.writeFileSync(preload, `setTimeout(() => process.stderr.write('timer fired\\n'), 300);`);
-  const withTimer = { ...env, NODE_OPTIONS: `--require ${preload}` };
-  let r = spawnSync(BERTH, ['--root', dir, 'state', 'none'], { env: withTimer, encoding: 'utf8' });
+  // a pending timer, as a handle left open would be: it fires only in a process that waits for it. Long
+  // for the one-shot command (a loaded machine may take a second to answer), short for the other
+  const timer = (ms: number): NodeJS.ProcessEnv => {
+    const preload = path.join(dir, `timer-${ms}.js`);
+    fs.writeFileSync(preload, `setTimeout(() => process.stderr.write('timer fired\\n'), ${ms});`);
+    return { ...env, NODE_OPTIONS: `--require ${preload}` };
+  };
+  let r = spawnSync(BERTH, ['--root', dir, 'state', 'none'], { env: timer(20_000), encoding: 'utf8' });
   t.equal(r.status, 1, 'state of a missing id fails, with its status');
   t.match(r.stderr, /container "none" does not exist/);
   t.notMatch(r.stderr, /timer fired/, 'state exited at its answer');
-  r = spawnSync(BERTH, ['--version'], { env: withTimer, encoding: 'utf8' });
+  r = spawnSync(BERTH, ['--version'], { env: timer(300), encoding: 'utf8' });
   t.match(r.stdout, /^berth version /);
   t.match(r.stderr, /timer fired/, 'a command outside the set keeps Node\'s ordinary end');
 });
