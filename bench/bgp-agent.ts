@@ -13,35 +13,16 @@ import * as os from 'node:os';
 import { Lab } from '../lib/lab/lab';
 import { startLabBird, type LabRouter } from '../lib/lab/bird';
 import { FEED_MAX, FEED_RANGE, FEEDER_IP, feederConf } from '../test/helpers/bgp-feed';
+import { CLK_TCK, cpuTicks, mainPrefixes, memKb } from '../test/helpers/proc-stats';
 
 const SIZES = process.argv.slice(2).map(Number);
 const IDLE_S = 10;
 const HOLD_S = 90;
 const CONTROL_IP = '10.250.0.249';
 const CONTROL_ASN = 64513;
-const CLK_TCK = 100;
 const LIMIT_MS = 600_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** prefixes in the main table of the namespace `pid` lives in */
-function mainPrefixes(pid: number): number {
-  const out = fs.readFileSync(`/proc/${pid}/net/fib_triestat`, 'utf8');
-  return Number(/Main:[\s\S]*?Prefixes:\s+(\d+)/.exec(out)?.[1] ?? NaN);
-}
-
-/** VmRSS and VmHWM of a process, in kB */
-function memKb(pid: number): { rss: number; hwm: number } {
-  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-
-/** utime + stime, clock ticks */
-function cpuTicks(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
 
 function controlConf(): string {
   return `

@@ -11,16 +11,11 @@ import { native, CLONE } from '../../lib/sys/native';
 import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
 import { FibSync, NetlinkFib } from '../../lib/cni/bgp/fib';
 import type { Policy } from '../../lib/cni/bgp/policy';
+import { until as waitUntil } from '../helpers/wait';
 
 const ACCEPT: Policy = { rules: [], default: 'accept' };
 
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, cond: () => boolean, ms = 20_000): Promise<void> => waitUntil(what, cond, ms, 100);
 
 interface Lab { bird: TestNetns; node: TestNetns; dir: string; birdc: (cmd: string) => string; startBird: (conf: string) => ChildProcess }
 

@@ -9,16 +9,11 @@ import { native, CLONE } from '../../lib/sys/native';
 import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
 import type { Policy } from '../../lib/cni/bgp/policy';
 import { gobgpdToml } from '../../lib/lab/gobgp';
+import { until as waitUntil } from '../helpers/wait';
 
 const ACCEPT: Policy = { rules: [], default: 'accept' };
 
-async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = (what: string, cond: () => boolean, ms = 30_000): Promise<void> => waitUntil(what, cond, ms, 200);
 
 function lab(t: Test): { gobgp: TestNetns; node: TestNetns; dir: string } {
   const gobgp = createNetns('bgp');

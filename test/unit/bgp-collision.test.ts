@@ -4,6 +4,7 @@ import t from 'tap';
 import * as net from 'node:net';
 import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
 import { decodeMessage, emptyCapabilities, encodeMessage, Framer, type BgpMessage } from '../../lib/cni/bgp/codec';
+import { until as waitUntil } from '../helpers/wait';
 
 /** collects decoded messages of one socket */
 function reader(s: net.Socket): { msgs: BgpMessage[]; closed: () => boolean } {
@@ -15,13 +16,8 @@ function reader(s: net.Socket): { msgs: BgpMessage[]; closed: () => boolean } {
   s.on('error', () => {});
   return { msgs, closed: () => closed };
 }
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (what: string, cond: () => boolean, ms = 5_000): Promise<void> => waitUntil(what, cond, ms, 10);
+
 const open = (routerId: string): Buffer => {
   const caps = emptyCapabilities();
   caps.fourOctetAs = 65002;

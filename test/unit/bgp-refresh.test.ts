@@ -1,18 +1,14 @@
 // Route refresh per AFI/SAFI (RFC 2918 §4) and enhanced route refresh (RFC 7313) against a raw peer.
 import t, { type Test } from 'tap';
-import * as net from 'node:net';
 import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
 import { AFI, REFRESH, encodeMessage, type BgpMessage } from '../../lib/cni/bgp/codec';
 import { RawPeer } from '../helpers/bgp-raw-peer';
+import { freeLoopbackPort } from '../helpers/wait';
 
 const ACCEPT = { rules: [], default: 'accept' as const };
 
-async function freePort(): Promise<number> {
-  return new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
-}
-
 async function setup(t: Test, enhanced: boolean): Promise<{ speaker: BgpSpeaker; peer: RawPeer }> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const speaker = new BgpSpeaker({
     asn: 65001, routerId: '10.0.0.1', listen: { address: '127.0.0.1', port }, originate: ['10.244.1.0/24', '10.244.2.0/24', '2001:db8:1::/48'],
     peers: [{ address: '127.0.0.1', asn: 65002, passive: true, importPolicy: ACCEPT, exportPolicy: ACCEPT, nextHop6: '2001:db8::1' }],

@@ -1,30 +1,18 @@
 // Graceful restart details against a raw peer: the R bit after our restart (RFC 4724 §4.1), the N bit and
 // Hard Reset (RFC 8538), stopping for a restart without NOTIFICATION, and max-prefix (RFC 4486).
 import t, { type Test } from 'tap';
-import * as net from 'node:net';
 import { BgpSpeaker, type BestChange, type PeerConfig } from '../../lib/cni/bgp/speaker';
 import { AFI, encodeMessage, type Capabilities, type NotificationMessage } from '../../lib/cni/bgp/codec';
 import { RawPeer } from '../helpers/bgp-raw-peer';
+import { freeLoopbackPort, until } from '../helpers/wait';
 
 const ACCEPT = { rules: [], default: 'accept' as const };
 const ATTRS = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [65002] }], nextHop: '127.0.0.1' };
 /** the raw peer as a restart-capable speaker that preserves IPv4 forwarding; `n` sets the RFC 8538 N bit */
 const gr = (n: boolean): Partial<Capabilities> => ({ gracefulRestart: { restarting: false, notification: n, restartTime: 60, families: [{ afi: AFI.IPV4, safi: 1, forwardingPreserved: true }] } });
 
-async function freePort(): Promise<number> {
-  return new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
-}
-
-async function until(what: string, cond: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function speakerOn(t: Test, opts: { restarted?: boolean; n?: boolean; peer?: Partial<PeerConfig> } = {}): Promise<{ speaker: BgpSpeaker; port: number; changes: BestChange[]; connect: (caps: Partial<Capabilities>, hold?: number) => Promise<RawPeer> }> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const changes: BestChange[] = [];
   const speaker = new BgpSpeaker({
     asn: 65001, routerId: '10.0.0.1', listen: { address: '127.0.0.1', port }, originate: ['10.244.1.0/24'], restarted: opts.restarted,

@@ -3,11 +3,11 @@
 // First the rules on SelectionDeferral with fake timers, then a restarted speaker against raw peers: what it
 // hands the FIB (onBestChange / onSelectionDone) and what it sends, before and after selection.
 import t, { type Test } from 'tap';
-import * as net from 'node:net';
 import { SelectionDeferral, type DeferralTimers, type SelectionEnd } from '../../lib/cni/bgp/selection-deferral';
 import { BgpSpeaker, type BestChange } from '../../lib/cni/bgp/speaker';
 import { AFI, encodeMessage, endOfRib, isEndOfRib, type Afi, type BgpMessage, type Capabilities } from '../../lib/cni/bgp/codec';
 import { RawPeer } from '../helpers/bgp-raw-peer';
+import { freeLoopbackPort, until } from '../helpers/wait';
 
 /** a clock and timers that move only when told */
 function fakeTimers(): DeferralTimers & { advance(ms: number): void } {
@@ -108,23 +108,11 @@ const ATTRS = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [65002] }
 const grCap = (restarting = false): Partial<Capabilities> => ({ gracefulRestart: { restarting, notification: false, restartTime: 60, families: [{ afi: AFI.IPV4, safi: 1, forwardingPreserved: true }] } });
 const OUR_BLOCK = '10.244.1.0/24';
 
-async function freePort(): Promise<number> {
-  return new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
-}
-
-async function until(what: string, cond: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 interface Restarted { speaker: BgpSpeaker; changes: BestChange[]; selected: Array<[Afi, SelectionEnd]>; peer: RawPeer }
 
 /** A speaker back from a restart (R bit, selection deferred) and one raw peer connected to it. */
 async function restarted(t: Test, o: { deferral?: number; caps?: Partial<Capabilities> } = {}): Promise<Restarted> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const changes: BestChange[] = [];
   const selected: Array<[Afi, SelectionEnd]> = [];
   const speaker = new BgpSpeaker({

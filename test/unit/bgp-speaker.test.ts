@@ -2,28 +2,15 @@ import t, { type Test } from 'tap';
 import * as net from 'node:net';
 import { BgpSpeaker, type BestChange, type SpeakerOptions } from '../../lib/cni/bgp/speaker';
 import type { Policy } from '../../lib/cni/bgp/policy';
+import { freeLoopbackPort, until as waitUntil } from '../helpers/wait';
 
 const ACCEPT: Policy = { rules: [], default: 'accept' };
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, cond: () => boolean, ms = 10_000): Promise<void> => waitUntil(what, cond, ms, 20);
 
 /** two speakers on 127.0.0.1 that peer with each other (each knows one peer, so the address is enough) */
 async function pair(t: Test, a: Partial<SpeakerOptions>, b: Partial<SpeakerOptions>, policy?: Policy): Promise<[BgpSpeaker, BgpSpeaker, BestChange[][]]> {
-  const [pa, pb] = [await freePort(), await freePort()];
+  const [pa, pb] = [await freeLoopbackPort(), await freeLoopbackPort()];
   const changesA: BestChange[] = [];
   const asnA = a.asn ?? 65001, asnB = b.asn ?? 65002;
   const A = new BgpSpeaker({

@@ -75,15 +75,16 @@ export class FibSync {
   /** how many routes FibSync believes it has in the kernel (0 before the first dump) */
   get installed(): number { return this.known?.ours.size ?? 0; }
 
+  private changes = 0;
   /** how many route changes update() has been given so far: a caller compares two readings to see churn */
-  changesSeen = 0;
+  get changesSeen(): number { return this.changes; }
 
   /** nothing queued, nothing being written */
   get idle(): boolean { return this.queue.size === 0 && !this.running; }
 
   /** Feed it the speaker's onBestChange. Local routes (our own blocks) are not installed. */
   update(changes: readonly BestChange[]): void {
-    this.changesSeen += changes.length;
+    this.changes += changes.length;
     for (const c of changes) {
       const gw = c.best && fibNextHops(c.best);
       this.queue.set(c.prefix, gw);
