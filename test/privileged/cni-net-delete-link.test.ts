@@ -14,6 +14,7 @@ import { deleteHostLinkByName, NetlinkError, withNetns } from '../../lib/cni/net
 import { native } from '../../lib/sys/native';
 import { addProcess } from '../../lib/cgroups';
 import { testCgroup } from './cgroups-fixture';
+import { until } from '../helpers/wait';
 
 // asked of the kernel, not /sys: sysfs shows the namespace it was mounted in
 const linkExists = (name: string, netns?: string) =>
@@ -21,7 +22,7 @@ const linkExists = (name: string, netns?: string) =>
 const children = (): number[] => fs.readdirSync('/proc/self/task')
   .flatMap((tid) => fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
 const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const isZombie = (pid: number): boolean => /^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
 t.test('a veth is gone, both ends, when the call resolves; its name is free at once', async (t) => {
   const ctr = createNetns('dellink');
@@ -59,12 +60,15 @@ t.test('it resolves while the kernel is still busy with the request in a helper 
     const helper = children().find((p) => !before.has(p));
     if (helper === undefined) continue;
     try {
-      caught = { pid: helper, fds: fs.readdirSync(`/proc/${helper}/fd`).map((fd) => fs.readlinkSync(`/proc/${helper}/fd/${fd}`)).sort() };
+      const fds = fs.readdirSync(`/proc/${helper}/fd`).map((fd) => fs.readlinkSync(`/proc/${helper}/fd/${fd}`)).sort();
+      // a zombie (finished, not yet reaped) lists no descriptors: it is not caught in the act
+      if (!isZombie(helper)) caught = { pid: helper, fds };
     } catch { /* it finished between the two looks */ }
   }
   t.ok(caught, 'the call resolved before the helper finished the request');
   t.match(caught?.fds, [/^pipe:/, /^socket:/], `the helper holds a pipe and a socket only: ${JSON.stringify(caught?.fds)}`);
-  await sleep(300);
+  // the RCU wait stretches on a loaded machine (CI runs netns teardowns alongside): wait for the reaping
+  await until('the helper to be reaped', () => !children().includes(caught?.pid ?? -1), 20000).catch(() => undefined);
   t.notOk(children().includes(caught?.pid ?? -1), 'the helper was reaped');
   t.same(children(), [], 'no child left');
   t.equal(fdCount(), fdsBefore, 'no descriptor left open');
