@@ -32,11 +32,9 @@ t.test('a veth is gone, both ends, when the call resolves; its name is free at o
   execFileSync('ip', ['link', 'set', 'vethdel', 'up']);
   t.ok(linkExists('vethdel'), 'the host end exists');
   t.equal(await deleteHostLinkByName('vethnone'), false, 'a link that is not there: false');
-  const t0 = process.hrtime.bigint();
-  const removal = deleteHostLinkByName('vethdel');
-  const callMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  t.ok(callMs < 10, `the calling thread was not held (the kernel alone takes 12-25 ms to free a veth): ${callMs.toFixed(2)} ms in the call`);
-  t.equal(await removal, true, 'reported as removed');
+  // that the calling thread is not held through the kernel's wait is the next subtest's: it catches the
+  // helper still at work after the call resolved (a bound on the call's wall time failed on a loaded machine)
+  t.equal(await deleteHostLinkByName('vethdel'), true, 'reported as removed');
   t.notOk(linkExists('vethdel'), 'the host end is gone');
   t.notOk(linkExists('eth0', ctr.name), 'the container end went with it');
   t.equal(execFileSync('ip', ['-4', 'route', 'show', '10.123.0.0/24'], { encoding: 'utf8' }).trim(), '', 'its subnet route went with it');
