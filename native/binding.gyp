@@ -36,6 +36,7 @@
         "src/bpf.c",
         "src/fsbatch.c",
         "src/rtnl.c",
+        "src/nlwrite.c",
         "src/unixsock.c",
         "src/fdwatch.c"
       ],

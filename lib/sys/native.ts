@@ -66,6 +66,13 @@ export interface Native {
    * sits that out); -ENODEV when there is none, -errno when the kernel refuses.
    */
   rtnlDeleteLink(name: string): Promise<number>;
+  /** A NETLINK_ROUTE socket for nlWriteChunks, in the calling thread's network namespace (native/src/nlwrite.c). */
+  nlWriteOpen(): number;
+  /**
+   * Sends the netlink messages in bytes[0..length), perChunk per sendmsg, on libuv's threadpool, numbered from
+   * firstSeq, each chunk's last asking for an ACK: resolves with (message index, errno) pairs of the refused ones.
+   */
+  nlWriteChunks(fd: number, bytes: Buffer, length: number, firstSeq: number, perChunk: number): Promise<Int32Array>;
   // the berth server's socket (native/src/unixsock.c, lib/server/)
   /** Non-blocking recvmsg keeping SCM_RIGHTS descriptors (close-on-exec); null when nothing is there yet. */
   unixRecv(fd: number, maxBytes: number): { data: Buffer; fds: number[]; truncated: boolean } | null;

@@ -8,6 +8,7 @@ static napi_value init(napi_env env, napi_value exports) {
   berth_init_bpf(env, exports);
   berth_init_fsbatch(env, exports);
   berth_init_rtnl(env, exports);
+  berth_init_nlwrite(env, exports);
   berth_init_exec_shim(env, exports);
   berth_init_unixsock(env, exports);
   berth_init_fdwatch(env, exports);

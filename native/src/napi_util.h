@@ -45,6 +45,7 @@ void berth_init_spawn(napi_env env, napi_value exports);
 void berth_init_bpf(napi_env env, napi_value exports);
 void berth_init_fsbatch(napi_env env, napi_value exports);
 void berth_init_rtnl(napi_env env, napi_value exports);
+void berth_init_nlwrite(napi_env env, napi_value exports);
 void berth_init_exec_shim(napi_env env, napi_value exports);
 void berth_init_unixsock(napi_env env, napi_value exports);
 void berth_init_fdwatch(napi_env env, napi_value exports);

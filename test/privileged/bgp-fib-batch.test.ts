@@ -6,6 +6,7 @@ import { createNetns, TestNetns } from '../helpers/netns';
 import { withNetns, openRtnl, listRoutes } from '../../lib/cni/net';
 import { NLM_F, RTM } from '../../lib/cni/net/nl/constants';
 import type { NlRequest } from '../../lib/cni/net/nl/socket';
+import { NlWriter } from '../../lib/cni/net/nl/writer';
 import { FibSync, NetlinkFib, RTPROT_BGP } from '../../lib/cni/bgp/fib';
 import type { Route } from '../../lib/cni/bgp/route';
 
@@ -68,10 +69,13 @@ function missingRoute(i: number): NlRequest {
   return { op: `delete missing ${i}`, type: RTM.DELROUTE, flags: 0, body: b };
 }
 
-t.test('writeBatch: errors map to their request wherever they fall, including the ACK-carrying last one', async (t) => {
+t.test('NlWriter.writeBatch: errors map to their request wherever they fall, including the ACK-carrying last one', async (t) => {
   const a = node(t);
   const nl = openRtnl(a.path);
   t.teardown(() => nl.close());
+  // its socket is made in the namespace the calling thread is in; the threadpool writes through it
+  const writer = withNetns(a.path, () => new NlWriter());
+  t.teardown(() => writer.close());
   const ok = (i: number): NlRequest => {
     const b = Buffer.alloc(12 + 8 + 8 + 8);
     b[0] = 2; b[1] = 24; b[4] = 254; b[5] = RTPROT_BGP; b[7] = 1;
@@ -82,7 +86,7 @@ t.test('writeBatch: errors map to their request wherever they fall, including th
   };
   // chunks of 4: [ok ok bad ok] [ok ok ok bad] [bad bad bad bad] [ok]
   const reqs = [ok(0), ok(1), missingRoute(2), ok(3), ok(4), ok(5), ok(6), missingRoute(7), missingRoute(8), missingRoute(9), missingRoute(10), missingRoute(11), ok(12)];
-  const res = await nl.writeBatch(reqs, 4);
+  const res = await writer.writeBatch(reqs, 4);
   t.equal(res.length, reqs.length, 'one result per request');
   const failed = res.map((e, i) => (e ? i : -1)).filter((i) => i >= 0);
   t.same(failed, [2, 7, 8, 9, 10, 11], 'exactly the bad ones failed');
@@ -90,7 +94,7 @@ t.test('writeBatch: errors map to their request wherever they fall, including th
   const dsts = (await listRoutes(nl, 4)).filter((x) => x.protocol === RTPROT_BGP).map((x) => x.dst).sort();
   t.same(dsts, ['50.0.0.0/24', '50.0.1.0/24', '50.0.12.0/24', '50.0.3.0/24', '50.0.4.0/24', '50.0.5.0/24', '50.0.6.0/24'], 'the good ones installed');
   // the same creates again: create-only (NLM_F_EXCL) refuses to touch what is there
-  const again = await nl.writeBatch([ok(0), ok(1)]);
+  const again = await writer.writeBatch([ok(0), ok(1)]);
   t.same(again.map((e) => (e as { code?: string } | undefined)?.code), ['EEXIST', 'EEXIST']);
 });
 
@@ -108,4 +112,36 @@ t.test('a prefix another protocol added after the dump is refused by the create-
   fib.update([{ prefix: '20.1.0.0/24' }]);
   await fib.flush();
   t.match(a.exec('ip', ['route', 'show', '20.1.0.0/24']), /proto static/, 'and our withdrawal does not remove it either');
+});
+
+t.test('NlWriter: the kernel inserts on the threadpool while the event loop keeps turning', async (t) => {
+  const a = node(t);
+  const writer = withNetns(a.path, () => new NlWriter());
+  t.teardown(() => writer.close());
+  const n = 50_000;
+  const reqs: NlRequest[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = Buffer.alloc(12 + 8 + 8 + 8);
+    b[0] = 2; b[1] = 32; b[4] = 254; b[5] = RTPROT_BGP; b[7] = 1;
+    b.writeUInt16LE(8, 12); b.writeUInt16LE(15 /* RTA_TABLE */, 14); b.writeUInt32LE(254, 16);
+    b.writeUInt16LE(8, 20); b.writeUInt16LE(1 /* RTA_DST */, 22); b.writeUInt32BE((60 << 24) + i, 24);
+    b.writeUInt16LE(8, 28); b.writeUInt16LE(5 /* RTA_GATEWAY */, 30); Buffer.from([10, 9, 0, 2]).copy(b, 32);
+    reqs.push({ op: `add ${i}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.EXCL, body: b });
+  }
+  // a writer on the main thread does the inserts inside its sendmsg calls: at most one turn of the loop per
+  // chunk of 256 (about 200 here); on the threadpool the loop spins freely the whole time
+  let turns = 0;
+  let spinning = true;
+  const spin = (): void => { if (spinning) { turns++; setImmediate(spin); } };
+  setImmediate(spin);
+  const res = await writer.writeBatch(reqs);
+  spinning = false;
+  t.equal(res.filter(Boolean).length, 0, 'every insert accepted');
+  const chunks = Math.ceil(n / 256);
+  t.ok(turns > 4 * chunks, `the loop turned while the kernel worked: ${turns} turns for ${chunks} chunks`);
+  const nl = openRtnl(a.path);
+  t.teardown(() => nl.close());
+  t.equal((await listRoutes(nl, 4)).filter((x) => x.protocol === RTPROT_BGP).length, n, 'all of them in the kernel');
+  writer.close();
+  t.same(await writer.writeBatch(reqs.slice(0, 2)).then((r) => r.map((e) => e?.message)), ['netlink socket closed', 'netlink socket closed'], 'a closed writer refuses, naming why');
 });

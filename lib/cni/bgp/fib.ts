@@ -10,7 +10,8 @@ import type { BestChange } from './rib';
 import type { Route } from './route';
 import { fibNextHops, isMultipath, joinNextHops, splitNextHops } from './fib-nexthops';
 import { NLM_F, RTA, RTM } from '../net/nl/constants';
-import { Rtnl, type NlRequest } from '../net/nl/socket';
+import { NetlinkError, Rtnl } from '../net/nl/socket';
+import { NlBatch, NlWriter } from '../net/nl/writer';
 import { listRoutes } from '../net/route';
 import { PrefixMap } from './prefix-map';
 
@@ -51,6 +52,9 @@ const OWNED_BY_OTHERS = 'prefix owned by another routing protocol: left alone';
  */
 export const YIELD_EVERY = 4096;
 const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** kernel writes per backend call: a slice's messages are built, written and dropped before the next's */
+const APPLY_SLICE = 4096;
 
 /**
  * Collects Loc-RIB changes and applies them in batches. The kernel is dumped once (and again on reconcile
@@ -201,10 +205,8 @@ export class FibSync {
       for (const [p, gw] of batch) if (!this.queue.has(p)) this.queue.set(p, gw);
       throw e;
     }
-    const ops: FibOp[] = [];
-    let n = 0;
+    let ops: FibOp[] = [];
     for (const [prefix, gw] of batch) {
-      if (++n % YIELD_EVERY === 0) await yieldNow();
       const mine = k.ours.get(prefix);
       if (gw === undefined) {
         if (mine !== undefined) ops.push({ op: 'remove', prefix });
@@ -214,7 +216,17 @@ export class FibSync {
         // not ours yet: create only, so a route another protocol added since the dump is never replaced
         ops.push({ op: 'replace', entry: { prefix, gateway: gw }, exclusive: mine === undefined });
       }
+      if (ops.length === APPLY_SLICE) { await this.write(k, ops); ops = []; }
     }
+    await this.write(k, ops);
+  }
+
+  /**
+   * One slice of a batch to the kernel. A batch can be the whole table; written a slice at a time, its
+   * per-route messages die young instead of living (and being promoted) until the last route is written.
+   */
+  private async write(k: Known, ops: FibOp[]): Promise<void> {
+    if (ops.length === 0) return;
     let res: (Error | undefined)[];
     if (this.backend.applyBatch) {
       try {
@@ -257,8 +269,10 @@ export class FibSync {
 
 /** rtnetlink backend for the network namespace the calling thread is in when it is created. */
 export class NetlinkFib implements FibBackend {
-  /** our own encoder's socket: one dump at start (and on resync), writes batched many per sendmsg */
+  /** our own encoder's socket: one dump at start (and on resync) */
   private readonly rtnl = new Rtnl();
+  /** writes, batched many per sendmsg, off the main thread: the kernel inserts while the speaker parses */
+  private readonly writer = new NlWriter();
 
   constructor(private readonly table = RT_TABLE_MAIN) {}
 
@@ -289,23 +303,28 @@ export class NetlinkFib implements FibBackend {
   /** Every op tagged protocol 186: a delete names it, so the kernel never removes another protocol's route. */
   async applyBatch(ops: readonly FibOp[]): Promise<(Error | undefined)[]> {
     const out: (Error | undefined)[] = new Array(ops.length);
-    const reqs: NlRequest[] = [];
-    const idx: number[] = [];
+    const batch = new NlBatch();
+    const sent: number[] = []; // batch message -> op index
     ops.forEach((o, i) => {
       try {
-        reqs.push(o.op === 'remove' ? routeMsg(o.prefix, undefined, this.table) : routeMsg(o.entry.prefix, o.entry.gateway, this.table, o.exclusive));
-        idx.push(i);
+        if (o.op === 'remove') encodeRoute(batch, o.prefix, undefined, this.table);
+        else encodeRoute(batch, o.entry.prefix, o.entry.gateway, this.table, o.exclusive);
+        sent.push(i);
       } catch (e) {
         out[i] = e as Error; // unparsable prefix or gateway: fails alone
       }
     });
-    // writes expect no reply: only errors and one ACK per sendmsg come back (see Rtnl.writeBatch)
-    const res = await this.rtnl.writeBatch(reqs);
-    res.forEach((r, k) => { out[idx[k]] = r; });
+    // writes expect no reply: only errors and one ACK per sendmsg come back (see native/src/nlwrite.c)
+    try {
+      const refused = await this.writer.write(batch);
+      for (let k = 0; k < refused.length; k += 2) { const i = sent[refused[k]]; out[i] = new NetlinkError(opName(ops[i]), refused[k + 1]); }
+    } catch (e) {
+      for (const i of sent) out[i] = e as Error; // nothing was sent
+    }
     return out;
   }
 
-  close(): void { this.rtnl.close(); }
+  close(): void { this.rtnl.close(); this.writer.close(); }
 }
 
 /** parsed next hops: 100,000 routes typically share a handful */
@@ -325,32 +344,40 @@ function gatewayOf(prefix: string, gateway: string, alen: number): Buffer {
 /** struct rtnexthop (8 bytes) + RTA_GATEWAY, per next hop of RTA_MULTIPATH */
 const nexthopLen = (alen: number): number => 8 + 4 + alen;
 
+/** what a failed op was, for its error: "add route 10.1.0.0/24" */
+function opName(o: FibOp): string {
+  return o.op === 'remove' ? `delete route ${o.prefix}` : `${o.exclusive ? 'add' : 'replace'} route ${o.entry.prefix}`;
+}
+
 /**
- * One RTM_NEWROUTE (gateway given) or RTM_DELROUTE (gateway undefined) for protocol 186, encoded here
- * rather than through net/route.ts: at 100,000 routes the generic encoder costs more than the kernel's
- * insert. A new route is created with NLM_F_EXCL when `exclusive` (never replacing what is there), else
- * replaces ours. The delete names protocol 186, so the kernel never matches another protocol's route
- * (and, naming no gateway, removes every next hop of a multipath route). An ECMP gateway set becomes
- * RTA_MULTIPATH, every next hop of weight 1 and no device (the kernel finds it, as for a single gateway).
+ * One RTM_NEWROUTE (gateway given) or RTM_DELROUTE (gateway undefined) for protocol 186, encoded straight
+ * into the batch rather than through net/route.ts: at 100,000 routes the generic encoder (and an object
+ * per route) costs more than the kernel's insert. A new route is created with NLM_F_EXCL when `exclusive`
+ * (never replacing what is there), else replaces ours. The delete names protocol 186, so the kernel never
+ * matches another protocol's route (and, naming no gateway, removes every next hop of a multipath route).
+ * An ECMP gateway set becomes RTA_MULTIPATH, every next hop of weight 1 and no device (the kernel finds
+ * it, as for a single gateway).
  */
-function routeMsg(prefix: string, gateway: string | undefined, table: number, exclusive = false): NlRequest {
+function encodeRoute(batch: NlBatch, prefix: string, gateway: string | undefined, table: number, exclusive = false): void {
   const p = parsePrefix(prefix);
   const alen = p.bytes.length; // 4 or 16: already 4-aligned
   const multi = gateway !== undefined && isMultipath(gateway) ? splitNextHops(gateway).map((g) => gatewayOf(prefix, g, alen)) : undefined;
   const gw = gateway === undefined || multi ? undefined : gatewayOf(prefix, gateway, alen);
   const add = gw !== undefined || multi !== undefined;
-  // from the pool (a fresh zeroed Buffer per route costs more than the kernel's insert); every byte is set
-  const b = Buffer.allocUnsafe(12 + 8 + (p.len > 0 ? 4 + alen : 0) + (gw ? 4 + alen : 0) + (multi ? 4 + multi.length * nexthopLen(alen) : 0)).fill(0, 0, 12);
-  b[0] = p.afi === AFI.IPV4 ? 2 : 10;
-  b[1] = p.len;
-  b[4] = table < 256 ? table : 252;
-  b[5] = RTPROT_BGP;
-  b[6] = add ? 0 : 255; // universe for an add; "nowhere" matches any scope on delete
-  b[7] = 1; // RTN_UNICAST
-  b.writeUInt16LE(8, 12); // RTA_TABLE: the full 32-bit table id
-  b.writeUInt16LE(RTA.TABLE, 14);
-  b.writeUInt32LE(table, 16);
-  let off = 20;
+  const type = add ? RTM.NEWROUTE : RTM.DELROUTE;
+  const flags = !add ? 0 : exclusive ? NLM_F.CREATE | NLM_F.EXCL : NLM_F.CREATE | NLM_F.REPLACE;
+  const at = batch.message(type, flags, 12 + 8 + (p.len > 0 ? 4 + alen : 0) + (gw ? 4 + alen : 0) + (multi ? 4 + multi.length * nexthopLen(alen) : 0));
+  const b = batch.bytes; // zeroed by message()
+  b[at] = p.afi === AFI.IPV4 ? 2 : 10;
+  b[at + 1] = p.len;
+  b[at + 4] = table < 256 ? table : 252;
+  b[at + 5] = RTPROT_BGP;
+  b[at + 6] = add ? 0 : 255; // universe for an add; "nowhere" matches any scope on delete
+  b[at + 7] = 1; // RTN_UNICAST
+  b.writeUInt16LE(8, at + 12); // RTA_TABLE: the full 32-bit table id
+  b.writeUInt16LE(RTA.TABLE, at + 14);
+  b.writeUInt32LE(table, at + 16);
+  let off = at + 20;
   if (p.len > 0) {
     b.writeUInt16LE(4 + alen, off);
     b.writeUInt16LE(RTA.DST, off + 2);
@@ -367,16 +394,11 @@ function routeMsg(prefix: string, gateway: string | undefined, table: number, ex
     b.writeUInt16LE(RTA.MULTIPATH, off + 2);
     off += 4;
     for (const g of multi) {
-      b.writeUInt16LE(nexthopLen(alen), off);
-      b.fill(0, off + 2, off + 8); // flags, hops (weight - 1) and ifindex: 0
+      b.writeUInt16LE(nexthopLen(alen), off); // flags, hops (weight - 1) and ifindex stay 0
       b.writeUInt16LE(4 + alen, off + 8);
       b.writeUInt16LE(RTA.GATEWAY, off + 10);
       g.copy(b, off + 12);
       off += nexthopLen(alen);
     }
   }
-  if (!add) return { op: `delete route ${prefix}`, type: RTM.DELROUTE, flags: 0, body: b };
-  return exclusive
-    ? { op: `add route ${prefix}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.EXCL, body: b }
-    : { op: `replace route ${prefix}`, type: RTM.NEWROUTE, flags: NLM_F.CREATE | NLM_F.REPLACE, body: b };
 }

@@ -23,8 +23,6 @@ export class NetlinkError extends Error {
 
 interface Pending { op: string; dump: boolean; msgs: NlMessage[]; resolve(m: NlMessage[]): void; reject(e: Error): void }
 
-/** writeBatch's messages without an ACK: sequence numbers first .. first+count-1 */
-interface WriteChunk { first: number; count: number; onError(k: number, e: Error): void; op(k: number): string }
 
 export class Rtnl {
   private seq = Math.floor(Math.random() * 0x7fffffff);
@@ -109,77 +107,6 @@ export class Rtnl {
     return out;
   }
 
-  /**
-   * Bulk writes that expect no reply (route adds and deletes), cheaper than requestBatch: only the last
-   * message of each sendmsg asks for an ACK. The kernel still answers every failing message with its error,
-   * and it handles one sendmsg's messages in order, so those errors arrive before the chunk's final ACK:
-   * when that ACK comes, every message without an error succeeded. One ACK (one receive, one skb) per
-   * `chunk` messages instead of one each. Resolves with one entry per request, undefined when accepted,
-   * else its error; never rejects. At most ackWindow() messages unanswered, as each may still fail.
-   */
-  async writeBatch(reqs: readonly NlRequest[], chunk = 256): Promise<(Error | undefined)[]> {
-    const window = this.ackWindow();
-    chunk = Math.max(1, Math.min(chunk, window));
-    const out: (Error | undefined)[] = new Array(reqs.length).fill(undefined);
-    const inflight = new Set<Promise<void>>();
-    for (let i = 0; i < reqs.length; i += chunk) {
-      const tracked: Promise<void> = this.writeChunk(reqs, i, Math.min(reqs.length, i + chunk), out).finally(() => inflight.delete(tracked));
-      inflight.add(tracked);
-      while ((inflight.size + 1) * chunk > window && inflight.size) await Promise.race(inflight);
-    }
-    await Promise.all(inflight);
-    return out;
-  }
-
-  /**
-   * reqs[from..to) in one sendmsg, the last one with NLM_F_ACK; errors land in out[i]. Only the last
-   * sequence number gets a pending entry; the chunk's others are found by range (see chunkError), which
-   * saves an entry and a closure per message at 100,000 routes.
-   */
-  private writeChunk(reqs: readonly NlRequest[], from: number, to: number, out: (Error | undefined)[]): Promise<void> {
-    let size = 0;
-    for (let i = from; i < to; i++) size += 16 + ((reqs[i].body.length + 3) & ~3);
-    const buf = Buffer.alloc(size);
-    const first = (this.seq + 1) & 0x7fffffff;
-    let off = 0;
-    for (let i = from; i < to; i++) {
-      const r = reqs[i];
-      const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
-      buf.writeUInt32LE(16 + r.body.length, off);
-      buf.writeUInt16LE(r.type, off + 4);
-      buf.writeUInt16LE(r.flags | NLM_F.REQUEST | (i === to - 1 ? NLM_F.ACK : 0), off + 6);
-      buf.writeUInt32LE(seq, off + 8);
-      r.body.copy(buf, off + 16);
-      off += 16 + ((r.body.length + 3) & ~3); // next header 4-aligned (NLMSG_ALIGN); the padding stays zero
-    }
-    const last = this.seq;
-    return new Promise<void>((resolve) => {
-      const chunk: WriteChunk = { first, count: to - from, onError: (k, e) => { out[from + k] = e; }, op: (k) => reqs[from + k].op };
-      // the socket itself failed: nothing of the chunk is known to be applied
-      const lost = (e: Error): void => { for (let i = from; i < to; i++) out[i] ??= e; };
-      const done = (): void => { this.chunks.delete(chunk); resolve(); };
-      this.chunks.add(chunk);
-      this.pending.set(last, {
-        op: reqs[to - 1].op, dump: false, msgs: [],
-        resolve: done,
-        reject: (e) => { if (e instanceof NetlinkError) out[to - 1] = e; else lost(e); done(); },
-      });
-      this.sock.ref();
-      this.sock.send(buf, {}, (err) => { if (err) this.settle(last, err); });
-    });
-  }
-
-  /** writeBatch chunks in flight (a few at most): their messages' errors are mapped by sequence range */
-  private readonly chunks = new Set<WriteChunk>();
-
-  /** An error for a sequence number with no pending entry: a writeBatch message that failed. */
-  private chunkError(seq: number, errno: number): void {
-    for (const c of this.chunks) {
-      const k = (seq - c.first) & 0x7fffffff; // wraps with the sequence numbers
-      if (k < c.count) { c.onError(k, new NetlinkError(c.op(k), errno)); return; }
-    }
-  }
-
   private window?: number;
 
   /**
@@ -214,10 +141,7 @@ export class Rtnl {
       off += (len + 3) & ~3;
       if (len < 16) break;
       const p = this.pending.get(seq);
-      if (!p) {
-        if (type === NLMSG.ERROR && this.chunks.size) { const errno = -body.readInt32LE(0); if (errno) this.chunkError(seq, errno); }
-        continue;
-      }
+      if (!p) continue;
       if (type === NLMSG.ERROR) {
         const errno = -body.readInt32LE(0);
         this.settle(seq, errno === 0 ? undefined : new NetlinkError(p.op, errno));
