@@ -70,8 +70,8 @@ async function add(ctx: Ctx): Promise<Result> {
       undo.push(async () => firewall().teardownMacspoof(owner(ctx)));
     }
 
-    const brNow = (await net().getLinkByIndex(nl, br.index)) ?? br;
-    const host = (await net().getLinkByIndex(nl, pair.host.index)) ?? pair.host;
+    // read again for their MACs now: a bridge without a MAC of its own takes its ports' lowest
+    const [brNow = br, host = pair.host] = await Promise.all([net().getLinkByIndex(nl, br.index), net().getLinkByIndex(nl, pair.host.index)]);
     return {
       cniVersion: '1.1.0',
       interfaces: [
