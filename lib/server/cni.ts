@@ -3,6 +3,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { PLUGINS } from '../cni/plugins/launch';
+import { native } from '../sys/native';
 import type { Plugin } from '../cni/skel';
 import type { Stdio } from '../util/io';
 
@@ -11,11 +12,10 @@ export function isPlugin(program: string): boolean {
 }
 
 /** All of `fd` until end of file, read on libuv's threadpool so a slow writer stalls no other request. */
-function readAll(fd: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+function readAll(fd: number, chunks: Buffer[] = []): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const next = (): void => {
-      const buf = Buffer.alloc(65536);
+      const buf = Buffer.allocUnsafe(65536);
       fs.read(fd, buf, 0, buf.length, null, (e, n) => {
         if (e) {
           // a closed stdin is an empty config, which the parser reports (as the cold path does)
@@ -32,13 +32,86 @@ function readAll(fd: number): Promise<Buffer> {
   });
 }
 
+const O_ACCMODE = 3;
+
+/** True when the descriptor was opened for reading (its flags in /proc/self/fdinfo, octal). */
+function readable(fd: number): boolean {
+  const flags = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'))?.[1];
+  return flags !== undefined && (parseInt(flags, 8) & O_ACCMODE) !== fs.constants.O_WRONLY;
+}
+
+/**
+ * A pipe's whole content without a threadpool round trip per read, when the writer is done (the usual case:
+ * a runtime writes the config and closes): the pipe opened again through /proc with O_NONBLOCK, a
+ * description of our own, so the client's keeps its flags. Reads what is there; the rest, if the writer is
+ * still at it, comes through readAll. A write-only stdin is left to readAll (EBADF: an empty config).
+ */
+function readPipe(fd: number): Buffer | Promise<Buffer> {
+  const st = fs.fstatSync(fd);
+  if (st.isSocket()) return readSocket(fd);
+  if (!st.isFIFO() || !readable(fd)) return readAll(fd);
+  let own: number;
+  try {
+    own = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return readAll(fd);
+  }
+  const chunks: Buffer[] = [];
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(65536);
+      let n: number;
+      try {
+        n = fs.readSync(own, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return readAll(fd, chunks);
+        throw e;
+      }
+      if (n === 0) return Buffer.concat(chunks);
+      chunks.push(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(own);
+  }
+}
+
+type PluginModule = { plugin: Plugin; ABOUT: string };
+/** loaded on a program's first request; kept, since require's path resolution costs each call again */
+const loaded = new Map<string, PluginModule>();
+
+function pluginModule(program: string): PluginModule {
+  let m = loaded.get(program);
+  if (!m) loaded.set(program, (m = require(path.join('..', 'cni', PLUGINS[program])) as PluginModule));
+  return m;
+}
+
+/**
+ * readPipe for a socket (what the test client passes): non-blocking receives while there is something to
+ * take. Descriptors riding along are closed, as read(2) would drop them.
+ */
+function readSocket(fd: number): Buffer | Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for (;;) {
+    let got;
+    try {
+      got = native().unixRecv(fd, 65536);
+    } catch {
+      return readAll(fd, chunks); // not a socket recvmsg takes: the threadpool read says what it is
+    }
+    if (!got) return readAll(fd, chunks);
+    for (const extra of got.fds) fs.closeSync(extra);
+    if (got.data.length === 0) return Buffer.concat(chunks);
+    chunks.push(got.data);
+  }
+}
+
 export async function runPluginRequest(program: string, stdio: Stdio): Promise<number> {
   const skel = require('../cni/skel') as typeof import('../cni/skel');
-  const { plugin, ABOUT } = require(path.join('..', 'cni', PLUGINS[program])) as { plugin: Plugin; ABOUT: string };
+  const { plugin, ABOUT } = pluginModule(program);
   return skel.callPlugin(plugin, ABOUT, {
     env: stdio.env,
     // a terminal is no config (someone trying the plugin by hand through the front-end)
-    readStdin: () => (skel.isTerminal(stdio.in) ? Buffer.alloc(0) : readAll(stdio.in)),
+    readStdin: () => (skel.isTerminal(stdio.in) ? Buffer.alloc(0) : readPipe(stdio.in)),
     stdout: (t) => skel.writeFd(stdio.out, t),
     stderr: (t) => skel.writeFd(stdio.err, t),
   });

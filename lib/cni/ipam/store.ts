@@ -72,8 +72,21 @@ export class IpamStore {
     return readFileIfExists(path.join(this.dir, LAST_RESERVED + setIndex))?.trim();
   }
 
+  /**
+   * Rewritten in place (write, then cut to length), not by rename or O_TRUNC: on ext4 both make the kernel
+   * allocate and start writing the file's blocks at once (auto_da_alloc), the costliest step of an ADD. Only
+   * holders of the lock read it; a process killed between the two steps leaves a stale or unparsable hint,
+   * and a hint that does not parse restarts the round robin at the range's start (as host-local does).
+   */
   setLastReserved(setIndex: number, ip: string): void {
-    writeFileAtomicSync(path.join(this.dir, LAST_RESERVED + setIndex), ip);
+    const fd = fs.openSync(path.join(this.dir, LAST_RESERVED + setIndex), fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644);
+    try {
+      const bytes = Buffer.from(ip);
+      fs.writeSync(fd, bytes, 0, bytes.length, 0);
+      fs.ftruncateSync(fd, bytes.length);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Directory entries that are allocations: names that parse as addresses in canonical form. */

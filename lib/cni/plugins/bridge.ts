@@ -70,13 +70,14 @@ async function add(ctx: Ctx): Promise<Result> {
       undo.push(async () => firewall().teardownMacspoof(owner(ctx)));
     }
 
+    // the bridge is read again for its MAC (one without a MAC of its own takes its ports' lowest); the host
+    // end's MAC, read when it was created, does not change when it joins the bridge
     const brNow = (await net().getLinkByIndex(nl, br.index)) ?? br;
-    const host = (await net().getLinkByIndex(nl, pair.host.index)) ?? pair.host;
     return {
       cniVersion: '1.1.0',
       interfaces: [
         { name: brNow.name, mac: brNow.mac },
-        { name: host.name, mac: host.mac },
+        { name: pair.host.name, mac: pair.host.mac },
         { name: pair.container.name, mac: pair.container.mac, sandbox: ctx.netns },
       ],
       ips,
