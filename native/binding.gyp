@@ -37,7 +37,8 @@
         "src/fsbatch.c",
         "src/rtnl.c",
         "src/unixsock.c",
-        "src/fdwatch.c"
+        "src/fdwatch.c",
+        "src/nlstrict.c"
       ],
       "dependencies": ["berth_bootstrap"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

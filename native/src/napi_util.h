@@ -48,4 +48,5 @@ void berth_init_rtnl(napi_env env, napi_value exports);
 void berth_init_exec_shim(napi_env env, napi_value exports);
 void berth_init_unixsock(napi_env env, napi_value exports);
 void berth_init_fdwatch(napi_env env, napi_value exports);
+void berth_init_nlstrict(napi_env env, napi_value exports);
 #endif
