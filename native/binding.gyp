@@ -38,7 +38,8 @@
         "src/rtnl.c",
         "src/nlwrite.c",
         "src/unixsock.c",
-        "src/fdwatch.c"
+        "src/fdwatch.c",
+        "src/nlstrict.c"
       ],
       "dependencies": ["berth_bootstrap"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

@@ -73,6 +73,11 @@ export interface Native {
    * firstSeq, each chunk's last asking for an ACK: resolves with (message index, errno) pairs of the refused ones.
    */
   nlWriteChunks(fd: number, bytes: Buffer, length: number, firstSeq: number, perChunk: number): Promise<Int32Array>;
+  /**
+   * A non-blocking NETLINK_ROUTE socket with NETLINK_GET_STRICT_CHK (native/src/nlstrict.c): the kernel
+   * filters a dump by the request's header and attributes. Send with unixSend, read with unixRecv.
+   */
+  rtnlStrictSocket(): number;
   // the berth server's socket (native/src/unixsock.c, lib/server/)
   /** Non-blocking recvmsg keeping SCM_RIGHTS descriptors (close-on-exec); null when nothing is there yet. */
   unixRecv(fd: number, maxBytes: number): { data: Buffer; fds: number[]; truncated: boolean } | null;

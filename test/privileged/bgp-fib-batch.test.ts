@@ -145,3 +145,30 @@ t.test('NlWriter: the kernel inserts on the threadpool while the event loop keep
   writer.close();
   t.same(await writer.writeBatch(reqs.slice(0, 2)).then((r) => r.map((e) => e?.message)), ['netlink socket closed', 'netlink socket closed'], 'a closed writer refuses, naming why');
 });
+
+t.test('the resync compares a streamed dump with the Loc-RIB: hand edits put right, another protocol\'s route kept', async (t) => {
+  const a = node(t);
+  const backend = withNetns(a.path, () => new NetlinkFib());
+  const fib = new FibSync(backend, 10);
+  t.teardown(() => fib.close());
+  const n = 3000; // many datagrams of the dump
+  const best = new Map<string, Route>();
+  for (let i = 0; i < n; i++) { const x = r(`20.${i >> 8}.${i & 255}.0/24`, '10.9.0.2'); best.set(x.prefix, x); }
+  t.equal(await fib.reconcile(best.values(), undefined, (p) => best.get(p)), n, 'an empty kernel: every route written');
+  let seen = 0;
+  await backend.scan({ ours: () => { seen++; }, other: () => undefined });
+  t.equal(seen, n, 'scan streams every route of ours');
+  // behind FibSync's back: one deleted, one moved to another gateway, one stale added, one taken by a static route
+  a.exec('ip', ['route', 'del', '20.0.7.0/24', 'proto', '186']);
+  a.exec('ip', ['route', 'replace', '20.1.8.0/24', 'via', '10.9.0.3', 'proto', '186']);
+  a.exec('ip', ['route', 'add', '20.200.0.0/24', 'via', '10.9.0.2', 'proto', '186']);
+  a.exec('ip', ['route', 'del', '20.2.9.0/24', 'proto', '186']);
+  a.exec('ip', ['route', 'add', '20.2.9.0/24', 'via', '10.9.0.4', 'proto', 'static']);
+  t.equal(await fib.reconcile(best.values(), undefined, (p) => best.get(p)), 3, 'the deleted, the moved and the stale route');
+  t.match(a.exec('ip', ['route', 'show', '20.0.7.0/24']), /via 10\.9\.0\.2 .*proto (186|bgp)/, 'the deleted route is back');
+  t.match(a.exec('ip', ['route', 'show', '20.1.8.0/24']), /via 10\.9\.0\.2 .*proto (186|bgp)/, 'the moved one has its gateway again');
+  t.equal(a.exec('ip', ['route', 'show', '20.200.0.0/24']).trim(), '', 'the stale one is gone');
+  t.match(a.exec('ip', ['route', 'show', '20.2.9.0/24']), /via 10\.9\.0\.4 .*proto static/, 'the static route is left alone');
+  t.equal(fib.installed, n - 1, 'FibSync\'s record is the kernel\'s: ours less the prefix the static route holds');
+  t.equal(await fib.reconcile(best.values(), undefined, (p) => best.get(p)), 0, 'then nothing to do');
+});

@@ -5,8 +5,9 @@ import { createNetns, TestNetns } from '../helpers/netns';
 import {
   openRtnl, withNetns, openNetns, getLink, createBridge, createVeth, createVxlan, setLink, deleteLinkByName, setBridgePort,
   getBridgePort, addAddr, delAddr, listAddrs, addRoute, replaceRoute, delRoute, listRoutes, setNeigh, listNeigh, delNeigh,
-  setFdb, delFdb, writeSysctl, readSysctl, NetlinkError, RT_SCOPE, netnsId,
+  setFdb, delFdb, writeSysctl, readSysctl, NetlinkError, RT_SCOPE, RT_TABLE, netnsId, eachRoute,
 } from '../../lib/cni/net';
+import { openStrictRtnl } from '../../lib/cni/net/nl/strict-socket';
 
 function ns(t: Test, purpose: string): TestNetns {
   const n = createNetns(purpose);
@@ -139,4 +140,36 @@ t.test('sysctls are per netns: writing inside one does not touch another or the 
   t.equal(a.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim(), '1', 'seen by a process inside');
   t.equal(fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), rootBefore);
   t.throws(() => writeSysctl('kernel.hostname', 'x', a.path), /only net/);
+});
+
+t.test('a strict-check dump: the kernel itself picks routes by table, type and protocol; a plain socket gets the same from our filter', async (t) => {
+  const a = ns(t, 'nl');
+  const nl = openRtnl(a.path);
+  t.teardown(() => nl.close());
+  const strict = withNetns(a.path, () => openStrictRtnl());
+  t.teardown(() => strict.close());
+  const d = await createBridge(nl, 'br0', { up: true });
+  await addAddr(nl, d.index, '10.9.0.1/24');
+  await addRoute(nl, { dst: '10.40.0.0/24', type: 'blackhole', protocol: 186 });
+  await addRoute(nl, { dst: '10.41.0.0/24', type: 'blackhole', protocol: 186 });
+  await addRoute(nl, { dst: '10.42.0.0/24', type: 'blackhole' }); // another protocol's blackhole
+  await addRoute(nl, { dst: '10.43.0.0/24', gw: '10.9.0.7', protocol: 186 }); // ours, not a blackhole
+  await addRoute(nl, { dst: '10.44.0.0/24', type: 'blackhole', protocol: 186, table: 100 }); // another table
+  for (let i = 0; i < 2000; i++) await addRoute(nl, { dst: `20.${i >> 8}.${i & 255}.0/24`, gw: '10.9.0.7' }); // many datagrams' worth
+  await addRoute(nl, { dst: 'fd00:40::/64', type: 'blackhole', protocol: 186 });
+  const filter = { table: RT_TABLE.MAIN, type: 'blackhole', protocol: 186 } as const;
+  const picked = async (sock: typeof nl, family: 4 | 6): Promise<{ dsts: string[]; kernelFiltered: boolean }> => {
+    const dsts: string[] = [];
+    const { kernelFiltered } = await eachRoute(sock, family, filter, (r) => { dsts.push(r.dst); });
+    return { dsts: dsts.sort(), kernelFiltered };
+  };
+  const s4 = await picked(strict, 4);
+  t.same(s4.dsts, ['10.40.0.0/24', '10.41.0.0/24'], 'our blackholes of the main table, nothing else');
+  t.equal(s4.kernelFiltered, true, 'the kernel marked the dump NLM_F_DUMP_FILTERED: it did the filtering');
+  t.same((await picked(strict, 6)).dsts, ['fd00:40::/64'], 'IPv6 the same');
+  const p4 = await picked(nl, 4);
+  t.same(p4.dsts, s4.dsts, 'the plain socket (no strict check) ends with the same routes');
+  t.equal(p4.kernelFiltered, false, 'there the kernel sent everything and our parser filtered');
+  t.same((await listRoutes(strict, 4, { table: 100 })).map((r) => r.dst), ['10.44.0.0/24'], 'another table by its number');
+  t.equal((await listRoutes(strict, 4)).length, (await listRoutes(nl, 4)).length, 'an unfiltered dump over the strict socket lists the whole main table');
 });

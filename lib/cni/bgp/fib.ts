@@ -12,7 +12,7 @@ import { fibNextHops, isMultipath, joinNextHops, splitNextHops } from './fib-nex
 import { NLM_F, RTA, RTM } from '../net/nl/constants';
 import { NetlinkError, Rtnl } from '../net/nl/socket';
 import { NlBatch, NlWriter } from '../net/nl/writer';
-import { listRoutes } from '../net/route';
+import { eachRoute, type RouteEntry } from '../net/route';
 import { PrefixMap } from './prefix-map';
 
 export const RTPROT_BGP = 186;
@@ -21,10 +21,23 @@ const RT_TABLE_MAIN = 254;
 /** `gateway`: one next hop, or an ECMP set as fib-nexthops.ts writes it ("10.0.0.1,10.0.0.2") */
 export interface FibEntry { prefix: string; gateway: string }
 
+/** Where a streamed dump (FibBackend.scan) puts each route as it arrives. */
+export interface FibScan {
+  /** a route of ours (protocol 186); `shape`: its device and onlink flag, for a backend that checks them */
+  ours(prefix: string, gateway: string, shape?: Pick<RouteEntry, 'dev' | 'onlink'>): void;
+  /** a prefix another protocol holds */
+  other(prefix: string): void;
+}
+
 /** The kernel side, behind an interface so the batching logic is unit-testable without root. */
 export interface FibBackend {
   /** routes of the table: ours (protocol 186) and, separately, prefixes held by any other protocol */
   list(): Promise<{ ours: FibEntry[]; others: Set<string> }>;
+  /**
+   * Optional streaming form of list: each route goes to `into` as its part of the dump arrives, so a
+   * million-route table is never held as one list. FibSync uses it when it is there.
+   */
+  scan?(into: FibScan): Promise<void>;
   /** `exclusive`: the prefix is not ours, so create only; fail (EEXIST) rather than replace a route there */
   replace(e: FibEntry, exclusive?: boolean): Promise<void>;
   remove(prefix: string): Promise<void>;
@@ -76,8 +89,9 @@ export class FibSync {
 
   constructor(private readonly backend: FibBackend, private readonly batchMs = 50, private readonly batchSize = 1024) {}
 
-  /** how many routes FibSync believes it has in the kernel (0 before the first dump) */
-  get installed(): number { return this.known?.ours.size ?? 0; }
+  /** how many routes FibSync believes it has in the kernel (0 before the first dump; during one, the count before it) */
+  get installed(): number { return this.known?.ours.size ?? this.installedBeforeDump; }
+  private installedBeforeDump = 0;
 
   private changes = 0;
   /** how many route changes update() has been given so far: a caller compares two readings to see churn */
@@ -125,37 +139,55 @@ export class FibSync {
    * nothing right) and now and then, so routes removed or changed behind our back come back. Returns how
    * many prefixes needed a write. With `family`, only that family's routes are compared (the other one's
    * selection may still be deferred after a restart, its routes in the kernel kept as they are).
+   * `lookup`: the best route of one prefix in the same Loc-RIB `best` walks (the speaker's bestRoute).
+   * With it each kernel route is compared as its part of the dump arrives and nothing copies the Loc-RIB;
+   * without it (a plain list of routes) `best` is indexed first.
    */
-  async reconcile(best: Iterable<Route>, family?: 4 | 6): Promise<number> {
+  async reconcile(best: Iterable<Route>, family?: 4 | 6, lookup?: (prefix: string) => Route | undefined): Promise<number> {
     // the loops below yield, so `best` (a live iterator over the Loc-RIB: no copy of a 1M-route table) may
     // run while routes change: a prefix changed meanwhile is update()'s to write (queued or already
     // written), so reconcile leaves it alone rather than undo a newer change
     const touched = (this.touched = new Set());
-    try { return await this.reconcileFrom(best, touched, family); } finally { if (this.touched === touched) this.touched = undefined; }
+    try { return await this.reconcileFrom(best, touched, family, lookup); } finally { if (this.touched === touched) this.touched = undefined; }
   }
 
-  private async reconcileFrom(best: Iterable<Route>, touched: Set<string>, family?: 4 | 6): Promise<number> {
+  private async reconcileFrom(best: Iterable<Route>, touched: Set<string>, family: 4 | 6 | undefined, lookup?: (prefix: string) => Route | undefined): Promise<number> {
     const afi = family === undefined ? undefined : family === 4 ? AFI.IPV4 : AFI.IPV6;
     const mine = (prefix: string): boolean => afi === undefined || prefix.includes(':') === (afi === AFI.IPV6);
-    const want = new Map<string, string>();
+    const wanted = (r: Route | undefined): string | undefined => (r && (afi === undefined || r.afi === afi) ? fibNextHops(r) || undefined : undefined);
     let n = 0;
+    if (!lookup) {
+      const index = new PrefixMap<Route>();
+      for (const r of best) {
+        index.set(r.prefix, r);
+        if (++n % YIELD_EVERY === 0) await yieldNow();
+      }
+      lookup = (p) => index.get(p);
+    }
+    const find = lookup;
+    // what to write, settled at the end: another protocol's route for a prefix may come later in the dump
+    // than ours, and a prefix may be touched meanwhile
+    const fixes = new Map<string, string | undefined>();
+    // the kernel against the Loc-RIB, route by route as the dump streams: ours that are stale or wrong
+    const k = await this.load((p, gw) => {
+      if (touched.has(p) || !mine(p)) return;
+      const w = wanted(find(p));
+      if (w !== gw) fixes.set(p, w);
+    });
+    // the Loc-RIB against the kernel: wanted routes it lacks
     for (const r of best) {
-      const gw = afi === undefined || r.afi === afi ? fibNextHops(r) : undefined;
-      if (gw) want.set(r.prefix, gw);
+      const gw = wanted(r);
+      if (gw && !k.ours.has(r.prefix) && !touched.has(r.prefix)) fixes.set(r.prefix, gw);
       if (++n % YIELD_EVERY === 0) await yieldNow();
     }
-    const k = await this.load();
-    let fixes = 0;
-    for (const p of k.ours.keys()) {
-      if (!want.has(p) && !touched.has(p) && mine(p)) { this.queue.set(p, undefined); fixes++; }
-      if (++n % YIELD_EVERY === 0) await yieldNow();
-    }
-    for (const [p, gw] of want) {
-      if (k.ours.get(p) !== gw && !k.others.has(p) && !touched.has(p)) { this.queue.set(p, gw); fixes++; }
-      if (++n % YIELD_EVERY === 0) await yieldNow();
+    let count = 0;
+    for (const [p, gw] of fixes) {
+      if (touched.has(p) || (gw !== undefined && k.others.has(p))) continue;
+      this.queue.set(p, gw);
+      count++;
     }
     await this.flush();
-    return fixes;
+    return count;
   }
 
   /** Dumps the kernel now (later batches start from it): how many routes of ours it holds, e.g. left by our previous run. */
@@ -179,20 +211,50 @@ export class FibSync {
     this.backend.close();
   }
 
-  /** Dumps the kernel afresh, after a running batch so the dump is not older than our writes. */
-  private async load(): Promise<Known> {
+  /**
+   * Dumps the kernel afresh, after a running batch so the dump is not older than our writes; batches wait
+   * for it (they would write against a record being rebuilt). `each`: sees every route of ours as it arrives.
+   */
+  private async load(each?: (prefix: string, gateway: string) => void): Promise<Known> {
     while (this.running) await this.running;
-    return this.dump();
+    // marked running before the dump starts: a backend may hand over routes (and so let update() run) at once
+    let done!: () => void;
+    const settled = new Promise<void>((res) => { done = res; });
+    this.running = settled;
+    try { return await this.dump(each); } finally { done(); if (this.running === settled) this.running = undefined; }
   }
 
-  private async dump(): Promise<Known> {
-    const { ours, others } = await this.backend.list();
+  /**
+   * With a streaming backend the routes come a datagram at a time (a few hundred), each handled as it
+   * is read: the event loop turns between the socket's reads (the netlink package reads at most 32
+   * datagrams per turn), which bounds a stall as YIELD_EVERY does in the loops.
+   */
+  private async dump(each?: (prefix: string, gateway: string) => void): Promise<Known> {
+    // the previous record can go as the new one grows (no batch runs meanwhile: see load)
+    this.installedBeforeDump = this.known?.ours.size ?? 0;
+    this.known = undefined;
     // a dump parses each route's gateway into a string of its own: a table shares a handful
     const gateways = new Map<string, string>();
     const shared = (gw: string): string => { const had = gateways.get(gw); if (had !== undefined) return had; gateways.set(gw, gw); return gw; };
-    const known = new PrefixMap<string>();
-    for (const e of ours) known.set(e.prefix, shared(e.gateway));
-    return (this.known = { ours: known, others });
+    const ours = new PrefixMap<string>();
+    const mineAt = (prefix: string, gateway: string): void => {
+      const gw = shared(gateway);
+      ours.set(prefix, gw);
+      each?.(prefix, gw);
+    };
+    let others = new Set<string>();
+    if (this.backend.scan) {
+      await this.backend.scan({ ours: mineAt, other: (p) => { others.add(p); } });
+    } else {
+      const listed = await this.backend.list();
+      let n = 0;
+      for (const e of listed.ours) {
+        mineAt(e.prefix, e.gateway);
+        if (++n % YIELD_EVERY === 0) await yieldNow();
+      }
+      others = listed.others;
+    }
+    return (this.known = { ours, others });
   }
 
   private async apply(batch: Map<string, string | undefined>): Promise<void> {
@@ -279,15 +341,19 @@ export class NetlinkFib implements FibBackend {
   async list(): Promise<{ ours: FibEntry[]; others: Set<string> }> {
     const ours: FibEntry[] = [];
     const others = new Set<string>();
-    for (const family of [4, 6] as const) {
-      for (const r of await listRoutes(this.rtnl, family, this.table)) {
-        if (r.type !== 'unicast') continue;
-        if (r.protocol !== RTPROT_BGP) others.add(r.dst);
-        else if (r.multipath) ours.push({ prefix: r.dst, gateway: joinNextHops(r.multipath.map((h) => h.gw ?? '')) });
-        else ours.push({ prefix: r.dst, gateway: r.gw ?? '' });
-      }
-    }
+    await this.scan({ ours: (prefix, gateway) => { ours.push({ prefix, gateway }); }, other: (p) => { others.add(p); } });
     return { ours, others };
+  }
+
+  /** Both families' unicast routes of the table, each handed on as its datagram of the dump is read. */
+  async scan(into: FibScan): Promise<void> {
+    for (const family of [4, 6] as const) {
+      await eachRoute(this.rtnl, family, this.table, (r) => {
+        if (r.type !== 'unicast') return;
+        if (r.protocol !== RTPROT_BGP) into.other(r.dst);
+        else into.ours(r.dst, r.multipath ? joinNextHops(r.multipath.map((h) => h.gw ?? '')) : r.gw ?? '', r);
+      });
+    }
   }
 
   async replace(e: FibEntry, exclusive?: boolean): Promise<void> {

@@ -97,40 +97,86 @@ export async function delRoute(nl: Rtnl, r: RouteSpec): Promise<boolean> {
   }
 }
 
-/** Routes of one family; table defaults to main, 0 lists all tables. */
-export async function listRoutes(nl: Rtnl, family: 4 | 6, table: number = RT_TABLE.MAIN): Promise<RouteEntry[]> {
-  const h = Buffer.alloc(12);
+/** What a dump is asked for. The kernel applies it itself on a strict-check socket (nl/strict-socket.ts); on any other it is applied here. */
+export interface RouteFilter {
+  /** table id; 0 = every table (the default: main) */
+  table?: number;
+  protocol?: number;
+  type?: RouteType;
+}
+
+const TYPE_NAMES = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k])) as Record<number, RouteType>;
+
+/**
+ * RTM_GETROUTE dump request for one family. Its header and RTA_TABLE carry the filter, as the kernel's
+ * strict dump check (ip_valid_fib_dump_req) reads them; a socket without strict checking ignores them.
+ */
+function dumpRequest(family: 4 | 6, f: RouteFilter): Buffer {
+  const table = f.table ?? RT_TABLE.MAIN;
+  const h = Buffer.alloc(table ? 20 : 12);
   h.writeUInt8(family === 4 ? AF.INET : AF.INET6, 0);
-  const msgs = await nl.request('list routes', RTM.GETROUTE, NLM_F.DUMP, h);
-  const names = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k])) as Record<number, RouteType>;
-  const out: RouteEntry[] = [];
-  for (const m of msgs) {
-    if (m.type !== RTM.NEWROUTE) continue;
-    const b = m.body;
-    const a = parseAttrs(b.subarray(12));
-    const t = readU32(a.get(RTA.TABLE)) ?? b.readUInt8(4);
-    if (table !== 0 && t !== table) continue;
-    const dst = a.get(RTA.DST);
-    const gw = a.get(RTA.GATEWAY);
-    const src = a.get(RTA.PREFSRC);
-    const metrics = a.get(RTA.METRICS) ? parseAttrs(a.get(RTA.METRICS)!) : undefined;
-    const mp = a.get(RTA.MULTIPATH);
-    out.push({
-      family,
-      dst: `${dst ? bytesToIp(dst) : family === 4 ? '0.0.0.0' : '::'}/${b.readUInt8(1)}`,
-      gw: gw ? bytesToIp(gw) : undefined,
-      dev: readU32(a.get(RTA.OIF)),
-      src: src ? bytesToIp(src) : undefined,
-      table: t,
-      protocol: b.readUInt8(5),
-      scope: b.readUInt8(6),
-      type: names[b.readUInt8(7)] ?? 'unicast',
-      onlink: (b.readUInt32LE(8) & RTNH_F_ONLINK) !== 0,
-      priority: readU32(a.get(RTA.PRIORITY)),
-      mtu: readU32(metrics?.get(RTAX.MTU)),
-      advmss: readU32(metrics?.get(RTAX.ADVMSS)),
-      ...(mp ? { multipath: parseMultipath(mp) } : {}),
-    });
+  h.writeUInt8(table < 256 ? table : RT_TABLE.COMPAT, 4);
+  h.writeUInt8(f.protocol ?? 0, 5);
+  h.writeUInt8(f.type ? TYPES[f.type] : 0, 7);
+  if (table) {
+    h.writeUInt16LE(8, 12);
+    h.writeUInt16LE(RTA.TABLE, 14);
+    h.writeUInt32LE(table, 16);
   }
+  return h;
+}
+
+/** One RTM_NEWROUTE body as a RouteEntry, or undefined when the filter rejects it. */
+function parseRoute(family: 4 | 6, b: Buffer, f: RouteFilter): RouteEntry | undefined {
+  const want = f.table ?? RT_TABLE.MAIN;
+  const type = TYPE_NAMES[b.readUInt8(7)] ?? 'unicast';
+  if ((f.protocol !== undefined && b.readUInt8(5) !== f.protocol) || (f.type !== undefined && type !== f.type)) return undefined;
+  const a = parseAttrs(b.subarray(12));
+  const t = readU32(a.get(RTA.TABLE)) ?? b.readUInt8(4);
+  if (want !== 0 && t !== want) return undefined;
+  const dst = a.get(RTA.DST);
+  const gw = a.get(RTA.GATEWAY);
+  const src = a.get(RTA.PREFSRC);
+  const metrics = a.get(RTA.METRICS) ? parseAttrs(a.get(RTA.METRICS)!) : undefined;
+  const mp = a.get(RTA.MULTIPATH);
+  return {
+    family,
+    dst: `${dst ? bytesToIp(dst) : family === 4 ? '0.0.0.0' : '::'}/${b.readUInt8(1)}`,
+    gw: gw ? bytesToIp(gw) : undefined,
+    dev: readU32(a.get(RTA.OIF)),
+    src: src ? bytesToIp(src) : undefined,
+    table: t,
+    protocol: b.readUInt8(5),
+    scope: b.readUInt8(6),
+    type,
+    onlink: (b.readUInt32LE(8) & RTNH_F_ONLINK) !== 0,
+    priority: readU32(a.get(RTA.PRIORITY)),
+    mtu: readU32(metrics?.get(RTAX.MTU)),
+    advmss: readU32(metrics?.get(RTAX.ADVMSS)),
+    ...(mp ? { multipath: parseMultipath(mp) } : {}),
+  };
+}
+
+/**
+ * Streams the routes of one family to `each` as the dump arrives (one datagram, a few hundred routes, at a
+ * time): a whole table never sits in memory. `table` defaults to main, 0 = every table. Returns whether
+ * the kernel filtered the dump itself (NLM_F_DUMP_FILTERED: a strict-check socket honoured the filter).
+ */
+export async function eachRoute(nl: Rtnl, family: 4 | 6, filter: RouteFilter | number, each: (r: RouteEntry) => void): Promise<{ kernelFiltered: boolean }> {
+  const f = typeof filter === 'number' ? { table: filter } : filter;
+  let kernelFiltered = false;
+  await nl.dump('list routes', RTM.GETROUTE, dumpRequest(family, f), (type, flags, body) => {
+    if (type !== RTM.NEWROUTE) return;
+    if (flags & NLM_F.DUMP_FILTERED) kernelFiltered = true;
+    const r = parseRoute(family, body, f);
+    if (r) each(r);
+  });
+  return { kernelFiltered };
+}
+
+/** Routes of one family; table defaults to main, 0 lists all tables. */
+export async function listRoutes(nl: Rtnl, family: 4 | 6, filter: RouteFilter | number = RT_TABLE.MAIN): Promise<RouteEntry[]> {
+  const out: RouteEntry[] = [];
+  await eachRoute(nl, family, filter, (r) => out.push(r));
   return out;
 }

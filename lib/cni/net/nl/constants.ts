@@ -4,7 +4,7 @@
 export const NETLINK_ROUTE = 0;
 
 export const NLM_F = {
-  REQUEST: 0x1, MULTI: 0x2, ACK: 0x4, DUMP: 0x300, REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800,
+  REQUEST: 0x1, MULTI: 0x2, ACK: 0x4, DUMP: 0x300, DUMP_FILTERED: 0x20, REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800,
 } as const;
 export const NLMSG = { ERROR: 2, DONE: 3 } as const;
 /** set on nested attributes; some kernel paths (bridge setlink) insist on it */

@@ -21,7 +21,28 @@ export class NetlinkError extends Error {
   }
 }
 
-interface Pending { op: string; dump: boolean; msgs: NlMessage[]; resolve(m: NlMessage[]): void; reject(e: Error): void }
+/** what Rtnl needs of a netlink socket: the `netlink` package's RawNetlinkSocket, or ./strict-socket.ts */
+export interface NlSocket {
+  on(event: 'message', listener: (msg: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  send(msg: Uint8Array | Uint8Array[], options: object, callback: (error?: Error) => void): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+  setRecvBufferSize(size: number): unknown;
+  getRecvBufferSize(): number;
+}
+
+/** a dump's consumer: each reply as it arrives (body is a view of the received datagram) */
+export type NlSink = (type: number, flags: number, body: Buffer) => void;
+
+interface Pending {
+  op: string; dump: boolean; msgs: NlMessage[]; resolve(m: NlMessage[]): void; reject(e: Error): void;
+  /** a streamed dump: replies go here rather than into msgs */
+  sink?: NlSink;
+  /** the sink threw: the rest of the dump is read and dropped, then the request fails with this */
+  failed?: Error;
+}
 
 
 export class Rtnl {
@@ -29,7 +50,7 @@ export class Rtnl {
   private readonly pending = new Map<number, Pending>();
 
   /** Binds to the network namespace of the calling thread (see netns.ts openRtnl). */
-  constructor(private readonly sock: RawNetlinkSocket = Rtnl.rawSocket()) {
+  constructor(private readonly sock: NlSocket = Rtnl.rawSocket()) {
     // unreferenced while idle, so a forgotten close() never keeps a plugin process alive
     this.sock.unref();
     this.sock.on('message', (buf) => this.receive(buf));
@@ -43,6 +64,19 @@ export class Rtnl {
 
   /** Sends one message; resolves with the replies (the dump's parts, or a GET's answer), [] for a plain ACK. */
   request(op: string, type: number, flags: number, body: Buffer): Promise<NlMessage[]> {
+    return this.send(op, type, flags, body);
+  }
+
+  /**
+   * A dump (NLM_F_DUMP) whose replies go to `sink` as each datagram arrives instead of into one array, so
+   * a whole table (a million routes) is never held at once. Resolves at NLMSG_DONE; if the sink throws,
+   * the rest of the dump is drained and the promise rejects with that error.
+   */
+  async dump(op: string, type: number, body: Buffer, sink: NlSink): Promise<void> {
+    await this.send(op, type, NLM_F.DUMP, body, sink);
+  }
+
+  private send(op: string, type: number, flags: number, body: Buffer, sink?: NlSink): Promise<NlMessage[]> {
     const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
     const dump = (flags & NLM_F.DUMP) === NLM_F.DUMP;
     const hdr = Buffer.alloc(16);
@@ -51,7 +85,7 @@ export class Rtnl {
     hdr.writeUInt16LE(flags | NLM_F.REQUEST | (dump ? 0 : NLM_F.ACK), 6);
     hdr.writeUInt32LE(seq, 8);
     return new Promise<NlMessage[]>((resolve, reject) => {
-      this.pending.set(seq, { op, dump, msgs: [], resolve, reject });
+      this.pending.set(seq, { op, dump, msgs: [], resolve, reject, sink });
       this.sock.ref();
       this.sock.send([hdr, body], {}, (err) => { if (err) this.settle(seq, err); });
     });
@@ -146,7 +180,11 @@ export class Rtnl {
         const errno = -body.readInt32LE(0);
         this.settle(seq, errno === 0 ? undefined : new NetlinkError(p.op, errno));
       } else if (type === NLMSG.DONE) {
-        this.settle(seq);
+        this.settle(seq, p.failed);
+      } else if (p.sink) {
+        if (!p.failed) {
+          try { p.sink(type, flags, body); } catch (e) { p.failed = e as Error; }
+        }
       } else {
         p.msgs.push({ type, flags, body });
       }

@@ -19,13 +19,14 @@ import { writeJson } from '../../settings';
 import type { Lease } from '../../store/types';
 import { readUnderlay, type Underlay } from '../underlay';
 import { BgpTunnel, type VxlanParams } from './tunnel';
+import { openStrictRtnl } from '../../../net/nl/strict-socket';
 
 const RTPROT_BGP = 186;
 /**
  * The kernel is dumped and compared with the Loc-RIB every FIB_RESYNC_TICKS ticks (under a minute at 5 s)
  * per FIB_RESYNC_ROUTES routes we hold. FibSync knows what it wrote, so a resync only repairs hand edits,
- * which are rare; a dump costs the whole table (a million routes: seconds of CPU and a burst of memory),
- * so a big table is resynced proportionally more rarely and its cost per tick stays about constant
+ * which are rare; a dump costs the whole table in CPU (it streams, compared route by route, so its memory
+ * stays small: bench/bgp-resync; 500k routes about 2 s of a core), so a big table is resynced proportionally more rarely and its cost per tick stays about constant
  * (1M routes: every 1000 ticks, about 80 minutes at 5 s). A small table keeps the one-minute repair.
  */
 const FIB_RESYNC_TICKS = 10;
@@ -63,6 +64,8 @@ export class BgpBackend implements Backend {
   private changesAtLastTick = 0;
   /** the blackhole routes were checked against the kernel for the current blocks */
   private blackholesChecked = false;
+  /** for the blackhole look-ups: a socket whose dumps the kernel filters */
+  private strict?: net.Rtnl;
 
   private readonly tunnel: BgpTunnel;
 
@@ -134,7 +137,10 @@ export class BgpBackend implements Backend {
    * blocks we no longer hold are removed.
    */
   private async ensureBlackhole(family: 4 | 6, block: string | undefined, changes: string[]): Promise<void> {
-    const mine = (await net.listRoutes(this.nl, family)).filter((r) => r.type === 'blackhole' && r.protocol === RTPROT_BGP);
+    // the kernel picks them out of the table (a strict-check dump filtered by type and protocol): the cost
+    // does not grow with the million routes beside them
+    this.strict ??= openStrictRtnl();
+    const mine = await net.listRoutes(this.strict, family, { table: net.RT_TABLE.MAIN, type: 'blackhole', protocol: RTPROT_BGP });
     for (const r of mine) {
       if (r.dst === block) continue;
       await net.delRoute(this.nl, { dst: r.dst, type: 'blackhole', protocol: RTPROT_BGP });
@@ -196,7 +202,7 @@ export class BgpBackend implements Backend {
     this.changesAtLastTick = this.fib!.changesSeen;
     const resync = due && quiet;
     if (resync) this.ticks = 0;
-    // a kernel dump costs the whole table: only when the blocks change and with the periodic resync
+    // checked when the blocks change and with the periodic resync (a filtered dump: cheap, but not needed more)
     if (!this.blackholesChecked || resync) {
       await this.ensureBlackhole(4, own.subnet, changes);
       await this.ensureBlackhole(6, block6, changes);
@@ -208,19 +214,19 @@ export class BgpBackend implements Backend {
       // after our restart each family is reconciled alone once its selection is done; the kernel routes of
       // a family still deferred stay as the previous run left them
       for (const s of this.selected.splice(0)) {
-        const fixed = await this.fib!.reconcile(speaker.bestRoutesIter(), s.afi === 1 ? 4 : 6);
+        const fixed = await this.fib!.reconcile(speaker.bestRoutesIter(), s.afi === 1 ? 4 : 6, (p) => speaker.bestRoute(p));
         changes.push(`route selection done for ${s.afi === 1 ? 'IPv4' : 'IPv6'} (${s.why === 'timer' ? 'the deferral timer ran out' : 'End-of-RIB from every peer awaited'}): ${fixed} kernel route(s) changed`);
       }
       // (a family whose selection ended during those awaits waits for the next tick)
       if (speaker.selectionDeferral().length === 0 && this.selected.length === 0) {
         // without a deferral (nothing of ours in the kernel at start) the first tick reconciles everything
-        if (!this.deferred) await this.fib!.reconcile(speaker.bestRoutesIter());
+        if (!this.deferred) await this.fib!.reconcile(speaker.bestRoutesIter(), undefined, (p) => speaker.bestRoute(p));
         this.fibReconciled = true;
         changes.push('fib reconciled with the Loc-RIB');
       }
     } else if (resync || reshaped) {
       // FibSync trusts its record of what it wrote; a fresh dump now and then puts hand edits right
-      const fixed = await this.fib!.reconcile(speaker.bestRoutesIter());
+      const fixed = await this.fib!.reconcile(speaker.bestRoutesIter(), undefined, (p) => speaker.bestRoute(p));
       if (fixed) changes.push(`fib: ${fixed} route(s) put right`);
     } else await this.fib!.flush();
     this.writeStatus(speaker, u.ip);
@@ -253,6 +259,7 @@ export class BgpBackend implements Backend {
     this.fib?.close();
     // a node that leaves takes its tunnel away (the routes through it go with the device)
     if (!restart) await this.tunnel.remove().catch(() => undefined);
+    this.strict?.close();
     this.nl.close();
   }
 }

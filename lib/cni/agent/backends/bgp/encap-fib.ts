@@ -11,7 +11,7 @@
 // nodes only their own blocks, each announced by one node, so such a set does not arise from the agent's
 // own peers; a kernel multipath route through the tunnel would need a device and onlink per next hop.
 import * as net from '../../../net';
-import { RTPROT_BGP, type FibBackend, type FibEntry, type FibOp } from '../../../bgp/fib';
+import { RTPROT_BGP, type FibBackend, type FibEntry, type FibOp, type FibScan } from '../../../bgp/fib';
 import { isMultipath, splitNextHops } from '../../../bgp/fib-nexthops';
 
 /** The tunnel device's ifindex for a route to `prefix` via `gateway`, or undefined for a plain route. */
@@ -26,17 +26,34 @@ export class EncapFib implements FibBackend {
   async list(): Promise<{ ours: FibEntry[]; others: Set<string> }> {
     const base = await this.inner.list();
     const v4 = new Map((await net.listRoutes(this.nl, 4)).filter((r) => r.protocol === RTPROT_BGP && r.type === 'unicast').map((r) => [r.dst, r]));
-    const ours = base.ours.map((e) => {
-      const r = v4.get(e.prefix);
-      if (!r) return e; // IPv6: never tunnelled
-      const dev = isMultipath(e.gateway) ? undefined : this.tunnelFor(e.prefix, e.gateway);
-      const right = dev === undefined ? !r.onlink : r.dev === dev && r.onlink;
-      if (!right) return { prefix: e.prefix, gateway: '' };
-      // a collapsed set, as we installed it, is what FibSync asked for
-      const c = this.collapsed.get(e.prefix);
-      return c && c.installed === e.gateway ? { prefix: e.prefix, gateway: c.wanted } : e;
-    });
+    // IPv6: never tunnelled
+    const ours = base.ours.map((e) => (e.prefix.includes(':') ? e : { prefix: e.prefix, gateway: this.asAsked(e.prefix, e.gateway, v4.get(e.prefix)) }));
     return { ours, others: base.others };
+  }
+
+  /** The plain backend's dump streamed, each IPv4 route read with its device and onlink flag: no second listing. */
+  async scan(into: FibScan): Promise<void> {
+    if (!this.inner.scan) {
+      const { ours, others } = await this.list();
+      for (const e of ours) into.ours(e.prefix, e.gateway);
+      for (const p of others) into.other(p);
+      return;
+    }
+    await this.inner.scan({
+      ours: (prefix, gateway, shape) => into.ours(prefix, prefix.includes(':') ? gateway : this.asAsked(prefix, gateway, shape)),
+      other: (p) => into.other(p),
+    });
+  }
+
+  /** A route of ours as FibSync asked for it: no gateway when its shape is wrong, so reconcile rewrites it. */
+  private asAsked(prefix: string, gateway: string, shape: Pick<net.RouteEntry, 'dev' | 'onlink'> | undefined): string {
+    if (!shape) return gateway;
+    const dev = isMultipath(gateway) ? undefined : this.tunnelFor(prefix, gateway);
+    const right = dev === undefined ? !shape.onlink : shape.dev === dev && shape.onlink;
+    if (!right) return '';
+    // a collapsed set, as we installed it, is what FibSync asked for
+    const c = this.collapsed.get(prefix);
+    return c && c.installed === gateway ? c.wanted : gateway;
   }
 
   replace(e: FibEntry, exclusive?: boolean): Promise<void> {
