@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Lab, LabOptions } from '../../lib/lab/lab';
 import { runIn } from '../../lib/lab/sh';
 import { scaled } from '../../lib/lab/time-scale';
+import type { Lease } from '../../lib/cni/agent/store/types';
 
 let counter = 0;
 
@@ -51,6 +52,13 @@ export function agentLog(lab: Lab, node: string): Record<string, unknown>[] {
   const file = lab.node(node).agentLog;
   if (!fs.existsSync(file)) return [];
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** a node's lease as the embedded store holds it (one JSON file, replaced atomically) */
+export function storedLease(lab: Lab, node: string): Lease | undefined {
+  let s: { leases?: Record<string, Lease> } | undefined;
+  try { s = JSON.parse(fs.readFileSync(path.join(lab.state.storeDir, 'leases.json'), 'utf8')) as typeof s; } catch { return undefined; }
+  return Object.values(s?.leases ?? {}).find((l) => l.node === node);
 }
 
 export function agentStatus(lab: Lab, node: string): Record<string, unknown> {

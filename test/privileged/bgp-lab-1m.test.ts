@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Lab } from '../../lib/lab/lab';
 import type { Pod } from '../../lib/lab/pods';
 import type { LabRouter } from '../../lib/lab/bird';
-import { agentLog, flood100pps } from '../helpers/lab';
+import { agentLog, flood100pps, storedLease } from '../helpers/lab';
 import { FEED_RANGE, FEED_TTL_S, FEEDER_IP, feedLab } from '../helpers/bgp-feed';
 import { CLK_TCK, cpuTicks, mainPrefixes, memKb } from '../helpers/proc-stats';
 import type { Lease } from '../../lib/cni/agent/store/types';
@@ -43,11 +43,6 @@ const readJson = <T>(file: string): T | undefined => {
   try { return JSON.parse(fs.readFileSync(file, 'utf8')) as T; } catch { return undefined; }
 };
 
-/** n1's lease as the store holds it (the embedded store: one JSON file, replaced atomically) */
-function storedLease(): Lease | undefined {
-  const s = readJson<{ leases: Record<string, Lease> }>(path.join(lab.state.storeDir, 'leases.json'));
-  return Object.values(s?.leases ?? {}).find((l) => l.node === 'n1');
-}
 
 /** n1's session as `node` last wrote it (bgp.json, rewritten every tick) */
 function sessionToN1(node: string): BgpStatusFile['peers'][number] | undefined {
@@ -68,7 +63,7 @@ interface Watch { samples: number; minMarginMs: number; problems: string[]; n1Ga
 
 /** every 100 ms: n1's lease in the store, n2's and n3's view of n1; the first sample fixes what must not change */
 function watch(): Watch {
-  const lease0 = storedLease();
+  const lease0 = storedLease(lab, 'n1');
   const since0 = { n2: sessionToN1('n2')?.since, n3: sessionToN1('n3')?.since };
   const w: Watch = { samples: 0, minMarginMs: Infinity, problems: [], n1Gap: 0, stop: () => clearInterval(timer) };
   const problem = (p: string): void => { if (w.problems.length < 20) w.problems.push(`${new Date().toISOString()} ${p}`); };
@@ -77,7 +72,7 @@ function watch(): Watch {
   const timer = setInterval(() => {
     w.samples++;
     const now = Date.now();
-    const l = storedLease();
+    const l = storedLease(lab, 'n1');
     if (!l) problem('n1 has no lease in the store');
     else {
       w.minMarginMs = Math.min(w.minMarginMs, l.expiresAt - now);

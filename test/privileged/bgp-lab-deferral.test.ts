@@ -68,7 +68,9 @@ let ctl: LabRouter;
 const pods: Record<string, Pod> = {};
 
 t.before(async () => {
-  lab = await testLab(t, { nodes: 2, network: 'bgp', ttlS: 6, intervalS: 0.5, agents: false, tag: 'sd' });
+  // n1's lease must outlive a restart of n1 and of the BIRD control together, slow on a loaded CI machine:
+  // had it expired, n2 would drop n1 as a peer and wait for its deferred selection to learn its block again
+  lab = await testLab(t, { nodes: 2, network: 'bgp', ttlS: 30, intervalS: 0.5, agents: false, tag: 'sd' });
   tor = await startLabBird(lab.state, 'tor', TOR_IP, torConf(lab, [KEPT, GONE]));
   runIn(tor.ns, 'ip', ['addr', 'add', '10.99.1.1/32', 'dev', 'lo']);
   ctl = await startLabBird(lab.state, 'ctl', CTL_IP, ctlConf(DEFERRAL_S));

@@ -10,7 +10,8 @@ import type { Lab } from '../../lib/lab/lab';
 import { BIN_DIR, cniEnv, pluginConf, type Pod } from '../../lib/lab/pods';
 import { nsPath } from '../../lib/lab/names';
 import { runIn, spawnIn } from '../../lib/lab/sh';
-import { agentLog, testLab, within, flood100pps } from '../helpers/lab';
+import { agentLog, storedLease, testLab, within, flood100pps } from '../helpers/lab';
+import { scaled } from '../../lib/lab/time-scale';
 import { program } from '../helpers/frontend';
 
 const HOLD_S = 9;
@@ -153,8 +154,12 @@ t.test('an agent killed and restarted at once (graceful restart) never stops for
 });
 
 t.test('SIGTERM is a graceful restart: no Cease, the R bit on the way back, 100 pps across nodes lose nothing', async (t) => {
+  let stopping = 0;
+  let leaseAfter: number | undefined;
   const r = await flood100pps(pods.a.ns, pods.c.ip, async () => {
+    stopping = Date.now();
     await lab.stopAgent('n3', 'SIGTERM');
+    leaseAfter = storedLease(lab, 'n3')?.expiresAt;
     // n1 keeps n3's routes (stale) instead of dropping them as a Cease would make it
     t.ok(await within(3000, () => JSON.parse(execFileSync(BERTH, ['bgp', 'peers', '--json', '--run-dir', lab.node('n1').runDir], { encoding: 'utf8' })).some((p: { address: string; gracefulRestart: boolean }) => p.address === nodeIp('n3') && p.gracefulRestart)) >= 0, 'n1 sees n3 in graceful restart');
     await lab.startAgents(['n3'], AGENT_FLAGS);
@@ -164,6 +169,8 @@ t.test('SIGTERM is a graceful restart: no Cease, the R bit on the way back, 100 
   t.equal(r.received, r.sent, `no ping lost through the restart (${r.received}/${r.sent})`);
   t.ok(bgpRoutes('n1').includes(block('n3')), 'n3\'s block still on n1');
   t.ok(agentLog(lab, 'n3').some((l) => l.msg === 'agent stopped' && l.mode === 'restart'), 'n3 stopped as a restart');
+  // renewed as it stopped, not up to a third of the TTL before: the restart has the whole TTL
+  t.ok(leaseAfter !== undefined && leaseAfter >= stopping + scaled(TTL_S * 1000), `lease left with a whole TTL: ${leaseAfter === undefined ? 'none' : leaseAfter - stopping} ms after the stop began`);
 });
 
 t.test('a killed agent\'s block is withdrawn from the other nodes within the hold time', async (t) => {

@@ -208,7 +208,11 @@ export class Agent {
       await this.store.release(this.lease).catch((e: Error) => this.log.error('release failed', { error: e.message }));
       this.log.info('lease released', { subnet: this.lease.subnet });
     }
-    if (mode === 'restart') writeJson(this.cfg.dataDir, RESTART_MARK, { at: new Date().toISOString(), pid: process.pid });
+    if (mode === 'restart') {
+      // a whole TTL for the gap until the next run renews it (the timer may have renewed up to two thirds ago)
+      if (this.lease) await this.store.renew(this.lease, this.cfg.ttlMs).catch((e: Error) => this.log.error('lease renewal failed', { error: e.message }));
+      writeJson(this.cfg.dataDir, RESTART_MARK, { at: new Date().toISOString(), pid: process.pid });
+    }
     await this.store.close();
     await this.backend.close(mode === 'restart');
     this.log.info('agent stopped', { mode: mode || 'failed' });
