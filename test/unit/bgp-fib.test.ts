@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FibSync, type FibBackend, type FibEntry } from '../../lib/cni/bgp/fib';
+import { FibSync, QUEUE_HIGH_WATER, type FibBackend, type FibEntry } from '../../lib/cni/bgp/fib';
 import type { BestChange } from '../../lib/cni/bgp/rib';
 import type { Route } from '../../lib/cni/bgp/route';
 
@@ -151,5 +151,37 @@ t.test('reconcile of one family leaves the other family\'s routes alone (its sel
   t.same([...k.ours.keys()].sort(), ['10.1.0.0/16', '10.3.0.0/16', 'fd00:1::/64'], 'IPv4 put right; IPv6 untouched, neither removed nor added');
   await f.reconcile([v6('fd00:2::/64', 'fd00::2')], 6);
   t.same([...k.ours.keys()].sort(), ['10.1.0.0/16', '10.3.0.0/16', 'fd00:2::/64'], 'then IPv6 alone');
+  f.close();
+});
+
+t.test('backpressure: with a batch in the kernel and QUEUE_HIGH_WATER changes behind it, the producer waits for that batch', async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((res) => { release = res; });
+  const k = new FakeKernel();
+  const slow: FibBackend = {
+    list: () => k.list(),
+    replace: async (e, x) => { await gate; return k.replace(e, x); },
+    remove: (p) => k.remove(p),
+    close: () => {},
+  };
+  const f = new FibSync(slow, 60_000, 4);
+  const v4 = (i: number): string => `10.${(i >> 8) & 255}.${i & 255}.0/24`;
+  t.equal(f.backpressure(), undefined, 'nothing running: no wait');
+  f.update([0, 1, 2, 3].map((i) => add(r(v4(i), '10.0.0.2')))); // a full batch starts at once
+  await new Promise((res) => setImmediate(res));
+  f.update(Array.from({ length: QUEUE_HIGH_WATER - 1 }, (_, i) => add(r(v4(i + 4), '10.0.0.2'))));
+  t.equal(f.backpressure(), undefined, 'one below the high water mark: no wait');
+  f.update([add(r(v4(QUEUE_HIGH_WATER + 4), '10.0.0.2'))]);
+  const wait = f.backpressure();
+  t.ok(wait, 'at the mark, behind a running batch: a promise to wait on');
+  let waited = false;
+  void wait!.then(() => { waited = true; });
+  await new Promise((res) => setTimeout(res, 20));
+  t.notOk(waited, 'still waiting while the kernel holds the batch');
+  release();
+  await wait;
+  t.ok(k.ours.has(v4(0)), 'resolved once the running batch was written');
+  await f.flush();
+  t.equal(k.ours.size, QUEUE_HIGH_WATER + 4, 'every queued change written afterwards');
   f.close();
 });

@@ -2,6 +2,8 @@
 // are held as integers and must come back as the very text that was set; anything else is kept as text.
 import t from 'tap';
 import { PrefixMap } from '../../lib/cni/bgp/prefix-map';
+import { keyIPv4, prefixKey } from '../../lib/cni/bgp/prefix-key';
+import { parsePrefix } from '../../lib/cni/bgp/codec/prefix';
 
 t.test('canonical IPv4 prefixes of every length come back as the same text', async (t) => {
   const m = new PrefixMap<number>();
@@ -48,4 +50,30 @@ t.test('entries set while keys() is being walked, and deleted ones, behave as wi
   t.notOk(seen.includes('32.0.99.0/24'), 'a key deleted during the walk is not visited');
   t.ok(seen.includes('32.0.200.0/24'), 'a key added during the walk is visited');
   t.equal(seen.length, 100);
+});
+
+t.test('by key and by text are the same entry; a numeric key gives back the network and length parsePrefix reads', async (t) => {
+  const m = new PrefixMap<number>();
+  m.setKey(prefixKey('10.1.0.0/16'), 1);
+  t.equal(m.get('10.1.0.0/16'), 1, 'set by key, read by text');
+  m.set('2001:db8::/32', 2);
+  t.equal(m.getKey(prefixKey('2001:db8::/32')), 2, 'set by text, read by key (a text key)');
+  t.ok(m.hasKey(prefixKey('10.1.0.0/16')));
+  t.same([...m.rawKeys()], [prefixKey('10.1.0.0/16'), '2001:db8::/32']);
+  t.ok(m.deleteKey(prefixKey('10.1.0.0/16')));
+  t.notOk(m.has('10.1.0.0/16'));
+  let wrong = 0;
+  for (let len = 0; len <= 32; len++) {
+    for (let i = 0; i < 200; i++) {
+      const raw = (Math.random() * 2 ** 32) >>> 0;
+      const addr = len === 0 ? 0 : (raw & (0xffffffff << (32 - len))) >>> 0;
+      const text = `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/${len}`;
+      const key = prefixKey(text);
+      const p = parsePrefix(text);
+      if (typeof key !== 'number') { wrong++; continue; }
+      const k = keyIPv4(key);
+      if (k.len !== p.len || k.addr !== p.bytes.readUInt32BE(0)) wrong++;
+    }
+  }
+  t.equal(wrong, 0, 'every length: key arithmetic matches the parsed text');
 });

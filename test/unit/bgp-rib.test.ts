@@ -1,6 +1,7 @@
 import t from 'tap';
 import { compareRoutes, decidingStep, selectBest } from '../../lib/cni/bgp/decision';
 import { Rib } from '../../lib/cni/bgp/rib';
+import { prefixKey } from '../../lib/cni/bgp/prefix-key';
 import { evaluatePolicy, prefixMatches, type Policy } from '../../lib/cni/bgp/policy';
 import { AdjRibOut, buildUpdates, exportRoute, type ExportTarget } from '../../lib/cni/bgp/export';
 import type { Route, RouteSource } from '../../lib/cni/bgp/route';
@@ -51,7 +52,7 @@ t.test('Loc-RIB follows announcements, withdrawals and session loss; import poli
   ch = rib.removeSource(b.id);
   t.equal(rib.best(P)?.source.id, a.id, 'falls back when the better source goes');
   ch = rib.update(a.id, [], [P]);
-  t.same(ch, [{ prefix: P, best: undefined, previous: ch[0].previous }]);
+  t.same(ch, [{ prefix: P, key: prefixKey(P), best: undefined, previous: ch[0].previous }]);
   t.equal(rib.bestRoutes().length, 0);
   t.equal(rib.received(a.id).length, 1, 'Adj-RIB-In still holds the rejected route');
 });

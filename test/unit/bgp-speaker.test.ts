@@ -84,3 +84,21 @@ t.test('graceful restart: a dropped TCP connection keeps the routes stale until 
   t.notOk(after.some((c) => c.prefix === '10.244.2.0/24' && !c.best), 'the refreshed route was never withdrawn (forwarding preserved)');
   t.ok(after.some((c) => c.prefix === '10.244.4.0/24' && !c.best), 'the forgotten one was');
 });
+
+t.test('backpressure: while the consumer holds the speaker, no UPDATE is taken; on release every one is', async (t) => {
+  let held: Promise<void> | undefined;
+  let release!: () => void;
+  let asked = 0;
+  const backpressure = (): Promise<void> | undefined => { asked++; return held; };
+  const [A, B] = await pair(t, { backpressure }, { originate: [] }, ACCEPT);
+  held = new Promise<void>((res) => { release = () => { held = undefined; res(); }; });
+  const before = asked;
+  B.announce('10.244.7.0/24');
+  B.announce('10.244.8.0/24');
+  await until('the held speaker was asked before handling a message', () => asked > before);
+  await new Promise((r) => setTimeout(r, 300));
+  t.notOk(A.routes().some((x) => x.prefix === '10.244.7.0/24' || x.prefix === '10.244.8.0/24'), 'nothing taken while held');
+  release();
+  await until('both routes after release', () => ['10.244.7.0/24', '10.244.8.0/24'].every((p) => A.routes().some((x) => x.prefix === p)));
+  t.equal(A.peers()[0].state, 'Established', 'the session stayed up');
+});

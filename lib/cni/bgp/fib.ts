@@ -14,6 +14,7 @@ import { NetlinkError, Rtnl } from '../net/nl/socket';
 import { NlBatch, NlWriter } from '../net/nl/writer';
 import { eachRoute, type RouteEntry } from '../net/route';
 import { PrefixMap } from './prefix-map';
+import { keyIPv4, keyPrefix, prefixKey, type PrefixKey } from './prefix-key';
 
 export const RTPROT_BGP = 186;
 const RT_TABLE_MAIN = 254;
@@ -50,12 +51,15 @@ export interface FibBackend {
   close(): void;
 }
 
-export type FibOp = { op: 'replace'; entry: FibEntry; exclusive?: boolean } | { op: 'remove'; prefix: string };
+/** `key`: the prefix's key (prefix-key.ts) when the caller has it, so a backend can encode without parsing the text */
+export type FibOp = { op: 'replace'; entry: FibEntry; exclusive?: boolean; key?: PrefixKey } | { op: 'remove'; prefix: string; key?: PrefixKey };
 
 export interface FibError { prefix: string; op: 'replace' | 'remove'; message: string }
 
-/** the kernel as FibSync believes it: our routes (prefix -> gateway) and prefixes other protocols hold */
-interface Known { ours: PrefixMap<string>; others: Set<string> }
+/** the kernel as FibSync believes it: our routes (prefix -> gateway) and prefixes other protocols hold, by prefix key */
+interface Known { ours: PrefixMap<string>; others: Set<PrefixKey> }
+
+const isIPv6Key = (key: PrefixKey): boolean => typeof key === 'string' && key.includes(':');
 
 const OWNED_BY_OTHERS = 'prefix owned by another routing protocol: left alone';
 
@@ -70,20 +74,33 @@ const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
 const APPLY_SLICE = 4096;
 
 /**
+ * Changes queued behind a running batch beyond which the speaker stops reading UPDATEs (backpressure()).
+ * Without a bound a full-table load outruns the kernel and the queue holds most of the table (bench/bgp-agent:
+ * 240 MB peak against BIRD's 94); with it the next batch is ready when the running one ends.
+ */
+export const QUEUE_HIGH_WATER = 2 * APPLY_SLICE;
+/** the longest backpressure holds the speaker: its peers' KEEPALIVEs are not read meanwhile */
+const BACKPRESSURE_MAX_MS = 1000;
+
+/**
  * Collects Loc-RIB changes and applies them in batches. The kernel is dumped once (and again on reconcile
  * and removeAll); after that FibSync trusts its own record of what it wrote, so a batch costs only its
  * writes. Batches stream: once `batchSize` changes are queued a batch starts at once, and whatever arrives
  * while it is in flight forms the next one, so a full table load overlaps with its kernel writes.
  */
 export class FibSync {
-  /** prefix -> wanted gateway (undefined = remove); later changes of a prefix overwrite earlier ones */
-  private queue = new Map<string, string | undefined>();
+  /**
+   * prefix key -> wanted gateway (undefined = remove); later changes of a prefix overwrite earlier ones.
+   * Keyed by the RIB's number, not the text: while the kernel lags a full-table load this holds hundreds
+   * of thousands of prefixes, and a string each would outlive the young generation (bench/bgp-agent).
+   */
+  private queue = new Map<PrefixKey, string | undefined>();
   /** the kernel as last dumped plus our writes since */
   private known?: Known;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   /** while a reconcile runs: prefixes update() was told about since its snapshot of `best` was taken */
-  private touched?: Set<string>;
+  private touched?: Set<PrefixKey>;
   readonly errors: FibError[] = [];
   batches = 0;
 
@@ -100,13 +117,26 @@ export class FibSync {
   /** nothing queued, nothing being written */
   get idle(): boolean { return this.queue.size === 0 && !this.running; }
 
+  /**
+   * While a batch is in the kernel and QUEUE_HIGH_WATER changes wait behind it: a promise that resolves
+   * when that batch is done (at most BACKPRESSURE_MAX_MS), for the producer to wait on; else undefined.
+   */
+  backpressure(): Promise<void> | undefined {
+    const running = this.running;
+    if (!running || this.queue.size < QUEUE_HIGH_WATER) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((res) => { timer = setTimeout(res, BACKPRESSURE_MAX_MS); });
+    // a failed batch is flush()'s to report: the producer only waits
+    return Promise.race([running.catch(() => undefined), cap]).then(() => clearTimeout(timer));
+  }
+
   /** Feed it the speaker's onBestChange. Local routes (our own blocks) are not installed. */
   update(changes: readonly BestChange[]): void {
     this.changes += changes.length;
     for (const c of changes) {
-      const gw = c.best && fibNextHops(c.best);
-      this.queue.set(c.prefix, gw);
-      this.touched?.add(c.prefix);
+      const key = c.key ?? prefixKey(c.prefix);
+      this.queue.set(key, c.best && fibNextHops(c.best));
+      this.touched?.add(key);
     }
     // a full batch goes now (a running one takes the queue when it ends); a trickle waits batchMs
     if (this.queue.size >= this.batchSize) { if (!this.running) this.flushInBackground(); }
@@ -151,9 +181,9 @@ export class FibSync {
     try { return await this.reconcileFrom(best, touched, family, lookup); } finally { if (this.touched === touched) this.touched = undefined; }
   }
 
-  private async reconcileFrom(best: Iterable<Route>, touched: Set<string>, family: 4 | 6 | undefined, lookup?: (prefix: string) => Route | undefined): Promise<number> {
+  private async reconcileFrom(best: Iterable<Route>, touched: Set<PrefixKey>, family: 4 | 6 | undefined, lookup?: (prefix: string) => Route | undefined): Promise<number> {
     const afi = family === undefined ? undefined : family === 4 ? AFI.IPV4 : AFI.IPV6;
-    const mine = (prefix: string): boolean => afi === undefined || prefix.includes(':') === (afi === AFI.IPV6);
+    const mine = (key: PrefixKey): boolean => afi === undefined || isIPv6Key(key) === (afi === AFI.IPV6);
     const wanted = (r: Route | undefined): string | undefined => (r && (afi === undefined || r.afi === afi) ? fibNextHops(r) || undefined : undefined);
     let n = 0;
     if (!lookup) {
@@ -167,23 +197,26 @@ export class FibSync {
     const find = lookup;
     // what to write, settled at the end: another protocol's route for a prefix may come later in the dump
     // than ours, and a prefix may be touched meanwhile
-    const fixes = new Map<string, string | undefined>();
+    const fixes = new Map<PrefixKey, string | undefined>();
     // the kernel against the Loc-RIB, route by route as the dump streams: ours that are stale or wrong
-    const k = await this.load((p, gw) => {
-      if (touched.has(p) || !mine(p)) return;
+    const k = await this.load((p, gw, key) => {
+      if (touched.has(key) || !mine(key)) return;
       const w = wanted(find(p));
-      if (w !== gw) fixes.set(p, w);
+      if (w !== gw) fixes.set(key, w);
     });
     // the Loc-RIB against the kernel: wanted routes it lacks
     for (const r of best) {
       const gw = wanted(r);
-      if (gw && !k.ours.has(r.prefix) && !touched.has(r.prefix)) fixes.set(r.prefix, gw);
+      if (gw) {
+        const key = prefixKey(r.prefix);
+        if (!k.ours.hasKey(key) && !touched.has(key)) fixes.set(key, gw);
+      }
       if (++n % YIELD_EVERY === 0) await yieldNow();
     }
     let count = 0;
-    for (const [p, gw] of fixes) {
-      if (touched.has(p) || (gw !== undefined && k.others.has(p))) continue;
-      this.queue.set(p, gw);
+    for (const [key, gw] of fixes) {
+      if (touched.has(key) || (gw !== undefined && k.others.has(key))) continue;
+      this.queue.set(key, gw);
       count++;
     }
     await this.flush();
@@ -199,8 +232,8 @@ export class FibSync {
   async removeAll(): Promise<void> {
     const k = await this.load();
     let n = 0;
-    for (const p of k.ours.keys()) {
-      this.queue.set(p, undefined);
+    for (const key of k.ours.rawKeys()) {
+      this.queue.set(key, undefined);
       if (++n % YIELD_EVERY === 0) await yieldNow();
     }
     await this.flush();
@@ -215,7 +248,7 @@ export class FibSync {
    * Dumps the kernel afresh, after a running batch so the dump is not older than our writes; batches wait
    * for it (they would write against a record being rebuilt). `each`: sees every route of ours as it arrives.
    */
-  private async load(each?: (prefix: string, gateway: string) => void): Promise<Known> {
+  private async load(each?: (prefix: string, gateway: string, key: PrefixKey) => void): Promise<Known> {
     while (this.running) await this.running;
     // marked running before the dump starts: a backend may hand over routes (and so let update() run) at once
     let done!: () => void;
@@ -229,7 +262,7 @@ export class FibSync {
    * is read: the event loop turns between the socket's reads (the netlink package reads at most 32
    * datagrams per turn), which bounds a stall as YIELD_EVERY does in the loops.
    */
-  private async dump(each?: (prefix: string, gateway: string) => void): Promise<Known> {
+  private async dump(each?: (prefix: string, gateway: string, key: PrefixKey) => void): Promise<Known> {
     // the previous record can go as the new one grows (no batch runs meanwhile: see load)
     this.installedBeforeDump = this.known?.ours.size ?? 0;
     this.known = undefined;
@@ -239,12 +272,13 @@ export class FibSync {
     const ours = new PrefixMap<string>();
     const mineAt = (prefix: string, gateway: string): void => {
       const gw = shared(gateway);
-      ours.set(prefix, gw);
-      each?.(prefix, gw);
+      const key = prefixKey(prefix);
+      ours.setKey(key, gw);
+      each?.(prefix, gw, key);
     };
-    let others = new Set<string>();
+    const others = new Set<PrefixKey>();
     if (this.backend.scan) {
-      await this.backend.scan({ ours: mineAt, other: (p) => { others.add(p); } });
+      await this.backend.scan({ ours: mineAt, other: (p) => { others.add(prefixKey(p)); } });
     } else {
       const listed = await this.backend.list();
       let n = 0;
@@ -252,12 +286,12 @@ export class FibSync {
         mineAt(e.prefix, e.gateway);
         if (++n % YIELD_EVERY === 0) await yieldNow();
       }
-      others = listed.others;
+      for (const p of listed.others) others.add(prefixKey(p));
     }
     return (this.known = { ours, others });
   }
 
-  private async apply(batch: Map<string, string | undefined>): Promise<void> {
+  private async apply(batch: Map<PrefixKey, string | undefined>): Promise<void> {
     this.batches++;
     let k: Known;
     try {
@@ -268,15 +302,15 @@ export class FibSync {
       throw e;
     }
     let ops: FibOp[] = [];
-    for (const [prefix, gw] of batch) {
-      const mine = k.ours.get(prefix);
+    for (const [key, gw] of batch) {
+      const mine = k.ours.getKey(key);
       if (gw === undefined) {
-        if (mine !== undefined) ops.push({ op: 'remove', prefix });
-      } else if (mine === undefined && k.others.has(prefix)) {
-        this.errors.push({ prefix, op: 'replace', message: OWNED_BY_OTHERS });
+        if (mine !== undefined) ops.push({ op: 'remove', prefix: keyPrefix(key), key });
+      } else if (mine === undefined && k.others.has(key)) {
+        this.errors.push({ prefix: keyPrefix(key), op: 'replace', message: OWNED_BY_OTHERS });
       } else if (mine !== gw) {
         // not ours yet: create only, so a route another protocol added since the dump is never replaced
-        ops.push({ op: 'replace', entry: { prefix, gateway: gw }, exclusive: mine === undefined });
+        ops.push({ op: 'replace', entry: { prefix: keyPrefix(key), gateway: gw }, exclusive: mine === undefined, key });
       }
       if (ops.length === APPLY_SLICE) { await this.write(k, ops); ops = []; }
     }
@@ -314,14 +348,15 @@ export class FibSync {
   /** Keeps `known` in step with one op's outcome and records its error. */
   private record(k: Known, o: FibOp, err: Error | undefined): void {
     const code = (err as { code?: string } | undefined)?.code;
+    const key = o.key ?? prefixKey(o.op === 'remove' ? o.prefix : o.entry.prefix);
     if (o.op === 'remove') {
-      if (!err || code === 'ESRCH') { k.ours.delete(o.prefix); return; } // ESRCH: already gone
+      if (!err || code === 'ESRCH') { k.ours.deleteKey(key); return; } // ESRCH: already gone
       this.errors.push({ prefix: o.prefix, op: 'remove', message: err.message });
       return;
     }
-    if (!err) { k.ours.set(o.entry.prefix, o.entry.gateway); return; }
+    if (!err) { k.ours.setKey(key, o.entry.gateway); return; }
     if (o.exclusive && code === 'EEXIST') {
-      k.others.add(o.entry.prefix);
+      k.others.add(key);
       this.errors.push({ prefix: o.entry.prefix, op: 'replace', message: OWNED_BY_OTHERS });
       return;
     }
@@ -373,8 +408,8 @@ export class NetlinkFib implements FibBackend {
     const sent: number[] = []; // batch message -> op index
     ops.forEach((o, i) => {
       try {
-        if (o.op === 'remove') encodeRoute(batch, o.prefix, undefined, this.table);
-        else encodeRoute(batch, o.entry.prefix, o.entry.gateway, this.table, o.exclusive);
+        if (o.op === 'remove') encodeRoute(batch, o.prefix, o.key, undefined, this.table);
+        else encodeRoute(batch, o.entry.prefix, o.key, o.entry.gateway, this.table, o.exclusive);
         sent.push(i);
       } catch (e) {
         out[i] = e as Error; // unparsable prefix or gateway: fails alone
@@ -424,18 +459,21 @@ function opName(o: FibOp): string {
  * An ECMP gateway set becomes RTA_MULTIPATH, every next hop of weight 1 and no device (the kernel finds
  * it, as for a single gateway).
  */
-function encodeRoute(batch: NlBatch, prefix: string, gateway: string | undefined, table: number, exclusive = false): void {
-  const p = parsePrefix(prefix);
-  const alen = p.bytes.length; // 4 or 16: already 4-aligned
+function encodeRoute(batch: NlBatch, prefix: string, key: PrefixKey | undefined, gateway: string | undefined, table: number, exclusive = false): void {
+  // an IPv4 key is the network and length already: no text to parse
+  const v4 = typeof key === 'number' ? keyIPv4(key) : undefined;
+  const p = v4 ? undefined : parsePrefix(prefix);
+  const len = v4 ? v4.len : p!.len;
+  const alen = v4 ? 4 : p!.bytes.length; // 4 or 16: already 4-aligned
   const multi = gateway !== undefined && isMultipath(gateway) ? splitNextHops(gateway).map((g) => gatewayOf(prefix, g, alen)) : undefined;
   const gw = gateway === undefined || multi ? undefined : gatewayOf(prefix, gateway, alen);
   const add = gw !== undefined || multi !== undefined;
   const type = add ? RTM.NEWROUTE : RTM.DELROUTE;
   const flags = !add ? 0 : exclusive ? NLM_F.CREATE | NLM_F.EXCL : NLM_F.CREATE | NLM_F.REPLACE;
-  const at = batch.message(type, flags, 12 + 8 + (p.len > 0 ? 4 + alen : 0) + (gw ? 4 + alen : 0) + (multi ? 4 + multi.length * nexthopLen(alen) : 0));
+  const at = batch.message(type, flags, 12 + 8 + (len > 0 ? 4 + alen : 0) + (gw ? 4 + alen : 0) + (multi ? 4 + multi.length * nexthopLen(alen) : 0));
   const b = batch.bytes; // zeroed by message()
-  b[at] = p.afi === AFI.IPV4 ? 2 : 10;
-  b[at + 1] = p.len;
+  b[at] = alen === 4 ? 2 : 10;
+  b[at + 1] = len;
   b[at + 4] = table < 256 ? table : 252;
   b[at + 5] = RTPROT_BGP;
   b[at + 6] = add ? 0 : 255; // universe for an add; "nowhere" matches any scope on delete
@@ -444,10 +482,11 @@ function encodeRoute(batch: NlBatch, prefix: string, gateway: string | undefined
   b.writeUInt16LE(RTA.TABLE, at + 14);
   b.writeUInt32LE(table, at + 16);
   let off = at + 20;
-  if (p.len > 0) {
+  if (len > 0) {
     b.writeUInt16LE(4 + alen, off);
     b.writeUInt16LE(RTA.DST, off + 2);
-    p.bytes.copy(b, off + 4, 0, alen);
+    if (v4) b.writeUInt32BE(v4.addr, off + 4);
+    else p!.bytes.copy(b, off + 4, 0, alen);
     off += 4 + alen;
   }
   if (gw) {

@@ -21,7 +21,12 @@ const POW2 = Array.from({ length: 33 }, (_, i) => 2 ** i);
 /** The prefix text of a key. */
 export function keyPrefix(key: PrefixKey): string {
   if (typeof key === 'string') return key;
-  const len = key >= 2 ** 32 ? 32 : 31 - Math.clz32(key);
-  const addr = len === 0 ? 0 : (key - 2 ** len) * 2 ** (32 - len);
+  const { addr, len } = keyIPv4(key);
   return formatIPv4(addr, len);
+}
+
+/** The IPv4 network (unsigned) and length of a numeric key. */
+export function keyIPv4(key: number): { addr: number; len: number } {
+  const len = key >= 2 ** 32 ? 32 : 31 - Math.clz32(key);
+  return { addr: len === 0 ? 0 : (key - 2 ** len) * 2 ** (32 - len), len };
 }

@@ -21,6 +21,17 @@ export class PrefixMap<V> {
     return this;
   }
 
+  // the same by key, for a caller that has it already (a BestChange carries the RIB's)
+  getKey(key: PrefixKey): V | undefined { return this.map.get(key); }
+  hasKey(key: PrefixKey): boolean { return this.map.has(key); }
+  deleteKey(key: PrefixKey): boolean { return this.map.delete(key); }
+  setKey(key: PrefixKey, value: V): this {
+    this.map.set(key, value);
+    return this;
+  }
+
+  rawKeys(): IterableIterator<PrefixKey> { return this.map.keys(); }
+
   *keys(): IterableIterator<string> {
     for (const k of this.map.keys()) yield keyPrefix(k);
   }

@@ -19,6 +19,8 @@ import type { Route, RoutePath } from './route';
  */
 export interface BestChange {
   prefix: string;
+  /** the RIB's key of `prefix` (prefix-key.ts), so consumers keyed the same way need not scan the text again */
+  key?: PrefixKey;
   best?: Route;
   previous?: Route;
   /** the best path is the same, only its multipath set changed: nothing to tell peers, only the FIB */
@@ -105,7 +107,7 @@ class ChangeLog {
     const out: BestChange[] = [];
     for (const c of this.list) {
       if (c.best === c.previous && c.paths === c.previousPaths) continue; // touched again and back where it was
-      const change: BestChange = { prefix: c.prefix, best: c.best && toRoute(c.prefix, c.best, c.paths), previous: c.previous && toRoute(c.prefix, c.previous, c.previousPaths) };
+      const change: BestChange = { prefix: c.prefix, key: c.key, best: c.best && toRoute(c.prefix, c.best, c.paths), previous: c.previous && toRoute(c.prefix, c.previous, c.previousPaths) };
       if (c.best === c.previous) change.multipathOnly = true;
       out.push(change);
     }

@@ -15,6 +15,8 @@ export type Direction = 'outgoing' | 'incoming';
 export interface SessionHooks {
   /** every action except connect/disconnect/send, which the session performs itself */
   onAction(session: Session, action: FsmAction): void;
+  /** the consumer of routes is behind: a promise to wait on before handling more messages, else undefined */
+  backpressure?(): Promise<void> | undefined;
 }
 
 const DEBUG = process.env.BERTH_BGP_DEBUG === '1';
@@ -137,6 +139,9 @@ export class Session {
     for (let i = from; i < frames.length; i++) {
       if (this.socket !== s) return; // an earlier message closed the connection
       if (i > from && Date.now() >= end) { setImmediate(() => this.drain(s, i)); return; }
+      // the socket stays paused while the consumer catches up: TCP holds the peer back, not our memory
+      const wait = this.hooks.backpressure?.();
+      if (wait) { void wait.then(() => this.drain(s, i)); return; }
       let m: BgpMessage;
       try { m = decodeMessage(frames[i], this.ctx); } catch (e) {
         this.backlog = undefined;

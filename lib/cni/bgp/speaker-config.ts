@@ -50,6 +50,12 @@ export interface SpeakerOptions {
   /** this node's own blocks, announced from start */
   originate: string[];
   onBestChange?: (changes: BestChange[]) => void;
+  /**
+   * onBestChange's consumer is behind (e.g. the FIB's kernel writes): a promise to wait on before more
+   * UPDATEs are read, else undefined. The peers' sockets stay paused meanwhile, as BIRD's would while its
+   * kernel protocol writes.
+   */
+  backpressure?: () => Promise<void> | undefined;
   /** RFC 4456 §7 cluster id; defaults to routerId when some peer is a client */
   clusterId?: string;
   /** RFC 4724: restart time we advertise, and how long we keep a restarting peer's routes at most */

@@ -182,7 +182,7 @@ export class BgpSpeaker {
     const cfg = this.fsmConfig(p);
     if (passive) cfg.passive = true;
     return new Session(cfg, { address: p.address, port: p.port ?? 179, localAddress: p.localAddress },
-      { onAction: (s, a) => this.onSessionAction(s, a) }, p.asn !== this.opts.asn);
+      { onAction: (s, a) => this.onSessionAction(s, a), backpressure: this.opts.backpressure }, p.asn !== this.opts.asn);
   }
 
   private createPeer(config: PeerConfig): PeerState {

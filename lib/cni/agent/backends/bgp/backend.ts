@@ -122,6 +122,7 @@ export class BgpBackend implements Backend {
       // the speaker picks its cluster id at start, before any (client) peer is added: give it here
       ...(c.routeReflector || c.rrClients ? { clusterId: c.clusterId ?? routerId } : {}),
       onBestChange: (ch) => fib.update(ch),
+      backpressure: () => fib.backpressure(),
       ...(defer ? { selectionDeferral: selectionDeferralOf(c), onSelectionDone: (afi, why) => { this.selected.push({ afi, why }); } } : {}),
     });
     this.fib = fib;
