@@ -86,7 +86,8 @@ const BACKPRESSURE_MAX_MS = 1000;
  * Collects Loc-RIB changes and applies them in batches. The kernel is dumped once (and again on reconcile
  * and removeAll); after that FibSync trusts its own record of what it wrote, so a batch costs only its
  * writes. Batches stream: once `batchSize` changes are queued a batch starts at once, and whatever arrives
- * while it is in flight forms the next one, so a full table load overlaps with its kernel writes.
+ * while it is in flight forms the next one, so a full table load overlaps with its kernel writes; the
+ * producer is held (backpressure()) once the next one is full.
  */
 export class FibSync {
   /**
