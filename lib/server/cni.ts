@@ -4,6 +4,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { PLUGINS } from '../cni/plugins/launch';
 import { native } from '../sys/native';
+import { whenReadable } from '../sys/readable';
 import type { Plugin } from '../cni/skel';
 import type { Stdio } from '../util/io';
 
@@ -41,10 +42,12 @@ function readable(fd: number): boolean {
 }
 
 /**
- * A pipe's whole content without a threadpool round trip per read, when the writer is done (the usual case:
- * a runtime writes the config and closes): the pipe opened again through /proc with O_NONBLOCK, a
- * description of our own, so the client's keeps its flags. Reads what is there; the rest, if the writer is
- * still at it, comes through readAll. A write-only stdin is left to readAll (EBADF: an empty config).
+ * A pipe's whole content without a threadpool thread: the pipe opened again through /proc with O_NONBLOCK,
+ * a description of our own, so the client's keeps its flags. Reads what is there (the usual case: a
+ * runtime writes the config and closes); while the writer is still at it, waits for the pipe to poll
+ * readable (the addon's watchReadable) rather than block a read on libuv's threadpool, where four writers
+ * that never close would stall every request's file work. A write-only stdin is left to readAll (EBADF:
+ * an empty config).
  */
 function readPipe(fd: number): Buffer | Promise<Buffer> {
   const st = fs.fstatSync(fd);
@@ -57,21 +60,39 @@ function readPipe(fd: number): Buffer | Promise<Buffer> {
     return readAll(fd);
   }
   const chunks: Buffer[] = [];
+  let later = false;
   try {
-    for (;;) {
-      const buf = Buffer.allocUnsafe(65536);
-      let n: number;
-      try {
-        n = fs.readSync(own, buf, 0, buf.length, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return readAll(fd, chunks);
-        throw e;
-      }
-      if (n === 0) return Buffer.concat(chunks);
-      chunks.push(buf.subarray(0, n));
-    }
+    if (readAvailable(own, chunks)) return Buffer.concat(chunks);
+    later = true;
+    return readWhenReadable(own, chunks);
   } finally {
-    fs.closeSync(own);
+    if (!later) fs.closeSync(own);
+  }
+}
+
+/** Reads a non-blocking fd into `chunks` until it would block (false) or ends (true). */
+function readAvailable(fd: number, chunks: Buffer[]): boolean {
+  for (;;) {
+    const buf = Buffer.allocUnsafe(65536);
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return false;
+      throw e;
+    }
+    if (n === 0) return true;
+    chunks.push(buf.subarray(0, n));
+  }
+}
+
+/** The rest of a non-blocking pipe, read each time it polls readable; closes it at the end. */
+async function readWhenReadable(fd: number, chunks: Buffer[]): Promise<Buffer> {
+  try {
+    do await whenReadable(fd); while (!readAvailable(fd, chunks));
+    return Buffer.concat(chunks);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -86,21 +107,31 @@ function pluginModule(program: string): PluginModule {
 }
 
 /**
- * readPipe for a socket (what the test client passes): non-blocking receives while there is something to
- * take. Descriptors riding along are closed, as read(2) would drop them.
+ * readPipe for a socket (what the test client passes): non-blocking receives, waiting for the socket to
+ * poll readable between them (no threadpool thread held). Descriptors riding along are closed, as read(2)
+ * would drop them.
  */
 function readSocket(fd: number): Buffer | Promise<Buffer> {
   const chunks: Buffer[] = [];
+  let ended: boolean;
+  try {
+    ended = receiveAvailable(fd, chunks);
+  } catch {
+    return readAll(fd, chunks); // not a socket recvmsg takes: the threadpool read says what it is
+  }
+  return ended ? Buffer.concat(chunks) : (async () => {
+    do await whenReadable(fd); while (!receiveAvailable(fd, chunks));
+    return Buffer.concat(chunks);
+  })();
+}
+
+/** Receives into `chunks` until the socket would block (false) or ends (true). */
+function receiveAvailable(fd: number, chunks: Buffer[]): boolean {
   for (;;) {
-    let got;
-    try {
-      got = native().unixRecv(fd, 65536);
-    } catch {
-      return readAll(fd, chunks); // not a socket recvmsg takes: the threadpool read says what it is
-    }
-    if (!got) return readAll(fd, chunks);
+    const got = native().unixRecv(fd, 65536);
+    if (!got) return false;
     for (const extra of got.fds) fs.closeSync(extra);
-    if (got.data.length === 0) return Buffer.concat(chunks);
+    if (got.data.length === 0) return true;
     chunks.push(got.data);
   }
 }
