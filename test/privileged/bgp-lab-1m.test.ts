@@ -23,11 +23,11 @@ const IDLE_S = 5;
 const IDLE_CPU_BOUND = 0.1;
 /**
  * n1's agent's peak RSS (VmHWM) at the 1M feed. BIRD fed the same peaks at ~95 MB (bench/bgp-agent.ts); the
- * agent at 180-245 MB with its heap tuning (lib/cni/agent/heap-tuning.ts) and the compact kernel record
- * (lib/cni/bgp/prefix-map.ts), the withdraw making most of the spread; 420-450 MB without them. Scaled with
- * the feed for smaller BERTH_FEED_N.
+ * agent at 177-195 MB (the bench; this test's 3-node lab) with FibSync's backpressure on the speaker
+ * (lib/cni/bgp/fib.ts), 180-245 MB without it, 420-450 MB also without the heap tuning and the compact
+ * kernel record. Scaled with the feed for smaller BERTH_FEED_N.
  */
-const PEAK_RSS_MB = 60 + 240 * Math.min(1, FEED_N / 1_000_000);
+const PEAK_RSS_MB = 60 + 190 * Math.min(1, FEED_N / 1_000_000);
 
 let lab: Lab;
 let feeder: LabRouter;
