@@ -73,6 +73,7 @@ const isExists = (e: unknown): boolean => e instanceof NetlinkError && e.code ==
  * Creates the host end (the first free name of the attachment's, marked as the attachment's) here and
  * ifname directly inside the container netns (so the two names never compete), both up. A host end this
  * attachment left behind (a failed earlier ADD) is replaced; a link of any other owner is never touched.
+ * Each name is tried by creating it (the usual case: free), and only a name that exists is looked at.
  */
 export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { attachment: AttachmentId; mtu?: number; mac?: string }): Promise<VethPair> {
   const ifname = o.attachment.ifname;
@@ -81,18 +82,24 @@ export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { att
   const names = hostVethNames(o.attachment);
   const fd = openNetns(netnsPath);
   let host: Link | undefined;
+  const create = (name: string): Promise<Link> => createVeth(nl, name, { peerName: ifname, mtu: o.mtu, peerMac: o.mac, peerNetnsFd: fd, up: true });
   try {
     for (const name of names) {
+      try {
+        host = await create(name);
+        break;
+      } catch (e) {
+        if (!isExists(e)) throw e;
+      }
       const existing = await getLink(nl, name);
       if (existing && existing.alias !== mark) continue; // another attachment's (or not ours at all)
       if (existing) await deleteLink(nl, existing.index).catch((e: { code?: string }) => { if (e.code !== 'ENODEV') throw e; });
       try {
-        host = await createVeth(nl, name, { peerName: ifname, mtu: o.mtu, peerMac: o.mac, peerNetnsFd: fd, up: true });
+        host = await create(name);
+        break;
       } catch (e) {
-        if (isExists(e)) continue; // a concurrent ADD took the name first
-        throw e;
+        if (!isExists(e)) throw e; // a concurrent ADD took the name first: the next one
       }
-      break;
     }
   } finally {
     fs.closeSync(fd);
@@ -106,6 +113,7 @@ export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { att
   }
   const container = await getLink(cnl, ifname);
   if (!container) throw new AttachError(`container interface ${ifname} vanished after creation`);
+  // not at creation: the kernel configures the peer before pairing it, and opening an unpaired veth fails (ENOTCONN)
   await setLink(cnl, container.index, { up: true });
   return { host: { ...host, alias: mark }, container: { ...container, up: true } };
 }
