@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { baseSpec, makeRootfs } from '../test/helpers/bundle';
 import { cgroupParent, removeCgroupParent } from '../test/helpers/cgroup-parent';
 import { startServer } from '../test/helpers/serve-process';
-import { compare, report, timeCommand } from './harness';
+import { compare, report, stats, timeCommand } from './harness';
 
 const rounds = Number(process.argv[2] ?? 30);
 const frontend = path.resolve(__dirname, '..', 'bin', 'berth');
@@ -40,9 +40,17 @@ async function main(): Promise<void> {
     const warm = berth(roots.warm, env);
     const cold = berth(roots.cold, coldEnv);
     const runc = (args: string[]) => timeCommand(['runc', '--root', roots.runc, ...args], { env });
-    const lifecycle = (call: (args: string[]) => number) => () => {
+    // each step's times too (warm-up rounds included: medians), to show where a lifecycle's time goes
+    const steps = new Map<string, number[]>();
+    const step = (who: string, what: string, ms: number): number => {
+      const k = `${who} ${what}`;
+      if (!steps.has(k)) steps.set(k, []);
+      steps.get(k)!.push(ms);
+      return ms;
+    };
+    const lifecycle = (who: string, call: (args: string[]) => number) => () => {
       const id = `c${n++}`;
-      return call(['create', '--bundle', dir, id]) + call(['start', id]) + call(['delete', '--force', id]);
+      return step(who, 'create', call(['create', '--bundle', dir, id])) + step(who, 'start', call(['start', id])) + step(who, 'delete --force', call(['delete', '--force', id]));
     };
     const runRows = compare([
       { name: 'runc run /bin/true', run: () => runc(['run', '--bundle', dir, `r${n++}`]) },
@@ -51,14 +59,15 @@ async function main(): Promise<void> {
       { name: 'node -e 0', run: () => timeCommand([process.execPath, '-e', '0'], { env }) },
     ], rounds);
     const lifeRows = compare([
-      { name: 'runc create+start+delete', run: lifecycle(runc) },
-      { name: 'berth create+start+delete, warm', run: lifecycle(warm) },
-      { name: 'berth create+start+delete, cold', run: lifecycle(cold) },
+      { name: 'runc create+start+delete', run: lifecycle('runc', runc) },
+      { name: 'berth create+start+delete, warm', run: lifecycle('berth warm', warm) },
+      { name: 'berth create+start+delete, cold', run: lifecycle('berth cold', cold) },
     ], rounds);
     console.log(`# ${os.cpus().length} cores, ${os.cpus()[0].model}, kernel ${os.release()}, load ${os.loadavg()[0].toFixed(1)}`);
     console.log(`# node ${process.version}; ${execFileSync('runc', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`);
     report(runRows, 'runc run /bin/true');
     report(lifeRows, 'runc create+start+delete');
+    report([...steps].map(([k, ms]) => stats(`  ${k}`, ms)));
     const afterBench = rssKb(server.child.pid!);
     const warmRuns = n;
     // BENCH_CONTAINERS=1000: that many more warm runs, for the server's RSS after them
