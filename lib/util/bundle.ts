@@ -9,6 +9,8 @@
 //   stale. Checking costs one stat per listed file, where a list of every input cost a stat per module.
 // - Nothing here may break a call: an unreadable, stale or foreign bundle is "no bundle", an unreadable or
 //   rejected cache is "no cache", an unwritable directory means running without one.
+// - Not a startup snapshot (node --snapshot-blob, issue 13): on Node 20 its own start costs ~4 ms more than
+//   node's built-in one, ~9 ms with this bundle compiled in, more than reading the bundle and its cache.
 import fs = require('node:fs');
 import path = require('node:path');
 

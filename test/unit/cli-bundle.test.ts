@@ -26,6 +26,13 @@ t.test('every command has its own code cache name, and the command is found in t
   t.equal(commandOf(['--debug', 'state', 'id']), 'state');
   t.equal(commandOf(['--version']), 'other');
   t.equal(commandOf(['nonsense', 'x']), 'other');
+  // help answers from usage text: it must not write the cache a command's real calls then run with
+  for (const argv of [['run', '--help'], ['run', '-h'], ['--root', '/r', 'run', '-d', '--help=1'], ['help', 'run'], ['--debug', 'help', 'state']]) {
+    t.equal(commandOf(argv), 'other', argv.join(' '));
+  }
+  t.equal(commandOf(['exec', 'id', 'df', '-h']), 'exec', 'a -h of the process run is not help');
+  t.equal(commandOf(['run', '--bundle', 'b', 'id']), 'run');
+  t.equal(commandOf(['run', '--', '-h']), 'run');
 });
 
 t.test('the bundle is what a build makes: ASCII, fresh, with the heavy groups left to tsc\'s output', async (t) => {
@@ -49,6 +56,18 @@ t.test('commands answer through the bundle, each with its code cache, and name w
   }
   const r = spawnSync(BERTH, ['--version'], { env, encoding: 'utf8' });
   t.match(r.stdout, /^berth version /);
+});
+
+t.test('run --help answers without writing the cache that cold runs of run use', async (t) => {
+  const bundle = openBundle(BUNDLE_FILE);
+  t.ok(bundle, 'fresh bundle');
+  if (!bundle) return;
+  const full = cachePath(BUNDLE_FILE, bundle.id, 'run', COMMAND_NAMES);
+  const before = fs.existsSync(full) ? fs.statSync(full).mtimeMs : undefined;
+  const r = spawnSync(BERTH, ['run', '--help'], { env, encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^NAME:\n   berth run - /);
+  t.equal(fs.existsSync(full) ? fs.statSync(full).mtimeMs : undefined, before, 'the run cache is as it was');
 });
 
 t.test('a one-shot command ends at its answer; the others wait for what keeps Node alive', async (t) => {

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreatePlan } from '../../lib/runtime/plan';
 import { defaultSpec } from '../../lib/runtime/spec/default';
-import { SPEC_SCHEMA } from '../../lib/runtime/spec/schema';
+import { SPEC_SCHEMA, flatten } from '../../lib/runtime/spec/schema';
 import type { Spec } from '../../lib/runtime/spec/types';
 import { validateSpec } from '../../lib/runtime/spec/validate';
 import { BerthError } from '../../lib/util/errors';
@@ -229,10 +229,24 @@ t.test('null where a value is required, and required fields missing', async (t) 
   t.equal(refusal('{}'), 'config.json: expected object, got string');
 });
 
+// The schema nests its shared tables (schema.ts): a table as a field's value is placed at that field, as the
+// flat path table the OCI schema reads as.
+t.test('a nested schema table is placed at its field', async (t) => {
+  const STRINGS = { '': 'array', '[]': 'string!' } as const;
+  t.same(flatten({ '': 'object', args: STRINGS, 'mounts[]': 'object!', 'mounts[].options': STRINGS, m: 'object', 'm.*': STRINGS }), {
+    '': 'object', args: 'array', 'args[]': 'string!', 'mounts[]': 'object!', 'mounts[].options': 'array',
+    'mounts[].options[]': 'string!', m: 'object', 'm.*': 'array', 'm.*[]': 'string!',
+  });
+  const flat = flatten(SPEC_SCHEMA);
+  t.equal(flat['linux.resources.blockIO.throttleReadBpsDevice[].major'], 'int64!', 'nested two deep');
+  t.equal(flat['hooks.poststop[].args[]'], 'string!', 'a table placed per hook kind');
+  t.equal(flat['process.capabilities.ambient[]'], 'string!', 'and per capability set');
+});
+
 // Every field of the schema table, given every JSON type it does not have: refused with one line that names
 // it, or (null in an optional field) accepted; never a JavaScript internal, in validation or in planning.
 t.test('every schema field with every other JSON type', async (t) => {
-  const kinds = new Map(Object.entries(SPEC_SCHEMA).map(([k, v]) => [k, { kind: v.replace('!', ''), required: v.endsWith('!') }]));
+  const kinds = new Map(Object.entries(flatten(SPEC_SCHEMA)).map(([k, v]) => [k, { kind: v.replace('!', ''), required: v.endsWith('!') }]));
   const samples: unknown[] = ['str', 5, 1.5, true, {}, [], null];
   const matches = (kind: string, v: unknown): boolean =>
     kind === 'object' ? typeOf(v) === 'object' : kind === 'array' ? Array.isArray(v) : kind === 'string' || kind === 'boolean' ? typeof v === kind : Number.isInteger(v);

@@ -5,18 +5,31 @@
 // Paths: `a.b` a property, `a[]` the items of an array, `a.*` the values of a map. A `!` after the kind marks
 // a field that must be present and not null; every other field may be absent or null, which is Go's zero
 // value (what runc sees) and is treated as absent. Fields the table does not name are ignored, as Go does.
+// A table as a field's value is placed there: its '' entry is the field itself. Nested, not flattened into
+// one table of paths: building that one and compiling its long paths cost ~2 ms of every cold `berth run`.
 
 /** `id` is a uid or gid: uint32 in the schema, but above 2147483647 runc refuses it ((uid_t)-1 means "unchanged"). */
 export type Kind =
   | 'object' | 'array' | 'string' | 'boolean'
   | 'integer' | 'int32' | 'int64' | 'uint16' | 'uint32' | 'uint64' | 'id';
 
-type Table = Record<string, `${Kind}` | `${Kind}!`>;
+export type FieldKind = `${Kind}` | `${Kind}!`;
+export interface Table { [path: string]: FieldKind | Table }
 
-/** `table` placed at `prefix`: its '' entry is the prefix itself. */
-function at(prefix: string, table: Table): Table {
-  const out: Table = {};
-  for (const [k, v] of Object.entries(table)) out[k === '' ? prefix : k.startsWith('[') ? `${prefix}${k}` : `${prefix}.${k}`] = v;
+/** `key` of a table placed at `prefix`: its '' entry is the prefix itself. */
+export function joinPath(prefix: string, key: string): string {
+  if (key === '') return prefix;
+  if (prefix === '') return key;
+  return key.startsWith('[') ? `${prefix}${key}` : `${prefix}.${key}`;
+}
+
+/** `table` as one kind per path, the nested tables placed at their fields (for tests that walk every field). */
+export function flatten(table: Table, prefix = ''): Record<string, FieldKind> {
+  const out: Record<string, FieldKind> = {};
+  for (const [k, v] of Object.entries(table)) {
+    if (typeof v === 'string') out[joinPath(prefix, k)] = v;
+    else Object.assign(out, flatten(v, joinPath(prefix, k)));
+  }
   return out;
 }
 
@@ -34,12 +47,12 @@ export const PROCESS_SCHEMA: Table = {
   consoleSize: 'object', 'consoleSize.height': 'uint64', 'consoleSize.width': 'uint64',
   user: 'object', 'user.uid': 'id', 'user.gid': 'id', 'user.umask': 'uint32', 'user.additionalGids': 'array',
   'user.additionalGids[]': 'id!', 'user.username': 'string',
-  ...at('args', STRINGS),
+  args: STRINGS,
   commandLine: 'string',
-  ...at('env', STRINGS),
+  env: STRINGS,
   cwd: 'string!',
   capabilities: 'object',
-  ...Object.assign({}, ...CAPABILITY_SETS.map((s) => at(`capabilities.${s}`, STRINGS))) as Table,
+  ...Object.fromEntries(CAPABILITY_SETS.map((s) => [`capabilities.${s}`, STRINGS])),
   // soft and hard: any integer; planning maps -1 (some tools' "unlimited") and 2^64 to RLIM_INFINITY
   rlimits: 'array', 'rlimits[]': 'object!', 'rlimits[].type': 'string!', 'rlimits[].soft': 'integer!', 'rlimits[].hard': 'integer!',
   noNewPrivileges: 'boolean',
@@ -48,7 +61,7 @@ export const PROCESS_SCHEMA: Table = {
   selinuxLabel: 'string',
   ioPriority: 'object', 'ioPriority.class': 'string!', 'ioPriority.priority': 'int32',
   scheduler: 'object', 'scheduler.policy': 'string!', 'scheduler.nice': 'int32', 'scheduler.priority': 'int32',
-  ...at('scheduler.flags', STRINGS),
+  'scheduler.flags': STRINGS,
   'scheduler.runtime': 'uint64', 'scheduler.deadline': 'uint64', 'scheduler.period': 'uint64',
   execCPUAffinity: 'object', 'execCPUAffinity.initial': 'string', 'execCPUAffinity.final': 'string',
 };
@@ -66,10 +79,10 @@ const RESOURCES: Table = {
   blockIO: 'object', 'blockIO.weight': 'uint16', 'blockIO.leafWeight': 'uint16',
   'blockIO.weightDevice': 'array', 'blockIO.weightDevice[]': 'object!', 'blockIO.weightDevice[].major': 'int64!',
   'blockIO.weightDevice[].minor': 'int64!', 'blockIO.weightDevice[].weight': 'uint16', 'blockIO.weightDevice[].leafWeight': 'uint16',
-  ...at('blockIO.throttleReadBpsDevice', THROTTLE),
-  ...at('blockIO.throttleWriteBpsDevice', THROTTLE),
-  ...at('blockIO.throttleReadIOPSDevice', THROTTLE),
-  ...at('blockIO.throttleWriteIOPSDevice', THROTTLE),
+  'blockIO.throttleReadBpsDevice': THROTTLE,
+  'blockIO.throttleWriteBpsDevice': THROTTLE,
+  'blockIO.throttleReadIOPSDevice': THROTTLE,
+  'blockIO.throttleWriteIOPSDevice': THROTTLE,
   hugepageLimits: 'array', 'hugepageLimits[]': 'object!', 'hugepageLimits[].pageSize': 'string!', 'hugepageLimits[].limit': 'uint64',
   network: 'object', 'network.classID': 'uint32', 'network.priorities': 'array', 'network.priorities[]': 'object!',
   'network.priorities[].name': 'string!', 'network.priorities[].priority': 'uint32',
@@ -80,8 +93,8 @@ const RESOURCES: Table = {
 const SECCOMP: Table = {
   '': 'object',
   defaultAction: 'string!', defaultErrnoRet: 'uint32',
-  ...at('architectures', STRINGS),
-  ...at('flags', STRINGS),
+  architectures: STRINGS,
+  flags: STRINGS,
   listenerPath: 'string', listenerMetadata: 'string',
   syscalls: 'array', 'syscalls[]': 'object!', 'syscalls[].names': 'array!', 'syscalls[].names[]': 'string!',
   'syscalls[].action': 'string!', 'syscalls[].errnoRet': 'uint32',
@@ -94,22 +107,22 @@ const LINUX: Table = {
   devices: 'array', 'devices[]': 'object!', 'devices[].type': 'string!', 'devices[].path': 'string!',
   'devices[].fileMode': 'uint32', 'devices[].major': 'int64', 'devices[].minor': 'int64', 'devices[].uid': 'uint32', 'devices[].gid': 'uint32',
   netDevices: 'object', 'netDevices.*': 'object!', 'netDevices.*.name': 'string',
-  ...at('uidMappings', ID_MAPPING),
-  ...at('gidMappings', ID_MAPPING),
+  uidMappings: ID_MAPPING,
+  gidMappings: ID_MAPPING,
   namespaces: 'array', 'namespaces[]': 'object!', 'namespaces[].type': 'string!', 'namespaces[].path': 'string',
   timeOffsets: 'object', 'timeOffsets.*': 'object!', 'timeOffsets.*.secs': 'int64', 'timeOffsets.*.nanosecs': 'uint32',
-  ...at('resources', RESOURCES),
+  resources: RESOURCES,
   cgroupsPath: 'string',
   rootfsPropagation: 'string',
-  ...at('seccomp', SECCOMP),
+  seccomp: SECCOMP,
   sysctl: 'object', 'sysctl.*': 'string!',
-  ...at('maskedPaths', STRINGS),
-  ...at('readonlyPaths', STRINGS),
+  maskedPaths: STRINGS,
+  readonlyPaths: STRINGS,
   mountLabel: 'string',
-  personality: 'object', 'personality.domain': 'string!', ...at('personality.flags', STRINGS),
-  intelRdt: 'object', 'intelRdt.closID': 'string', ...at('intelRdt.schemata', STRINGS), 'intelRdt.l3CacheSchema': 'string',
+  personality: 'object', 'personality.domain': 'string!', 'personality.flags': STRINGS,
+  intelRdt: 'object', 'intelRdt.closID': 'string', 'intelRdt.schemata': STRINGS, 'intelRdt.l3CacheSchema': 'string',
   'intelRdt.memBwSchema': 'string', 'intelRdt.enableMonitoring': 'boolean',
-  memoryPolicy: 'object', 'memoryPolicy.mode': 'string', 'memoryPolicy.nodes': 'string', ...at('memoryPolicy.flags', STRINGS),
+  memoryPolicy: 'object', 'memoryPolicy.mode': 'string', 'memoryPolicy.nodes': 'string', 'memoryPolicy.flags': STRINGS,
 };
 
 export const SPEC_SCHEMA: Table = {
@@ -120,13 +133,13 @@ export const SPEC_SCHEMA: Table = {
   annotations: 'object', 'annotations.*': 'string!',
   root: 'object', 'root.path': 'string!', 'root.readonly': 'boolean',
   mounts: 'array', 'mounts[]': 'object!', 'mounts[].destination': 'string!', 'mounts[].source': 'string', 'mounts[].type': 'string',
-  ...at('mounts[].options', STRINGS),
-  ...at('mounts[].uidMappings', ID_MAPPING),
-  ...at('mounts[].gidMappings', ID_MAPPING),
+  'mounts[].options': STRINGS,
+  'mounts[].uidMappings': ID_MAPPING,
+  'mounts[].gidMappings': ID_MAPPING,
   hooks: 'object',
-  ...Object.assign({}, ...HOOK_KINDS.map((k) => at(`hooks.${k}`, HOOKS))) as Table,
-  ...at('process', PROCESS_SCHEMA),
-  ...at('linux', LINUX),
+  ...Object.fromEntries(HOOK_KINDS.map((k) => [`hooks.${k}`, HOOKS])),
+  process: PROCESS_SCHEMA,
+  linux: LINUX,
 };
 
 /** Strings that never reach the kernel and may hold any character: annotations go to hooks and state as JSON. */

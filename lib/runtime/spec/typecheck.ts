@@ -3,7 +3,7 @@
 // is Go's zero value, which is what runc sees: the field is removed, so that planning sees it absent.
 // The tree is built once; the field path is put together only for an error.
 import { ConfigError } from '../../util/errors';
-import { type Kind, NUL_ALLOWED, PROCESS_SCHEMA, SPEC_SCHEMA } from './schema';
+import { type FieldKind, type Kind, NUL_ALLOWED, PROCESS_SCHEMA, SPEC_SCHEMA, type Table, joinPath } from './schema';
 
 interface Node {
   kind: Kind;
@@ -35,31 +35,37 @@ function node(spec: string, nulOk: boolean): Node {
   return { kind, required, nulOk, props: null, requiredProps: [], items: null, values: null, min, max };
 }
 
-function compile(table: Record<string, string>): Node {
-  const root = node(table[''], false);
-  for (const [key, spec] of Object.entries(table)) {
-    if (key === '') continue;
-    const tokens = key.replace(/\[\]/g, '.[]').split('.').filter(Boolean);
-    let parent = root;
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i];
-      const last = i === tokens.length - 1;
-      const existing = t === '[]' ? parent.items : t === '*' ? parent.values : parent.props?.get(t);
-      if (!last) {
-        if (!existing) throw new Error(`schema: ${key} comes before its parent`);
-        parent = existing;
-        continue;
-      }
-      const n = node(spec, parent.nulOk || NUL_ALLOWED.has(key));
-      if (t === '[]') parent.items = n;
-      else if (t === '*') parent.values = n;
-      else {
-        (parent.props ??= new Map()).set(t, n);
-        if (n.required) parent.requiredProps.push(t);
-      }
-    }
-  }
+function compile(table: Table): Node {
+  const root = node(table[''] as FieldKind, false);
+  graft(root, table, '');
   return root;
+}
+
+/** Adds the fields of `table` below `at`, the node of its '' entry; `prefix`: the path of `at`. */
+function graft(at: Node, table: Table, prefix: string): void {
+  for (const key of Object.keys(table)) {
+    if (key === '') continue;
+    const spec = table[key];
+    const full = joinPath(prefix, key);
+    const tokens = key.replace(/\[\]/g, '.[]').split('.').filter(Boolean);
+    let parent = at;
+    for (let i = 0; i < tokens.length - 1; i++) {
+      const t = tokens[i];
+      const existing = t === '[]' ? parent.items : t === '*' ? parent.values : parent.props?.get(t);
+      if (!existing) throw new Error(`schema: ${full} comes before its parent`);
+      parent = existing;
+    }
+    const t = tokens[tokens.length - 1];
+    const nested = typeof spec !== 'string';
+    const n = node(nested ? spec[''] as FieldKind : spec, parent.nulOk || NUL_ALLOWED.has(full));
+    if (t === '[]') parent.items = n;
+    else if (t === '*') parent.values = n;
+    else {
+      (parent.props ??= new Map()).set(t, n);
+      if (n.required) parent.requiredProps.push(t);
+    }
+    if (nested) graft(n, spec, full);
+  }
 }
 
 const SPEC_TREE = compile(SPEC_SCHEMA);
