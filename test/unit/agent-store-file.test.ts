@@ -76,7 +76,8 @@ async function race(dir: string, n: number): Promise<string[]> {
     const c = spawn(process.execPath, ['-e', code, `node${i}`], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
-    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}`))));
+    // 'close', not 'exit': a child can exit before its stdout has been read, which left out empty under load
+    c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}`))));
   })));
 }
 
