@@ -41,7 +41,8 @@ async function race<T>(prefix: string, n: number, body: (i: number) => string): 
       c.stdout!.on('data', (d) => { out += d; if (out.startsWith('ready\n')) resolve(); });
       c.once('exit', () => reject(new Error('client exited before it was ready')));
     });
-    const done = new Promise<T>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.slice(6)) as T) : reject(new Error(`client exited ${code}`)))));
+    // 'close': the whole of stdout is read by then ('exit' can come first)
+    const done = new Promise<T>((resolve, reject) => c.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.slice(6)) as T) : reject(new Error(`client exited ${code}`)))));
     return { c, ready, done };
   });
   await Promise.all(clients.map((x) => x.ready));
