@@ -21,7 +21,7 @@ function readAll(fd: number, chunks: Buffer[] = []): Promise<Buffer> {
         if (e) {
           // a closed stdin is an empty config, which the parser reports (as the cold path does)
           if (e.code === 'EOF' || e.code === 'EBADF') return resolve(Buffer.concat(chunks));
-          if (e.code === 'EAGAIN') return void setTimeout(next, 2);
+          if (e.code === 'EAGAIN') return void whenReadable(fd).then(next, reject); // a non-blocking description
           return reject(e);
         }
         if (n === 0) return resolve(Buffer.concat(chunks));
@@ -59,15 +59,30 @@ function readPipe(fd: number): Buffer | Promise<Buffer> {
   } catch {
     return readAll(fd);
   }
-  const chunks: Buffer[] = [];
-  let later = false;
+  let content: Buffer | Promise<Buffer>;
   try {
-    if (readAvailable(own, chunks)) return Buffer.concat(chunks);
-    later = true;
-    return readWhenReadable(own, chunks);
-  } finally {
-    if (!later) fs.closeSync(own);
+    content = takeToEnd(own, readAvailable);
+  } catch (e) {
+    fs.closeSync(own);
+    throw e;
   }
+  if (!(content instanceof Promise)) {
+    fs.closeSync(own);
+    return content;
+  }
+  return content.finally(() => fs.closeSync(own));
+}
+
+/**
+ * All of a non-blocking fd through `take` (which adds what is there to chunks, true at the end): at once
+ * when the writer is done, else taken each time the fd polls readable, with no thread waiting.
+ */
+function takeToEnd(fd: number, take: (fd: number, chunks: Buffer[]) => boolean, chunks: Buffer[] = []): Buffer | Promise<Buffer> {
+  if (take(fd, chunks)) return Buffer.concat(chunks);
+  return (async () => {
+    do await whenReadable(fd); while (!take(fd, chunks));
+    return Buffer.concat(chunks);
+  })();
 }
 
 /** Reads a non-blocking fd into `chunks` until it would block (false) or ends (true). */
@@ -83,16 +98,6 @@ function readAvailable(fd: number, chunks: Buffer[]): boolean {
     }
     if (n === 0) return true;
     chunks.push(buf.subarray(0, n));
-  }
-}
-
-/** The rest of a non-blocking pipe, read each time it polls readable; closes it at the end. */
-async function readWhenReadable(fd: number, chunks: Buffer[]): Promise<Buffer> {
-  try {
-    do await whenReadable(fd); while (!readAvailable(fd, chunks));
-    return Buffer.concat(chunks);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
@@ -113,16 +118,12 @@ function pluginModule(program: string): PluginModule {
  */
 function readSocket(fd: number): Buffer | Promise<Buffer> {
   const chunks: Buffer[] = [];
-  let ended: boolean;
   try {
-    ended = receiveAvailable(fd, chunks);
+    if (receiveAvailable(fd, chunks)) return Buffer.concat(chunks);
   } catch {
     return readAll(fd, chunks); // not a socket recvmsg takes: the threadpool read says what it is
   }
-  return ended ? Buffer.concat(chunks) : (async () => {
-    do await whenReadable(fd); while (!receiveAvailable(fd, chunks));
-    return Buffer.concat(chunks);
-  })();
+  return takeToEnd(fd, receiveAvailable, chunks);
 }
 
 /** Receives into `chunks` until the socket would block (false) or ends (true). */

@@ -2,7 +2,8 @@
 // berth-bridge + berth-ipam, with the reference bridge + host-local on the same input as the control:
 // - two container ids whose host veth names collide (32-bit FNV-1a): the second ADD must not take the
 //   first container's link, and a DEL of an id never added must not remove a neighbour's;
-// - host veth names squatted by links that are not ours: a clean error, none of them touched;
+// - host veth names squatted by links that are not ours: a clean error, none of them touched; a host veth
+//   of the attachment's own (left by a failed ADD) is replaced;
 // - CNI_NETNS naming a FIFO, a regular file or a directory: an error within a bounded time, not a hang;
 // - an IPAM gateway (or range bound) outside its subnet: refused at ADD naming the field, nothing allocated.
 import t, { Test } from 'tap';
@@ -11,7 +12,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hostVethNames } from '../../lib/cni/net/attach';
+import { attachmentMark, hostVethNames } from '../../lib/cni/net/attach';
 import { CNI_PATH, cni, createNetns, killChild, peerServer, tcpAsk, TestNetns } from '../helpers/netns';
 
 /** FNV-1a 32 as the attacker computes it, independently of the plugin's code. */
@@ -136,6 +137,32 @@ t.test('berth: host veth names squatted by links that are not ours: a clean erro
   t.equal(del.status, 0, 'DEL succeeds');
   for (const n of names) t.match(linkOf(l.node, n), n, `${n} survives the DEL too`);
   t.equal(others(), before, 'no other host link changed at all');
+});
+
+t.test('berth: a host veth this attachment left behind (a failed earlier ADD) is replaced; the next name\'s squatter is not touched', async (t) => {
+  const network = 'secleft';
+  const l = lab(t, network, '10.88.0.0/24');
+  const c = l.ctr();
+  const attachment = { network, containerId: 'again', ifname: 'eth0' };
+  const [first, second] = hostVethNames(attachment);
+  // what an ADD killed after creating its pair leaves: the host end under the attachment's name and mark
+  l.node.exec('ip', ['link', 'add', first, 'type', 'veth', 'peer', 'name', 'left0']);
+  l.node.exec('ip', ['link', 'set', first, 'alias', attachmentMark(attachment)]);
+  l.node.exec('ip', ['link', 'add', second, 'type', 'veth', 'peer', 'name', 'squat1']);
+  const index = (name: string): string => /^(\d+):/.exec(l.node.exec('ip', ['-o', 'link', 'show', name]))?.[1] ?? '';
+  const [leftIndex, squatIndex] = [index(first), index(second)];
+  const r = cni(l.node, 'berth-bridge', { command: 'ADD', containerId: 'again', netns: c.path }, l.bridge('berth'));
+  t.equal(r.status, 0, r.stdout);
+  const hostIf = ((r.json as { interfaces?: { name: string; sandbox?: string }[] })?.interfaces ?? []).find((i) => !i.sandbox && i.name !== 'br-sec');
+  t.equal(hostIf?.name, first, 'the ADD took its own first name again');
+  t.not(index(first), leftIndex, 'a new link under it: the leftover was deleted, not reused');
+  t.equal(l.node.run('ip', ['link', 'show', 'left0']).status, 1, 'the leftover pair is gone');
+  t.equal(index(second), squatIndex, 'the next name\'s link (not ours) is untouched');
+  t.equal(c.run('ip', ['link', 'show', 'eth0']).status, 0, 'the container has eth0');
+  const del = cni(l.node, 'berth-bridge', { command: 'DEL', containerId: 'again', netns: c.path }, l.bridge('berth'));
+  t.equal(del.status, 0, 'DEL succeeds');
+  t.equal(l.node.run('ip', ['link', 'show', first]).status, 1, 'DEL removed it');
+  t.equal(index(second), squatIndex, 'and left the squatter alone');
 });
 
 /** Runs a plugin with a wall-clock bound; the CNI call must answer within it. */

@@ -56,6 +56,9 @@ export type FibOp = { op: 'replace'; entry: FibEntry; exclusive?: boolean; key?:
 
 export interface FibError { prefix: string; op: 'replace' | 'remove'; message: string }
 
+/** the ops FibSync makes: each knows its key, to record the outcome without scanning the text */
+type KeyedOp = FibOp & { key: PrefixKey };
+
 /** the kernel as FibSync believes it: our routes (prefix -> gateway) and prefixes other protocols hold, by prefix key */
 interface Known { ours: PrefixMap<string>; others: Set<PrefixKey> }
 
@@ -302,7 +305,7 @@ export class FibSync {
       for (const [p, gw] of batch) if (!this.queue.has(p)) this.queue.set(p, gw);
       throw e;
     }
-    let ops: FibOp[] = [];
+    let ops: KeyedOp[] = [];
     for (const [key, gw] of batch) {
       const mine = k.ours.getKey(key);
       if (gw === undefined) {
@@ -322,7 +325,7 @@ export class FibSync {
    * One slice of a batch to the kernel. A batch can be the whole table; written a slice at a time, its
    * per-route messages die young instead of living (and being promoted) until the last route is written.
    */
-  private async write(k: Known, ops: FibOp[]): Promise<void> {
+  private async write(k: Known, ops: KeyedOp[]): Promise<void> {
     if (ops.length === 0) return;
     let res: (Error | undefined)[];
     if (this.backend.applyBatch) {
@@ -347,9 +350,9 @@ export class FibSync {
   }
 
   /** Keeps `known` in step with one op's outcome and records its error. */
-  private record(k: Known, o: FibOp, err: Error | undefined): void {
+  private record(k: Known, o: KeyedOp, err: Error | undefined): void {
     const code = (err as { code?: string } | undefined)?.code;
-    const key = o.key ?? prefixKey(o.op === 'remove' ? o.prefix : o.entry.prefix);
+    const key = o.key;
     if (o.op === 'remove') {
       if (!err || code === 'ESRCH') { k.ours.deleteKey(key); return; } // ESRCH: already gone
       this.errors.push({ prefix: o.prefix, op: 'remove', message: err.message });

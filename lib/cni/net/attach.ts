@@ -82,24 +82,17 @@ export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { att
   const names = hostVethNames(o.attachment);
   const fd = openNetns(netnsPath);
   let host: Link | undefined;
-  const create = (name: string): Promise<Link> => createVeth(nl, name, { peerName: ifname, mtu: o.mtu, peerMac: o.mac, peerNetnsFd: fd, up: true });
+  /** the new pair, or undefined when the name is taken (EEXIST) */
+  const create = (name: string): Promise<Link | undefined> =>
+    createVeth(nl, name, { peerName: ifname, mtu: o.mtu, peerMac: o.mac, peerNetnsFd: fd, up: true }).catch((e: unknown) => { if (isExists(e)) return undefined; throw e; });
   try {
     for (const name of names) {
-      try {
-        host = await create(name);
-        break;
-      } catch (e) {
-        if (!isExists(e)) throw e;
-      }
+      if ((host = await create(name))) break;
       const existing = await getLink(nl, name);
       if (existing && existing.alias !== mark) continue; // another attachment's (or not ours at all)
       if (existing) await deleteLink(nl, existing.index).catch((e: { code?: string }) => { if (e.code !== 'ENODEV') throw e; });
-      try {
-        host = await create(name);
-        break;
-      } catch (e) {
-        if (!isExists(e)) throw e; // a concurrent ADD took the name first: the next one
-      }
+      // undefined again: a concurrent ADD took the name first, so the next one
+      if ((host = await create(name))) break;
     }
   } finally {
     fs.closeSync(fd);
