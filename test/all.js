@@ -8,8 +8,12 @@
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-function runPart(cmd, args, env = process.env) {
+// each part's "Failed:" list, printed again at the very end: CI shows only the tail of a long log
+const failures = [];
+
+function runPart(cmd, args, env = process.env, label = '') {
   return new Promise((resolve) => {
+    let inFailedList = false;
     const child = spawn(cmd, args, { cwd: path.resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'], env });
     let last = null;
     let buf = '';
@@ -18,7 +22,11 @@ function runPart(cmd, args, env = process.env) {
       buf += d;
       const lines = buf.split('\n');
       buf = lines.pop();
-      for (const l of lines) {
+      for (const raw of lines) {
+        const l = raw.replace(/\r$/, '');
+        if (l === 'Failed:') inFailedList = true;
+        else if (inFailedList && l.startsWith('  - ')) failures.push(label ? `  - ${label}: ${l.slice(4)}` : l);
+        else inFailedList = false;
         const m = /^(?:\w+: )?(\d+) passed, (\d+) failed/.exec(l.trim());
         if (m) last = { passed: Number(m[1]), failed: Number(m[2]) };
       }
@@ -39,7 +47,7 @@ function runPart(cmd, args, env = process.env) {
   const part = async (label, cmd, argv, env) => {
     console.log(`\n# ${label}`);
     const started = Date.now();
-    const p = await runPart(cmd, argv, env);
+    const p = await runPart(cmd, argv, env, /warm|cold|unit/.exec(label)[0]);
     console.log(`# ${label}: ${p.passed} passed, ${p.failed} failed in ${Math.round((Date.now() - started) / 1000)} s`);
     parts.push(p);
   };
@@ -52,10 +60,11 @@ function runPart(cmd, args, env = process.env) {
   }
   if (args.length === 0 && process.env.BERTH_SKIP_VM !== '1') {
     console.log('\n# QEMU guest (Debian kernel, cgroup_no_v1=all): the cgroup tests again, and IPIP (privileged/encap-ipip)');
-    parts.push(await runPart('sh', [path.join(__dirname, 'vm', 'run.sh')]));
+    parts.push(await runPart('sh', [path.join(__dirname, 'vm', 'run.sh')], process.env, 'guest'));
   }
   const passed = parts.reduce((n, p) => n + p.passed, 0);
   const failed = parts.reduce((n, p) => n + p.failed, 0);
+  if (failures.length) console.log(`\nFailed, every part:\n${failures.join('\n')}`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed > 0 ? 1 : 0);
 })();

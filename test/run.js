@@ -88,6 +88,7 @@ function removeLogOnlyRoots(roots) {
 let passed = 0;
 let failed = 0;
 let fileFailures = 0;
+let currentFile = '';
 const failures = [];
 let buf = '';
 child.stdout.on('data', (d) => {
@@ -100,9 +101,11 @@ child.stdout.on('data', (d) => {
   }
 });
 function line(l) {
+  const file = /^# Subtest: (\S+\.test\.js)$/.exec(l);
+  if (file) currentFile = path.basename(file[1], '.test.js');
   let m = /^ {4}(not )?ok \d+ - (.*?)( # .*)?$/.exec(l);
   if (m) {
-    if (m[1]) { failed++; fileFailures++; failures.push(m[2]); } else passed++;
+    if (m[1]) { failed++; fileFailures++; failures.push(`${currentFile}: ${m[2]}`); } else passed++;
     return;
   }
   m = /^(not )?ok \d+ - (.*?)( # .*)?$/.exec(l);
