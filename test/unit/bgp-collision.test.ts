@@ -1,5 +1,6 @@
 // RFC 4271 §6.8 on real sockets: a scripted peer opens a connection to the speaker while the speaker's
-// own connection to it is open too, sends OPEN on both, and checks which one the speaker closes.
+// own connection to it is open too, sends OPEN on both, and checks which one the speaker closes; and a
+// connection that comes while the session is Idle: taken in the idle hold, refused for a disabled peer.
 import t from 'tap';
 import * as net from 'node:net';
 import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
@@ -25,21 +26,26 @@ const open = (routerId: string): Buffer => {
 };
 const isCollisionCease = (m: BgpMessage): boolean => m.type === 'notification' && m.code === 6 && m.subcode === 7;
 
+/** a speaker peering with a scripted peer on 127.0.0.1; `accepted` holds the speaker's outgoing connections */
+async function scriptedPeer(t: { teardown(fn: () => unknown): void }, idleHoldTime = 2): Promise<{ speaker: BgpSpeaker; accepted: net.Socket[]; myPort: number }> {
+  const accepted: net.Socket[] = [];
+  const srv = net.createServer((s) => accepted.push(s));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const peerPort = (srv.address() as net.AddressInfo).port;
+  const myPort = await new Promise<number>((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
+  const speaker = new BgpSpeaker({
+    asn: 65001, routerId: '10.0.0.5', listen: { address: '127.0.0.1', port: myPort }, originate: [], idleHoldTime,
+    peers: [{ address: '127.0.0.1', port: peerPort, asn: 65002 }],
+  });
+  t.teardown(async () => { await speaker.stop(); for (const s of accepted) s.destroy(); srv.close(); });
+  await speaker.start();
+  await until('speaker connected out', () => accepted.length === 1);
+  return { speaker, accepted, myPort };
+}
+
 for (const [remoteId, survivor] of [['10.0.0.9', 'incoming'], ['10.0.0.0', 'outgoing']] as const) {
   t.test(`peer id ${remoteId} vs ours 10.0.0.5: the speaker keeps its ${survivor} connection`, async (t) => {
-    // the scripted peer's listener: the speaker's outgoing connection lands here
-    const accepted: net.Socket[] = [];
-    const srv = net.createServer((s) => accepted.push(s));
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const peerPort = (srv.address() as net.AddressInfo).port;
-    const myPort = await new Promise<number>((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
-    const speaker = new BgpSpeaker({
-      asn: 65001, routerId: '10.0.0.5', listen: { address: '127.0.0.1', port: myPort }, originate: [],
-      peers: [{ address: '127.0.0.1', port: peerPort, asn: 65002 }],
-    });
-    t.teardown(async () => { await speaker.stop(); for (const s of accepted) s.destroy(); srv.close(); });
-    await speaker.start();
-    await until('speaker connected out', () => accepted.length === 1);
+    const { speaker, accepted, myPort } = await scriptedPeer(t);
     const out = accepted[0]; // speaker's outgoing connection, seen from the peer
     const outR = reader(out);
     await until('OPEN on the outgoing connection', () => outR.msgs.some((m) => m.type === 'open'));
@@ -58,3 +64,33 @@ for (const [remoteId, survivor] of [['10.0.0.9', 'incoming'], ['10.0.0.0', 'outg
     t.equal(speaker.peers()[0].routerId, remoteId);
   });
 }
+
+t.test('a connection that comes during the idle hold is taken as the session: no connection of ours to collide with it', async (t) => {
+  const { speaker, accepted, myPort } = await scriptedPeer(t, 5);
+  const first = reader(accepted[0]);
+  await until('OPEN on the first connection', () => first.msgs.some((m) => m.type === 'open'));
+  accepted[0].write(Buffer.concat([open('10.0.0.9'), encodeMessage({ type: 'keepalive' })]));
+  await until('Established', () => speaker.peerState('127.0.0.1') === 'Established');
+  // the peer restarts: its connection goes, the speaker waits out its 5 s idle hold, the peer comes back
+  accepted[0].destroy();
+  await until('the session went down', () => speaker.peerState('127.0.0.1') === 'Idle');
+  const inc = net.connect({ host: '127.0.0.1', port: myPort });
+  const incR = reader(inc);
+  await until('OPEN on the peer\'s new connection', () => incR.msgs.some((m) => m.type === 'open'));
+  inc.write(Buffer.concat([open('10.0.0.9'), encodeMessage({ type: 'keepalive' })]));
+  await until('Established on it', () => speaker.peerState('127.0.0.1') === 'Established');
+  t.equal(accepted.length, 1, 'the speaker opened no connection of its own meanwhile');
+  t.notOk(incR.msgs.some((m) => m.type === 'notification'), 'and sent no NOTIFICATION');
+  inc.destroy();
+});
+
+t.test('a disabled peer\'s connection is refused and the peer stays disabled', async (t) => {
+  const { speaker, myPort } = await scriptedPeer(t, 1);
+  speaker.setPeerEnabled('127.0.0.1', false);
+  const inc = net.connect({ host: '127.0.0.1', port: myPort });
+  const incR = reader(inc);
+  await until('refused', () => incR.closed());
+  t.notOk(incR.msgs.some((m) => m.type === 'open'), 'no OPEN sent');
+  await new Promise((r) => setTimeout(r, 1500));
+  t.equal(speaker.peerState('127.0.0.1'), 'Idle', 'still Idle after the idle hold');
+});

@@ -35,6 +35,11 @@ export type FsmEvent =
   /** RFC 4724 §4: close TCP without a NOTIFICATION, so the peer keeps our routes while we restart */
   | { type: 'GracefulStop' }
   | { type: 'AutomaticStart' }
+  /**
+   * §8.1.2 Event 5 (AutomaticStart_with_PassiveTcpEstablishment): a session waiting out its idle hold
+   * starts by listening only, as the peer's connection is at hand. A stopped session stays Idle.
+   */
+  | { type: 'AutomaticStartPassive' }
   /** our outgoing connection completed (§8.1.3 Event 16) */
   | { type: 'TcpConnectionSucceeds' }
   /** an incoming connection was accepted (§8.1.3 Event 17) */
@@ -179,10 +184,10 @@ export class Fsm {
     this.state = 'OpenSent';
   }
 
-  private startSession(): void {
+  private startSession(passive = this.config.passive): void {
     this.stop('idleHold');
     this.start('connectRetry', this.config.connectRetryTime);
-    if (this.config.passive) this.state = 'Active';
+    if (passive) this.state = 'Active';
     else {
       this.state = 'Connect';
       this.emit({ type: 'connect' });
@@ -229,6 +234,9 @@ export class Fsm {
       case 'AutomaticStart':
         this.autoRestart = true;
         if (this.state === 'Idle') { this.connectRetryCounter = 0; this.startSession(); }
+        return;
+      case 'AutomaticStartPassive':
+        if (this.state === 'Idle' && this.autoRestart) { this.connectRetryCounter = 0; this.startSession(true); }
         return;
       case 'ManualStop': {
         this.autoRestart = false;

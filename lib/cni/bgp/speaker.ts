@@ -223,11 +223,15 @@ export class BgpSpeaker {
     // not a configured neighbour, or one held down after max-prefix (RFC 4486)
     if (!p || !this.running || p.maxPrefixTimer) { socket.destroy(); return; }
     const st = p.session.fsm.state;
-    if (st === 'Idle') p.session.handle({ type: 'ManualStart' });
+    // in its idle hold (after a session went down) the session takes this connection without opening one
+    // of its own: that one would only collide with it, and a collision whose loser had already sent its
+    // KEEPALIVE can end the peer's winning session with a Cease, which drops routes kept for a graceful restart
+    if (st === 'Idle') p.session.handle({ type: 'AutomaticStartPassive' });
     // no connection of ours in progress: this one becomes the session
     if (p.session.fsm.state === 'Active') { p.session.accept(socket); return; }
-    if (st === 'Established') {
-      // §6.8: with an Established session the new connection is closed
+    // still Idle: stopped by hand (a disabled peer), and §8.2.2 Idle refuses connections; §6.8: with an
+    // Established session the new connection is closed
+    if (st === 'Idle' || st === 'Established') {
       socket.destroy();
       return;
     }
