@@ -98,19 +98,26 @@ function gate(on: boolean): void {
 }
 
 interface Selection { family: string; waitingFor: string[]; secondsLeft: number }
+const waitingForTorOnly = (status: Selection[]): boolean => status.length === 2 && status.every((f) => f.waitingFor.join() === TOR_IP);
 const selection = (): Selection[] => (JSON.parse(fs.readFileSync(path.join(lab.node('n1').runDir, 'bgp.json'), 'utf8')) as { selectionDeferred?: Selection[] }).selectionDeferred ?? [];
 /** n2's view of the routes it learnt from n1: stale until n1's End-of-RIB */
 const n2FromN1 = (): { prefix: string; stale: boolean }[] =>
   JSON.parse(execFileSync(BERTH, ['bgp', 'routes', '--json', '--all', '--peer', lab.node('n1').ip, '--run-dir', lab.node('n2').runDir], { encoding: 'utf8' })) as { prefix: string; stale: boolean }[];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** SIGTERM n1's agent and BIRD ctl's graceful restart, both held back from tor, then both started again. */
-async function restartBoth(n1Deferral: number, ctlWait: number): Promise<void> {
+/**
+ * SIGTERM n1's agent and BIRD ctl's graceful restart, both held back from tor, then both started again.
+ * Returns each one's kernel routes as soon as it is back: a loaded machine can take seconds to start n1, and
+ * ctl's wait runs meanwhile.
+ */
+async function restartBoth(n1Deferral: number, ctlWait: number): Promise<{ n1: string[]; ctl: string[] }> {
   await lab.stopAgent('n1', 'SIGTERM');
   fs.writeFileSync(path.join(path.dirname(ctl.socket), 'bird.conf'), ctlConf(ctlWait));
   // the sessions are closed (no Cease) before tor starts dropping: tor keeps their routes as a restart
   ctl = await restartLabBirdGracefully(ctl, async () => gate(true));
+  const ctlBack = ctlKernel().filter((p) => p.startsWith('10.99.')).sort();
   await lab.startAgents(['n1'], n1Flags(n1Deferral));
+  return { n1: n1Kernel().filter((p) => p.startsWith('10.99.')).sort(), ctl: ctlBack };
 }
 
 t.test('before: n1 and the BIRD control both have both of tor\'s prefixes in the kernel', async (t) => {
@@ -138,7 +145,8 @@ t.test('a restart while tor comes up late: kernel routes kept, 0 pings lost, not
           fs.writeFileSync(path.join(path.dirname(tor.socket), 'bird.conf'), torConf(lab, [KEPT]));
           tor.birdc('configure');
         }
-        if (i === 4) {
+        // from 2 s on, and again until n2's End-of-RIB is in (a loaded machine brings n2's session up late)
+        if (i >= 4 && !waitingForTorOnly(status)) {
           status = selection();
           const fromN1 = n2FromN1();
           n2Stale = fromN1.length > 0 && fromN1.every((r) => r.stale);
@@ -168,20 +176,20 @@ t.test('a restart while tor comes up late: kernel routes kept, 0 pings lost, not
   t.same(selection(), [], 'nothing deferred any more');
   t.ok(await within(5000, () => n2FromN1().every((r) => !r.stale)) >= 0, 'n2 got n1\'s table and End-of-RIB after the selection');
   for (const [to, r] of [['tor', flood[0]], ['b', flood[1]]] as const) {
-    t.ok(r.sent >= 500, `${r.sent} pings to ${to}`);
+    // the window lasts 7 s or more; a loaded machine stretches ping's 10 ms interval
+    t.ok(r.sent >= 350, `${r.sent} pings to ${to}`);
     t.equal(r.received, r.sent, `a -> ${to}: no ping lost (${r.received}/${r.sent})`);
   }
 });
 
 t.test('a restart while tor never comes back: the timer ends the deferral and tor\'s routes go (BIRD: the same)', async (t) => {
-  const TIMER_S = 8;
+  const TIMER_S = 12;
   // tor originates KEPT again; n1 and ctl are held back from it from their restart to the end
   fs.writeFileSync(path.join(path.dirname(tor.socket), 'bird.conf'), torConf(lab, [KEPT, GONE]));
   tor.birdc('configure');
   t.ok(await within(15_000, () => both().n1.length === 2 && both().ctl.length === 2) >= 0, 'both prefixes back first');
   const start = Date.now();
-  await restartBoth(TIMER_S, TIMER_S);
-  const early = both();
+  const early = await restartBoth(TIMER_S, TIMER_S);
   t.same(early, { n1: [KEPT, GONE], ctl: [KEPT, GONE] }, 'kept at first');
   let gone = both();
   t.ok(await within((TIMER_S + 10) * 1000, () => { gone = both(); return gone.n1.length === 0 && gone.ctl.length === 0; }) >= 0, `removed after the timer: ${JSON.stringify(gone)}`);
