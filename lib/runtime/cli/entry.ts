@@ -91,7 +91,8 @@ export function ownProcsFiles(procSelfCgroup: string, mnt = '/sys/fs/cgroup'): s
     const m = /^\d+:([^:]*):(\/.*)$/.exec(line);
     if (!m) continue;
     const bases = m[1] ? [`${mnt}/${m[1].replace(/^name=/, '')}`] : [`${mnt}/unified`, mnt];
-    (m[2] === '/' ? roots : below).push(...bases.map((b) => path.posix.join(b, m[2], 'cgroup.procs')));
+    const dir = m[2] === '/' ? '' : m[2];
+    (dir ? below : roots).push(...bases.map((b) => `${b}${dir}/cgroup.procs`));
   }
   return [...below, ...roots];
 }
