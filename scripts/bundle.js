@@ -8,7 +8,8 @@
 // Each bundle starts with a header line (lib/util/bundle.ts reads it): its content hash, which names its code
 // caches (V8 checks a cache against the source's length only), and the files it is stale behind: tsc's
 // build info (a plain `tsc -p .` after the bundle) and, for a plugin, the netlink addon it requires.
-// Bundles are ASCII (esbuild escapes the rest), so that they can be read as latin1, with no UTF-8 decoding.
+// Bundles are ASCII (esbuild escapes the rest), so that they can be read as latin1, with no UTF-8 decoding,
+// and their code is written inside require()'s function wrapper (wrapCommonJs), so that it compiles as read.
 // A plugin bundles the `netlink` package too, its addon required by a path fixed here at build time instead
 // of through node-gyp-build, which would search node_modules on every start. The CLI bundle leaves the
 // npm packages and its heavy command groups outside (they load from node_modules and dist/lib on use).
@@ -22,6 +23,7 @@ const nodeGypBuild = require('node-gyp-build');
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const { PLUGINS } = require(path.join(DIST, 'lib', 'cni', 'plugins', 'launch.js'));
+const { wrapCommonJs } = require(path.join(DIST, 'lib', 'util', 'bundle.js'));
 
 // netlink/dist/raw.js loads its addon with this line; a new netlink version that changes it fails here
 const NETLINK_LOAD = "require('node-gyp-build')(__dirname + '/..')";
@@ -70,7 +72,7 @@ async function bundle(entry, out, after, extra) {
     logLevel: 'warning',
     ...extra,
   });
-  const code = Buffer.from(ascii(outputFiles[0].text));
+  const code = Buffer.from(wrapCommonJs(ascii(outputFiles[0].text)));
   const id = crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
   const header = `//berth-bundle ${JSON.stringify({ id, after: after.map((f) => path.relative(outDir, f)) })}\n`;
   // beside and rename: a process reading the old bundle now keeps it whole

@@ -23,6 +23,15 @@ export interface Bundle {
   source: string;
 }
 
+/**
+ * The code of a bundle as scripts/bundle.js writes it, after the header line: the function require() would
+ * wrap it in. Written so, the text read is compiled as it is, where wrapping it at run time copied half a
+ * megabyte into a new string on each call (~0.3 ms).
+ */
+export function wrapCommonJs(code: string): string {
+  return `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
+}
+
 /** Reads `file` whole (latin1: bundles are ASCII, so no UTF-8 decoding is needed). */
 function readWhole(file: string): { text: string; mtimeMs: number } {
   const fd = fs.openSync(file, 'r');
@@ -86,7 +95,8 @@ export function partialCachePath(cacheFile: string): string {
 }
 
 /**
- * Runs a CommonJS bundle as require() would, through the code cache for `key`, and returns its exports.
+ * Runs a CommonJS bundle (its code wrapCommonJs'd) as require() would, through the code cache for `key`, and
+ * returns its exports.
  * The cache is written at exit, when it holds every function the run compiled, not only the top level:
  * - missing: written, unless a run that started alongside (hundreds may) wrote it meanwhile;
  * - rejected (another Node version or V8 flags, a --cpu-prof run say, or a damaged file): rewritten;
@@ -106,8 +116,7 @@ export function requireBundle(bundle: Bundle, key: string, keys: ReadonlySet<str
     used = partial;
     cachedData = readCache(partial);
   }
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${bundle.source}\n})`;
-  const script = new vm.Script(wrapped, { filename: file, cachedData });
+  const script = new vm.Script(bundle.source, { filename: file, cachedData }); // wrapCommonJs'd
   const accepted = cachedData !== undefined && !script.cachedDataRejected;
   if (!(accepted && used === full)) {
     process.once('exit', (code) => {

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cachePath, openBundle, partialCachePath } from '../../lib/util/bundle';
-import { BUNDLE_FILE, COMMAND_NAMES, EXIT_AT_ANSWER, commandOf } from '../../lib/runtime/cli/entry';
+import { BUNDLE_FILE, COMMAND_NAMES, EXIT_AT_ANSWER, JOINS_CGROUP, commandOf, ownProcsFiles, warmCgroupLock } from '../../lib/runtime/cli/entry';
 import { COMMANDS } from '../../lib/runtime/cli/main';
 
 const BERTH = path.resolve(__dirname, '../../../bin/berth');
@@ -88,6 +88,27 @@ t.test('a one-shot command ends at its answer; the others wait for what keeps No
   r = spawnSync(BERTH, ['--version'], { env: timer(300), encoding: 'utf8' });
   t.match(r.stdout, /^berth version /);
   t.match(r.stderr, /timer fired/, 'a command outside the set keeps Node\'s ordinary end');
+});
+
+t.test('the commands that join cgroups start the lock\'s grace period at once, in a cgroup of their own', async (t) => {
+  t.ok([...JOINS_CGROUP].every((c) => COMMAND_NAMES.has(c)), 'every cgroup-joining command is a command');
+  t.same([...JOINS_CGROUP].sort(), ['create', 'exec', 'run']);
+  // a hybrid host (this machine's shape): below a root first, v2 tried at unified/ then at the mount itself
+  const hybrid = '9:name=systemd:/\n4:memory:/user/1\n1:cpu,cpuacct:/\n0::/\n';
+  t.same(ownProcsFiles(hybrid, '/m'), ['/m/memory/user/1/cgroup.procs', '/m/systemd/cgroup.procs',
+    '/m/cpu,cpuacct/cgroup.procs', '/m/unified/cgroup.procs', '/m/cgroup.procs']);
+  t.same(ownProcsFiles('0::/system.slice/x.service\n', '/m'), ['/m/unified/system.slice/x.service/cgroup.procs',
+    '/m/system.slice/x.service/cgroup.procs'], 'v2 only');
+  t.same(ownProcsFiles('', '/m'), [], 'no cgroups');
+  // the first file that opens gets this process's pid (written on libuv's threadpool: waited for)
+  const dir = tmp(t);
+  const file = path.join(dir, 'cgroup.procs');
+  fs.writeFileSync(file, '');
+  warmCgroupLock([path.join(dir, 'missing', 'cgroup.procs'), file, path.join(dir, 'other')]);
+  for (let i = 0; i < 200 && !fs.readFileSync(file, 'utf8'); i++) await new Promise((r) => setTimeout(r, 5));
+  t.equal(fs.readFileSync(file, 'utf8'), String(process.pid));
+  t.notOk(fs.existsSync(path.join(dir, 'other')), 'only the first that opens');
+  warmCgroupLock([path.join(dir, 'missing')]); // nothing opens: nothing happens, nothing throws
 });
 
 /** In a fresh node: loadCli from `file`, then runs `state` on a missing id; says where main() came from. */

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cachePath, openBundle, partialCachePath } from '../../lib/util/bundle';
+import { cachePath, openBundle, partialCachePath, wrapCommonJs } from '../../lib/util/bundle';
 
 const UTIL = path.resolve(__dirname, '../../lib/util/bundle.js');
 const KEYS = new Set(['run']);
@@ -23,6 +23,8 @@ function tmp(t: { teardown(fn: () => void): void }): string {
 const age = (file: string, s: number): void => fs.utimesSync(file, s, s);
 
 const header = (id: string, after: string[] = []): string => `//berth-bundle ${JSON.stringify({ id, after })}\n`;
+/** A bundle as scripts/bundle.js writes one: the header, then `code` in require()'s wrapper. */
+const bundleOf = (id: string, code: string): string => header(id) + wrapCommonJs(code);
 
 /**
  * Runs `file` through requireBundle in a fresh node (key "run"): prints its exports' `answer`; `status`:
@@ -69,7 +71,7 @@ t.test('requireBundle runs a CommonJS file with its own require and __dirname, r
   const dir = tmp(t);
   const file = path.join(dir, 'b.js');
   // a builtin and a path relative to __dirname, as the bundles use
-  fs.writeFileSync(file, `${header('00000001')}const p = require('node:path'); require('node:fs').writeFileSync(p.join(__dirname, 'ran'), __filename + ' ' + typeof module.exports); module.exports.answer = 42;`);
+  fs.writeFileSync(file, bundleOf('00000001', `const p = require('node:path'); require('node:fs').writeFileSync(p.join(__dirname, 'ran'), __filename + ' ' + typeof module.exports); module.exports.answer = 42;`));
   const r = runBundle(file);
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, '42', 'its exports are returned');
@@ -80,8 +82,8 @@ t.test('the code cache: written by the first run, used while its id matches, ign
   const dir = tmp(t);
   const file = path.join(dir, 'berth.js');
   // two builds of the same length: only the content id tells them apart
-  const older = `${header('aaaaaaaaaaaaaaaa')}module.exports.answer = 'older build';\n`;
-  const newer = `${header('bbbbbbbbbbbbbbbb')}module.exports.answer = 'newer build';\n`;
+  const older = bundleOf('aaaaaaaaaaaaaaaa', `module.exports.answer = 'older build';\n`);
+  const newer = bundleOf('bbbbbbbbbbbbbbbb', `module.exports.answer = 'newer build';\n`);
   t.equal(older.length, newer.length);
   const olderCache = cachePath(file, 'aaaaaaaaaaaaaaaa', 'run', KEYS);
   const newerCache = cachePath(file, 'bbbbbbbbbbbbbbbb', 'run', KEYS);
@@ -120,7 +122,7 @@ t.test('the code cache: written by the first run, used while its id matches, ign
 t.test('a failing run writes the partial cache: used while there is no other, replaced by a successful run\'s', async (t) => {
   const dir = tmp(t);
   const file = path.join(dir, 'berth.js');
-  fs.writeFileSync(file, `${header('dddddddddddddddd')}module.exports.answer = 'answered';\n`);
+  fs.writeFileSync(file, bundleOf('dddddddddddddddd', `module.exports.answer = 'answered';\n`));
   const full = cachePath(file, 'dddddddddddddddd', 'run', KEYS);
   const partial = partialCachePath(full);
   t.equal(partial, path.join(dir, 'berth.run.dddddddddddddddd.partial.v8cache'));
@@ -149,7 +151,7 @@ t.test('a failing run writes the partial cache: used while there is no other, re
 t.test('a cache name that cannot be read (a directory there) leaves the answer alone', async (t) => {
   const dir = tmp(t);
   const file = path.join(dir, 'berth.js');
-  fs.writeFileSync(file, `${header('cccccccccccccccc')}module.exports.answer = 'answered';\n`);
+  fs.writeFileSync(file, bundleOf('cccccccccccccccc', `module.exports.answer = 'answered';\n`));
   // the cache's name taken by a directory: reading it fails, and no cache is written over it
   const cache = cachePath(file, 'cccccccccccccccc', 'run', KEYS);
   fs.mkdirSync(cache);

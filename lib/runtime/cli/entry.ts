@@ -2,6 +2,7 @@
 // bundle (dist/cli/berth.js, scripts/bundle.js) through a V8 code cache per command, while the bundle is
 // fresh; else, or if it will not load, from tsc's output. Either way the same main() answers.
 // Kept small: everything it loads comes before the bundle, on every call.
+import fs = require('node:fs');
 import path = require('node:path');
 import { openBundle, requireBundle } from '../../util/bundle';
 
@@ -69,8 +70,58 @@ export const EXIT_AT_ANSWER: ReadonlySet<string> = new Set([
   'update',
 ]);
 
+/**
+ * The commands that write a pid into cgroup.procs (the container's init, an exec'd process). On cgroup v1
+ * (and v2 without favordynmods) the first such write after a quiet spell waits for an RCU grace period
+ * (the global cgroup_threadgroup_rwsem), 5-15 ms measured here, and the container waits behind it (runc
+ * pays it too). These commands start that wait as they start (warmCgroupLock), so it passes during the
+ * ~10 ms of start-up before their own write.
+ */
+export const JOINS_CGROUP: ReadonlySet<string> = new Set(['create', 'run', 'exec']);
+
+/**
+ * This process's own cgroup.procs files, from /proc/self/cgroup text: where it sits below a hierarchy's root
+ * first, then the roots. A v1 hierarchy is mounted at `mnt`/<controllers> (name=X at `mnt`/X), v2 at
+ * `mnt`/unified on hybrid hosts, else at `mnt`.
+ */
+export function ownProcsFiles(procSelfCgroup: string, mnt = '/sys/fs/cgroup'): string[] {
+  const below: string[] = [];
+  const roots: string[] = [];
+  for (const line of procSelfCgroup.split('\n')) {
+    const m = /^\d+:([^:]*):(\/.*)$/.exec(line);
+    if (!m) continue;
+    const bases = m[1] ? [`${mnt}/${m[1].replace(/^name=/, '')}`] : [`${mnt}/unified`, mnt];
+    const dir = m[2] === '/' ? '' : m[2];
+    (dir ? below : roots).push(...bases.map((b) => `${b}${dir}/cgroup.procs`));
+  }
+  return [...below, ...roots];
+}
+
+/**
+ * Moves this process into the cgroup it is already in (a migration that moves nothing but takes the lock a
+ * real one takes), on libuv's threadpool: the grace period runs while the command loads. Into the first of
+ * `files` that opens; nothing if none does (no cgroupfs, not root). Never throws.
+ */
+export function warmCgroupLock(files?: string[]): void {
+  try {
+    for (const file of files ?? ownProcsFiles(fs.readFileSync('/proc/self/cgroup', 'latin1'))) {
+      let fd: number;
+      try {
+        fd = fs.openSync(file, fs.constants.O_WRONLY); // close-on-exec, as libuv opens every file
+      } catch {
+        continue;
+      }
+      fs.write(fd, String(process.pid), () => fs.close(fd, () => undefined));
+      return;
+    }
+  } catch {
+    // no /proc/self/cgroup: nothing to warm
+  }
+}
+
 export function cliMain(argv: string[] = process.argv.slice(2)): void {
   const command = commandOf(argv);
+  if (JOINS_CGROUP.has(command)) warmCgroupLock();
   const cli = loadCli(command);
   void cli.main(argv).then((code) => {
     if (process.env.BERTH_NO_SERVER !== '1' && process.env.BERTH_NO_AUTOSTART !== '1') {
