@@ -32,6 +32,7 @@ const cgroupSys: CgroupSys = {
   // lib/cgroups joins, creates and removes across hierarchies in parallel (each cgroup.procs write waits
   // for an RCU grace period: nine at once cost well under one sequential)
   join: (h, pid) => cgroups().addProcess(h, pid),
+  selfJoin: (h) => cgroups().selfJoin(h),
   update: (h, r) => cgroups().updateResources(h, r),
   killAll: (h, signal) => cgroups().killAll(h, signal),
   listPids: (h) => cgroups().listPids(h),

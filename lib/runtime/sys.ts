@@ -21,6 +21,8 @@ export interface CgroupSys {
   validate(resources: LinuxResources, layout: CgroupHandle['layout']): void;
   create(spec: CgroupSpec): Promise<CgroupHandle>;
   join(h: CgroupHandle, pid: number): Promise<void>;
+  /** what a freshly cloned process writes to join the cgroups itself (launch-plan.ts cgroupTasks/cgroupV2) */
+  selfJoin(h: CgroupHandle): { tasks: string[]; v2: string | null };
   update(h: CgroupHandle, r: LinuxResources): Promise<void>;
   /** every process of the cgroups, signalled; SIGKILL uses cgroup.kill where the kernel has it */
   killAll(h: CgroupHandle, signal: number): Promise<void>;

@@ -261,6 +261,8 @@ export class FakeSys implements Sys {
       return h;
     }),
     join: (h, pid) => this.cgroupCall('join', [pid], () => { this.processes.set(pid, Object.values(h.paths)); }),
+    // the fake's processes are placed by join(): none joins by itself
+    selfJoin: () => ({ tasks: [], v2: null }),
     update: () => this.cgroupCall('update', [], () => undefined),
     killAll: (h, signal) => this.cgroupCall('killAll', [signal], () => {
       const dirs = new Set(Object.values(h.paths));

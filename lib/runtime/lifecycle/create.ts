@@ -172,8 +172,11 @@ async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | n
   const plan = plans().buildCreatePlan(await withEtcMounts(r), {
     bundle: r.bundle, execFifo: fifo, consoleSocketFd: consoleFd, preserveFds: opts.preserveFds,
     noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths: r.intent.cgroup!.paths, seccomp: compiledSeccomp(spec.linux?.seccomp),
-    readInRoot: sys.readInRoot,
+    readInRoot: sys.readInRoot, selfJoin: sys.cgroups.selfJoin(r.intent.cgroup!),
   });
+  // the process joins its cgroups itself (plan.ts decides when it can); the v2 one at clone, so it must exist by then
+  const selfJoins = plan.cgroupTasks.length > 0 || plan.cgroupV2 !== null;
+  if (plan.cgroupV2 !== null) await cgroups.made;
   const st: StoredState = {
     id: opts.id, bundle: r.bundle, rootfs: plan.rootfs!, pid: 0, pidStartTime: '', created: new Date().toISOString(),
     annotations: spec.annotations ?? {}, owner: '', cgroup: null, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), config: spec,
@@ -201,7 +204,7 @@ async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | n
         stateWritten = saveState(p, startTime);
         stateWritten.catch(() => undefined); // awaited once launched
       }
-      await sys.cgroups.join(cgroup, p);
+      if (!selfJoins) await sys.cgroups.join(cgroup, p);
       if (opts.loopback) await sys.loopbackUp(`/proc/${p}/ns/net`);
       if (networks.length) {
         const netns = `/proc/${p}/ns/net`;
