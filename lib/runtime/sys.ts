@@ -68,6 +68,8 @@ export interface Sys {
   /** SIGKILL to a process we just launched (no start time to check yet) */
   killLaunched(pid: number): void;
   waitPid(pid: number, onExit: (code: number, signal: number) => void): void;
+  /** resolves when process `pid` (any, not only our child) has exited, or after `ms` */
+  exitWithin(pid: number, ms: number): Promise<void>;
   runHooks(hooks: Hook[] | undefined, state: State, field: string): Promise<void>;
   /** the namespaces of `types` that process `pid` still has (what an exec can join) */
   namespacesOf(pid: number, types: NamespaceType[]): NamespaceType[];

@@ -224,6 +224,8 @@ export class FakeSys implements Sys {
     if (this.record('killLaunched', pid)) this.processes.delete(pid);
   };
 
+  exitWithin = (_pid: number, ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
   waitPid = (pid: number, onExit: (code: number, signal: number) => void): void => {
     if (this.record('waitPid', pid)) this.exits.set(pid, onExit);
   };
