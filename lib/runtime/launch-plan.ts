@@ -102,4 +102,6 @@ export interface LaunchPlan {
    */
   cgroupTasks: string[];
   cgroupV2: string | null;
+  /** the process waits for the parent's GO once its pid is known (cgroups, network); false: it goes straight on */
+  waitPlaced: boolean;
 }

@@ -185,6 +185,7 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   w.bool(plan.setsid);
   w.strs(plan.cgroupTasks);
   w.str(plan.cgroupV2);
+  w.bool(plan.waitPlaced);
 
   w.buf.writeUInt32LE(w.off, 8);
   scratch = w.buf;

@@ -235,6 +235,7 @@ export function buildCreatePlan(spec: Spec, opts: CreatePlanOptions): LaunchPlan
     setsid: true,
     cgroupTasks: selfJoin?.tasks ?? [],
     cgroupV2: selfJoin?.v2 ?? null,
+    waitPlaced: true,
   };
 }
 
@@ -288,5 +289,6 @@ export function buildExecPlan(opts: ExecPlanOptions): LaunchPlan {
     setsid: opts.setsid ?? false,
     cgroupTasks: [],
     cgroupV2: null,
+    waitPlaced: true,
   };
 }

@@ -10,9 +10,8 @@ import type { Attachment } from './network';
 
 export const DEFAULT_ROOT = '/run/berth';
 
-// The promise helpers and the addon load only in the commands that need them (a recursive removal, a write).
+// The promise helpers load only in the commands that need them (a recursive removal).
 const fsp = () => require('../util/fs-async') as typeof import('../util/fs-async');
-const sys = () => require('../sys/native') as typeof import('../sys/native');
 
 /** What berth remembers of a container between commands. */
 export interface StoredState {
@@ -61,28 +60,29 @@ export async function readState(root: string, id: string): Promise<StoredState> 
   }
 }
 
-const OP = { rmdir: 2, create: 6, rename: 7, unlink: 8, nofail: 0x100 } as const;
 let tempCounter = 0;
 
-/** A failed batch op as node:fs would have reported it: "ENOSPC: ..., rename '/run/berth/x/...'". */
-function batchError(errno: number, syscall: string, file: string): NodeJS.ErrnoException {
-  const util = require('node:util') as typeof import('node:util');
-  const [code, desc] = util.getSystemErrorMap().get(-errno) ?? ['EUNKNOWN', 'unknown error'];
-  return Object.assign(new Error(`${code}: ${desc}, ${syscall} '${file}'`), { code, errno: -errno, syscall, path: file });
-}
+const ignoreMissing = (e: unknown): void => {
+  if (errnoCode(e) !== 'ENOENT') throw e;
+};
 
 /**
  * Written to a temp file and renamed over <dir>/<name>, so readers see the old or the new record, never a
- * part: both steps in one call to the native batch (native/src/fsbatch.c) instead of four fs promises.
+ * part. Sync calls: a few KB into tmpfs take microseconds, where the threadpool's round trip is a wake-up.
  */
 async function writeRecord(dir: string, name: string, value: unknown): Promise<void> {
   const file = path.join(dir, name);
   const tmp = path.join(dir, `.${name}.${process.pid}.${++tempCounter}.tmp`);
-  const r = await sys().native().fsBatch([OP.create, tmp, JSON.stringify(value), OP.rename, tmp, file]);
-  if (r.failed === 0) throw batchError(r.errno, 'open', tmp);
-  if (r.failed === 1) {
-    await sys().native().fsBatch([OP.unlink | OP.nofail, tmp, null]);
-    throw batchError(r.errno, 'rename', tmp);
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  try {
+    fs.writeFileSync(fd, JSON.stringify(value));
+    fs.fchmodSync(fd, 0o600); // whatever the umask
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try { fs.closeSync(fd); } catch { /* closed above */ }
+    fs.rmSync(tmp, { force: true });
+    throw e;
   }
 }
 
@@ -162,14 +162,18 @@ export async function claimId(root: string, intent: Intent): Promise<string> {
 
 export async function removeContainerDir(root: string, id: string): Promise<void> {
   const dir = containerDir(root, id);
-  // Usually the directory holds state.json and intent.json alone: one batch (unlink, unlink, rmdir) instead
-  // of a recursive walk. Anything else in it (exec.fifo, hosts, resolv.conf, a crashed write's temp file)
-  // takes the walk. (The walk is also the way out when the addon itself failed to load: a create that
-  // failed for that reason must still leave nothing behind.)
-  const r = await Promise.resolve().then(() => sys().native().fsBatch([
-    OP.unlink | OP.nofail, path.join(dir, 'state.json'), null, OP.unlink | OP.nofail, path.join(dir, INTENT), null, OP.rmdir, dir, null,
-  ])).catch(() => ({ failed: 2, errno: 0 }));
-  if (r.failed === 2 && r.errno !== 2 /* ENOENT: already gone */) await fsp().rm(dir, { recursive: true, force: true });
+  // Usually the directory holds state.json and intent.json alone: two unlinks and an rmdir instead of a
+  // recursive walk. Anything else in it (exec.fifo, hosts, resolv.conf, a crashed write's temp file) takes
+  // the walk.
+  try {
+    for (const name of ['state.json', INTENT]) {
+      try { fs.unlinkSync(path.join(dir, name)); } catch (e) { ignoreMissing(e); }
+    }
+    fs.rmdirSync(dir);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return; // already gone
+    await fsp().rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -54,7 +54,7 @@ static void join_cgroups(struct plan *p) {
 
 static void stage2_main(struct plan *p) {
   /* Wait until the parent has made our cgroups (or put us there): the cgroup namespace must be rooted there. */
-  (void)sync_wait_go(p);
+  if (p->wait_placed) (void)sync_wait_go(p);
   join_cgroups(p);
   if ((p->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) != 0)
     sync_error(p, STEP_CGROUPNS, errno, -1, "unshare(CLONE_NEWCGROUP)");

@@ -113,6 +113,7 @@ struct plan {
   char **cgroup_tasks;
   char *cgroup_v2;      /* NULL: none to join here */
   bool in_cgroup_v2;    /* set by the parent before clone3: the child already sits in cgroup_v2 */
+  bool wait_placed;     /* wait for the parent's GO once the pid is known; false: it needs nothing first */
   bool ready;           /* READY was sent: the parent may be gone, report errors on stderr */
 
   /* The bootstrap's own working state. It lives here, not in statics: a child cloned with CLONE_VM

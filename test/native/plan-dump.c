@@ -150,6 +150,7 @@ int main(void) {
   n("setsid", p->setsid);
   strv("cgroupTasks", p->cgroup_tasks, p->ncgroup_tasks);
   s("cgroupV2", p->cgroup_v2);
+  n("waitPlaced", p->wait_placed);
   n("execShimFd", p->exec_shim_fd);
   plan_arena_free(&arena);
   return 0;

@@ -131,6 +131,7 @@ function dump(plan: LaunchPlan): string[] {
   n('setsid', plan.setsid);
   strs('cgroupTasks', plan.cgroupTasks);
   s('cgroupV2', plan.cgroupV2);
+  n('waitPlaced', plan.waitPlaced);
   n('execShimFd', -1); // set by the addon after decoding, never carried in the bytes
   return out;
 }
@@ -201,6 +202,7 @@ function randomPlan(seed: number): LaunchPlan {
     setsid: bool(),
     cgroupTasks: list(4, str),
     cgroupV2: maybe(),
+    waitPlaced: bool(),
   };
 }
 
