@@ -44,7 +44,8 @@ async function destroyDir(dir: string, deadline: number): Promise<void> {
       return;
     } catch (e) {
       if (Date.now() > deadline) throw new BerthError(`removing cgroup ${dir}: ${errnoCode(e) ?? e}`, { cause: e });
-      await sleep(Math.min(5 * (i + 1), 50));
+      // a zombie not yet reaped (its parent's wait is usually a moment away): look again soon, then less often
+      await sleep(Math.min(2 ** i, 50));
     }
   }
 }

@@ -3,7 +3,7 @@
 export type { CgroupLayout, CgroupSpec, CgroupHandle, CgroupStats } from './types';
 export { detectLayout } from './hierarchy';
 export { createCgroup, updateResources } from './create';
-export { addProcess, listPids } from './procs';
+export { addProcess, listPids, selfJoin } from './procs';
 export { freeze, thaw, isFrozen } from './freezer';
 export { killAll } from './kill';
 export { stats } from './stats';

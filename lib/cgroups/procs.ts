@@ -23,6 +23,18 @@ export async function addProcess(h: CgroupHandle, pid: number): Promise<void> {
   if (i >= 0) throw new BerthError(`joining ${dirs[i]} with pid ${pid}: ${errnoName(results[i])}`, { cause: b.error(i, -(results[i] as number)) });
 }
 
+/**
+ * The files a process writes "0" to in order to join the handle's cgroups itself, before it runs anything
+ * (the bootstrap: native/src/bootstrap.c join_cgroups): each v1 hierarchy's `tasks`, since moving one's own
+ * thread skips the threadgroup lock that every cgroup.procs write takes and that can wait out an RCU grace
+ * period (7-20 ms each time here, once the lock has been idle), and the v2 directory, which the process is
+ * cloned into (CLONE_INTO_CGROUP, the same lock-free way) or else joins through its cgroup.procs.
+ */
+export function selfJoin(h: CgroupHandle): { tasks: string[]; v2: string | null } {
+  const v1 = Object.entries(h.paths).filter(([ctrl]) => ctrl !== 'unified');
+  return { tasks: distinctDirs(Object.fromEntries(v1)).map((d) => path.join(d, 'tasks')), v2: h.paths.unified ?? null };
+}
+
 /** The directory whose cgroup.procs lists every container process: any hierarchy holds them all. */
 export function procsDir(h: CgroupHandle): string {
   return h.paths.pids ?? h.paths.freezer ?? h.paths.memory ?? h.paths.unified ?? Object.values(h.paths)[0];

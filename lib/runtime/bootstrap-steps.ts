@@ -46,6 +46,7 @@ export const STEPS: [cName: string, name: string, field: (index: number) => stri
   ['STEP_EXEC', 'exec', () => 'process.args'],
   ['STEP_STDIO', 'set stdio', () => undefined],
   ['STEP_FDS', 'close descriptors', () => undefined],
+  ['STEP_CGROUP', 'join cgroup', () => 'linux.cgroupsPath'],
 ];
 
 const stepNumber = (cName: string): number => STEPS.findIndex(([c]) => c === cName);

@@ -95,4 +95,13 @@ export interface LaunchPlan {
   createContainerHooks: HookStep[];
   startContainerHooks: HookStep[];
   setsid: boolean;
+  /**
+   * cgroups the process joins itself once the parent has made them (lib/cgroups/procs.ts selfJoin): v1
+   * `tasks` files, and the v2 directory it is cloned into (CLONE_INTO_CGROUP) where the kernel allows.
+   * Empty and null: the parent places it (cgroups.join).
+   */
+  cgroupTasks: string[];
+  cgroupV2: string | null;
+  /** the process waits for the parent's GO once its pid is known (cgroups, network); false: it goes straight on */
+  waitPlaced: boolean;
 }

@@ -135,7 +135,7 @@ function supervise(plan: LaunchPlan, parentFd: number, knownPid: number, reap: b
         case MSG.PID:
           pid = a;
           await callbacks.onPid?.(a, payload || undefined);
-          go();
+          if (plan.waitPlaced) go(); // else it went on at once: its next message waits in the chain meanwhile
           break;
         case MSG.MOUNTED:
           go(await callbacks.onMounted?.(pid));

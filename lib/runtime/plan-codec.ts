@@ -1,7 +1,7 @@
 // The launch plan as bytes: what native.spawn() takes, and what the berth server will send to the native
 // front-end, both decoded by native/src/plan_decode.c into the bootstrap's struct plan.
 //
-// Layout (version 1), little-endian, fields in the order written below:
+// Layout (version 2), little-endian, fields in the order written below:
 //   "BPLN", u8 version, 3 zero bytes, u32 total length, then the fields.
 //   number: i64; bigint: u64; bool: u8; string: u32 byte length (0xffffffff = null), UTF-8, no NUL;
 //   list: u32 count, then the items; bytes: as a string.
@@ -10,7 +10,7 @@
 import type { DeviceStep, HookStep, LaunchPlan, MountStep, RlimitStep } from './launch-plan';
 
 export const PLAN_MAGIC = 'BPLN';
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 const NULL_LENGTH = 0xffffffff;
 const TWO_32 = 2 ** 32;
 
@@ -183,6 +183,9 @@ export function encodePlan(plan: LaunchPlan): Buffer {
   w.list(plan.createContainerHooks, (h) => hook(w, h));
   w.list(plan.startContainerHooks, (h) => hook(w, h));
   w.bool(plan.setsid);
+  w.strs(plan.cgroupTasks);
+  w.str(plan.cgroupV2);
+  w.bool(plan.waitPlaced);
 
   w.buf.writeUInt32LE(w.off, 8);
   scratch = w.buf;

@@ -48,6 +48,12 @@ export interface CreatePlanOptions {
   /** per-hierarchy host directories of the container's cgroups, for `cgroup` mounts */
   cgroupPaths?: Record<string, string>;
   seccomp?: { filter: Buffer; flags: number } | null;
+  /**
+   * the container's cgroups as the process would join them itself (lib/cgroups/procs.ts selfJoin); used
+   * only when it is cloned straight from the caller with full rights over the host's cgroup files: nothing
+   * to join and no user namespace (a joined mount namespace hides the paths; a mapped root may not write)
+   */
+  selfJoin?: { tasks: string[]; v2: string | null };
   /** reads the container's /etc/passwd for HOME (the lifecycle's Sys); default: through the addon */
   readInRoot?: (file: InRoot) => string | undefined;
 }
@@ -195,6 +201,7 @@ export function buildCreatePlan(spec: Spec, opts: CreatePlanOptions): LaunchPlan
   ];
   const sysctl = Object.entries(linux.sysctl ?? {});
   const proc = processPlan(process);
+  const selfJoin = !ns.join.length && !ns.newUserns && !timeOffsets(spec) ? opts.selfJoin : undefined;
   const passwd = passwdAtCreate(rootfs, spec.mounts ?? [], opts.bundle);
   proc.env = withHome(proc.env, proc.uid, () => (passwd ? (opts.readInRoot ?? readInRoot)(passwd) : undefined));
   return {
@@ -226,6 +233,9 @@ export function buildCreatePlan(spec: Spec, opts: CreatePlanOptions): LaunchPlan
     createContainerHooks: hookSteps(spec.hooks?.createContainer),
     startContainerHooks: hookSteps(spec.hooks?.startContainer),
     setsid: true,
+    cgroupTasks: selfJoin?.tasks ?? [],
+    cgroupV2: selfJoin?.v2 ?? null,
+    waitPlaced: true,
   };
 }
 
@@ -277,5 +287,8 @@ export function buildExecPlan(opts: ExecPlanOptions): LaunchPlan {
     createContainerHooks: [],
     startContainerHooks: [],
     setsid: opts.setsid ?? false,
+    cgroupTasks: [],
+    cgroupV2: null,
+    waitPlaced: true,
   };
 }

@@ -4,6 +4,7 @@ import fs = require('node:fs');
 import * as fsp from '../util/fs-async';
 import path = require('node:path');
 import { native } from '../sys/native';
+import { readableWithin } from '../sys/readable';
 import { errnoCode } from '../util/errors';
 import { connectConsoleSocket } from './console-socket';
 import { socketFd } from '../util/unix-socket';
@@ -32,6 +33,7 @@ const cgroupSys: CgroupSys = {
   // lib/cgroups joins, creates and removes across hierarchies in parallel (each cgroup.procs write waits
   // for an RCU grace period: nine at once cost well under one sequential)
   join: (h, pid) => cgroups().addProcess(h, pid),
+  selfJoin: (h) => cgroups().selfJoin(h),
   update: (h, r) => cgroups().updateResources(h, r),
   killAll: (h, signal) => cgroups().killAll(h, signal),
   listPids: (h) => cgroups().listPids(h),
@@ -45,18 +47,18 @@ export const realSys: Sys = {
   writeIntent,
   readIntent,
   readState,
-  hasState: (root, id) => fsp.access(path.join(root, id, 'state.json')).then(() => true, () => false),
+  hasState: async (root, id) => fs.existsSync(path.join(root, id, 'state.json')),
   writeState,
   removeContainerDir,
   lock: lockContainer,
   status: statusOf,
   makeExecFifo: async (file, uid, gid) => {
     native().mknod(file, 0o010000 | 0o622, 0, 0);
-    await fsp.chmod(file, 0o622); // mknod applied our umask
+    fs.chmodSync(file, 0o622); // mknod applied our umask
     // the container's root (maybe an unprivileged host uid in a user namespace) opens it for writing
-    await fsp.chown(file, uid, gid);
+    fs.chownSync(file, uid, gid);
   },
-  removeFile: (file) => fsp.rm(file, { force: true }),
+  removeFile: async (file) => fs.rmSync(file, { force: true }),
   releaseExecFifo,
   makeEtcFiles: async (dir) => {
     const files = { hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf') };
@@ -95,6 +97,19 @@ export const realSys: Sys = {
   },
   killLaunched: (pid) => {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  },
+  exitWithin: async (pid, ms) => {
+    let fd: number;
+    try {
+      fd = native().pidfdOpen(pid);
+    } catch {
+      return; // gone already
+    }
+    try {
+      await readableWithin(fd, ms);
+    } finally {
+      fs.closeSync(fd);
+    }
   },
   waitPid: (pid, onExit) => (launchRoute() ?? native()).waitPid(pid, onExit),
   // no hooks (the usual case): the hook runner and node:child_process never load

@@ -3,21 +3,15 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { BerthError, errnoCode } from '../util/errors';
-import { lock } from '../util/file-lock';
+import { lock, tryLockSync } from '../util/file-lock';
 import type { CgroupHandle } from '../cgroups';
 import type { NamespaceType, Spec } from './spec/types';
 import type { Attachment } from './network';
 
 export const DEFAULT_ROOT = '/run/berth';
 
-// `state` and `list` read through fs's callback API: the promise helpers and the atomic writer load only in
-// the commands that write, so that the others do not pay for loading them.
+// The promise helpers load only in the commands that need them (a recursive removal).
 const fsp = () => require('../util/fs-async') as typeof import('../util/fs-async');
-const sys = () => require('../sys/native') as typeof import('../sys/native');
-
-function readText(file: string): Promise<string> {
-  return new Promise((resolve, reject) => fs.readFile(file, 'utf8', (e, text) => (e ? reject(e) : resolve(text))));
-}
 
 /** What berth remembers of a container between commands. */
 export interface StoredState {
@@ -54,37 +48,41 @@ export function execFifoPath(root: string, id: string): string {
   return path.join(root, id, 'exec.fifo');
 }
 
+// Small files under --root and /proc are read and made with sync calls: each takes microseconds, where a
+// threadpool round trip costs the event loop a wake-up (tens to hundreds of microseconds on a busy host),
+// and a warm lifecycle step made about ten of them.
 export async function readState(root: string, id: string): Promise<StoredState> {
   try {
-    return JSON.parse(await readText(path.join(root, id, 'state.json'))) as StoredState;
+    return JSON.parse(fs.readFileSync(path.join(root, id, 'state.json'), 'utf8')) as StoredState;
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new NotFoundError(id);
     throw e;
   }
 }
 
-const OP = { rmdir: 2, create: 6, rename: 7, unlink: 8, nofail: 0x100 } as const;
 let tempCounter = 0;
 
-/** A failed batch op as node:fs would have reported it: "ENOSPC: ..., rename '/run/berth/x/...'". */
-function batchError(errno: number, syscall: string, file: string): NodeJS.ErrnoException {
-  const util = require('node:util') as typeof import('node:util');
-  const [code, desc] = util.getSystemErrorMap().get(-errno) ?? ['EUNKNOWN', 'unknown error'];
-  return Object.assign(new Error(`${code}: ${desc}, ${syscall} '${file}'`), { code, errno: -errno, syscall, path: file });
-}
+const ignoreMissing = (e: unknown): void => {
+  if (errnoCode(e) !== 'ENOENT') throw e;
+};
 
 /**
  * Written to a temp file and renamed over <dir>/<name>, so readers see the old or the new record, never a
- * part: both steps in one call to the native batch (native/src/fsbatch.c) instead of four fs promises.
+ * part. Sync calls: a few KB into tmpfs take microseconds, where the threadpool's round trip is a wake-up.
  */
 async function writeRecord(dir: string, name: string, value: unknown): Promise<void> {
   const file = path.join(dir, name);
   const tmp = path.join(dir, `.${name}.${process.pid}.${++tempCounter}.tmp`);
-  const r = await sys().native().fsBatch([OP.create, tmp, JSON.stringify(value), OP.rename, tmp, file]);
-  if (r.failed === 0) throw batchError(r.errno, 'open', tmp);
-  if (r.failed === 1) {
-    await sys().native().fsBatch([OP.unlink | OP.nofail, tmp, null]);
-    throw batchError(r.errno, 'rename', tmp);
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  try {
+    fs.writeFileSync(fd, JSON.stringify(value));
+    fs.fchmodSync(fd, 0o600); // whatever the umask
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try { fs.closeSync(fd); } catch { /* closed above */ }
+    fs.rmSync(tmp, { force: true });
+    throw e;
   }
 }
 
@@ -117,7 +115,7 @@ export async function writeIntent(root: string, intent: Intent): Promise<void> {
 
 export async function readIntent(root: string, id: string): Promise<Intent | undefined> {
   try {
-    return JSON.parse(await readText(path.join(root, id, INTENT))) as Intent;
+    return JSON.parse(fs.readFileSync(path.join(root, id, INTENT), 'utf8')) as Intent;
   } catch (e) {
     // absent (killed between the mkdir and the rename) or, never, torn: nothing recorded, nothing done
     if (errnoCode(e) === 'ENOENT' || e instanceof SyntaxError) return undefined;
@@ -145,12 +143,12 @@ export async function claimId(root: string, intent: Intent): Promise<string> {
   // the root usually exists: make it only when the container's directory cannot be made without it
   for (let attempt = 0; ; attempt++) {
     try {
-      await fsp().mkdir(dir, { mode: 0o711 });
+      fs.mkdirSync(dir, { mode: 0o711 });
       break;
     } catch (e) {
       if (errnoCode(e) === 'EEXIST') throw new BerthError(`container with id exists: ${intent.id}`);
       if (errnoCode(e) !== 'ENOENT' || attempt > 0) throw e;
-      await fsp().mkdir(root, { recursive: true, mode: 0o711 });
+      fs.mkdirSync(root, { recursive: true, mode: 0o711 });
     }
   }
   try {
@@ -164,14 +162,18 @@ export async function claimId(root: string, intent: Intent): Promise<string> {
 
 export async function removeContainerDir(root: string, id: string): Promise<void> {
   const dir = containerDir(root, id);
-  // Usually the directory holds state.json and intent.json alone: one batch (unlink, unlink, rmdir) instead
-  // of a recursive walk. Anything else in it (exec.fifo, hosts, resolv.conf, a crashed write's temp file)
-  // takes the walk. (The walk is also the way out when the addon itself failed to load: a create that
-  // failed for that reason must still leave nothing behind.)
-  const r = await Promise.resolve().then(() => sys().native().fsBatch([
-    OP.unlink | OP.nofail, path.join(dir, 'state.json'), null, OP.unlink | OP.nofail, path.join(dir, INTENT), null, OP.rmdir, dir, null,
-  ])).catch(() => ({ failed: 2, errno: 0 }));
-  if (r.failed === 2 && r.errno !== 2 /* ENOENT: already gone */) await fsp().rm(dir, { recursive: true, force: true });
+  // Usually the directory holds state.json and intent.json alone: two unlinks and an rmdir instead of a
+  // recursive walk. Anything else in it (exec.fifo, hosts, resolv.conf, a crashed write's temp file) takes
+  // the walk.
+  try {
+    for (const name of ['state.json', INTENT]) {
+      try { fs.unlinkSync(path.join(dir, name)); } catch (e) { ignoreMissing(e); }
+    }
+    fs.rmdirSync(dir);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return; // already gone
+    await fsp().rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -179,8 +181,12 @@ export async function removeContainerDir(root: string, id: string): Promise<void
  * may be starting many containers at once.
  */
 export async function lockContainer(root: string, id: string): Promise<(removed?: boolean) => void> {
+  const dir = containerDir(root, id);
   try {
-    return await lock(containerDir(root, id), 'exclusive', { directory: true });
+    // uncontended (the usual case): taken at once, without the threadpool's open
+    const fd = tryLockSync(dir, 'exclusive', { directory: true });
+    if (fd !== undefined) return (removed = false) => (removed ? fs.close(fd, () => undefined) : fs.closeSync(fd));
+    return await lock(dir, 'exclusive', { directory: true });
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new NotFoundError(id);
     throw e;
@@ -205,11 +211,7 @@ export function processStartTime(pid: number): string | undefined {
 
 /** processStartTime without blocking the event loop (the library's create path). */
 export async function processStartTimeAsync(pid: number): Promise<string | undefined> {
-  try {
-    return startTimeOf(await readText(`/proc/${pid}/stat`));
-  } catch {
-    return undefined;
-  }
+  return processStartTime(pid); // a /proc read never waits on a disk
 }
 
 export function isAlive(state: Pick<StoredState, 'pid' | 'pidStartTime'>): boolean {

@@ -21,6 +21,8 @@ export interface CgroupSys {
   validate(resources: LinuxResources, layout: CgroupHandle['layout']): void;
   create(spec: CgroupSpec): Promise<CgroupHandle>;
   join(h: CgroupHandle, pid: number): Promise<void>;
+  /** what a freshly cloned process writes to join the cgroups itself (launch-plan.ts cgroupTasks/cgroupV2) */
+  selfJoin(h: CgroupHandle): { tasks: string[]; v2: string | null };
   update(h: CgroupHandle, r: LinuxResources): Promise<void>;
   /** every process of the cgroups, signalled; SIGKILL uses cgroup.kill where the kernel has it */
   killAll(h: CgroupHandle, signal: number): Promise<void>;
@@ -66,6 +68,8 @@ export interface Sys {
   /** SIGKILL to a process we just launched (no start time to check yet) */
   killLaunched(pid: number): void;
   waitPid(pid: number, onExit: (code: number, signal: number) => void): void;
+  /** resolves when process `pid` (any, not only our child) has exited, or after `ms` */
+  exitWithin(pid: number, ms: number): Promise<void>;
   runHooks(hooks: Hook[] | undefined, state: State, field: string): Promise<void>;
   /** the namespaces of `types` that process `pid` still has (what an exec can join) */
   namespacesOf(pid: number, types: NamespaceType[]): NamespaceType[];

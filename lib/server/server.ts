@@ -61,10 +61,22 @@ function lockPidFile(root: string): number {
 
 /**
  * Sends the last frame and closes. The connection is never read by libuv (pauseOnConnect), so it would
- * never see the client's end of stream and stay open, holding server.close() forever.
+ * never see the client's end of stream and stay open, holding server.close() forever. The frame is a few
+ * bytes into a socket nobody else writes: one write(2) takes it, without the stream's write machinery;
+ * the stream sends what a full buffer left.
  */
 function reply(conn: net.Socket, frame: Buffer): void {
-  conn.end(frame, () => conn.destroy());
+  let sent = 0;
+  try {
+    sent = fs.writeSync(socketFd(conn), frame);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+      conn.destroy(); // the client is gone
+      return;
+    }
+  }
+  if (sent === frame.length) conn.destroy();
+  else conn.end(frame.subarray(sent), () => conn.destroy());
 }
 
 /** The namespaces a request's work depends on: the network (CNI, netlink) and the mounts (every path). */

@@ -26,11 +26,48 @@ static int open_in_root(int rootfd, const char *path, int flags) {
   return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
 }
 
+/* Makes `name` in the directory `parent`: a directory, or an empty file if asked. -1 with errno. */
+static int make_entry(int parent, const char *name, bool file) {
+  if (!file) return mkdirat(parent, name, 0755);
+  int fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd >= 0) close(fd);
+  return fd < 0 ? -1 : 0;
+}
+
+/*
+ * The usual case, a mountpoint whose parent exists: made there, without opening every component from the
+ * root. 1 when it was not that case (the parent is missing, or the path has no plain last component).
+ */
+static int make_leaf_in_root(int rootfd, char *buf, bool last_is_file) {
+  size_t len = strlen(buf);
+  while (len > 1 && buf[len - 1] == '/') buf[--len] = 0;
+  char *slash = strrchr(buf, '/');
+  const char *name = slash ? slash + 1 : buf;
+  if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) return 1;
+  int parent;
+  if (slash) {
+    *slash = 0;
+    parent = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+    *slash = '/';
+  } else {
+    parent = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
+  }
+  if (parent < 0) return 1;
+  int rc = make_entry(parent, name, last_is_file);
+  int err = errno;
+  close(parent);
+  /* EEXIST: a dangling symlink, reported by the caller's open */
+  return rc < 0 && err != EEXIST ? (errno = err, -1) : 0;
+}
+
 /* Creates every missing directory of `path` inside the root, and the last component as a file if asked. */
 static int mkdir_all_in_root(int rootfd, const char *path, bool last_is_file) {
   char buf[4096];
   size_t len = strlen(path);
   if (len >= sizeof buf) return errno = ENAMETOOLONG, -1;
+  memcpy(buf, path, len + 1);
+  int leaf = make_leaf_in_root(rootfd, buf, last_is_file);
+  if (leaf <= 0) return leaf;
   memcpy(buf, path, len + 1);
   for (char *end = buf; ; ) {
     while (*end == '/') end++;
@@ -54,13 +91,7 @@ static int mkdir_all_in_root(int rootfd, const char *path, bool last_is_file) {
         parent = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
       }
       if (parent < 0) return -1;
-      int rc;
-      if (last && last_is_file) {
-        rc = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (rc >= 0) close(rc);
-      } else {
-        rc = mkdirat(parent, name, 0755);
-      }
+      int rc = make_entry(parent, name, last && last_is_file);
       int err = errno;
       close(parent);
       if (rc < 0 && err != EEXIST) return errno = err, -1;
@@ -89,9 +120,7 @@ static bool own_mount_namespace(struct plan *p) {
  * send the mount wherever it points). Checked on the descriptor the mount then goes through: no window
  * for the rootfs to swap it.
  */
-static int open_pseudo_fs_target(struct plan *p, struct mount_step *m) {
-  int fd = open_in_root(p->rootfd, m->target, O_PATH | O_NOFOLLOW);
-  if (fd < 0) sync_error(p, STEP_MOUNTPOINT, errno, m->field_index, m->target);
+static void check_pseudo_fs_target(struct plan *p, struct mount_step *m, int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) sync_error(p, STEP_MOUNTPOINT, errno, m->field_index, m->target);
   if (!S_ISDIR(st.st_mode)) {
@@ -99,7 +128,6 @@ static int open_pseudo_fs_target(struct plan *p, struct mount_step *m) {
     snprintf(detail, sizeof detail, "%s: filesystem \"%s\" must be mounted on ordinary directory", m->target, m->fstype);
     sync_error(p, STEP_MOUNT, 0, m->field_index, detail);
   }
-  return fd;
 }
 
 /* Mount flags a user namespace locks on a bind mount: a remount must repeat them or fail with EPERM. */
@@ -124,10 +152,16 @@ static void do_mount(struct plan *p, int i) {
   while (*dest == '/') dest++;
   if (strcmp(dest, "proc") == 0 && (!m->fstype || strcmp(m->fstype, "proc") != 0))
     sync_error(p, STEP_MOUNT, EINVAL, idx, "/proc may only receive a procfs mount");
-  if (mkdir_all_in_root(p->rootfd, m->target, m->file) != 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
   bool pseudo = !m->bind && m->fstype && (strcmp(m->fstype, "proc") == 0 || strcmp(m->fstype, "sysfs") == 0);
-  int fd = pseudo ? open_pseudo_fs_target(p, m) : open_in_root(p->rootfd, m->target, O_PATH);
-  if (fd < 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
+  int open_flags = O_PATH | (pseudo ? O_NOFOLLOW : 0);
+  /* Usually the mountpoint is there already: one open, not one per component of its path. */
+  int fd = open_in_root(p->rootfd, m->target, open_flags);
+  if (fd < 0) {
+    if (mkdir_all_in_root(p->rootfd, m->target, m->file) != 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
+    fd = open_in_root(p->rootfd, m->target, open_flags);
+    if (fd < 0) sync_error(p, STEP_MOUNTPOINT, errno, idx, m->target);
+  }
+  if (pseudo) check_pseudo_fs_target(p, m, fd);
   char path[64];
   fd_path(path, sizeof path, fd);
   if (m->bind) {
@@ -137,11 +171,12 @@ static void do_mount(struct plan *p, int i) {
     sync_error(p, STEP_MOUNT, errno, idx, m->target);
   }
   close(fd);
+  unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
+  if (!(m->bind && extra) && !m->npropagation && !m->attr_set && !m->attr_clr) return;
   /* Reopen: the new mount now covers the old directory. */
   fd = open_in_root(p->rootfd, m->target, O_PATH);
   if (fd < 0) sync_error(p, STEP_MOUNT, errno, idx, m->target);
   fd_path(path, sizeof path, fd);
-  unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
   if (m->bind && extra) {
     unsigned long keep = p->new_userns ? locked_flags(path) : 0;
     if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | extra | keep, NULL) != 0)
@@ -165,8 +200,12 @@ static void make_device(struct plan *p, int i) {
   char *slash = strrchr(parent_path, '/');
   const char *name = slash ? slash + 1 : parent_path;
   if (slash) *slash = 0;
-  if (mkdir_all_in_root(p->rootfd, parent_path, false) != 0) sync_error(p, STEP_DEVICE, errno, d->field_index, d->path);
+  /* the parent (/dev) is usually there: made only when the open says it is not */
   int parent = open_in_root(p->rootfd, parent_path, O_PATH | O_DIRECTORY);
+  if (parent < 0 && errno == ENOENT) {
+    if (mkdir_all_in_root(p->rootfd, parent_path, false) != 0) sync_error(p, STEP_DEVICE, errno, d->field_index, d->path);
+    parent = open_in_root(p->rootfd, parent_path, O_PATH | O_DIRECTORY);
+  }
   if (parent < 0) sync_error(p, STEP_DEVICE, errno, d->field_index, d->path);
   if (d->bind) {
     int fd = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0000);

@@ -105,6 +105,15 @@ struct plan {
   int ncreate_hooks, nstart_hooks;
   struct hook_step *create_hooks, *start_hooks;
   bool setsid;
+  /* cgroups the process moves itself into after the parent's GO for its pid (lib/cgroups/procs.ts
+     selfJoin): "0" to each v1 `tasks` file, which moves this one thread without the global threadgroup
+     lock and so without its RCU grace period; the v2 directory is entered by the clone itself
+     (CLONE_INTO_CGROUP) or, failing that, by "0" to its cgroup.procs */
+  int ncgroup_tasks;
+  char **cgroup_tasks;
+  char *cgroup_v2;      /* NULL: none to join here */
+  bool in_cgroup_v2;    /* set by the parent before clone3: the child already sits in cgroup_v2 */
+  bool wait_placed;     /* wait for the parent's GO once the pid is known; false: it needs nothing first */
   bool ready;           /* READY was sent: the parent may be gone, report errors on stderr */
 
   /* The bootstrap's own working state. It lives here, not in statics: a child cloned with CLONE_VM

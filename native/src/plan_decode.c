@@ -294,6 +294,9 @@ static void decode_fields(reader *r, struct plan *p) {
   p->create_hooks = hooks(r, "createContainerHooks", &p->ncreate_hooks);
   p->start_hooks = hooks(r, "startContainerHooks", &p->nstart_hooks);
   p->setsid = boolean(r, "setsid");
+  p->cgroup_tasks = strv(r, "cgroupTasks", &p->ncgroup_tasks);
+  p->cgroup_v2 = str(r, "cgroupV2", false);
+  p->wait_placed = boolean(r, "waitPlaced");
 }
 
 struct plan *plan_decode(const void *bytes, size_t len, struct plan_arena *arena, char *err, size_t errlen) {

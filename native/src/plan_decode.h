@@ -7,7 +7,7 @@
 #include "plan.h"
 
 #define PLAN_MAGIC "BPLN"
-#define PLAN_VERSION 1
+#define PLAN_VERSION 2
 
 /* Everything one decoded plan owns, freed at once by plan_arena_free (after the fork, in the parent). */
 struct plan_arena {

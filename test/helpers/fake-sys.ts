@@ -224,6 +224,8 @@ export class FakeSys implements Sys {
     if (this.record('killLaunched', pid)) this.processes.delete(pid);
   };
 
+  exitWithin = (_pid: number, ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
   waitPid = (pid: number, onExit: (code: number, signal: number) => void): void => {
     if (this.record('waitPid', pid)) this.exits.set(pid, onExit);
   };
@@ -261,6 +263,8 @@ export class FakeSys implements Sys {
       return h;
     }),
     join: (h, pid) => this.cgroupCall('join', [pid], () => { this.processes.set(pid, Object.values(h.paths)); }),
+    // the fake's processes are placed by join(): none joins by itself
+    selfJoin: () => ({ tasks: [], v2: null }),
     update: () => this.cgroupCall('update', [], () => undefined),
     killAll: (h, signal) => this.cgroupCall('killAll', [signal], () => {
       const dirs = new Set(Object.values(h.paths));

@@ -148,6 +148,9 @@ int main(void) {
   hooks("createContainerHooks", p->create_hooks, p->ncreate_hooks);
   hooks("startContainerHooks", p->start_hooks, p->nstart_hooks);
   n("setsid", p->setsid);
+  strv("cgroupTasks", p->cgroup_tasks, p->ncgroup_tasks);
+  s("cgroupV2", p->cgroup_v2);
+  n("waitPlaced", p->wait_placed);
   n("execShimFd", p->exec_shim_fd);
   plan_arena_free(&arena);
   return 0;

@@ -25,7 +25,7 @@ function plan(args: string[], join: LaunchPlan['join'] = []): LaunchPlan {
     umask: -1, rlimits: [], capabilities: null, noNewPrivileges: false, oomScoreAdj: null, personality: -1,
     seccomp: null, seccompFlags: 0, terminal: false, consoleSocketFd: -1, consoleRows: 0, consoleCols: 0,
     execFifo: null, preserveFds: 0, stdio: [-1, -1, -1], createContainerHooks: [], startContainerHooks: [],
-    setsid: true,
+    setsid: true, cgroupTasks: [], cgroupV2: null, waitPlaced: true,
   };
 }
 

@@ -129,6 +129,9 @@ function dump(plan: LaunchPlan): string[] {
   hooks('createContainerHooks', plan.createContainerHooks);
   hooks('startContainerHooks', plan.startContainerHooks);
   n('setsid', plan.setsid);
+  strs('cgroupTasks', plan.cgroupTasks);
+  s('cgroupV2', plan.cgroupV2);
+  n('waitPlaced', plan.waitPlaced);
   n('execShimFd', -1); // set by the addon after decoding, never carried in the bytes
   return out;
 }
@@ -197,6 +200,9 @@ function randomPlan(seed: number): LaunchPlan {
     createContainerHooks: list(3, hook),
     startContainerHooks: list(3, hook),
     setsid: bool(),
+    cgroupTasks: list(4, str),
+    cgroupV2: maybe(),
+    waitPlaced: bool(),
   };
 }
 

@@ -305,3 +305,27 @@ t.test('exec: joins every namespace the container still has, user first, and pla
   t.same(own.env, [`HOME=${hostRootHome || '/'}`]);
   t.throws(() => buildExecPlan({ pid: 1, namespaces: [], process: { ...spec().process!, rlimits: [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }] } }), { message: 'process.rlimits[0].type: unknown rlimit type "RLIMIT_NOPE"' });
 });
+
+t.test('cgroups joined by the process itself only when it is cloned straight from the caller', async (t) => {
+  const selfJoin = { tasks: ['/sys/fs/cgroup/memory/c/tasks'], v2: '/sys/fs/cgroup/unified/c' };
+  const direct = plan(undefined, { selfJoin });
+  t.same([direct.cgroupTasks, direct.cgroupV2, direct.waitPlaced], [selfJoin.tasks, selfJoin.v2, true], 'new namespaces only: the files to write');
+  t.same([plan().cgroupTasks, plan().cgroupV2], [[], null], 'none given: the parent joins');
+  const refused: [string, (s: Spec) => void][] = [
+    ['a user namespace (a mapped root may not write host cgroup files)', (s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 1 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 1 }];
+    }],
+    ['a joined namespace (stage 1 joins it first)', (s) => { s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { ...n, path: '/proc/1/ns/net' } : n)); }],
+    ['time offsets (stage 1 writes them first)', (s) => {
+      s.linux!.namespaces!.push({ type: 'time' });
+      s.linux!.timeOffsets = { monotonic: { secs: 1 } };
+    }],
+  ];
+  for (const [why, edit] of refused) {
+    const p = plan(edit, { selfJoin });
+    t.same([p.cgroupTasks, p.cgroupV2], [[], null], why);
+  }
+  t.same(buildExecPlan({ pid: 1, namespaces: ['pid'], process: spec().process! }).cgroupTasks, [], 'exec: the parent joins');
+});

@@ -233,12 +233,13 @@ t.test('runtime-errors: invalid container ids and unknown flags', async (t) => {
 t.test('runtime-errors: a native addon that cannot load fails create and run cleanly, leaving no state', async (t) => {
   const addon = path.join(tmp, 'no-such-addon.node');
   const root = path.join(tmp, 'no-addon-root');
-  // a process of its own: this one has loaded the addon already. The first step that needs it is the
-  // claim of the container's directory (its intent goes through the native batch), which removes the
-  // directory again by a walk in JavaScript.
+  // a process of its own: this one has loaded the addon already. The claim of the container's directory
+  // needs no addon; the first step that does is the container's lock (flock), after which create removes
+  // the claimed directory again, also without the addon.
   const state = path.resolve(__dirname, '..', '..', 'lib', 'runtime', 'state.js');
-  const script = `require(${JSON.stringify(state)}).claimId(${JSON.stringify(root)}, { id: 'x' }).then(() => console.log('claimed'),
-    (e) => console.log(JSON.stringify([e.message.split('\\n')[0], require('node:fs').existsSync(${JSON.stringify(path.join(root, 'x'))})])))`;
+  const script = `const s = require(${JSON.stringify(state)});
+    s.claimId(${JSON.stringify(root)}, { id: 'x' }).then(() => s.lockContainer(${JSON.stringify(root)}, 'x')).then(() => console.log('locked'),
+    (e) => s.removeContainerDir(${JSON.stringify(root)}, 'x').then(() => console.log(JSON.stringify([e.message.split('\\n')[0], require('node:fs').existsSync(${JSON.stringify(path.join(root, 'x'))})]))))`;
   const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, BERTH_NATIVE: addon } });
   t.same(JSON.parse(out), [`Cannot find module '${addon}'`, false], 'the error names the addon; the claimed directory is gone');
   const cannotLoad = new Error(`Cannot find module '${addon}'`);

@@ -169,11 +169,17 @@ async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | n
   const hooks = spec.hooks ?? {};
   const pauseAfterMounts = Boolean(cgroups.lateDevices || hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length);
   const networks = opts.net?.networks ?? [];
-  const plan = plans().buildCreatePlan(await withEtcMounts(r), {
+  const built = plans().buildCreatePlan(await withEtcMounts(r), {
     bundle: r.bundle, execFifo: fifo, consoleSocketFd: consoleFd, preserveFds: opts.preserveFds,
     noPivot: opts.noPivot, stdio: opts.stdio, pauseAfterMounts, cgroupPaths: r.intent.cgroup!.paths, seccomp: compiledSeccomp(spec.linux?.seccomp),
-    readInRoot: sys.readInRoot,
+    readInRoot: sys.readInRoot, selfJoin: sys.cgroups.selfJoin(r.intent.cgroup!),
   });
+  // The process joins its cgroups itself (plan.ts decides when it can), the v2 one at clone: they must exist
+  // before it is cloned. It then needs nothing from us before it sets up, unless its network must be ready
+  // first (it may exec as soon as it is set up): it goes on without waiting for our answer to its pid.
+  const selfJoins = built.cgroupTasks.length > 0 || built.cgroupV2 !== null;
+  const plan = { ...built, waitPlaced: !selfJoins || networks.length > 0 || Boolean(opts.loopback) };
+  if (selfJoins) await cgroups.made;
   const st: StoredState = {
     id: opts.id, bundle: r.bundle, rootfs: plan.rootfs!, pid: 0, pidStartTime: '', created: new Date().toISOString(),
     annotations: spec.annotations ?? {}, owner: '', cgroup: null, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), config: spec,
@@ -201,7 +207,7 @@ async function launchProcess(r: Creating, cgroups: CgroupsMade, fifo: string | n
         stateWritten = saveState(p, startTime);
         stateWritten.catch(() => undefined); // awaited once launched
       }
-      await sys.cgroups.join(cgroup, p);
+      if (!selfJoins) await sys.cgroups.join(cgroup, p);
       if (opts.loopback) await sys.loopbackUp(`/proc/${p}/ns/net`);
       if (networks.length) {
         const netns = `/proc/${p}/ns/net`;

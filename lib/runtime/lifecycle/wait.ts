@@ -17,9 +17,10 @@ export function wait(pid: number, sys: Sys): Promise<{ code: number; signal: num
 
 export async function waitGone(sys: Sys, s: StoredState, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  // each wait ends at the exit itself (a pidfd polls readable then), not at the next timer tick
   for (let delay = 1; sys.isAlive(s.pid, s.pidStartTime); delay = Math.min(delay * 2, 50)) {
     if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, delay));
+    await sys.exitWithin(s.pid, delay);
   }
   return true;
 }
