@@ -7,7 +7,7 @@ import {
   getBridgePort, addAddr, delAddr, listAddrs, addRoute, replaceRoute, delRoute, listRoutes, setNeigh, listNeigh, delNeigh,
   setFdb, delFdb, writeSysctl, readSysctl, NetlinkError, RT_SCOPE, RT_TABLE, netnsId, eachRoute,
 } from '../../lib/cni/net';
-import { openStrictRtnl } from '../../lib/cni/net/nl/strict-socket';
+import { openStrictRtnl } from '../../lib/cni/net/nl/socket';
 
 function ns(t: Test, purpose: string): TestNetns {
   const n = createNetns(purpose);
