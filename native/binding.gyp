@@ -39,7 +39,7 @@
         "src/nlwrite.c",
         "src/unixsock.c",
         "src/fdwatch.c",
-        "src/nlstrict.c"
+        "src/nlsocket.c"
       ],
       "dependencies": ["berth_bootstrap"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

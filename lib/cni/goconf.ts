@@ -21,14 +21,37 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
  * them. Other non-ASCII characters never equal an ASCII field name, so they are left as they are.
  */
 export function goFold(key: string): string {
+  // ASCII only (nearly every key): toUpperCase changes exactly a-z then
+  if (!/[^\x00-\x7f]/.test(key)) return key.toUpperCase();
   return key.replace(/[a-z\u017f\u212a]/g, (c) => (c === '\u017f' ? 'S' : c === '\u212a' ? 'K' : c.toUpperCase()));
 }
 
+interface Fields { names: ReadonlySet<string>; byFold: ReadonlyMap<string, string> }
+
+/** A struct's fields with the first one (in declaration order) of each fold. */
+function fieldsFrom(names: readonly string[]): Fields {
+  const byFold = new Map<string, string>();
+  for (const name of names) {
+    const folded = goFold(name);
+    if (!byFold.has(folded)) byFold.set(folded, name);
+  }
+  return { names: new Set(names), byFold };
+}
+
+const fieldIn = (f: Fields, key: string): string | undefined => (f.names.has(key) ? key : f.byFold.get(goFold(key)));
+
 /** The field a key decodes into: the exact name first, else the first field (in order) that folds equal. */
 export function goField(fields: readonly string[], key: string): string | undefined {
-  if (fields.includes(key)) return key;
-  const folded = goFold(key);
-  return fields.find((f) => goFold(f) === folded);
+  return fieldIn(fieldsFrom(fields), key);
+}
+
+/** per struct shape (module constants), its Fields: no folding of every field for every key */
+const fieldsOf = new WeakMap<object, Fields>();
+
+function structFields(struct: { readonly [field: string]: GoShape }): Fields {
+  let f = fieldsOf.get(struct);
+  if (!f) fieldsOf.set(struct, (f = fieldsFrom(Object.keys(struct))));
+  return f;
 }
 
 /** Go decodes a repeated struct or map into the value it already has (fields merge); anything else is replaced. */
@@ -51,11 +74,11 @@ export function canonicalKeys(value: unknown, shape: GoShape): unknown {
   if (Array.isArray(shape)) return Array.isArray(value) ? value.map((v) => canonicalKeys(v, shape[0])) : value;
   if (!isObj(value)) return value;
   const struct = shape as { readonly [field: string]: GoShape };
-  const fields = Object.keys(struct);
+  const fields = structFields(struct);
   const out: Obj = {};
   const unknown: Obj = {};
   for (const [key, v] of Object.entries(value)) {
-    const field = goField(fields, key);
+    const field = fieldIn(fields, key);
     if (field === undefined) unknown[key] = v;
     else out[field] = Object.prototype.hasOwnProperty.call(out, field) ? merge(out[field], canonicalKeys(v, struct[field])) : canonicalKeys(v, struct[field]);
   }
@@ -92,7 +115,13 @@ export const NETCONF_SHAPE: GoShape = {
   runtimeConfig: {}, args: {}, 'cni.dev/valid-attachments': [{ containerID: true, ifname: true }],
 };
 
+/** NETCONF_SHAPE joined with each plugin's shape (a module constant), once per plugin */
+const configShapes = new Map<GoShape, GoShape>();
+
 /** A network config with the keys of NetConf and of the plugin's own shape canonical. */
 export function canonicalConfig<T>(conf: T, pluginShape?: GoShape): T {
-  return canonicalKeys(conf, pluginShape ? joinShapes(NETCONF_SHAPE, pluginShape) : NETCONF_SHAPE) as T;
+  if (!pluginShape) return canonicalKeys(conf, NETCONF_SHAPE) as T;
+  let shape = configShapes.get(pluginShape);
+  if (!shape) configShapes.set(pluginShape, (shape = joinShapes(NETCONF_SHAPE, pluginShape)));
+  return canonicalKeys(conf, shape) as T;
 }

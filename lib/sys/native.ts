@@ -74,10 +74,10 @@ export interface Native {
    */
   nlWriteChunks(fd: number, bytes: Buffer, length: number, firstSeq: number, perChunk: number): Promise<Int32Array>;
   /**
-   * A non-blocking NETLINK_ROUTE socket with NETLINK_GET_STRICT_CHK (native/src/nlstrict.c): the kernel
-   * filters a dump by the request's header and attributes. Send with unixSend, read with unixRecv.
+   * A non-blocking NETLINK_ROUTE socket (native/src/nlsocket.c); strict sets NETLINK_GET_STRICT_CHK: the
+   * kernel filters a dump by the request's header and attributes. Send with unixSend, read with unixRecv.
    */
-  rtnlStrictSocket(): number;
+  rtnlSocket(strict: boolean): number;
   // the berth server's socket (native/src/unixsock.c, lib/server/)
   /** Non-blocking recvmsg keeping SCM_RIGHTS descriptors (close-on-exec); null when nothing is there yet. */
   unixRecv(fd: number, maxBytes: number): { data: Buffer; fds: number[]; truncated: boolean } | null;

@@ -12,7 +12,7 @@ static napi_value init(napi_env env, napi_value exports) {
   berth_init_exec_shim(env, exports);
   berth_init_unixsock(env, exports);
   berth_init_fdwatch(env, exports);
-  berth_init_nlstrict(env, exports);
+  berth_init_nlsocket(env, exports);
   return exports;
 }
 

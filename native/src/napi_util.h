@@ -49,5 +49,5 @@ void berth_init_nlwrite(napi_env env, napi_value exports);
 void berth_init_exec_shim(napi_env env, napi_value exports);
 void berth_init_unixsock(napi_env env, napi_value exports);
 void berth_init_fdwatch(napi_env env, napi_value exports);
-void berth_init_nlstrict(napi_env env, napi_value exports);
+void berth_init_nlsocket(napi_env env, napi_value exports);
 #endif

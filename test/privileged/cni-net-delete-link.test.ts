@@ -19,8 +19,14 @@ import { until } from '../helpers/wait';
 // asked of the kernel, not /sys: sysfs shows the namespace it was mounted in
 const linkExists = (name: string, netns?: string) =>
   spawnSync('ip', [...(netns ? ['-n', netns] : []), 'link', 'show', name], { stdio: 'ignore' }).status === 0;
-const children = (): number[] => fs.readdirSync('/proc/self/task')
-  .flatMap((tid) => fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+/** children of every thread; a thread that exits meanwhile (rtnl.c's reaper, once it has reaped) has none */
+const children = (): number[] => fs.readdirSync('/proc/self/task').flatMap((tid) => {
+  try {
+    return fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+});
 const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
 const isZombie = (pid: number): boolean => /^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
 

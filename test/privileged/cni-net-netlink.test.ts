@@ -7,7 +7,7 @@ import {
   getBridgePort, addAddr, delAddr, listAddrs, addRoute, replaceRoute, delRoute, listRoutes, setNeigh, listNeigh, delNeigh,
   setFdb, delFdb, writeSysctl, readSysctl, NetlinkError, RT_SCOPE, RT_TABLE, netnsId, eachRoute,
 } from '../../lib/cni/net';
-import { openStrictRtnl } from '../../lib/cni/net/nl/strict-socket';
+import { openStrictRtnl } from '../../lib/cni/net/nl/socket';
 
 function ns(t: Test, purpose: string): TestNetns {
   const n = createNetns(purpose);
@@ -66,6 +66,25 @@ t.test('a socket opened inside a netns keeps working there; bridge, veth across 
   t.equal(await deleteLinkByName(nl, 'vethtest0'), true);
   t.equal(await getLink(cnl, 'eth0'), undefined, 'deleting one end removes the pair');
   t.equal(await deleteLinkByName(nl, 'vethtest0'), false);
+});
+
+t.test('a created link comes back with the ACK (NLM_F_ECHO, Linux 6.1+): one request, the same Link a GET gives', async (t) => {
+  const node = ns(t, 'nl');
+  const ctr = ns(t, 'nl');
+  const nl = openRtnl(node.path);
+  t.teardown(() => nl.close());
+  const requests: string[] = [];
+  const request = nl.request.bind(nl);
+  nl.request = (op, ...rest) => { requests.push(op); return request(op, ...rest); };
+  const fd = openNetns(ctr.path);
+  const host = await createVeth(nl, 'vethecho0', { peerName: 'eth0', peerNetnsFd: fd, up: true });
+  fs.closeSync(fd);
+  const [major, minor] = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').split('.').map(Number);
+  if (major > 6 || (major === 6 && minor >= 1)) t.same(requests, ['create link vethecho0'], 'no GET after the create');
+  t.same(host, await getLink(nl, 'vethecho0'), 'what the echo said is what the kernel has');
+  t.equal(host.up, true);
+  const br = await createBridge(nl, 'br-echo');
+  t.same(br, await getLink(nl, 'br-echo'));
 });
 
 t.test('addresses and routes: add, list, replace, onlink, blackhole, delete', async (t) => {

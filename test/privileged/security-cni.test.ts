@@ -165,6 +165,39 @@ t.test('berth: a host veth this attachment left behind (a failed earlier ADD) is
   t.equal(index(second), squatIndex, 'and left the squatter alone');
 });
 
+for (const type of ['reference', 'berth']) {
+  t.test(`${type}: CNI_IFNAME the container already has: a clean error; that link, and a leftover host veth of the attachment's, untouched`, async (t) => {
+    const network = 'secifname';
+    const l = lab(t, network, '10.89.0.0/24');
+    const c = l.ctr();
+    c.exec('ip', ['link', 'add', 'eth0', 'type', 'bridge']);
+    const before = c.exec('ip', ['-o', 'link', 'show', 'eth0']);
+    const hostLinks = (): string => l.node.exec('ip', ['-o', 'link']).split('\n').filter((x) => !x.includes('br-sec')).map((x) => x.replace(/^\d+: /, '').split(' ')[0]).join(' ');
+    const add = () => cni(l.node, type === 'reference' ? 'bridge' : 'berth-bridge', { command: 'ADD', containerId: 'taken', netns: c.path }, l.bridge(type));
+    const links = hostLinks();
+    const r = add();
+    t.equal(r.status, 1, r.stdout);
+    t.ok((r.json as { code?: number })?.code, 'the spec\'s error JSON with a code');
+    if (type === 'berth') t.match(r.json, { msg: /container interface eth0 already exists/ });
+    t.equal(c.exec('ip', ['-o', 'link', 'show', 'eth0']), before, 'the container\'s eth0 is as it was');
+    t.equal(hostLinks(), links, 'no host link left behind');
+    t.same(allocations(l.dataDir, network), [], 'nothing allocated');
+    if (type !== 'berth') return;
+    // the host name is taken too, by what a failed ADD of this attachment left: the container's name is
+    // the error, and the leftover is not deleted on the way to it
+    const attachment = { network, containerId: 'taken', ifname: 'eth0' };
+    const [first] = hostVethNames(attachment);
+    l.node.exec('ip', ['link', 'add', first, 'type', 'veth', 'peer', 'name', 'left0']);
+    l.node.exec('ip', ['link', 'set', first, 'alias', attachmentMark(attachment)]);
+    const leftover = l.node.exec('ip', ['-o', 'link', 'show', first]).split(':')[0];
+    const again = add();
+    t.equal(again.status, 1, again.stdout);
+    t.match(again.json, { msg: /container interface eth0 already exists/ });
+    t.equal(l.node.exec('ip', ['-o', 'link', 'show', first]).split(':')[0], leftover, 'the leftover is the same link');
+    t.equal(c.exec('ip', ['-o', 'link', 'show', 'eth0']), before, 'the container\'s eth0 still as it was');
+  });
+}
+
 /** Runs a plugin with a wall-clock bound; the CNI call must answer within it. */
 function boundedCni(node: TestNetns, type: string, command: string, netns: string, conf: object, ms: number): { status: number | null; timedOut: boolean; json?: Record<string, unknown>; took: number } {
   const file = CNI_PATH.split(':').map((d) => `${d}/${type}`).find((f) => fs.existsSync(f))!;

@@ -10,7 +10,7 @@ import { Allocation, allocateNext, allocateRequested, rangeFor } from './allocat
 import { canonicalKeys } from '../goconf';
 import { DEFAULT_DATA_DIR, IPAM_NET_SHAPE, IPAM_SHAPE, parseIpamConfig, RangeSet } from './ipam-config';
 import { Addr, parseIP } from '../../util/ip-address';
-import { IpamStore, Owner } from './store';
+import { IpamStore, ownedBy, Owner } from './store';
 
 interface Request {
   addr: Addr;
@@ -84,9 +84,11 @@ export async function ipamAdd(rawCtx: PluginContext, rawIpam: IPAMConfig): Promi
   const owner = ownerOf(ctx);
 
   const allocations = store.withLock((): Allocation[] => {
-    const taken = store.allocatedIPs();
+    // one listing for both: what is taken, and whether this attachment already holds an address
+    const allocated = store.allocations();
+    const taken = new Set(allocated.keys());
     // the spec forbids a second ADD for the same attachment without a DEL in between
-    for (const ip of store.byOwner(owner)) {
+    for (const ip of ownedBy(allocated, owner)) {
       const a = parseIP(ip)!;
       if (settings.rangeSets.some((s) => rangeFor(s, a))) {
         throw new CniError(ErrInternal, `${ip} is already allocated to ${owner.id}/${owner.ifname}: duplicate allocation is not allowed`);

@@ -5,7 +5,7 @@
 // reference does), blocking, which is fine in a short-lived plugin process.
 import fs = require('node:fs');
 import path = require('node:path');
-import { withLockSync } from '../../util/file-lock';
+import { lockSync } from '../../util/file-lock';
 import { readFileIfExists, writeFileAtomicSync } from '../../util/fs';
 import { formatIP, parseIP } from '../../util/ip-address';
 
@@ -24,20 +24,30 @@ export class IpamStore {
 
   /** Runs `fn` holding the network's lock; creates the directory on first use. */
   withLock<T>(fn: () => T): T {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
-    return withLockSync(this.dir, 'exclusive', fn, { directory: true });
+    const release = this.lock();
+    try {
+      return fn();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * The directory exists after the network's first ADD, so it is locked first and made only when that
+   * fails; then as before (mkdir, lock), which also gives the same error for a path that cannot be one.
+   */
+  private lock(): () => void {
+    try {
+      return lockSync(this.dir, 'exclusive', { directory: true });
+    } catch {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+      return lockSync(this.dir, 'exclusive', { directory: true });
+    }
   }
 
   /** False before the first ADD of the network: DEL and GC then have nothing to do. */
   exists(): boolean {
     return fs.existsSync(this.dir);
-  }
-
-  /** The allocated addresses (canonical strings), without reading their owners. */
-  allocatedIPs(): Set<string> {
-    const out = new Set<string>();
-    for (const name of this.entries()) out.add(name);
-    return out;
   }
 
   /** Every allocation with its owner. */
@@ -65,7 +75,7 @@ export class IpamStore {
   }
 
   byOwner(owner: Owner): string[] {
-    return [...this.allocations()].filter(([, o]) => o.id === owner.id && o.ifname === owner.ifname).map(([ip]) => ip);
+    return ownedBy(this.allocations(), owner);
   }
 
   lastReserved(setIndex: number): string | undefined {
@@ -103,4 +113,9 @@ export class IpamStore {
       return a !== undefined && formatIP(a) === n;
     });
   }
+}
+
+/** The addresses of `allocations` (IpamStore.allocations) that `owner` holds. */
+export function ownedBy(allocations: ReadonlyMap<string, Owner>, owner: Owner): string[] {
+  return [...allocations].filter(([, o]) => o.id === owner.id && o.ifname === owner.ifname).map(([ip]) => ip);
 }

@@ -70,21 +70,28 @@ export interface VethPair { host: Link; container: Link }
 const isExists = (e: unknown): boolean => e instanceof NetlinkError && e.code === 'EEXIST';
 
 /**
- * Creates the host end (the first free name of the attachment's, marked as the attachment's) here and
- * ifname directly inside the container netns (so the two names never compete), both up. A host end this
- * attachment left behind (a failed earlier ADD) is replaced; a link of any other owner is never touched.
- * Each name is tried by creating it (the usual case: free), and only a name that exists is looked at.
+ * Creates the host end (the first free name of the attachment's, marked as the attachment's, a port of
+ * `master` when given) here and ifname directly inside the container netns (so the two names never
+ * compete), both up. A host end this attachment left behind (a failed earlier ADD) is replaced; a link of
+ * any other owner is never touched. Each name is tried by creating it (the usual case: both names free);
+ * only on EEXIST is it looked at which of the two is taken.
  */
-export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { attachment: AttachmentId; mtu?: number; mac?: string }): Promise<VethPair> {
+export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { attachment: AttachmentId; mtu?: number; mac?: string; master?: number }): Promise<VethPair> {
   const ifname = o.attachment.ifname;
-  if (await getLink(cnl, ifname)) throw new AttachError(`container interface ${ifname} already exists in ${netnsPath}`);
   const mark = attachmentMark(o.attachment);
   const names = hostVethNames(o.attachment);
   const fd = openNetns(netnsPath);
   let host: Link | undefined;
-  /** the new pair, or undefined when the name is taken (EEXIST) */
+  let containerNameFree = false;
+  /** the new pair, or undefined when the host name is taken */
   const create = (name: string): Promise<Link | undefined> =>
-    createVeth(nl, name, { peerName: ifname, mtu: o.mtu, peerMac: o.mac, peerNetnsFd: fd, up: true }).catch((e: unknown) => { if (isExists(e)) return undefined; throw e; });
+    createVeth(nl, name, { peerName: ifname, mtu: o.mtu, peerMac: o.mac, peerNetnsFd: fd, up: true }).catch(async (e: unknown) => {
+      if (!isExists(e)) throw e;
+      // before any host name is looked at (or a leftover of ours deleted): an ifname the container already has is the caller's error
+      if (!containerNameFree && await getLink(cnl, ifname)) throw new AttachError(`container interface ${ifname} already exists in ${netnsPath}`);
+      containerNameFree = true;
+      return undefined;
+    });
   try {
     for (const name of names) {
       if ((host = await create(name))) break;
@@ -99,7 +106,8 @@ export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { att
   }
   if (!host) throw new AttachError(`host veth names ${names.join(', ')} are all taken by other attachments (hash collision): not touching them`);
   try {
-    await setLink(nl, host.index, { alias: mark });
+    // the kernel ignores IFLA_IFALIAS when it creates a link; joining the bridge rides along
+    await setLink(nl, host.index, { alias: mark, master: o.master });
   } catch (e) {
     await deleteLink(nl, host.index).catch(() => undefined);
     throw e;
@@ -108,7 +116,7 @@ export async function setupVeth(nl: Rtnl, cnl: Rtnl, netnsPath: string, o: { att
   if (!container) throw new AttachError(`container interface ${ifname} vanished after creation`);
   // not at creation: the kernel configures the peer before pairing it, and opening an unpaired veth fails (ENOTCONN)
   await setLink(cnl, container.index, { up: true });
-  return { host: { ...host, alias: mark }, container: { ...container, up: true } };
+  return { host: { ...host, alias: mark, master: o.master ?? host.master }, container: { ...container, up: true } };
 }
 
 /** Default gateway per family from the IPAM result, for routes that name none. */

@@ -28,9 +28,13 @@ export async function ensureBridge(nl: Rtnl, o: EnsureBridgeOptions): Promise<Li
  * error unless force, which replaces it (the reference's forceAddress).
  */
 export async function setGatewayAddrs(nl: Rtnl, index: number, gateways: string[], force: boolean): Promise<void> {
-  const have = await listAddrs(nl, { index });
-  for (const gw of gateways) {
-    const want = parseCidr(gw);
+  if (gateways.length === 0) return;
+  const wanted = gateways.map(parseCidr);
+  // only the gateways' family when they share one: the kernel then dumps no other family's addresses
+  const family = wanted.every((w) => w.family === wanted[0].family) ? wanted[0].family : undefined;
+  const have = await listAddrs(nl, { index, family });
+  for (const [i, gw] of gateways.entries()) {
+    const want = wanted[i];
     if (have.some((a) => a.ip === want.ip && a.prefix === want.prefix)) continue;
     for (const a of have.filter((x) => x.family === want.family && x.scope === 0 && cidrContains(want, x.ip))) {
       if (!force) throw new Error(`bridge already has address ${a.cidr}, not the gateway ${gw} (set forceAddress to replace it)`);

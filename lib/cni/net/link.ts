@@ -101,10 +101,19 @@ function commonAttrs(o: CommonLinkOptions): Attr[] {
   return attrs;
 }
 
+/**
+ * Creates the link and returns it as the kernel announced it: with NLM_F_ECHO (Linux 6.1 and later) the
+ * announcement comes back with the ACK, saving the GET that older kernels need.
+ */
 async function newLink(nl: Rtnl, name: string, o: CommonLinkOptions, linkinfo: Attr[], extra: Attr[] = []): Promise<Link> {
   const attrs: Attr[] = [{ type: IFLA.IFNAME, value: str(name) }, ...commonAttrs(o), ...extra, { type: IFLA.LINKINFO, value: linkinfo }];
   const up = o.up ? IFF.UP : 0;
-  await nl.request(`create link ${name}`, RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, Buffer.concat([ifinfomsg(0, up, up), encodeAttrs(attrs)]));
+  const echoed = await nl.request(`create link ${name}`, RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL | NLM_F.ECHO, Buffer.concat([ifinfomsg(0, up, up), encodeAttrs(attrs)]));
+  for (const m of echoed) {
+    if (m.type !== RTM.NEWLINK) continue;
+    const link = parseLink(m.body);
+    if (link.name === name) return link;
+  }
   return mustGetLink(nl, name);
 }
 

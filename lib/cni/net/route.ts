@@ -97,7 +97,7 @@ export async function delRoute(nl: Rtnl, r: RouteSpec): Promise<boolean> {
   }
 }
 
-/** What a dump is asked for. The kernel applies it itself on a strict-check socket (nl/strict-socket.ts); on any other it is applied here. */
+/** What a dump is asked for. The kernel applies it itself on a strict-check socket (RouteSocket(true), nl/route-socket.ts); on any other it is applied here. */
 export interface RouteFilter {
   /** table id; 0 = every table (the default: main) */
   table?: number;

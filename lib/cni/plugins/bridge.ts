@@ -32,9 +32,8 @@ async function add(ctx: Ctx): Promise<Result> {
         }
         throw e;
       });
-    const pair = await net().setupVeth(nl, cnl, ctx.netns, { attachment: owner(ctx), mtu: conf.mtu ?? (br.mtu || undefined), mac: conf.mac });
+    const pair = await net().setupVeth(nl, cnl, ctx.netns, { attachment: owner(ctx), mtu: conf.mtu ?? (br.mtu || undefined), mac: conf.mac, master: br.index });
     undo.push(() => net().deleteLink(nl, pair.host.index));
-    await net().setLink(nl, pair.host.index, { master: br.index });
     if (conf.hairpinMode) await net().setBridgePort(nl, pair.host.index, { hairpin: true });
     if (conf.vlan !== undefined) {
       await net().addBridgeVlan(nl, pair.host.index, conf.vlan, true);

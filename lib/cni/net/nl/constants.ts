@@ -1,10 +1,8 @@
 // rtnetlink numbers from <linux/netlink.h>, <linux/rtnetlink.h>, <linux/if_link.h>, <linux/neighbour.h>.
 // Kept as plain constants so a plugin process loads nothing but the raw socket.
 
-export const NETLINK_ROUTE = 0;
-
 export const NLM_F = {
-  REQUEST: 0x1, MULTI: 0x2, ACK: 0x4, DUMP: 0x300, DUMP_FILTERED: 0x20, REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800,
+  REQUEST: 0x1, MULTI: 0x2, ACK: 0x4, ECHO: 0x8, DUMP: 0x300, DUMP_FILTERED: 0x20, REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, APPEND: 0x800,
 } as const;
 export const NLMSG = { ERROR: 2, DONE: 3 } as const;
 /** set on nested attributes; some kernel paths (bridge setlink) insist on it */

@@ -1,9 +1,8 @@
-// A request/response rtnetlink socket over the `netlink` package's RawNetlinkSocket.
-// We encode messages ourselves (see attrs.ts): requiring only netlink/dist/raw keeps a plugin's
-// start-up small, and we need attributes the high-level typings treat as opaque (veth peer, brport).
+// Request/response rtnetlink over a socket of our own (./route-socket.ts). We encode messages ourselves
+// (see attrs.ts): we need attributes generic typings treat as opaque (veth peer, brport).
 import os = require('node:os');
-import type { RawNetlinkSocket } from 'netlink/dist/raw';
-import { NETLINK_ROUTE, NLM_F, NLMSG } from './constants';
+import { NLM_F, NLMSG } from './constants';
+import { RouteSocket, takeQueued } from './route-socket';
 
 export interface NlMessage { type: number; flags: number; body: Buffer }
 export interface NlRequest { op: string; type: number; flags: number; body: Buffer }
@@ -21,16 +20,17 @@ export class NetlinkError extends Error {
   }
 }
 
-/** what Rtnl needs of a netlink socket: the `netlink` package's RawNetlinkSocket, or ./strict-socket.ts */
+/** what Rtnl needs of a netlink socket (./route-socket.ts; a fake in unit tests) */
 export interface NlSocket {
   on(event: 'message', listener: (msg: Buffer) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   send(msg: Uint8Array | Uint8Array[], options: object, callback: (error?: Error) => void): void;
+  /** a datagram already queued, without waiting (undefined: none yet); throws the socket's error */
+  receiveNow?(): Buffer | undefined;
+  /** emit 'message' as datagrams arrive, keeping the event loop alive, until unref */
   ref(): void;
   unref(): void;
   close(): void;
-  setRecvBufferSize(size: number): unknown;
-  getRecvBufferSize(): number;
 }
 
 /** a dump's consumer: each reply as it arrives (body is a view of the received datagram) */
@@ -50,16 +50,11 @@ export class Rtnl {
   private readonly pending = new Map<number, Pending>();
 
   /** Binds to the network namespace of the calling thread (see netns.ts openRtnl). */
-  constructor(private readonly sock: NlSocket = Rtnl.rawSocket()) {
+  constructor(private readonly sock: NlSocket = new RouteSocket(false)) {
     // unreferenced while idle, so a forgotten close() never keeps a plugin process alive
     this.sock.unref();
     this.sock.on('message', (buf) => this.receive(buf));
     this.sock.on('error', (err) => this.failAll(err));
-  }
-
-  private static rawSocket(): RawNetlinkSocket {
-    const { RawNetlinkSocket: Raw } = require('netlink/dist/raw') as typeof import('netlink/dist/raw');
-    return new Raw(NETLINK_ROUTE);
   }
 
   /** Sends one message; resolves with the replies (the dump's parts, or a GET's answer), [] for a plain ACK. */
@@ -86,77 +81,21 @@ export class Rtnl {
     hdr.writeUInt32LE(seq, 8);
     return new Promise<NlMessage[]>((resolve, reject) => {
       this.pending.set(seq, { op, dump, msgs: [], resolve, reject, sink });
-      this.sock.ref();
       this.sock.send([hdr, body], {}, (err) => { if (err) this.settle(seq, err); });
+      this.takeAnswers(seq);
+      if (this.pending.size) this.sock.ref();
     });
   }
 
-  /**
-   * Sends several messages in one sendmsg (one buffer, one nlmsghdr and sequence number each, all with
-   * NLM_F_ACK) and resolves once every one is answered: per message its replies, or the kernel's error for
-   * it. Never rejects; the caller maps results back by index. Keep at most ackWindow() messages unanswered.
-   */
-  requestMany(reqs: readonly NlRequest[]): Promise<(NlMessage[] | Error)[]> {
-    const parts: Buffer[] = [];
-    const results: Promise<NlMessage[] | Error>[] = [];
-    const seqs: number[] = [];
-    for (const r of reqs) {
-      const seq = (this.seq = (this.seq + 1) & 0x7fffffff);
-      const hdr = Buffer.alloc(16);
-      hdr.writeUInt32LE(16 + r.body.length, 0);
-      hdr.writeUInt16LE(r.type, 4);
-      hdr.writeUInt16LE(r.flags | NLM_F.REQUEST | NLM_F.ACK, 6);
-      hdr.writeUInt32LE(seq, 8);
-      // bodies are padded so the next header starts 4-aligned, as the kernel's NLMSG_ALIGN expects
-      parts.push(hdr, r.body, Buffer.alloc(((r.body.length + 3) & ~3) - r.body.length));
-      seqs.push(seq);
-      results.push(new Promise<NlMessage[]>((resolve, reject) => {
-        this.pending.set(seq, { op: r.op, dump: false, msgs: [], resolve, reject });
-      }).catch((e: Error) => e));
+  /** The answers to `seq` already queued, read at once; whatever is still missing then comes through the loop. */
+  private takeAnswers(seq: number): void {
+    const sock = this.sock;
+    if (!sock.receiveNow) return;
+    try {
+      takeQueued(() => sock.receiveNow!(), (datagram) => this.receive(datagram), () => this.pending.has(seq));
+    } catch (e) {
+      this.failAll(e as Error);
     }
-    if (reqs.length) {
-      this.sock.ref();
-      this.sock.send(Buffer.concat(parts), {}, (err) => { if (err) for (const s of seqs) this.settle(s, err); });
-    }
-    return Promise.all(results);
-  }
-
-  /**
-   * requestMany over any number of messages: `chunk` per sendmsg, at most ackWindow() unanswered.
-   * One result per request, in order (its replies or its error); never rejects.
-   */
-  async requestBatch(reqs: readonly NlRequest[], chunk = 256): Promise<(NlMessage[] | Error)[]> {
-    const window = this.ackWindow();
-    chunk = Math.max(1, Math.min(chunk, window));
-    const out: (NlMessage[] | Error)[] = new Array(reqs.length);
-    const inflight = new Set<Promise<void>>();
-    for (let i = 0; i < reqs.length; i += chunk) {
-      const at = i;
-      const p = this.requestMany(reqs.slice(at, at + chunk)).then((res) => { res.forEach((r, k) => { out[at + k] = r; }); });
-      const tracked: Promise<void> = p.finally(() => inflight.delete(tracked));
-      inflight.add(tracked);
-      while ((inflight.size + 1) * chunk > window && inflight.size) await Promise.race(inflight);
-    }
-    await Promise.all(inflight);
-    return out;
-  }
-
-  private window?: number;
-
-  /**
-   * How many messages a requestMany caller may have unanswered. Each queued ACK costs its skb's truesize
-   * (about 1 KiB here, not its 36 bytes) of the receive buffer, and an overflowing buffer drops ACKs (the
-   * netlink package's reader then aborts the process), so this raises the buffer once (to 4 MiB) and allows
-   * one message per 2 KiB of it.
-   */
-  ackWindow(): number {
-    if (this.window === undefined) {
-      try { this.sock.setRecvBufferSize(4 << 20); } catch { /* keep the default */ }
-      let size = 212992;
-      try { size = this.sock.getRecvBufferSize(); } catch { /* assume the default */ }
-      this.window = Math.max(16, Math.floor(size / 2048));
-    }
-    return this.window;
   }
 
   close(): void {
@@ -203,4 +142,9 @@ export class Rtnl {
   private failAll(err: Error): void {
     for (const seq of [...this.pending.keys()]) this.settle(seq, err);
   }
+}
+
+/** An Rtnl whose dumps the kernel filters (RouteSocket strict), in the network namespace of the calling thread. */
+export function openStrictRtnl(): Rtnl {
+  return new Rtnl(new RouteSocket(true));
 }

@@ -19,7 +19,7 @@ import { writeJson } from '../../settings';
 import type { Lease } from '../../store/types';
 import { readUnderlay, type Underlay } from '../underlay';
 import { BgpTunnel, type VxlanParams } from './tunnel';
-import { openStrictRtnl } from '../../../net/nl/strict-socket';
+import { openStrictRtnl } from '../../../net/nl/socket';
 
 const RTPROT_BGP = 186;
 /**
