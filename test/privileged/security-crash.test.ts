@@ -201,7 +201,8 @@ t.teardown(async () => {
 
 t.test(`SIGKILL at ${KILLS} random instants, then delete --force: nothing left (seed ${seed})`, async (t) => {
   t.comment(`seed ${seed} (BERTH_CRASH_SEED=${seed} replays it)`);
-  // each operation's own duration, unkilled: the kill instants are spread over it
+  // each operation's own duration, unkilled: the kill instants are spread over it. The fastest of three: a
+  // loaded machine makes single calls slow, and instants past most calls' end would kill little mid-way
   const duration = new Map<string, number>();
   for (const op of OPERATIONS) {
     const times: number[] = [];
@@ -211,7 +212,7 @@ t.test(`SIGKILL at ${KILLS} random instants, then delete --force: nothing left (
       times.push((await runKilled(op.args(id), Infinity)).ms);
       await mustRun([...g, 'delete', '--force', id]);
     }
-    duration.set(op.name, times.sort((a, b) => a - b)[1]);
+    duration.set(op.name, Math.min(...times));
   }
   t.comment(`durations (ms): ${[...duration].map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', ')}`);
   let killed = 0;
