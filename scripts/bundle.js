@@ -7,42 +7,22 @@
 // through a V8 code cache per verb or command, kept beside it.
 // Each bundle starts with a header line (lib/util/bundle.ts reads it): its content hash, which names its code
 // caches (V8 checks a cache against the source's length only), and the files it is stale behind: tsc's
-// build info (a plain `tsc -p .` after the bundle) and, for a plugin, the netlink addon it requires.
+// build info (a plain `tsc -p .` after the bundle).
 // Bundles are ASCII (esbuild escapes the rest), so that they can be read as latin1, with no UTF-8 decoding,
 // and their code is written inside require()'s function wrapper (wrapCommonJs), so that it compiles as read.
-// A plugin bundles the `netlink` package too, its addon required by a path fixed here at build time instead
-// of through node-gyp-build, which would search node_modules on every start. The CLI bundle leaves the
-// npm packages and its heavy command groups outside (they load from node_modules and dist/lib on use).
+// A plugin's netlink goes through berth's own addon (native/build, found from the installation root). The
+// CLI bundle leaves the npm packages and its heavy command groups outside (they load from node_modules and
+// dist/lib on use).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const esbuild = require('esbuild');
 const crypto = require('node:crypto');
-const nodeGypBuild = require('node-gyp-build');
 
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const { PLUGINS } = require(path.join(DIST, 'lib', 'cni', 'plugins', 'launch.js'));
 const { wrapCommonJs } = require(path.join(DIST, 'lib', 'util', 'bundle.js'));
-
-// netlink/dist/raw.js loads its addon with this line; a new netlink version that changes it fails here
-const NETLINK_LOAD = "require('node-gyp-build')(__dirname + '/..')";
-
-/** Fixes netlink's addon path relative to a bundle written in `outDir`. */
-function netlinkAddon(outDir) {
-  return {
-    name: 'netlink-addon',
-    setup(build) {
-      build.onLoad({ filter: /[\\/]netlink[\\/]dist[\\/]raw\.js$/ }, (args) => {
-        const src = fs.readFileSync(args.path, 'utf8');
-        if (!src.includes(NETLINK_LOAD)) throw new Error(`${args.path}: addon loading changed (no ${NETLINK_LOAD})`);
-        // the addon node-gyp-build would pick now, relative to the bundle (__dirname at run time)
-        const addon = path.relative(outDir, nodeGypBuild.path(path.join(path.dirname(args.path), '..')));
-        return { contents: src.replace(NETLINK_LOAD, `require(require('path').join(__dirname, ${JSON.stringify(addon)}))`), loader: 'js' };
-      });
-    },
-  };
-}
 
 /**
  * esbuild's charset "ascii" escapes strings, regular expressions and names, but keeps comments as written:
@@ -115,14 +95,13 @@ async function main() {
   const tsBuildInfo = path.join(DIST, '.tsbuildinfo');
   const plugins = path.join(DIST, 'plugins');
   prepare(plugins);
-  const addon = nodeGypBuild.path(path.join(ROOT, 'node_modules', 'netlink'));
   for (const [name, mod] of Object.entries(PLUGINS)) {
     const entry = [
       `const { runPlugin } = require('./lib/cni/skel.js');`,
       `const { plugin, ABOUT } = require('./lib/cni/${mod}.js');`,
       'runPlugin(plugin, ABOUT);',
     ].join('\n');
-    await bundle(entry, path.join(plugins, `${name}.js`), [tsBuildInfo, addon], { plugins: [netlinkAddon(plugins)] });
+    await bundle(entry, path.join(plugins, `${name}.js`), [tsBuildInfo], {});
   }
   const cli = path.join(DIST, 'cli');
   prepare(cli);
@@ -131,7 +110,7 @@ async function main() {
     `exports.main = require('./lib/runtime/cli/main.js').main;`,
     `exports.ensureServerFor = (argv) => require('./lib/server/autostart.js').ensureServerFor(argv);`,
   ].join('\n'), path.join(cli, 'berth.js'), [tsBuildInfo],
-    { external: ['netlink', 'etcd3', 'tar-stream'], plugins: [leaveOutside(cli)] });
+    { external: ['etcd3', 'tar-stream'], plugins: [leaveOutside(cli)] });
   for (const f of CLI_OUTSIDE) if (!fs.existsSync(f)) throw new Error(`${f}: missing (the CLI bundle requires it)`);
   console.log(`bundled ${Object.keys(PLUGINS).length} CNI plugins into dist/plugins/ and the CLI into dist/cli/berth.js`);
 }

@@ -99,7 +99,7 @@ export class BgpBackend implements Backend {
   }
 
   private async startSpeaker(routerId: string, blocks: string[], peers: PeerConfig[], changes: string[]): Promise<BgpSpeaker> {
-    // loaded here: only the bgp backend needs the speaker and the netlink package
+    // loaded here: only the bgp backend needs the speaker
     const bgp = require('../../../bgp') as typeof import('../../../bgp');
     const kernel = this.o.bgp.encap
       ? new (require('./encap-fib') as typeof import('./encap-fib')).EncapFib(new bgp.NetlinkFib(), this.nl, this.tunnel.tunnelFor)
