@@ -117,6 +117,8 @@ function line(l) {
 child.on('close', (code) => {
   if (buf) line(buf);
   if (stopServers() > 0) failed++;
+  // tap itself failed (its build, a crash) with every test it reported passing, or none reported: a failure
+  if (code !== 0 && failed === 0) { failed++; failures.push(`tap exited with status ${code}`); }
   if (failures.length) {
     console.log('\nFailed:');
     for (const f of failures) console.log(`  - ${f}`);
