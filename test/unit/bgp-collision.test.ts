@@ -3,8 +3,8 @@
 // connection that comes while the session is Idle: taken in the idle hold, refused for a disabled peer.
 import t from 'tap';
 import * as net from 'node:net';
-import { BgpSpeaker } from '../../lib/cni/bgp/speaker';
-import { decodeMessage, emptyCapabilities, encodeMessage, Framer, type BgpMessage } from '../../lib/cni/bgp/codec';
+import { BgpSpeaker, type PeerConfig } from '../../lib/cni/bgp/speaker';
+import { AFI, decodeMessage, emptyCapabilities, encodeMessage, Framer, type BgpMessage } from '../../lib/cni/bgp/codec';
 import { until as waitUntil } from '../helpers/wait';
 
 /** collects decoded messages of one socket */
@@ -19,15 +19,17 @@ function reader(s: net.Socket): { msgs: BgpMessage[]; closed: () => boolean } {
 }
 const until = (what: string, cond: () => boolean, ms = 5_000): Promise<void> => waitUntil(what, cond, ms, 10);
 
-const open = (routerId: string): Buffer => {
+/** the scripted peer's OPEN; `restart`: with the graceful-restart capability, its R bit as given */
+const open = (routerId: string, restart?: { restarting: boolean }): Buffer => {
   const caps = emptyCapabilities();
   caps.fourOctetAs = 65002;
+  if (restart) caps.gracefulRestart = { restarting: restart.restarting, notification: false, restartTime: 60, families: [{ afi: AFI.IPV4, safi: 1, forwardingPreserved: true }] };
   return encodeMessage({ type: 'open', version: 4, asn: 65002, holdTime: 30, routerId, capabilities: caps });
 };
 const isCollisionCease = (m: BgpMessage): boolean => m.type === 'notification' && m.code === 6 && m.subcode === 7;
 
 /** a speaker peering with a scripted peer on 127.0.0.1; `accepted` holds the speaker's outgoing connections */
-async function scriptedPeer(t: { teardown(fn: () => unknown): void }, idleHoldTime = 2): Promise<{ speaker: BgpSpeaker; accepted: net.Socket[]; myPort: number }> {
+async function scriptedPeer(t: { teardown(fn: () => unknown): void }, idleHoldTime = 2, peer: Partial<PeerConfig> = {}): Promise<{ speaker: BgpSpeaker; accepted: net.Socket[]; myPort: number }> {
   const accepted: net.Socket[] = [];
   const srv = net.createServer((s) => accepted.push(s));
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -35,7 +37,7 @@ async function scriptedPeer(t: { teardown(fn: () => unknown): void }, idleHoldTi
   const myPort = await new Promise<number>((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
   const speaker = new BgpSpeaker({
     asn: 65001, routerId: '10.0.0.5', listen: { address: '127.0.0.1', port: myPort }, originate: [], idleHoldTime,
-    peers: [{ address: '127.0.0.1', port: peerPort, asn: 65002 }],
+    peers: [{ address: '127.0.0.1', port: peerPort, asn: 65002, ...peer }],
   });
   t.teardown(async () => { await speaker.stop(); for (const s of accepted) s.destroy(); srv.close(); });
   await speaker.start();
@@ -93,4 +95,37 @@ t.test('a disabled peer\'s connection is refused and the peer stays disabled', a
   t.notOk(incR.msgs.some((m) => m.type === 'open'), 'no OPEN sent');
   await new Promise((r) => setTimeout(r, 1500));
   t.equal(speaker.peerState('127.0.0.1'), 'Idle', 'still Idle after the idle hold');
+});
+
+t.test('RFC 4724 §4.2: a graceful-restart peer that connects while Established has restarted: the old session goes without NOTIFICATION, its routes stay stale, the new connection is the session', async (t) => {
+  const { speaker, accepted, myPort } = await scriptedPeer(t, 2, { importPolicy: { rules: [], default: 'accept' } });
+  const first = reader(accepted[0]);
+  await until('OPEN on the first connection', () => first.msgs.some((m) => m.type === 'open'));
+  const route = encodeMessage({ type: 'update', withdrawn: [], nlri: ['10.9.0.0/16'], attrs: { origin: 0, asPath: [{ type: 2, asns: [65002] }], nextHop: '127.0.0.1' } });
+  accepted[0].write(Buffer.concat([open('10.0.0.9', { restarting: false }), encodeMessage({ type: 'keepalive' }), route]));
+  await until('the route learnt', () => speaker.routes().some((r) => r.prefix === '10.9.0.0/16'));
+  // the peer restarts, and its old connection's end never reaches the speaker (it stays open here)
+  const inc = net.connect({ host: '127.0.0.1', port: myPort });
+  const incR = reader(inc);
+  await until('the old connection closed', () => first.closed());
+  t.notOk(first.msgs.some((m) => m.type === 'notification'), 'without a NOTIFICATION');
+  t.same(speaker.routes().map((r) => [r.prefix, r.stale]), [['10.9.0.0/16', true]], 'the peer\'s route kept, stale');
+  await until('OPEN on the new connection', () => incR.msgs.some((m) => m.type === 'open'));
+  inc.write(Buffer.concat([open('10.0.0.9', { restarting: true }), encodeMessage({ type: 'keepalive' }), route, encodeMessage({ type: 'update', withdrawn: [], attrs: {}, nlri: [] })]));
+  await until('Established on it, the route fresh again', () => speaker.peerState('127.0.0.1') === 'Established' && speaker.routes().some((r) => r.prefix === '10.9.0.0/16' && !r.stale));
+  t.equal(accepted.length, 1, 'the speaker opened no connection of its own');
+  inc.destroy();
+});
+
+t.test('§6.8: without graceful restart a connection while Established is closed and the session stays', async (t) => {
+  const { speaker, accepted, myPort } = await scriptedPeer(t);
+  const first = reader(accepted[0]);
+  await until('OPEN on the first connection', () => first.msgs.some((m) => m.type === 'open'));
+  accepted[0].write(Buffer.concat([open('10.0.0.9'), encodeMessage({ type: 'keepalive' })]));
+  await until('Established', () => speaker.peerState('127.0.0.1') === 'Established');
+  const inc = net.connect({ host: '127.0.0.1', port: myPort });
+  const incR = reader(inc);
+  await until('the new connection closed', () => incR.closed());
+  t.notOk(first.closed(), 'the old one stays');
+  t.equal(speaker.peerState('127.0.0.1'), 'Established');
 });

@@ -40,6 +40,12 @@ export type FsmEvent =
    * starts by listening only, as the peer's connection is at hand. A stopped session stays Idle.
    */
   | { type: 'AutomaticStartPassive' }
+  /**
+   * RFC 4724 §4.2: the peer connected again while its session (with graceful restart) is Established: it
+   * restarted before we saw its connection go. The session ends as a lost connection would, without a
+   * NOTIFICATION, so the peer's routes stay (stale) for the new connection.
+   */
+  | { type: 'PeerReconnected' }
   /** our outgoing connection completed (§8.1.3 Event 16) */
   | { type: 'TcpConnectionSucceeds' }
   /** an incoming connection was accepted (§8.1.3 Event 17) */
@@ -234,6 +240,9 @@ export class Fsm {
       case 'AutomaticStart':
         this.autoRestart = true;
         if (this.state === 'Idle') { this.connectRetryCounter = 0; this.startSession(); }
+        return;
+      case 'PeerReconnected':
+        if (this.state === 'Established') this.toIdle('the peer connected again: a restart (RFC 4724 §4.2)');
         return;
       case 'AutomaticStartPassive':
         if (this.state === 'Idle' && this.autoRestart) { this.connectRetryCounter = 0; this.startSession(true); }

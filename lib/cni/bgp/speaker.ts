@@ -222,6 +222,10 @@ export class BgpSpeaker {
     const p = this.peerMap.get(unmap(socket.remoteAddress ?? ''));
     // not a configured neighbour, or one held down after max-prefix (RFC 4486)
     if (!p || !this.running || p.maxPrefixTimer) { socket.destroy(); return; }
+    // RFC 4724 §4.2 (BIRD does the same): with graceful restart agreed, a connection while the session is
+    // Established means the peer restarted before its old connection's end reached us; that session ends
+    // as a restart (its routes kept, stale) and this connection takes its place
+    if (p.session.fsm.state === 'Established' && p.session.fsm.negotiated?.peerOpen.capabilities.gracefulRestart) p.session.handle({ type: 'PeerReconnected' });
     const st = p.session.fsm.state;
     // in its idle hold (after a session went down) the session takes this connection without opening one
     // of its own: that one would only collide with it, and a collision whose loser had already sent its
@@ -230,7 +234,7 @@ export class BgpSpeaker {
     // no connection of ours in progress: this one becomes the session
     if (p.session.fsm.state === 'Active') { p.session.accept(socket); return; }
     // still Idle: stopped by hand (a disabled peer), and §8.2.2 Idle refuses connections; §6.8: with an
-    // Established session the new connection is closed
+    // Established session (no graceful restart) the new connection is closed
     if (st === 'Idle' || st === 'Established') {
       socket.destroy();
       return;
