@@ -14,7 +14,7 @@ import { readInRoot } from './home';
 import { launchRoute } from './launch-route';
 import { cgroupPaths, cgroups, cgroupValidation, hierarchy, hooks, hostMounts, launcher, network, rootfs } from './lifecycle/modules';
 import {
-  claimId, isAlive, lockContainer, processStartTime, processStartTimeAsync, readIntent, readState, removeContainerDir, writeIntent, writeState,
+  claimId, isAlive, lockContainer, processStartTime, readIntent, readState, removeContainerDir, writeIntent, writeState,
 } from './state';
 import { statusOf } from './status';
 import type { NamespaceType } from './spec/types';
@@ -75,7 +75,7 @@ export const realSys: Sys = {
     await fsp.writeFile(`/proc/${pid}/uid_map`, uidMap);
     await fsp.writeFile(`/proc/${pid}/gid_map`, gidMap);
   },
-  startTime: processStartTimeAsync,
+  startTime: async (pid) => processStartTime(pid), // a /proc read never waits on a disk
   isAlive: (pid, startTime) => isAlive({ pid, pidStartTime: startTime }),
   signal: (pid, startTime, signal) => {
     const n = native();

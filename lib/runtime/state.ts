@@ -3,7 +3,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { BerthError, errnoCode } from '../util/errors';
-import { lock, tryLockSync } from '../util/file-lock';
+import { lock, lockNow } from '../util/file-lock';
 import type { CgroupHandle } from '../cgroups';
 import type { NamespaceType, Spec } from './spec/types';
 import type { Attachment } from './network';
@@ -184,9 +184,7 @@ export async function lockContainer(root: string, id: string): Promise<(removed?
   const dir = containerDir(root, id);
   try {
     // uncontended (the usual case): taken at once, without the threadpool's open
-    const fd = tryLockSync(dir, 'exclusive', { directory: true });
-    if (fd !== undefined) return (removed = false) => (removed ? fs.close(fd, () => undefined) : fs.closeSync(fd));
-    return await lock(dir, 'exclusive', { directory: true });
+    return lockNow(dir, 'exclusive', { directory: true }) ?? await lock(dir, 'exclusive', { directory: true });
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new NotFoundError(id);
     throw e;
@@ -207,11 +205,6 @@ export function processStartTime(pid: number): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** processStartTime without blocking the event loop (the library's create path). */
-export async function processStartTimeAsync(pid: number): Promise<string | undefined> {
-  return processStartTime(pid); // a /proc read never waits on a disk
 }
 
 export function isAlive(state: Pick<StoredState, 'pid' | 'pidStartTime'>): boolean {

@@ -117,13 +117,11 @@ function pluginModule(program: string): PluginModule {
  * would drop them.
  */
 function readSocket(fd: number): Buffer | Promise<Buffer> {
-  const chunks: Buffer[] = [];
   try {
-    if (receiveAvailable(fd, chunks)) return Buffer.concat(chunks);
+    return takeToEnd(fd, receiveAvailable); // its first take is synchronous: a throw comes here
   } catch {
-    return readAll(fd, chunks); // not a socket recvmsg takes: the threadpool read says what it is
+    return readAll(fd); // not a socket recvmsg takes: the threadpool read says what it is
   }
-  return takeToEnd(fd, receiveAvailable, chunks);
 }
 
 /** Receives into `chunks` until the socket would block (false) or ends (true). */

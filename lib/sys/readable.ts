@@ -3,29 +3,27 @@
 import util = require('node:util');
 import { native } from './native';
 
-/** true once fd polls readable, false after `ms`; rejects on a poll error. The watch is stopped either way. */
-export function readableWithin(fd: number, ms: number): Promise<boolean> {
+/** true once fd polls readable, false after `ms` (never without one); rejects on a poll error. The watch is stopped either way. */
+function watchOnce(fd: number, ms?: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     let stop = (): void => undefined;
     const done = (woke: boolean, status = 0): void => {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       stop();
       if (status < 0) reject(new Error(`poll of fd ${fd}: ${util.getSystemErrorName(status)}`));
       else resolve(woke);
     };
-    const timer = setTimeout(() => done(false), Math.max(0, ms));
+    const timer = ms === undefined ? undefined : setTimeout(() => done(false), Math.max(0, ms));
     stop = native().watchReadable(fd, (status) => done(true, status));
   });
 }
 
+/** true once fd polls readable, false after `ms`; rejects on a poll error. */
+export function readableWithin(fd: number, ms: number): Promise<boolean> {
+  return watchOnce(fd, ms);
+}
+
 /** Resolves once fd polls readable; rejects on a poll error. */
-export function whenReadable(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stop = (): void => undefined;
-    stop = native().watchReadable(fd, (status) => {
-      stop();
-      if (status < 0) reject(new Error(`poll of fd ${fd}: ${util.getSystemErrorName(status)}`));
-      else resolve();
-    });
-  });
+export async function whenReadable(fd: number): Promise<void> {
+  await watchOnce(fd);
 }

@@ -105,8 +105,8 @@ struct plan {
   int ncreate_hooks, nstart_hooks;
   struct hook_step *create_hooks, *start_hooks;
   bool setsid;
-  /* cgroups the process moves itself into after the parent's GO for its pid (lib/cgroups/procs.ts
-     selfJoin): "0" to each v1 `tasks` file, which moves this one thread without the global threadgroup
+  /* cgroups the process moves itself into once the parent has made them (lib/cgroups/procs.ts
+     selfJoin; before its first step, after the parent's GO when wait_placed): "0" to each v1 `tasks` file, which moves this one thread without the global threadgroup
      lock and so without its RCU grace period; the v2 directory is entered by the clone itself
      (CLONE_INTO_CGROUP) or, failing that, by "0" to its cgroup.procs */
   int ncgroup_tasks;

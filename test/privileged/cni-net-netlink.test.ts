@@ -8,6 +8,7 @@ import {
   setFdb, delFdb, writeSysctl, readSysctl, NetlinkError, RT_SCOPE, RT_TABLE, netnsId, eachRoute,
 } from '../../lib/cni/net';
 import { openStrictRtnl } from '../../lib/cni/net/nl/socket';
+import { NLM_F, RTM } from '../../lib/cni/net/nl/constants';
 
 function ns(t: Test, purpose: string): TestNetns {
   const n = createNetns(purpose);
@@ -85,6 +86,21 @@ t.test('a created link comes back with the ACK (NLM_F_ECHO, Linux 6.1+): one req
   t.equal(host.up, true);
   const br = await createBridge(nl, 'br-echo');
   t.same(br, await getLink(nl, 'br-echo'));
+});
+
+t.test('the kernel answers inside sendmsg: a GET and a small dump settle before the event loop turns', async (t) => {
+  const a = ns(t, 'nl');
+  const nl = openRtnl(a.path);
+  t.teardown(() => nl.close());
+  for (const [what, flags] of [['GET of lo', 0], ['dump of the links', NLM_F.DUMP]] as const) {
+    const ifinfo = Buffer.alloc(16);
+    if (!flags) ifinfo.writeInt32LE(1, 4); // ifi_index 1: lo
+    let turned = false;
+    setImmediate(() => { turned = true; });
+    const answer = await nl.request(what, RTM.GETLINK, flags, ifinfo);
+    t.notOk(turned, `${what}: answered with no turn of the loop`);
+    t.equal(answer.length, 1, `${what}: lo, the netns's only link`);
+  }
 });
 
 t.test('addresses and routes: add, list, replace, onlink, blackhole, delete', async (t) => {

@@ -3,7 +3,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { lock, lockSync, tryLockSync, withLock, withLockSync } from '../../lib/util/file-lock';
+import { lock, lockNow, lockSync, tryLockSync, withLock, withLockSync } from '../../lib/util/file-lock';
 import { LOCK, native } from '../../lib/sys/native';
 
 function scratch(t: { teardown(fn: () => void): void }): string {
@@ -84,4 +84,18 @@ t.test('tryLockSync returns the held descriptor, or undefined while another hold
   const again = tryLockSync(f, 'exclusive');
   t.type(again, 'number', 'free again once the descriptor closes');
   fs.closeSync(again!);
+});
+
+t.test('lockNow: a free lock taken at once with lock()\'s release, undefined while another holds it', async (t) => {
+  const dir = scratch(t);
+  const release = lockNow(dir, 'exclusive', { directory: true });
+  t.type(release, 'function');
+  t.notOk(free(dir, LOCK.SH), 'held until released');
+  t.equal(lockNow(dir, 'exclusive', { directory: true }), undefined, 'a second taker is told, not blocked');
+  release!();
+  t.ok(free(dir, LOCK.EX), 'free once released');
+  const removed = lockNow(dir, 'shared', { directory: true })!;
+  removed(true); // the removed-directory release closes off the main thread
+  await new Promise((r) => setTimeout(r, 20));
+  t.ok(free(dir, LOCK.EX), 'and free after that one too');
 });

@@ -56,7 +56,9 @@ export class RouteSocket implements NlSocket {
   }
 
   receiveNow(): Buffer | undefined {
-    return native().unixRecv(this.fd, RECV_BYTES)?.data;
+    const got = native().unixRecv(this.fd, RECV_BYTES);
+    if (got?.truncated) throw new Error(`netlink datagram over ${RECV_BYTES} bytes: cut short`);
+    return got?.data;
   }
 
   ref(): void {
