@@ -38,6 +38,7 @@
         "src/rtnl.c",
         "src/nlwrite.c",
         "src/unixsock.c",
+        "src/netns.c",
         "src/fdwatch.c",
         "src/nlsocket.c"
       ],

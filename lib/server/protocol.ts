@@ -4,7 +4,8 @@
 //             build-id, program, cwd, argc + argv (no argv[0]), envc + "K=V"..., nfds + u32 target fds
 //             (the fds themselves ride SCM_RIGHTS on the first sendmsg, in that order)
 //   replies:  frames of u32 type, u32 length, payload: EXIT (i32 status), GO_COLD (string reason),
-//             PLAN (i32 shim fd + plan bytes) -> LAUNCHED (i32 pid, u32 direct, sync fd), WAIT (i32 pid) -> STATUS (i32)
+//             PLAN (i32 shim fd, i32 the server's fd of a ready network namespace or -1, plan bytes)
+//             -> LAUNCHED (i32 pid, u32 direct, sync fd), WAIT (i32 pid) -> STATUS (i32)
 // All integers little-endian.
 
 export const MAGIC = 0x31545242; // "BRT1" read as a little-endian u32

@@ -11,6 +11,7 @@ import type { LaunchRoute } from '../runtime/launch-route';
 import { encodePlan } from '../runtime/plan-codec';
 import { allowExecShim } from '../runtime/seccomp/exec-shim';
 import { recvWhenReadable, RecvTimeout } from './conn-recv';
+import { netnsPool, wantsReadyNetns } from './netns-pool';
 import { FRAME } from './protocol';
 import { socketFd } from '../util/unix-socket';
 
@@ -57,10 +58,19 @@ export class RemoteLaunch implements LaunchRoute {
     this.launched = true;
     const seccomp = plan.seccomp && allowExecShim(plan.seccomp, FRONTEND_SHIM_FD);
     const bytes = encodePlan({ ...plan, seccomp, syncFd: -1 });
-    const shim = Buffer.alloc(4);
-    shim.writeInt32LE(FRONTEND_SHIM_FD);
-    await this.send(FRAME.PLAN, Buffer.concat([shim, bytes]));
-    const got = await this.receive(FRAME.LAUNCHED, 8, 10_000);
+    // the front-end opens the namespace through our descriptor table (/proc/<our pid>/fd/N): kept open
+    // until it has answered
+    const netns = wantsReadyNetns(plan) ? netnsPool.take() : -1;
+    const head = Buffer.alloc(8);
+    head.writeInt32LE(FRONTEND_SHIM_FD, 0);
+    head.writeInt32LE(netns, 4);
+    let got: Frame;
+    try {
+      await this.send(FRAME.PLAN, Buffer.concat([head, bytes]));
+      got = await this.receive(FRAME.LAUNCHED, 8, 10_000);
+    } finally {
+      if (netns >= 0) fs.closeSync(netns);
+    }
     const pid = got.payload.readInt32LE(0);
     const direct = got.payload.readUInt32LE(4) === 1;
     if (pid <= 0 || got.fds.length !== 1) {

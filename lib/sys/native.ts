@@ -66,6 +66,11 @@ export interface Native {
    * sits that out); -ENODEV when there is none, -errno when the kernel refuses.
    */
   rtnlDeleteLink(name: string): Promise<number>;
+  /**
+   * A new, empty network namespace as a descriptor, made on a thread of its own (native/src/netns.c):
+   * resolves with the fd, or -errno when the kernel refuses.
+   */
+  newNetns(): Promise<number>;
   /** A NETLINK_ROUTE socket for nlWriteChunks, in the calling thread's network namespace (native/src/nlwrite.c). */
   nlWriteOpen(): number;
   /**

@@ -13,6 +13,7 @@ static napi_value init(napi_env env, napi_value exports) {
   berth_init_unixsock(env, exports);
   berth_init_fdwatch(env, exports);
   berth_init_nlsocket(env, exports);
+  berth_init_netns(env, exports);
   return exports;
 }
 

@@ -230,6 +230,33 @@ static pid_t clone_direct(struct plan *p, int flags) {
   return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
+/*
+ * Enters the plan's ready-made network namespace (plan.h netns_fd) for the clone that follows, which then
+ * needs no CLONE_NEWNET: making a namespace is ~0.3 ms of the clone, paid by the pool ahead of time.
+ * Returns the namespace to come back to (-1: none entered, the flags unchanged). Single-threaded callers
+ * only (the front-end): setns moves the calling thread.
+ */
+static int enter_ready_netns(struct plan *p, int *flags) {
+  if (p->netns_fd < 0 || !(*flags & CLONE_NEWNET)) return -1;
+  int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own < 0) return -1;
+  if (setns(p->netns_fd, CLONE_NEWNET) != 0) {
+    close(own);
+    return -1;
+  }
+  *flags &= ~CLONE_NEWNET;
+  return own;
+}
+
+/* Back to our own network namespace after the clone; the child keeps the one it was cloned in. */
+static void leave_ready_netns(int own) {
+  if (own < 0) return;
+  /* cannot fail for a namespace we were in a moment ago; were it to, we stay there: all this process
+     still does is talk over the socket it already has and wait for its child */
+  (void)setns(own, CLONE_NEWNET);
+  close(own);
+}
+
 pid_t bootstrap_fork(struct plan *p, bool *direct_out) {
   /*
    * Direct: nothing to join, no user namespace (the parent must map it before the rest is created), no
@@ -243,8 +270,11 @@ pid_t bootstrap_fork(struct plan *p, bool *direct_out) {
   if (direct) {
     /* The raw syscall, not fork(): glibc's fork runs the atfork handlers that libuv and OpenSSL registered,
        which close and reopen descriptors in the child. After it, the child calls no malloc. */
-    pid = clone_direct(p, p->clone_flags & ~CLONE_NEWCGROUP);
-    if (pid == 0) {
+    int flags = p->clone_flags & ~CLONE_NEWCGROUP;
+    int own_netns = enter_ready_netns(p, &flags);
+    pid = clone_direct(p, flags);
+    if (pid != 0) leave_ready_netns(own_netns);
+    if (pid == 0) { /* close_other_fds drops both namespace descriptors */
       bootstrap_reset_signals();
       /* Not dumpable until it execs the sealed shim (exec_shim_fd.c): until then its /proc/<pid>/exe is
          the caller's binary and its memory a copy of the caller's, neither for a container to open

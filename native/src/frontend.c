@@ -15,11 +15,14 @@
 #include "plan_decode.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,7 +37,8 @@
 #define PROTOCOL_VERSION 1u
 #define FRAME_EXIT 1u
 #define FRAME_GO_COLD 2u
-// the warm launch (issue #13), server -> front-end: PLAN (i32 exec shim fd number + plan bytes),
+// the warm launch (issue #13), server -> front-end: PLAN (i32 exec shim fd number, i32 the server's fd number
+// of a ready-made network namespace or -1, plan bytes),
 // WAIT (i32 pid: wait for it, answer STATUS); front-end -> server: LAUNCHED (i32 pid, u32 direct, the sync
 // socket's other end by SCM_RIGHTS; pid -1 and no fd when nothing was forked), STATUS (i32 exit status)
 #define FRAME_PLAN 3u
@@ -48,6 +52,7 @@
 extern char **environ;
 
 static int debug; // --debug before the command: say why a call went cold
+static pid_t server_pid; // SO_PEERCRED of the server that answered: whose descriptors PLAN may name
 
 /** Replaces this process with the Node entry point: the same argv, env, cwd and descriptors. */
 static void __attribute__((noreturn)) go_cold(char **argv, const char *why) {
@@ -199,6 +204,7 @@ static int connect_server(const char *root) {
     close(s);
     return -1;
   }
+  server_pid = peer.pid;
   return s;
 }
 
@@ -279,6 +285,22 @@ static void __attribute__((noreturn)) exit_as_told(int status) {
 }
 
 /**
+ * The network namespace the server made ahead of this launch, opened through its descriptor table; -1 when
+ * it named none, or the descriptor is gone or is no network namespace (the clone then makes one itself).
+ */
+static int open_server_netns(int server_fd) {
+  if (server_fd < 0 || server_pid <= 0) return -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)server_pid, server_fd);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
+/**
  * Forks the bootstrap from the server's plan, so that the container process is our child (CLONE_PARENT
  * from stage 1), as it is runc's: containerd's shim, a subreaper, expects that. The server answers the sync
  * protocol over the socket end we pass it. Returns -1 when nothing was forked (the server then answers
@@ -286,16 +308,19 @@ static void __attribute__((noreturn)) exit_as_told(int status) {
  */
 static int launch_plan(int s, const unsigned char *payload, uint32_t len) {
   int32_t failed[2] = {-1, 0};
-  if (len < 4) return send_frame(s, FRAME_LAUNCHED, failed, 2, -1);
+  if (len < 8) return send_frame(s, FRAME_LAUNCHED, failed, 2, -1);
   int shim_at = (int32_t)get_u32(payload);
+  int netns = open_server_netns((int32_t)get_u32(payload + 4));
   char err[256] = "";
   struct plan_arena arena = {0};
-  struct plan *p = plan_decode(payload + 4, len - 4, &arena, err, sizeof err);
+  struct plan *p = plan_decode(payload + 8, len - 8, &arena, err, sizeof err);
+  if (p) p->netns_fd = netns;
   // the seccomp filter allows execveat on the server's chosen number only: the shim must sit there
   int shim = p && shim_at > 2 && fcntl(shim_at, F_GETFD) < 0 ? exec_shim_fd() : -1;
   int sv[2] = {-1, -1};
   if (shim < 0 || dup3(shim, shim_at, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
     if (debug) fprintf(stderr, "berth: warm launch: %s\n", *err ? err : strerror(errno));
+    if (netns >= 0) close(netns);
     plan_arena_free(&arena);
     return send_frame(s, FRAME_LAUNCHED, failed, 2, -1);
   }
@@ -310,6 +335,7 @@ static int launch_plan(int s, const unsigned char *payload, uint32_t len) {
   sigprocmask(SIG_SETMASK, &old, NULL);
   close(sv[1]);
   close(shim_at);
+  if (netns >= 0) close(netns);
   plan_arena_free(&arena);
   int32_t launched[2] = {pid < 0 ? -1 : pid, direct ? 1 : 0};
   int rc = send_frame(s, FRAME_LAUNCHED, launched, 2, pid < 0 ? -1 : sv[0]);

@@ -50,4 +50,5 @@ void berth_init_exec_shim(napi_env env, napi_value exports);
 void berth_init_unixsock(napi_env env, napi_value exports);
 void berth_init_fdwatch(napi_env env, napi_value exports);
 void berth_init_nlsocket(napi_env env, napi_value exports);
+void berth_init_netns(napi_env env, napi_value exports);
 #endif

@@ -113,6 +113,9 @@ struct plan {
   char **cgroup_tasks;
   char *cgroup_v2;      /* NULL: none to join here */
   bool in_cgroup_v2;    /* set by the parent before clone3: the child already sits in cgroup_v2 */
+  /* A network namespace made ahead of the launch (the server's pool, lib/server/netns-pool.ts), or -1: a
+     direct clone enters it instead of making one with CLONE_NEWNET. Set by the front-end, not encoded. */
+  int netns_fd;
   bool wait_placed;     /* wait for the parent's GO once the pid is known; false: it needs nothing first */
   bool ready;           /* READY was sent: the parent may be gone, report errors on stderr */
 

@@ -320,6 +320,7 @@ struct plan *plan_decode(const void *bytes, size_t len, struct plan_arena *arena
   struct plan *p = alloc(&r, 1, sizeof *p);
   if (p) {
     p->exec_shim_fd = -1;
+    p->netns_fd = -1;
     decode_fields(&r, p);
   }
   if (!r.failed && r.at != r.end) fail(&r, "launch plan: %zu bytes left after the last field", (size_t)(r.end - r.at));

@@ -127,6 +127,44 @@ t.test('create + start: the init descends from the front-end (its subreaper adop
   t.same(cgroupLeft(f.cgroup), []);
 });
 
+/** The network namespaces the server holds (its pool of ready ones), by inode. */
+function heldNetns(pid: number): string[] {
+  return fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; }
+  }).filter((l) => l.startsWith('net:'));
+}
+
+t.test('a warm create enters a network namespace the server made ahead, one no other container had', async (t) => {
+  const f = fixture(t, 'netns', ['sleep', '30']);
+  const server = f.server = await startServer(f.root, { env: LAUNCH_ENV });
+  const ids = [uniqueId('warm-netns-a'), uniqueId('warm-netns-b')];
+  const netnsOf = async (id: string): Promise<{ pid: number; netns: string }> => {
+    const { pid } = JSON.parse((await berth(f.root, ['state', id])).stdout) as { pid: number };
+    return { pid, netns: fs.readlinkSync(`/proc/${pid}/ns/net`) };
+  };
+  const first = await berth(f.root, ['create', '--bundle', f.b.dir, ids[0]]);
+  t.equal(first.code, 0, first.stderr);
+  // the first launch asked for the pool; it fills in the background
+  const deadline = Date.now() + 5000;
+  while (heldNetns(server.child.pid!).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const ready = heldNetns(server.child.pid!);
+  t.equal(ready.length, 2, 'the server holds two ready namespaces');
+  const second = await berth(f.root, ['create', '--bundle', f.b.dir, ids[1]]);
+  t.notMatch(second.stderr, /cold path/, 'the create was warm');
+  t.equal(second.code, 0, second.stderr);
+  const [a, b] = [await netnsOf(ids[0]), await netnsOf(ids[1])];
+  t.ok(ready.includes(b.netns), `the container entered one of them (${b.netns} of ${ready.join(', ')})`);
+  t.notOk(heldNetns(server.child.pid!).includes(b.netns), 'the server let it go: it is the container\'s alone');
+  t.not(a.netns, b.netns, 'each container has a namespace of its own');
+  t.not(b.netns, fs.readlinkSync('/proc/self/ns/net'), 'not ours');
+  // as fresh as one the clone makes: nothing but lo, down
+  const links = fs.readFileSync(`/proc/${b.pid}/net/dev`, 'utf8').split('\n').slice(2).filter(Boolean).map((l) => l.split(':')[0].trim());
+  t.same(links, ['lo'], 'only lo');
+  t.equal(fs.readFileSync(`/proc/${b.pid}/root/sys/class/net/lo/operstate`, 'utf8').trim(), 'down', 'lo is down');
+  for (const id of ids) t.equal((await berth(f.root, ['delete', '--force', id])).code, 0);
+  t.same(stateEntries(f.root), []);
+});
+
 t.test('exec, foreground and detached as containerd\'s shim calls it (--detach --pid-file), and run --detach', async (t) => {
   const f = fixture(t, 'exec', ['sleep', '30']);
   f.server = await startServer(f.root, { env: LAUNCH_ENV });

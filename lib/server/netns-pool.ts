@@ -1,0 +1,52 @@
+// Network namespaces made ahead of the warm launches that need one (issue 13): making a namespace is
+// ~0.3 ms of the front-end's clone, and here it is made while the server waits for the next call. The
+// front-end enters the one it is given for its clone (native/src/bootstrap.c enter_ready_netns) instead of
+// asking the kernel for a new one. Each namespace goes to one container and is never used again; the pool
+// holds only descriptors, so a server killed at any moment loses nothing but them.
+import { native } from '../sys/native';
+import type { LaunchPlan } from '../runtime/launch-plan';
+
+const CLONE_NEWNET = 0x40000000;
+
+/** Enough for back-to-back creates: one is made again while the next call is on its way. */
+const SIZE = 2;
+
+/**
+ * Whether the front-end's clone would make a network namespace (bootstrap.c bootstrap_is_direct): a new
+ * one, with nothing to join first, no user namespace (it would own the network one) and no time namespace.
+ */
+export function wantsReadyNetns(plan: LaunchPlan): boolean {
+  return (plan.cloneFlags & CLONE_NEWNET) !== 0 && plan.join.length === 0 && !plan.newUserns && plan.timeOffsets === null;
+}
+
+export class NetnsPool {
+  private readonly ready: number[] = [];
+  private making = 0;
+  /** set once the kernel refused one: launches make their own, as without a pool */
+  private refused = false;
+
+  /** A ready namespace's descriptor, now the caller's to close, or -1 when none is ready yet. */
+  take(): number {
+    const fd = this.ready.shift() ?? -1;
+    this.fill();
+    return fd;
+  }
+
+  /** Makes namespaces up to SIZE, in the background. */
+  private fill(): void {
+    while (!this.refused && this.ready.length + this.making < SIZE) {
+      this.making++;
+      native().newNetns().then((fd) => {
+        this.making--;
+        if (fd < 0) this.refused = true;
+        else this.ready.push(fd);
+      }, () => {
+        this.making--;
+        this.refused = true;
+      });
+    }
+  }
+}
+
+/** The server's pool (one process, one network namespace: the server refuses clients from another). */
+export const netnsPool = new NetnsPool();
