@@ -1,5 +1,5 @@
 // The cold entry points (bin/berth, the CNI plugins' launch) start a server in the background when none
-// answers for their root (protocol.md): detached in its own session, stdio on /dev/null, logging to
+// answers for their root (lib/server/protocol.ts): detached in its own session, stdio on /dev/null, logging to
 // <root>/serve.log. Not with BERTH_NO_SERVER=1 or BERTH_NO_AUTOSTART=1, not for non-root callers, and not
 // for a root directory that does not exist yet (a query must not create one; the first create does).
 import fs = require('node:fs');

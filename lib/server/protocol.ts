@@ -1,5 +1,5 @@
-// The front-end <-> server wire protocol, exactly as /work/wt/prompts/protocol.md (issue 13) fixes it.
-// Shared with native/src/frontend*.c: change both together, and say so there and here.
+// The front-end <-> server wire protocol (issue 13), defined here and in native/src/frontend.c, which speaks
+// it in C: change both together, and say so there and here.
 //   request:  u32 magic "BRT1", u32 version, u32 payload length, payload (strings are u32 length + bytes):
 //             build-id, program, cwd, argc + argv (no argv[0]), envc + "K=V"..., nfds + u32 target fds
 //             (the fds themselves ride SCM_RIGHTS on the first sendmsg, in that order)

@@ -2,7 +2,7 @@
 // a warm berth server over <root>/serve.sock (argv, env, cwd and its descriptors by SCM_RIGHTS) and exits with
 // the status the server sends; with no server, or any doubt, it execs the cold Node entry point with the same
 // argv, env, cwd and descriptors, so behaviour never depends on the server being up.
-// The wire protocol is fixed in the lead's protocol.md (mirrored by lib/server/protocol.ts): change both together.
+// The wire protocol is the one lib/server/protocol.ts describes: change both together.
 //
 // Built once per program name by scripts/frontends.js with these compiled-in strings:
 //   BERTH_PROGRAM   "berth", "berth-bridge", ...: sent to the server, and names the cold entry bin/<program>
@@ -165,7 +165,7 @@ static uint32_t get_u32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/** Header + payload of the request (protocol.md), for the descriptors in fds. NULL on overflow. */
+/** Header + payload of the request (lib/server/protocol.ts), for the descriptors in fds. NULL on overflow. */
 static struct buf *encode_request(char **argv, const int *fds, int nfds) {
   static struct buf b;
   char cwd[4096];

@@ -1,8 +1,8 @@
-// A stand-in for the berth server (lib/server/, built in parallel by another branch) so that the native
-// front-ends' side of protocol.md can be tested on its own: a Node unix-socket server that decodes each
-// request and answers EXIT, GO_COLD, a bad frame or nothing. Node cannot receive SCM_RIGHTS (the kernel
-// closes the descriptors it drops), so tests that need the descriptors use fake-serve-fds.py instead.
-// Once lib/server/ is merged, the real server's own tests replace this for everything but protocol errors.
+// A stand-in for the berth server so that the native front-ends' side of the protocol (lib/server/protocol.ts)
+// can be tested on its own: a Node unix-socket server that decodes each request and answers EXIT, GO_COLD, a
+// bad frame or nothing. Node cannot receive SCM_RIGHTS (the kernel closes the descriptors it drops), so tests
+// that need the descriptors use fake-serve-fds.py instead. The real server's own tests cover everything but
+// protocol errors.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';

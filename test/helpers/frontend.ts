@@ -68,7 +68,7 @@ export function cold(name: string): string {
   return path.join(COLD_BIN, name);
 }
 
-/** The build id the front-ends have compiled in (protocol.md: the server reads the same file). */
+/** The build id the front-ends have compiled in (the server reads the same file). */
 export function buildId(): string {
   return fs.readFileSync(path.join(INSTALL, 'dist', 'build-id'), 'utf8');
 }
@@ -89,7 +89,7 @@ export interface RunOptions {
 
 /**
  * The environment a test gives a front-end: this process's, without the switches that would change the path
- * taken, and never starting a real server (BERTH_NO_AUTOSTART, protocol.md) so that tests leave none behind.
+ * taken, and never starting a real server (BERTH_NO_AUTOSTART) so that tests leave none behind.
  */
 export function testEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string | undefined> = { ...process.env, BERTH_NO_SERVER: undefined, BERTH_ROOT: undefined, BERTH_HOME: undefined, BERTH_NODE: undefined, BERTH_NO_AUTOSTART: WARM ? undefined : '1', ...extra };

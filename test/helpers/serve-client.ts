@@ -1,4 +1,4 @@
-// A Node client of the berth server speaking protocol.md (issue 13), so the server's tests do not depend
+// A Node client of the berth server speaking lib/server/protocol.ts (issue 13), so the server's tests do not depend
 // on the C front-end: it passes stdin/stdout/stderr as socketpair ends with SCM_RIGHTS (the addon's
 // unixSend), collects what the server writes into them and the reply frame.
 import * as fs from 'node:fs';

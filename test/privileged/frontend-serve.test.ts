@@ -1,4 +1,4 @@
-// The native front-ends against a server on <root>/serve.sock (protocol.md). The server here is a fake
+// The native front-ends against a server on <root>/serve.sock (lib/server/protocol.ts). The server here is a fake
 // (test/helpers/fake-serve.ts, and fake-serve-fds.py where descriptors must arrive: Node cannot receive
 // SCM_RIGHTS) because lib/server/ is built on another branch; the real server's tests take over the warm
 // half once it is merged. Checked: the request as decoded (program, argv, env, cwd, build id, descriptor
@@ -24,7 +24,7 @@ async function withFake(t: Test, answer: Answer | (() => Answer)) {
   return { root, fake };
 }
 
-t.test('EXIT: the status is relayed and the request carries what protocol.md lists', async (t) => {
+t.test('EXIT: the status is relayed and the request carries what the protocol lists', async (t) => {
   const { root, fake } = await withFake(t, { exit: 3 });
   const cwd = fs.mkdtempSync(path.join(root, 'cwd-'));
   const r = await runProgram(frontend('berth'), ['--root', root, ...UNKNOWN], { cwd, env: { FRONT_END_MARK: 'a=b c' } });

@@ -1,10 +1,10 @@
-// lib/server/protocol.ts against protocol.md: the byte layout, a round trip, and bad payloads named.
+// lib/server/protocol.ts against its own description: the byte layout, a round trip, and bad payloads named.
 import t from 'tap';
 import { decodeFrame, decodeHeader, decodePayload, encodeRequest, exitFrame, goColdFrame, HEADER_BYTES, MAGIC, ProtocolError, type Request } from '../../lib/server/protocol';
 
 const req: Request = { buildId: 'b1', program: 'berth', cwd: '/x', argv: ['state', 'é'], env: ['A=1'], targetFds: [0, 1, 2] };
 
-t.test('the request layout is protocol.md\'s, byte for byte', async (t) => {
+t.test('the request layout is the one described, byte for byte', async (t) => {
   const b = encodeRequest(req);
   t.equal(b.readUInt32LE(0), MAGIC);
   t.equal(b.subarray(0, 4).toString('latin1'), 'BRT1', 'magic reads BRT1 on the wire');
