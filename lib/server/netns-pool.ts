@@ -3,6 +3,7 @@
 // front-end enters the one it is given for its clone (native/src/bootstrap.c enter_ready_netns) instead of
 // asking the kernel for a new one. Each namespace goes to one container and is never used again; the pool
 // holds only descriptors, so a server killed at any moment loses nothing but them.
+import fs = require('node:fs');
 import { native } from '../sys/native';
 import type { LaunchPlan } from '../runtime/launch-plan';
 
@@ -10,6 +11,13 @@ const CLONE_NEWNET = 0x40000000;
 
 /** Enough for back-to-back creates: one is made again while the next call is on its way. */
 const SIZE = 2;
+
+/**
+ * A new namespace takes some settings from the host's as it is made (net.ipv4.conf.default.*, say): one made
+ * longer ago than this is closed instead of handed out, so a host setting changed since reaches every
+ * container created more than this later, as it would with namespaces made at clone.
+ */
+const MAX_AGE_MS = 2000;
 
 /**
  * Whether the front-end's clone would make a network namespace (bootstrap.c bootstrap_is_direct): a new
@@ -20,26 +28,42 @@ export function wantsReadyNetns(plan: LaunchPlan): boolean {
 }
 
 export class NetnsPool {
-  private readonly ready: number[] = [];
+  private readonly ready: { fd: number; madeAt: number }[] = [];
   private making = 0;
   /** set once the kernel refused one: launches make their own, as without a pool */
   private refused = false;
 
-  /** A ready namespace's descriptor, now the caller's to close, or -1 when none is ready yet. */
+  /**
+   * maxAgeMs: a namespace older than this is not handed out (MAX_AGE_MS); now, make: the clock and the
+   * maker (the addon's newNetns: the fd or -errno), replaced in unit tests
+   */
+  constructor(private readonly opts: { maxAgeMs?: number; now?: () => number; make?: () => Promise<number> } = {}) {}
+
+  private now(): number {
+    return (this.opts.now ?? performance.now.bind(performance))();
+  }
+
+  /** A ready namespace's descriptor, now the caller's to close, or -1 when none is ready and fresh. */
   take(): number {
-    const fd = this.ready.shift() ?? -1;
+    let fd = -1;
+    while (fd < 0 && this.ready.length) {
+      const got = this.ready.shift()!;
+      if (this.now() - got.madeAt <= (this.opts.maxAgeMs ?? MAX_AGE_MS)) fd = got.fd;
+      else fs.closeSync(got.fd);
+    }
     this.fill();
     return fd;
   }
 
   /** Makes namespaces up to SIZE, in the background. */
   private fill(): void {
+    const make = this.opts.make ?? (() => native().newNetns());
     while (!this.refused && this.ready.length + this.making < SIZE) {
       this.making++;
-      native().newNetns().then((fd) => {
+      make().then((fd) => {
         this.making--;
         if (fd < 0) this.refused = true;
-        else this.ready.push(fd);
+        else this.ready.push({ fd, madeAt: this.now() });
       }, () => {
         this.making--;
         this.refused = true;
