@@ -4,10 +4,8 @@
 // asking the kernel for a new one. Each namespace goes to one container and is never used again; the pool
 // holds only descriptors, so a server killed at any moment loses nothing but them.
 import fs = require('node:fs');
-import { native } from '../sys/native';
+import { CLONE, native } from '../sys/native';
 import type { LaunchPlan } from '../runtime/launch-plan';
-
-const CLONE_NEWNET = 0x40000000;
 
 /** Enough for back-to-back creates: one is made again while the next call is on its way. */
 const SIZE = 2;
@@ -24,7 +22,7 @@ const MAX_AGE_MS = 2000;
  * one, with nothing to join first, no user namespace (it would own the network one) and no time namespace.
  */
 export function wantsReadyNetns(plan: LaunchPlan): boolean {
-  return (plan.cloneFlags & CLONE_NEWNET) !== 0 && plan.join.length === 0 && !plan.newUserns && plan.timeOffsets === null;
+  return (plan.cloneFlags & CLONE.NEWNET) !== 0 && plan.join.length === 0 && !plan.newUserns && plan.timeOffsets === null;
 }
 
 export class NetnsPool {

@@ -122,3 +122,38 @@ bool queue_promise_work(napi_env env, const char *what, napi_async_execute_callb
   napi_reject_deferred(env, deferred, err);
   return false;
 }
+
+static void int_work_execute(napi_env env, void *data) {
+  int_work *w = data;
+  w->run(w);
+}
+
+static void int_work_complete(napi_env env, napi_status status, void *data) {
+  int_work *w = data;
+  napi_value v;
+  if (status == napi_ok) {
+    napi_create_int32(env, w->result, &v);
+    napi_resolve_deferred(env, w->deferred, v);
+  } else {
+    char text[128];
+    napi_value msg;
+    snprintf(text, sizeof text, "%s: the work was cancelled", w->what);
+    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &v);
+    napi_reject_deferred(env, w->deferred, v);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
+napi_value queue_int_work(napi_env env, const char *what, int_work *w) {
+  napi_value promise;
+  w->what = what;
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok) {
+    free(w);
+    napi_throw_error(env, NULL, "N-API call failed: napi_create_promise");
+    return NULL;
+  }
+  if (!queue_promise_work(env, what, int_work_execute, int_work_complete, w, &w->work, w->deferred)) free(w);
+  return promise;
+}

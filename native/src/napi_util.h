@@ -38,6 +38,22 @@ bool queue_promise_work(napi_env env, const char *what, napi_async_execute_callb
                         napi_async_complete_callback complete, void *data, napi_async_work *work,
                         napi_deferred deferred);
 
+/*
+ * An async work whose answer is one int (0, a descriptor, -errno): `run` sets `result` on libuv's
+ * threadpool, and the promise resolves with it (rejects, naming `what`, if the work was cancelled before it
+ * ran). Put it first in the caller's calloc'd struct: that struct is freed once the promise settles.
+ */
+typedef struct int_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  const char *what;
+  void (*run)(struct int_work *w);
+  int result;
+} int_work;
+
+/* Queues `w` (int_work) and returns its promise; NULL with an exception pending if it cannot (w freed). */
+napi_value queue_int_work(napi_env env, const char *what, int_work *w);
+
 /* Each C file registers its functions through one of these. */
 void berth_init_syscalls(napi_env env, napi_value exports);
 void berth_init_waiter(napi_env env, napi_value exports);

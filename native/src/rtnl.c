@@ -31,10 +31,8 @@
 #include <unistd.h>
 
 typedef struct {
+  int_work base; /* first: freed through it */
   char name[IF_NAMESIZE];
-  int result; /* 0 or -errno */
-  napi_deferred deferred;
-  napi_async_work work;
 } delete_link;
 
 static int netlink_socket(unsigned groups) {
@@ -164,25 +162,8 @@ static int delete_link_unlisted(const char *name) {
   return result;
 }
 
-static void execute(napi_env env, void *data) {
-  delete_link *r = data;
-  r->result = delete_link_unlisted(r->name);
-}
-
-static void complete(napi_env env, napi_status status, void *data) {
-  delete_link *r = data;
-  napi_value v;
-  if (status == napi_ok) {
-    napi_create_int32(env, r->result, &v);
-    napi_resolve_deferred(env, r->deferred, v);
-  } else {
-    napi_value msg;
-    napi_create_string_utf8(env, "rtnlDeleteLink: the work was cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &v);
-    napi_reject_deferred(env, r->deferred, v);
-  }
-  napi_delete_async_work(env, r->work);
-  free(r);
+static void run_delete(int_work *w) {
+  w->result = delete_link_unlisted(((delete_link *)w)->name);
 }
 
 static napi_value js_rtnl_delete_link(napi_env env, napi_callback_info info) {
@@ -200,10 +181,8 @@ static napi_value js_rtnl_delete_link(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "rtnlDeleteLink(name): name must be a device name of 1 to 15 characters");
     return NULL;
   }
-  napi_value promise;
-  NAPI_CALL(env, napi_create_promise(env, &r->deferred, &promise));
-  if (!queue_promise_work(env, "rtnlDeleteLink", execute, complete, r, &r->work, r->deferred)) free(r);
-  return promise;
+  r->base.run = run_delete;
+  return queue_int_work(env, "rtnlDeleteLink", &r->base);
 }
 
 void berth_init_rtnl(napi_env env, napi_value exports) {

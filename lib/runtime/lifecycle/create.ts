@@ -251,10 +251,6 @@ export async function createStored(opts: CreateOptions, sys: Sys): Promise<Store
     if (opts.image) await prepareImageRoot(r, opts.image);
     const cgroups = makeCgroups(r);
     const fifo = await makeExecFifo(r);
-    // createCgroup plans in a chain of promise steps before it hands its one batch to the threadpool: a
-    // turn of the event loop lets that chain run, so the kernel makes the directories on another core
-    // while this thread builds the launch plan, instead of after it
-    await new Promise<void>((resolve) => setImmediate(resolve));
     if (opts.consoleSocket) consoleSock = await sys.connectConsole(opts.consoleSocket);
     const st = await launchProcess(r, cgroups, fifo, consoleSock?.fd ?? -1);
     if (opts.pidFile) await sys.writePidFile(opts.pidFile, st.pid);
