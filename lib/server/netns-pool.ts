@@ -18,6 +18,13 @@ const SIZE = 2;
 const MAX_AGE_MS = 2000;
 
 /**
+ * After the kernel refuses one (ENOMEM, a namespace limit reached), the pool asks again only this much later:
+ * launches meanwhile make their own, as without a pool, and a passing shortage does not turn the pool off
+ * for the server's life.
+ */
+const RETRY_AFTER_MS = 10_000;
+
+/**
  * Whether the front-end's clone would make a network namespace (bootstrap.c bootstrap_is_direct): a new
  * one, with nothing to join first, no user namespace (it would own the network one) and no time namespace.
  */
@@ -28,14 +35,17 @@ export function wantsReadyNetns(plan: LaunchPlan): boolean {
 export class NetnsPool {
   private readonly ready: { fd: number; madeAt: number }[] = [];
   private making = 0;
-  /** set once the kernel refused one: launches make their own, as without a pool */
-  private refused = false;
+  /** when the kernel last refused one: no asking until RETRY_AFTER_MS later */
+  private refusedAt: number | undefined;
 
   /**
-   * maxAgeMs: a namespace older than this is not handed out (MAX_AGE_MS); now, make: the clock and the
-   * maker (the addon's newNetns: the fd or -errno), replaced in unit tests
+   * maxAgeMs: a namespace older than this is not handed out (MAX_AGE_MS); retryAfterMs: the pause after a
+   * refusal (RETRY_AFTER_MS); now, make: the clock and the maker (the addon's newNetns: the fd or -errno),
+   * replaced in unit tests
    */
-  constructor(private readonly opts: { maxAgeMs?: number; now?: () => number; make?: () => Promise<number> } = {}) {}
+  constructor(private readonly opts: {
+    maxAgeMs?: number; retryAfterMs?: number; now?: () => number; make?: () => Promise<number>;
+  } = {}) {}
 
   private now(): number {
     return (this.opts.now ?? performance.now.bind(performance))();
@@ -53,18 +63,25 @@ export class NetnsPool {
     return fd;
   }
 
+  private pausedAfterRefusal(): boolean {
+    if (this.refusedAt === undefined) return false;
+    if (this.now() - this.refusedAt < (this.opts.retryAfterMs ?? RETRY_AFTER_MS)) return true;
+    this.refusedAt = undefined;
+    return false;
+  }
+
   /** Makes namespaces up to SIZE, in the background. */
   private fill(): void {
     const make = this.opts.make ?? (() => native().newNetns());
-    while (!this.refused && this.ready.length + this.making < SIZE) {
+    while (!this.pausedAfterRefusal() && this.ready.length + this.making < SIZE) {
       this.making++;
       make().then((fd) => {
         this.making--;
-        if (fd < 0) this.refused = true;
+        if (fd < 0) this.refusedAt = this.now();
         else this.ready.push({ fd, madeAt: this.now() });
       }, () => {
         this.making--;
-        this.refused = true;
+        this.refusedAt = this.now();
       });
     }
   }

@@ -22,7 +22,7 @@ t.test('no pool where the clone makes no network namespace or cannot use one mad
   t.notOk(wantsReadyNetns(plan([{ type: 'network' }, { type: 'time' }], 'monotonic 1 0')), 'a time namespace: not a direct clone');
 });
 
-t.test('the pool hands out each namespace once, only while fresh, and stops asking once the kernel refuses', async (t) => {
+t.test('the pool hands out each namespace once, only while fresh, and pauses a while when the kernel refuses', async (t) => {
   let clock = 0;
   let calls = 0;
   let refuse = false;
@@ -30,6 +30,7 @@ t.test('the pool hands out each namespace once, only while fresh, and stops aski
   const open = new Set<number>(); // made and not closed yet, by the pool or by us
   const pool = new NetnsPool({
     maxAgeMs: 100,
+    retryAfterMs: 5000,
     now: () => clock,
     make: async () => {
       calls++;
@@ -77,5 +78,15 @@ t.test('the pool hands out each namespace once, only while fresh, and stops aski
   t.ok(take() >= 0, 'the last fresh one');
   t.equal(take(), -1, 'the kernel refused what was asked for since: none ready');
   await settle();
-  t.equal(calls, asked, 'and it asks no more');
+  t.equal(calls, asked, 'and it asks no more for now');
+  clock += 4999;
+  t.equal(take(), -1, 'still none within the pause');
+  await settle();
+  t.equal(calls, asked, 'nor does it ask within the pause');
+  refuse = false;
+  clock += 1;
+  t.equal(take(), -1, 'after the pause: none made yet');
+  await settle();
+  t.equal(calls, asked + 2, 'but it asks again, to fill the pool');
+  t.equal(take(), made[made.length - 2], 'and hands out what the kernel now makes');
 });
