@@ -13,6 +13,7 @@ import { INSTALL, frontend, stateEntries, testEnv, type Outcome } from '../helpe
 import { bundle, rootfs, type TestBundle } from '../helpers/run';
 import { startServer, tempRoot, type ServerProcess } from '../helpers/serve-process';
 import { uniqueId } from '../helpers/bundle';
+import { buildC, runC } from '../helpers/cc';
 
 const BERTH = frontend('berth');
 // the server's environment: launching is its default
@@ -26,12 +27,12 @@ native().setChildSubreaper(true);
  * `berth --debug --root root ...` through the front-end (--debug makes it say when it goes cold), its output
  * in files: a created container holds the stdio it was given, so pipes would not close until it ends.
  */
-async function berth(root: string, args: string[], program = BERTH): Promise<Outcome> {
+async function berth(root: string, args: string[], program = BERTH, programArgs: string[] = []): Promise<Outcome> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warm-launch-out-'));
   const out = fs.openSync(path.join(dir, 'out'), 'w+');
   const err = fs.openSync(path.join(dir, 'err'), 'w+');
   try {
-    const child = spawn(program, ['--debug', '--root', root, ...args], { env: testEnv({ BERTH_NO_AUTOSTART: '1' }), cwd: dir, stdio: ['ignore', out, err] });
+    const child = spawn(program, [...programArgs, '--debug', '--root', root, ...args], { env: testEnv({ BERTH_NO_AUTOSTART: '1' }), cwd: dir, stdio: ['ignore', out, err] });
     const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? 128 + os.constants.signals[sig!])));
     return { code, stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'), stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8') };
   } finally {
@@ -163,6 +164,36 @@ t.test('a warm create enters a network namespace the server made ahead, one no o
   t.equal(fs.readFileSync(`/proc/${b.pid}/root/sys/class/net/lo/operstate`, 'utf8').trim(), 'down', 'lo is down');
   for (const id of ids) t.equal((await berth(f.root, ['delete', '--force', id])).code, 0);
   t.same(stateEntries(f.root), []);
+});
+
+/** The cgroup path of each hierarchy the process is in, from /proc/<pid>/cgroup ("" for v2). */
+function cgroupsOf(pid: number): Map<string, string> {
+  const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  return new Map(lines.map((l) => /^\d+:([^:]*):(.*)$/.exec(l)!).map((m) => [m[1], m[2]]));
+}
+
+t.test('a front-end where clone3 is refused (older engines\' seccomp profiles) clones plainly, and the container still gets its cgroups', async (t) => {
+  const f = fixture(t, 'noclone3', ['sleep', '30']);
+  f.server = await startServer(f.root, { env: LAUNCH_ENV });
+  const noClone3 = buildC('no-clone3', fs.readFileSync(path.join(INSTALL, 'test', 'helpers', 'no-clone3.c'), 'utf8'));
+  t.teardown(() => noClone3.cleanup());
+  t.equal(runC(noClone3, ['--probe']).trim(), 'ENOSYS', 'under the wrapper, clone3 is refused');
+  const id = uniqueId('warm-noclone3');
+  const created = await berth(f.root, ['create', '--bundle', f.b.dir, id], noClone3.exe, [BERTH]);
+  t.notMatch(created.stderr, /cold path/, 'the create was warm: the front-end forked the bootstrap');
+  t.equal(created.code, 0, created.stderr);
+  const { pid } = JSON.parse((await berth(f.root, ['state', id])).stdout) as { pid: number };
+  const placed = cgroupsOf(pid);
+  t.equal(placed.get(''), f.cgroup, 'the init wrote itself into its v2 cgroup, as clone3 would have placed it');
+  for (const [controllers, dir] of placed) {
+    if (controllers && !controllers.startsWith('name=') && fs.existsSync(path.join('/sys/fs/cgroup', controllers, f.cgroup))) {
+      t.equal(dir, f.cgroup, `and it is in its ${controllers} cgroup`);
+    }
+  }
+  t.equal((await berth(f.root, ['start', id])).code, 0);
+  t.equal((await berth(f.root, ['delete', '--force', id])).code, 0);
+  t.same(stateEntries(f.root), []);
+  t.same(cgroupLeft(f.cgroup), []);
 });
 
 t.test('exec, foreground and detached as containerd\'s shim calls it (--detach --pid-file), and run --detach', async (t) => {
